@@ -1,0 +1,51 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Thin wrappers over the C kernels in csrc/: take buffers whose shapes and
+types the Python layer (edgeinfer.kernels) has already checked, release the
+GIL, call C. No model or camera knowledge lives here."""
+
+from libc.stdint cimport uint8_t
+
+cdef extern from "threads.h":
+    int ei_openmp_enabled()
+    int ei_get_num_threads()
+    void ei_set_num_threads(int n)
+
+cdef extern from "cpu.h":
+    ctypedef int ei_simd_level
+    ei_simd_level ei_simd_detected()
+    ei_simd_level ei_simd_active()
+    int ei_simd_force(int level)
+    const char *ei_simd_name(ei_simd_level level)
+
+SIMD_LEVELS = ("portable", "sse2", "avx2", "avx512", "neon")
+
+
+def openmp_enabled():
+    return bool(ei_openmp_enabled())
+
+
+def get_num_threads():
+    return ei_get_num_threads()
+
+
+def set_num_threads(int n):
+    ei_set_num_threads(n)
+
+
+def simd_detected():
+    return ei_simd_name(ei_simd_detected()).decode()
+
+
+def simd_active():
+    return ei_simd_name(ei_simd_active()).decode()
+
+
+def simd_force(name):
+    """Force a SIMD level by name; None returns to the detected one."""
+    level = -1 if name is None else SIMD_LEVELS.index(name)
+    if ei_simd_force(level) != 0:
+        raise ValueError(f"this CPU or build cannot run the {name!r} kernels "
+                         f"(detected: {simd_detected()})")
+
+
+include "_preprocess.pxi"

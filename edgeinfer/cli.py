@@ -1,0 +1,40 @@
+"""`edgeinfer <command>`: each command lives in edgeinfer/commands/<name>.py
+with add_arguments(parser) and run(args) -> exit code."""
+import argparse
+import importlib
+import sys
+
+from .errors import UserError
+
+COMMANDS = {
+    # name: one-line help; the module is edgeinfer/commands/<name>.py
+    "preprocess": "Turn an image into a model input tensor and time it",
+}
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="edgeinfer", description="Image and sensor "
+                                     "classifiers on edge devices.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"edgeinfer.commands.{name}")
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except UserError as error:
+        print(f"edgeinfer {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"edgeinfer {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
