@@ -49,3 +49,6 @@ def simd_force(name):
 
 
 include "_preprocess.pxi"
+
+include "_pool.pxi"
+include "_activation.pxi"

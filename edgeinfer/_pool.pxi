@@ -1,0 +1,45 @@
+cdef extern from "pool.h":
+    ctypedef struct ei_pool2d_params:
+        int planes
+        int in_height, in_width
+        int out_height, out_width
+        int kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w
+        int pad_top, pad_left, pad_bottom, pad_right
+        int count_include_pad
+
+    int ei_max_pool2d(const ei_pool2d_params *p, const float *x, float *y) nogil
+    int ei_avg_pool2d(const ei_pool2d_params *p, const float *x, float *y) nogil
+    void ei_global_avg_pool(int planes, int size, const float *x, float *y) nogil
+
+
+def pool2d(bint average, const float[:, :, ::1] x, float[:, :, ::1] out, tuple kernel,
+           tuple stride, tuple dilation, tuple pads, bint count_include_pad):
+    """x: (planes, H, W); out: (planes, out_h, out_w), its size chosen by the
+    caller; pads (top, left, bottom, right)."""
+    cdef ei_pool2d_params p
+    cdef int status
+    if x.shape[0] != out.shape[0]:
+        raise ValueError("pool2d: input and output plane counts differ")
+    p.planes = x.shape[0]
+    p.in_height, p.in_width = x.shape[1], x.shape[2]
+    p.out_height, p.out_width = out.shape[1], out.shape[2]
+    p.kernel_h, p.kernel_w = kernel
+    p.stride_h, p.stride_w = stride
+    p.dilation_h, p.dilation_w = dilation
+    p.pad_top, p.pad_left, p.pad_bottom, p.pad_right = pads
+    p.count_include_pad = count_include_pad
+    with nogil:
+        if average:
+            status = ei_avg_pool2d(&p, &x[0, 0, 0], &out[0, 0, 0])
+        else:
+            status = ei_max_pool2d(&p, &x[0, 0, 0], &out[0, 0, 0])
+    if status != 0:
+        raise ValueError("pool2d: inconsistent parameters reached the C kernel")
+
+
+def global_avg_pool(const float[:, ::1] x, float[::1] out):
+    """x: (planes, values per plane) -> out: (planes,)."""
+    if x.shape[0] != out.shape[0]:
+        raise ValueError("global_avg_pool: input and output plane counts differ")
+    with nogil:
+        ei_global_avg_pool(x.shape[0], x.shape[1], &x[0, 0], &out[0])

@@ -1,0 +1,115 @@
+"""NativeBackend: runs an ONNX model on edgeinfer's compiled core with numpy,
+without onnxruntime or any framework."""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+import numpy as np
+
+from .. import _native
+from .errors import ADVICE, NativeModelError
+from .fold import check_operators
+from .graph import from_onnx, read_model
+from .plan import Plan
+
+core = _native.core
+
+
+class NativeBackend:
+    """NativeBackend(path or ModelProto or bytes, threads=None).
+
+    run({input name: array}) -> [output arrays]. Everything that can be done
+    once is done when a set of input shapes is first seen (at load when the
+    model's input shapes are fixed; a free batch axis is planned as 1)."""
+
+    def __init__(self, model, threads=None):
+        self.origin = os.fspath(model) if isinstance(model, (str, os.PathLike)) else "the model"
+        self.graph = from_onnx(read_model(model))
+        check_operators(self.graph, self.origin)
+        self.threads = threads
+        self.input_names = [t.name for t in self.graph.inputs]
+        self.output_names = [t.name for t in self.graph.outputs]
+        self.input_shapes = [t.shape for t in self.graph.inputs]
+        self.input_dtypes = [t.dtype for t in self.graph.inputs]
+        self._plans = {}
+        shapes = self._load_time_shapes()
+        if shapes is not None:
+            self._plan(shapes)
+
+    def _load_time_shapes(self):
+        """Input shapes to plan for at load: declared ones with a free batch
+        axis taken as 1, or None when other axes are free."""
+        shapes = {}
+        for t in self.graph.inputs:
+            if t.shape is None or any(d is None for d in t.shape[1:]):
+                return None
+            shapes[t.name] = tuple(1 if d is None else d for d in t.shape)
+        return shapes
+
+    def _plan(self, shapes):
+        key = tuple(shapes[name] for name in self.input_names)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = Plan(self.graph, shapes)
+        return plan
+
+    def _prepare(self, inputs):
+        if not isinstance(inputs, dict):
+            inputs = dict(zip(self.input_names, inputs))
+        missing = [n for n in self.input_names if n not in inputs]
+        if missing:
+            raise NativeModelError(f"{self.origin} needs inputs {missing}; given {list(inputs)}")
+        arrays = {n: np.asarray(inputs[n]) for n in self.input_names}
+        for name, declared in zip(self.input_names, self.input_shapes):
+            shape = arrays[name].shape
+            if declared is not None and (len(shape) != len(declared) or any(
+                    d is not None and d != s for d, s in zip(declared, shape))):
+                raise NativeModelError(f"{self.origin}: input {name!r} takes shape "
+                                       f"{declared}, given {shape}")
+        plan = self._plan({n: a.shape for n, a in arrays.items()})
+        for name, array in arrays.items():
+            plan.feed(name, array)
+        if self.threads:
+            core.set_num_threads(int(self.threads))
+        return plan
+
+    def run(self, inputs):
+        """Outputs (new arrays) for {input name: array} (or a list in input order)."""
+        return self._prepare(inputs).run()
+
+    def profile(self, inputs, repeat=10):
+        """Where the time goes: [(op, node name, mean milliseconds)] over
+        `repeat` runs, slowest first."""
+        plan = self._prepare(inputs)
+        totals = defaultdict(float)
+        ops = {}
+        for _ in range(repeat):
+            _, times = plan.run_timed()
+            for node, seconds in times:
+                totals[node.name or node.outputs[0]] += seconds
+                ops[node.name or node.outputs[0]] = node.op
+        rows = [(ops[name], name, 1000.0 * total / repeat) for name, total in totals.items()]
+        return sorted(rows, key=lambda row: -row[2])
+
+    def plan_summary(self, inputs=None):
+        """Operators left to run per frame and the arena size, for the planned shapes."""
+        plan = self._prepare(inputs) if inputs is not None else next(iter(self._plans.values()))
+        counts = defaultdict(int)
+        for node, _ in plan.calls:
+            key = node.op + ("+clamp" if node.attr("_clamp") is not None else "")
+            counts[key] += 1
+        return {"steps": len(plan.calls), "operators": dict(counts),
+                "arena_bytes": plan.arena_bytes}
+
+
+def profile_by_operator(rows):
+    """Profile rows summed per operator: [(op, count, ms)], slowest first."""
+    totals, counts = defaultdict(float), defaultdict(int)
+    for op, _, ms in rows:
+        totals[op] += ms
+        counts[op] += 1
+    return sorted(((op, counts[op], totals[op]) for op in totals), key=lambda r: -r[2])
+
+
+__all__ = ["NativeBackend", "NativeModelError", "ADVICE", "profile_by_operator"]

@@ -1,0 +1,110 @@
+"""An ONNX graph as plain Python: nodes in execution order, constants as numpy
+arrays, declared inputs and outputs. Only the onnx protobuf is read here;
+nothing runs."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from .errors import NativeModelError
+
+
+@dataclass
+class Node:
+    op: str
+    inputs: list        # tensor names; "" for an omitted optional input
+    outputs: list
+    attrs: dict = field(default_factory=dict)
+    name: str = ""
+    domain: str = ""
+    proto: object = None    # the NodeProto read, for evaluating constants with onnx.reference
+
+    def attr(self, key, default=None):
+        return self.attrs.get(key, default)
+
+
+@dataclass
+class TensorInfo:
+    name: str
+    shape: tuple        # ints for fixed axes, None for free ones
+    dtype: np.dtype
+
+
+@dataclass
+class Graph:
+    nodes: list
+    constants: dict     # name -> np.ndarray
+    inputs: list        # TensorInfo of the inputs a caller feeds
+    outputs: list       # TensorInfo of the graph outputs
+    opset: int
+
+
+def _value_info(value):
+    tensor = value.type.tensor_type
+    dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type) if tensor.elem_type else \
+        np.dtype(np.float32)
+    shape = None
+    if tensor.HasField("shape"):
+        shape = tuple(d.dim_value if d.HasField("dim_value") else None
+                      for d in tensor.shape.dim)
+    return TensorInfo(value.name, shape, np.dtype(dtype))
+
+
+def _attributes(node):
+    attrs = {}
+    for attribute in node.attribute:
+        value = helper.get_attribute_value(attribute)
+        if isinstance(value, onnx.TensorProto):
+            value = numpy_helper.to_array(value)
+        elif isinstance(value, bytes):
+            value = value.decode()
+        elif isinstance(value, list) and value and isinstance(value[0], bytes):
+            value = [v.decode() for v in value]
+        attrs[attribute.name] = value
+    return attrs
+
+
+def _constant_value(node):
+    attrs = _attributes(node)
+    if "value" in attrs:
+        return np.asarray(attrs["value"])
+    for key, dtype in (("value_float", np.float32), ("value_floats", np.float32),
+                       ("value_int", np.int64), ("value_ints", np.int64)):
+        if key in attrs:
+            return np.asarray(attrs[key], dtype=dtype)
+    raise NativeModelError(f"Constant node {node.name!r} has a form the native backend does not "
+                           "read (sparse or string); use --backend onnxruntime")
+
+
+def read_model(source, base_dir=None):
+    """A ModelProto, a path, or serialized bytes -> ModelProto with its
+    external data (if any) loaded."""
+    if isinstance(source, onnx.ModelProto):
+        if base_dir is not None:
+            onnx.external_data_helper.load_external_data_for_model(source, base_dir)
+        return source
+    if isinstance(source, (bytes, bytearray)):
+        return onnx.load_from_string(bytes(source))
+    return onnx.load(os.fspath(source))
+
+
+def from_onnx(model):
+    """ModelProto -> Graph. Initializers and Constant nodes become constants."""
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    g = model.graph
+    constants = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    nodes = []
+    for node in g.node:
+        if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
+            constants[node.output[0]] = _constant_value(node)
+            continue
+        nodes.append(Node(node.op_type, list(node.input), list(node.output), _attributes(node),
+                          node.name, node.domain, node))
+    # before IR 4, initializers were listed among the inputs too
+    inputs = [_value_info(v) for v in g.input if v.name not in constants]
+    outputs = [_value_info(v) for v in g.output]
+    return Graph(nodes, constants, inputs, outputs, opset)

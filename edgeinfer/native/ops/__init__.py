@@ -1,0 +1,8 @@
+"""Operator factories by ONNX operator name (default domain)."""
+from . import activation, arithmetic, conv, layout, linear, pool
+
+OPS = {}
+for module in (activation, arithmetic, conv, layout, linear, pool):
+    OPS.update(module.OPS)
+
+__all__ = ["OPS"]

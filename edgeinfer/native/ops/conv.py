@@ -1,0 +1,116 @@
+"""Conv (1-D and 2-D, every attribute) and a standalone BatchNormalization.
+The planner folds most BatchNormalizations into the Conv before them."""
+import numpy as np
+
+from .. import conv_seam
+from ..errors import unsupported
+from ..kernel import FLOAT, Kernel, optional_input, require_constant, require_float
+
+
+def resolve_pads(node, in_sizes, kernel, strides, dilations):
+    """Explicit (begin..., end...) pads for every spatial axis, auto_pad resolved."""
+    rank = len(in_sizes)
+    auto_pad = node.attr("auto_pad", "NOTSET")
+    if auto_pad in ("NOTSET", ""):
+        pads = list(node.attr("pads", [0] * (2 * rank)))
+        return pads[:rank], pads[rank:]
+    if auto_pad == "VALID":
+        return [0] * rank, [0] * rank
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        raise unsupported(f"{node.op} node {node.name!r} with auto_pad={auto_pad!r}")
+    begin, end = [], []
+    for size, k, s, d in zip(in_sizes, kernel, strides, dilations):
+        out = -(-size // s)
+        total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
+        small, large = total // 2, total - total // 2
+        begin.append(small if auto_pad == "SAME_UPPER" else large)
+        end.append(large if auto_pad == "SAME_UPPER" else small)
+    return begin, end
+
+
+def output_size(size, k, s, d, begin, end, ceil_mode=False):
+    span = size + begin + end - ((k - 1) * d + 1)
+    if span < 0:
+        return 0
+    out = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (out - 1) * s >= size + begin:
+        # the last window would start in the end padding only
+        out -= 1
+    return out
+
+
+def as_2d(shape):
+    """(N, C, L) is run as (N, C, 1, L)."""
+    return tuple(shape[:2]) + (1,) * (4 - len(shape)) + tuple(shape[2:])
+
+
+def make_conv(node, operands, opset):
+    x, w = operands[0], operands[1]
+    b = optional_input(operands, 2)
+    require_float(node, operands)
+    spatial = len(x.shape) - 2
+    if spatial not in (1, 2):
+        raise unsupported(f"Conv node {node.name!r} over {spatial} spatial axes (1-D and 2-D only)")
+    kernel = list(node.attr("kernel_shape", w.shape[2:]))
+    strides = list(node.attr("strides", [1] * spatial))
+    dilations = list(node.attr("dilations", [1] * spatial))
+    groups = int(node.attr("group", 1))
+    begin, end = resolve_pads(node, x.shape[2:], kernel, strides, dilations)
+    if x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
+        raise unsupported(f"Conv node {node.name!r}: input {x.shape}, weights {w.shape} and "
+                          f"group={groups} do not fit together")
+    out_sizes = [output_size(*args) for args in zip(x.shape[2:], kernel, strides, dilations,
+                                                    begin, end)]
+    shape = (x.shape[0], w.shape[0], *out_sizes)
+    if spatial == 1:
+        strides, dilations = [1] + strides, [1] + dilations
+        begin, end = [0] + begin, [0] + end
+    pads = (begin[0], begin[1], end[0], end[1])
+    clamp = node.attr("_clamp")
+
+    def bind(ins, outs):
+        # planned buffers and constants are contiguous: these reshapes are views
+        x4 = ins[0].reshape(as_2d(ins[0].shape))
+        w4 = ins[1].reshape(as_2d(ins[1].shape))
+        bias = ins[2] if len(ins) > 2 else None
+        out4 = outs[0].reshape(as_2d(outs[0].shape))
+        return lambda: conv_seam.conv2d(x4, w4, bias, out4, strides, dilations, pads, groups,
+                                        clamp)
+
+    return Kernel([shape], [FLOAT], bind)
+
+
+def batchnorm_scale_shift(node, operands):
+    """Per-channel (scale, shift) with y = x * scale + shift."""
+    if node.attr("training_mode", 0):
+        raise unsupported(f"BatchNormalization node {node.name!r} in training mode")
+    if len(node.outputs) > 1 and any(node.outputs[1:]):
+        raise unsupported(f"BatchNormalization node {node.name!r} with running-statistics outputs")
+    gamma, beta, mean, var = (require_constant(node, operands[i], "scale/bias/mean/var")
+                              for i in range(1, 5))
+    eps = float(node.attr("epsilon", 1e-5))
+    scale = gamma.astype(np.float64) / np.sqrt(var.astype(np.float64) + eps)
+    shift = beta.astype(np.float64) - mean.astype(np.float64) * scale
+    return scale, shift
+
+
+def make_batchnorm(node, operands, opset):
+    x = operands[0]
+    require_float(node, operands[:1])
+    scale, shift = batchnorm_scale_shift(node, operands)
+    channel = (1, -1) + (1,) * (len(x.shape) - 2)
+    scale = scale.astype(np.float32).reshape(channel)
+    shift = shift.astype(np.float32).reshape(channel)
+
+    def bind(ins, outs):
+        src, out = ins[0], outs[0]
+
+        def run():
+            np.multiply(src, scale, out=out)
+            np.add(out, shift, out=out)
+        return run
+
+    return Kernel([x.shape], [FLOAT], bind)
+
+
+OPS = {"Conv": make_conv, "BatchNormalization": make_batchnorm}

@@ -1,0 +1,116 @@
+"""An execution plan for one set of input shapes: the folded and rewritten
+nodes, each bound to fixed buffers in one arena. Running it is a loop of
+calls that allocate nothing; only the returned outputs are new arrays."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .fold import fold
+from .kernel import Operand
+from .memory import ALIGN, Lifetime, place
+from .ops import OPS
+from .rewrite import rewrite
+
+
+def _operands(node, constants, info):
+    return [None if not name else Operand(info[name][0], info[name][1], constants.get(name))
+            for name in node.inputs]
+
+
+def _aligned_arena(nbytes):
+    raw = np.empty(nbytes + ALIGN, dtype=np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start:start + nbytes]
+
+
+class Plan:
+    def __init__(self, graph, input_shapes):
+        nodes, constants, info = fold(graph, input_shapes)
+        self.output_names = [t.name for t in graph.outputs]
+        nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
+        kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]
+        self.nodes = nodes
+        self.constants = {k: np.ascontiguousarray(v) for k, v in constants.items()}
+        self.inputs = {t.name: np.zeros(info[t.name][0], info[t.name][1]) for t in graph.inputs}
+        self.arena_bytes, buffers = self._allocate(nodes, kernels, info)
+        self.buffers = buffers
+        self.calls = []
+        for node, kernel in zip(nodes, kernels):
+            if kernel.view_of is not None:
+                continue
+            ins = [self._array(name) for name in node.inputs]
+            outs = [buffers[name] if name else np.empty(shape, dtype) for name, shape, dtype in
+                    zip(node.outputs, kernel.shapes, kernel.dtypes)]
+            self.calls.append((node, kernel.bind(ins, outs)))
+        self.info = info
+
+    def _array(self, name):
+        if not name:
+            return None
+        if name in self.constants:
+            return self.constants[name]
+        if name in self.inputs:
+            return self.inputs[name]
+        return self.buffers[name]
+
+    def _allocate(self, nodes, kernels, info):
+        """Places every tensor a step writes; views share their source's place."""
+        root = {}
+        writer = {}
+        for step, (node, kernel) in enumerate(zip(nodes, kernels)):
+            if kernel.view_of is not None:
+                source = node.inputs[kernel.view_of]
+                root[node.outputs[0]] = root.get(source, source)
+                continue
+            for name in node.outputs:
+                if name:
+                    root[name] = name
+                    writer[name] = step
+        last = {name: step for name, step in writer.items()}
+        for step, node in enumerate(nodes):
+            for name in node.inputs:
+                if name in root and root[name] in last:
+                    last[root[name]] = max(last[root[name]], step)
+        for name in self.output_names:
+            if root.get(name) in last:
+                last[root[name]] = len(nodes)
+        lifetimes = []
+        for name, step in writer.items():
+            shape, dtype = info[name]
+            nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            lifetimes.append(Lifetime(name, nbytes, step, last[name]))
+        offsets, total = place(lifetimes)
+        arena = _aligned_arena(total)
+        self.arena = arena
+        buffers = {}
+        for item in lifetimes:
+            shape, dtype = info[item.name]
+            start = offsets[item.name]
+            buffers[item.name] = arena[start:start + item.nbytes].view(dtype).reshape(shape)
+        for node, kernel in zip(nodes, kernels):
+            if kernel.view_of is not None:
+                source = node.inputs[kernel.view_of]
+                base = buffers.get(source, self.inputs.get(source))
+                if base is None:
+                    base = self.constants[source]
+                buffers[node.outputs[0]] = base.reshape(kernel.shapes[0])
+        return total, buffers
+
+    def feed(self, name, value):
+        np.copyto(self.inputs[name], value, casting="same_kind")
+
+    def run(self):
+        for _, call in self.calls:
+            call()
+        return [np.array(self._array(name)) for name in self.output_names]
+
+    def run_timed(self):
+        """Outputs, and the seconds each step took."""
+        times = []
+        for node, call in self.calls:
+            start = time.perf_counter()
+            call()
+            times.append((node, time.perf_counter() - start))
+        return [np.array(self._array(name)) for name in self.output_names], times
