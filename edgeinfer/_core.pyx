@@ -52,3 +52,4 @@ include "_preprocess.pxi"
 
 include "_pool.pxi"
 include "_activation.pxi"
+include "_elementwise.pxi"

@@ -48,13 +48,17 @@ def _evaluate(node, operands, opset):
     if node.op == "Size":
         return [np.array(int(np.prod(operands[0].shape)), dtype=np.int64)]
     if node.op in OPS:
-        kernel = OPS[node.op](node, operands, opset)
-        if kernel.view_of is not None:
-            return [np.ascontiguousarray(values[kernel.view_of]).reshape(kernel.shapes[0])]
-        outs = [np.empty(shape, dtype) for shape, dtype in zip(kernel.shapes, kernel.dtypes)]
-        ins = [None if v is None else np.ascontiguousarray(v) for v in values]
-        kernel.bind(ins, outs)()
-        return outs
+        try:
+            kernel = OPS[node.op](node, operands, opset)
+        except NativeModelError:
+            kernel = None   # e.g. integer Div: the reference below computes it at load
+        if kernel is not None and kernel.view_of is not None:
+            return [np.asarray(values[kernel.view_of], order="C").reshape(kernel.shapes[0])]
+        if kernel is not None:
+            outs = [np.empty(shape, dtype) for shape, dtype in zip(kernel.shapes, kernel.dtypes)]
+            ins = [None if v is None else np.asarray(v, order="C") for v in values]
+            kernel.bind(ins, outs)()
+            return outs
     from onnx.reference import ReferenceEvaluator
 
     feed = {name: value for name, value in zip(node.inputs, values) if name}

@@ -32,7 +32,7 @@ class Plan:
         nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
         kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]
         self.nodes = nodes
-        self.constants = {k: np.ascontiguousarray(v) for k, v in constants.items()}
+        self.constants = {k: np.asarray(v, order="C") for k, v in constants.items()}
         self.inputs = {t.name: np.zeros(info[t.name][0], info[t.name][1]) for t in graph.inputs}
         self.arena_bytes, buffers = self._allocate(nodes, kernels, info)
         self.buffers = buffers

@@ -62,7 +62,10 @@ def make_identity(node, operands, opset):
     if len(node.outputs) > 1 and any(node.outputs[1:]):
         raise unsupported(f"{node.op} node {node.name!r} with a mask output")
     training = optional_input(operands, 2) if node.op == "Dropout" else None
-    if training is not None and bool(require_constant(node, training, "training_mode")):
+    ratio = optional_input(operands, 1) if node.op == "Dropout" else None
+    drops = ratio is None or float(require_constant(node, ratio, "ratio")) != 0.0
+    # training mode drops values at random, except with ratio 0
+    if training is not None and bool(require_constant(node, training, "training_mode")) and drops:
         raise unsupported(f"Dropout node {node.name!r} in training mode")
     return view(operands[0].shape, operands[0].dtype)
 
