@@ -133,23 +133,24 @@ static int lanes_for(int channels)
  * whose taps all lie before the last pixel of the row, where a four-byte load
  * of a three-byte pixel stays inside the image. */
 EI_INLINE void resample_row(const uint8_t *row, int channels, const axis_taps *tx,
-                            const ptrdiff_t *offset, int n, int safe_columns, float *dst)
+                            const ptrdiff_t *offset, int first, int safe_columns, int n,
+                            float *dst)
 {
     int x, j, k;
     const int T = tx->taps, L = lanes_for(channels);
     const float *w = tx->weight;
     if (channels == 3 && T == 2) {
-        for (x = 0; x < safe_columns; x++)
+        for (x = first; x < safe_columns; x++)
             v4_store(dst + 4 * x, v4_madd(v4_set1(w[2 * x]), v4_from_u8(row + offset[2 * x]),
                                           v4_mul(v4_set1(w[2 * x + 1]),
                                                  v4_from_u8(row + offset[2 * x + 1]))));
     } else if (channels == 3 && T == 1) {
-        for (x = 0; x < safe_columns; x++)
+        for (x = first; x < safe_columns; x++)
             v4_store(dst + 4 * x, v4_from_u8(row + offset[x]));
     } else {
-        safe_columns = 0;
+        safe_columns = first;
     }
-    for (x = safe_columns; x < n; x++) {
+    for (x = safe_columns > first ? safe_columns : first; x < n; x++) {
         for (k = 0; k < channels; k++) {
             float acc = 0.0f;
             for (j = 0; j < T; j++)
@@ -157,6 +158,27 @@ EI_INLINE void resample_row(const uint8_t *row, int channels, const axis_taps *t
             dst[L * x + k] = acc;
         }
     }
+}
+
+/* Both rows of a bilinear output row resampled and blended in one pass:
+ * when shrinking, source rows are rarely shared between output rows, so
+ * caching them buys nothing and one loop over the taps does the work of
+ * three. Colour frames only, and only the safe columns (see resample_row). */
+EI_INLINE int blend_two_rows(const uint8_t *top, float wt, const uint8_t *bottom, float wb,
+                             const axis_taps *tx, const ptrdiff_t *offset, int safe_columns,
+                             float *dst)
+{
+    const float *w = tx->weight;
+    const v4 vt = v4_set1(wt), vb = v4_set1(wb);
+    int x;
+    for (x = 0; x < safe_columns; x++) {
+        const ptrdiff_t left = offset[2 * x], right = offset[2 * x + 1];
+        const v4 wl = v4_set1(w[2 * x]), wr = v4_set1(w[2 * x + 1]);
+        v4 upper = v4_madd(wl, v4_from_u8(top + left), v4_mul(wr, v4_from_u8(top + right)));
+        v4 lower = v4_madd(wl, v4_from_u8(bottom + left), v4_mul(wr, v4_from_u8(bottom + right)));
+        v4_store(dst + 4 * x, v4_madd(vt, upper, v4_mul(vb, lower)));
+    }
+    return x;
 }
 
 EI_INLINE uint8_t saturate_u8(float v)
@@ -256,6 +278,7 @@ typedef struct {
     const axis_taps *tx, *ty;
     const ptrdiff_t *xoffset;
     int safe_columns;
+    int blend_rows; /* bilinear colour shrinking: see blend_two_rows */
     void *out;
 } row_job;
 
@@ -287,12 +310,31 @@ EI_INLINE int run_rows_impl(const row_job *job, int row_begin, int row_end)
         const int by = oy - p->box_top;
         const float *h[2] = {NULL, NULL};
         float hw[2] = {0.0f, 0.0f};
-        int used = 0;
+        int used = 0, T_rows = T;
         if (by < 0 || by >= p->box_height) {
             write_padding(p, job->out, oy, 0, p->out_width);
             continue;
         }
-        for (j = 0; j < T; j++) {
+        if (job->blend_rows) {
+            const int r0 = ty->index[2 * by], r1 = ty->index[2 * by + 1];
+            const uint8_t *top = src->data + (ptrdiff_t)r0 * src->row_stride;
+            const uint8_t *bottom = src->data + (ptrdiff_t)r1 * src->row_stride;
+            const float w0 = ty->weight[2 * by], w1 = ty->weight[2 * by + 1];
+            int x = blend_two_rows(top, w0, bottom, w1, job->tx, job->xoffset, job->safe_columns,
+                                   acc);
+            if (x < bw) { /* the unsafe tail columns, one channel at a time */
+                float *upper = scratch, *lower = scratch + row_floats;
+                resample_row(top, ch, job->tx, job->xoffset, x, x, bw, upper);
+                resample_row(bottom, ch, job->tx, job->xoffset, x, x, bw, lower);
+                for (i = (size_t)4 * x; i < row_floats; i++)
+                    acc[i] = w0 * upper[i] + w1 * lower[i];
+            }
+            h[0] = h[1] = acc;
+            hw[0] = 1.0f;
+            used = 1;
+            T_rows = 0;
+        }
+        for (j = 0; j < T_rows; j++) {
             const float w = ty->weight[by * T + j];
             const int r = ty->index[by * T + j];
             float *row = scratch + row_floats * (size_t)(r % slots);
@@ -300,7 +342,7 @@ EI_INLINE int run_rows_impl(const row_job *job, int row_begin, int row_end)
                 continue;
             if (tag[r % slots] != r) {
                 resample_row(src->data + (ptrdiff_t)r * src->row_stride, ch, job->tx,
-                             job->xoffset, bw, job->safe_columns, row);
+                             job->xoffset, 0, job->safe_columns, bw, row);
                 tag[r % slots] = r;
             }
             if (used < 2) {
@@ -380,8 +422,10 @@ static int params_valid(const ei_image_u8 *src, const ei_preprocess_params *p)
     return 1;
 }
 
-/* Output rows per thread below which threads cost more than they save. */
-#define ROWS_WORTH_A_THREAD 16
+/* Output pixels per thread below which threads cost more than they save: a
+ * 224x224 model input is ~0.15 ms of work on one core, less than an OpenMP
+ * team costs to wake when the cores are busy with capture and inference. */
+#define PIXELS_WORTH_A_THREAD (512L * 512L)
 
 int ei_preprocess(const ei_image_u8 *src, const ei_preprocess_params *p, void *out)
 {
@@ -412,10 +456,16 @@ int ei_preprocess(const ei_image_u8 *src, const ei_preprocess_params *p, void *o
     job.xoffset = xoffset;
     job.safe_columns = count_safe_columns(&tx, p->box_width, src->width);
     job.out = out;
+    /* below a 2x vertical shrink consecutive output rows share source rows,
+     * which the row cache computes once */
+    job.blend_rows = p->resize == EI_RESIZE_BILINEAR && src->channels == 3 &&
+                     src->height >= 2 * p->box_height;
 
     threads = ei_get_num_threads();
-    if (threads > p->out_height / ROWS_WORTH_A_THREAD)
-        threads = p->out_height / ROWS_WORTH_A_THREAD;
+    if (threads > (long)p->out_height * p->out_width / PIXELS_WORTH_A_THREAD)
+        threads = (int)((long)p->out_height * p->out_width / PIXELS_WORTH_A_THREAD);
+    if (threads > p->out_height)
+        threads = p->out_height;
     if (threads <= 1) {
         status = run_rows(&job, 0, p->out_height);
     } else {

@@ -198,9 +198,9 @@ def test_threads_give_identical_results(rng):
     before = edgeinfer.get_num_threads()
     try:
         edgeinfer.set_num_threads(1)
-        one = edgeinfer.preprocess(frame, size=(320, 320), **IMAGENET)
+        one = edgeinfer.preprocess(frame, size=(1080, 1200), **IMAGENET)
         edgeinfer.set_num_threads(2)
-        two = edgeinfer.preprocess(frame, size=(320, 320), **IMAGENET)
+        two = edgeinfer.preprocess(frame, size=(1080, 1200), **IMAGENET)
     finally:
         edgeinfer.set_num_threads(before)
     np.testing.assert_array_equal(one, two)

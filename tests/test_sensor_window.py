@@ -1,0 +1,68 @@
+"""SensorWindow's windowing, hop arithmetic, normalisation, layouts and gap
+handling against plain slicing of the whole stream."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from edgeinfer.sensor_window import SensorWindow, window_starts
+
+
+def push_all(windower, samples, times=None):
+    out = []
+    for i, sample in enumerate(samples):
+        window = windower.push(sample, None if times is None else times[i])
+        if window is not None:
+            out.append(window)
+    return out
+
+
+@given(samples=st.integers(0, 120), window=st.integers(1, 30), hop=st.integers(1, 40),
+       channels=st.integers(1, 6), layout=st.sampled_from(["ncw", "nwc", "flat"]),
+       seed=st.integers(0, 2**16))
+def test_windows_are_slices_of_the_stream(samples, window, hop, channels, layout, seed):
+    rng = np.random.default_rng(seed)
+    stream = rng.normal(size=(samples, channels)).astype(np.float32)
+    mean = rng.normal(size=channels)
+    std = rng.uniform(0.5, 3, size=channels)
+    windows = push_all(SensorWindow(window, hop, channels, mean, std, layout), stream)
+    starts = window_starts(samples, window, hop)
+    assert [w.first_sample for w in windows] == starts
+    for w, start in zip(windows, starts):
+        expected = (stream[start:start + window] - mean.astype(np.float32)) / std.astype(np.float32)
+        if layout == "ncw":
+            expected = expected.T[None]
+        elif layout == "nwc":
+            expected = expected[None]
+        else:
+            expected = expected.reshape(1, -1)
+        assert w.tensor.shape == expected.shape and w.tensor.dtype == np.float32
+        np.testing.assert_allclose(w.tensor, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_window_times_are_first_and_last_sample():
+    stream = np.arange(20, dtype=np.float32)[:, None]
+    times = 100.0 + 0.1 * np.arange(20)
+    windows = push_all(SensorWindow(5, 5, 1), stream, times)
+    assert [(w.first_time, w.last_time) for w in windows] == \
+        [(times[i], times[i + 4]) for i in (0, 5, 10, 15)]
+
+
+def test_gap_restarts_the_window_and_is_counted():
+    stream = np.ones((30, 2), np.float32)
+    times = np.concatenate([np.arange(12) * 0.1, 5.0 + np.arange(18) * 0.1])
+    windower = SensorWindow(10, 10, 2, sample_rate=10.0)
+    windows = push_all(windower, stream, times)
+    assert windower.gaps == 1
+    assert [w.first_sample for w in windows] == [0, 12]  # no window spans the gap
+    assert all(w.last_time - w.first_time == pytest.approx(0.9) for w in windows)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(window=0, hop=1, channels=3), "must be positive"),
+    (dict(window=4, hop=1, channels=3, layout="cnw"), "layout must be one of"),
+    (dict(window=4, hop=1, channels=3, std=(1, 0, 1)), "std must be positive"),
+    (dict(window=4, hop=1, channels=3, mean=(1, 2)), "mean needs 1 or 3"),
+])
+def test_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        SensorWindow(**kwargs)
