@@ -12,7 +12,7 @@ typedef struct {
     int count_include_pad; /* average only: padding counts in the divisor */
 } ei_pool2d_params;
 
-/* Returns 0, or -1 for invalid parameters. */
+/* Returns 0, -1 for invalid parameters, -2 when out of memory. */
 int ei_max_pool2d(const ei_pool2d_params *p, const float *x, float *y);
 int ei_avg_pool2d(const ei_pool2d_params *p, const float *x, float *y);
 

@@ -33,6 +33,8 @@ def pool2d(bint average, const float[:, :, ::1] x, float[:, :, ::1] out, tuple k
             status = ei_avg_pool2d(&p, &x[0, 0, 0], &out[0, 0, 0])
         else:
             status = ei_max_pool2d(&p, &x[0, 0, 0], &out[0, 0, 0])
+    if status == -2:
+        raise MemoryError("pool2d: out of memory")
     if status != 0:
         raise ValueError("pool2d: inconsistent parameters reached the C kernel")
 

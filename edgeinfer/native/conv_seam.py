@@ -3,7 +3,6 @@ conv2d when the build has it, a numpy im2col otherwise. Arguments are already
 resolved: float32 NCHW arrays, pads (top, left, bottom, right), clamp None or
 (lo, hi), out preallocated."""
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import _native
 
@@ -16,12 +15,22 @@ def conv2d_numpy(x, w, bias, out, stride, dilation, pads, groups, clamp):
     (sh, sw), (dh, dw), (pt, pl, pb, pr) = stride, dilation, pads
     oh, ow = out.shape[2:]
     padded = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-    windows = sliding_window_view(padded, ((kh - 1) * dh + 1, (kw - 1) * dw + 1), axis=(2, 3))
-    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :oh, :ow]
-    windows = windows.reshape(n, groups, cg, oh, ow, kh, kw)
-    weights = w.reshape(groups, m // groups, cg, kh, kw)
-    result = np.einsum("ngcijkl,gmckl->ngmij", windows, weights, optimize=True)
-    out[...] = result.reshape(out.shape)
+
+    def tap(i, j):
+        """The input values under kernel tap (i, j) for every output position."""
+        return padded[:, :, i * dh:i * dh + (oh - 1) * sh + 1:sh, j * dw:j * dw + (ow - 1) * sw + 1:sw]
+
+    if cg == 1 and m == groups:
+        # depthwise: one multiply-add over every plane per kernel tap
+        out[...] = 0
+        for i in range(kh):
+            for j in range(kw):
+                out += w[:, 0, i, j].reshape(1, m, 1, 1) * tap(i, j)
+    else:
+        columns = np.stack([tap(i, j) for i in range(kh) for j in range(kw)], axis=2)
+        columns = columns.reshape(n, groups, cg * kh * kw, oh * ow)
+        weights = w.reshape(groups, m // groups, cg, kh * kw).reshape(groups, m // groups, -1)
+        out[...] = np.matmul(weights[None], columns).reshape(out.shape)
     if bias is not None:
         out += bias.reshape(1, m, 1, 1)
     if clamp is not None:

