@@ -1,4 +1,8 @@
 """The public kernel API: argument checking in Python, the work in C."""
+from .activation import activation, softmax
+from .elementwise import binary
+from .pool import avg_pool2d, global_avg_pool, max_pool2d
 from .preprocess import preprocess
 
-__all__ = ["preprocess"]
+__all__ = ["activation", "avg_pool2d", "binary", "global_avg_pool", "max_pool2d", "preprocess",
+           "softmax"]

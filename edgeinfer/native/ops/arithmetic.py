@@ -2,11 +2,10 @@
 at load, other types on numpy's ufuncs writing into the planned buffers."""
 import numpy as np
 
-from ... import _native
+from ...kernels.elementwise import binary_call
 from ..errors import unsupported
-from ..kernel import FLOAT, Kernel, flat
+from ..kernel import FLOAT, Kernel
 
-core = _native.core
 C_BINARY = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Max": "max", "Min": "min"}
 
 BINARY = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide,
@@ -17,41 +16,9 @@ NUMERIC = {np.dtype(t) for t in (np.float16, np.float32, np.float64, np.int8, np
                                   np.int64, np.uint8, np.uint16, np.uint32, np.uint64)}
 
 
-def broadcast_walk(out_shape, a_shape, b_shape):
-    """(shape, a strides, b strides) in elements for reading contiguous a and b
-    broadcast to out_shape, with length-1 axes dropped and neighbouring axes
-    merged wherever both operands continue across them, so that the last
-    axis is as long as it can be."""
-    rank = len(out_shape)
-
-    def strides(shape):
-        shape = (1,) * (rank - len(shape)) + tuple(shape)
-        result, step = [], 1
-        for dim in reversed(shape):
-            result.append(0 if dim == 1 else step)
-            step *= dim
-        return result[::-1]
-
-    axes = [axis for axis in zip(out_shape, strides(a_shape), strides(b_shape)) if axis[0] != 1]
-    merged = [axes[0]] if axes else [(1, 0, 0)]
-    for n, sa, sb in axes[1:]:
-        last_n, last_a, last_b = merged[-1]
-        if last_a == sa * n and last_b == sb * n:
-            merged[-1] = (last_n * n, sa, sb)
-        else:
-            merged.append((n, sa, sb))
-    shape, a_strides, b_strides = zip(*merged)
-    return list(shape), list(a_strides), list(b_strides)
-
-
-def _c_binary(op, shape, a_shape, b_shape):
-    walk = broadcast_walk(shape, a_shape, b_shape)
-    code = core.BINARY_OPS.index(op)
-
+def _c_binary(op):
     def bind(ins, outs):
-        if outs[0].size == 0:
-            return lambda: None
-        return core.BinaryCall(code, *walk, flat(ins[0]), flat(ins[1]), flat(outs[0]))
+        return binary_call(op, ins[0], ins[1], outs[0])
     return bind
 
 
@@ -65,8 +32,7 @@ def _binary(ufunc):
             raise unsupported(f"{node.op} node {node.name!r} on {a.dtype} tensors")
         shape = np.broadcast_shapes(a.shape, b.shape)
         if a.dtype == FLOAT and node.op in C_BINARY and len(shape) <= 8:
-            return Kernel([shape], [a.dtype], _c_binary(C_BINARY[node.op], shape, a.shape,
-                                                        b.shape))
+            return Kernel([shape], [a.dtype], _c_binary(C_BINARY[node.op]))
 
         def bind(ins, outs):
             x, y, out = ins[0], ins[1], outs[0]

@@ -1,0 +1,37 @@
+"""Elementwise activations (ONNX Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid,
+HardSwish, Tanh) and softmax, float32, in C."""
+import numpy as np
+
+from .. import _core
+
+# alpha, beta: Clip's (min, max), LeakyRelu's slope, HardSigmoid's (alpha, beta)
+ACTIVATIONS = _core.ACTIVATIONS
+
+
+def _float_out(x, out):
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if out is None:
+        out = np.empty_like(x)
+    elif out.shape != x.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous float32 array of shape {x.shape}")
+    return x, out
+
+
+def activation(x, kind, alpha=0.0, beta=0.0, out=None):
+    """kind: one of ACTIVATIONS. out may be x (in place)."""
+    if kind not in ACTIVATIONS:
+        raise ValueError(f"kind must be one of {ACTIVATIONS}, got {kind!r}")
+    x, out = _float_out(x, out)
+    _core.activation(ACTIVATIONS.index(kind), x.reshape(-1), out.reshape(-1), alpha, beta)
+    return out
+
+
+def softmax(x, axis=-1, out=None):
+    """Softmax along one axis."""
+    x, out = _float_out(x, out)
+    if x.ndim == 0:
+        raise ValueError("softmax needs at least one axis")
+    axis = axis % x.ndim
+    blocks = (int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:])))
+    _core.softmax(x.reshape(blocks), out.reshape(blocks))
+    return out

@@ -1,0 +1,48 @@
+"""edgeinfer.activation and edgeinfer.softmax (C) against their numpy twins."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from edgeinfer import kernels, reference
+
+PARAMS = {"relu": (0.0, 0.0), "clip": (-0.5, 6.0), "leaky_relu": (0.1, 0.0),
+          "sigmoid": (0.0, 0.0), "hard_sigmoid": (0.2, 0.5), "hard_swish": (0.0, 0.0),
+          "tanh": (0.0, 0.0)}
+
+
+@given(st.sampled_from(sorted(PARAMS)), st.integers(0, 40000), st.integers(0, 2**32 - 1))
+def test_activation_matches_reference(kind, size, seed):
+    # sizes past one 16384-value chunk reach the threaded path
+    x = (np.random.default_rng(seed).standard_normal(size) * 8).astype(np.float32)
+    alpha, beta = PARAMS[kind]
+    ours = kernels.activation(x, kind, alpha, beta)
+    np.testing.assert_allclose(ours, reference.activation(x, kind, alpha, beta),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_activation_in_place(rng):
+    x = rng.standard_normal((3, 5)).astype(np.float32)
+    expected = reference.activation(x, "hard_swish")
+    assert kernels.activation(x, "hard_swish", out=x) is x
+    np.testing.assert_allclose(x, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_sigmoid_saturates_without_overflow():
+    x = np.array([-1000, -100, 0, 100, 1000], np.float32)
+    y = kernels.activation(x, "sigmoid")
+    assert np.isfinite(y).all()
+    np.testing.assert_allclose(y, [0, 0, 0.5, 1, 1], rtol=0, atol=1e-30)
+
+
+@given(st.lists(st.integers(1, 6), min_size=1, max_size=4), st.data())
+def test_softmax_matches_reference(shape, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    x = (np.random.default_rng(seed).standard_normal(shape) * 30).astype(np.float32)
+    np.testing.assert_allclose(kernels.softmax(x, axis), reference.softmax(x, axis),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_unknown_activation_is_refused():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        kernels.activation(np.zeros(3, np.float32), "gelu")

@@ -1,0 +1,47 @@
+"""edgeinfer.binary (C, broadcast resolved once) against numpy."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from edgeinfer import kernels, reference
+from edgeinfer.kernels.elementwise import broadcast_walk
+
+
+@st.composite
+def broadcast_pairs(draw):
+    shape = draw(st.lists(st.integers(1, 5), min_size=0, max_size=5))
+    # each operand keeps a trailing part of the shape with some axes set to 1
+    def operand():
+        rank = draw(st.integers(0, len(shape)))
+        dims = shape[len(shape) - rank:]
+        return [1 if draw(st.booleans()) else d for d in dims]
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    a, b = operand(), operand()
+    return (rng.standard_normal(a).astype(np.float32),
+            (rng.standard_normal(b) + 3).astype(np.float32))
+
+
+@given(st.sampled_from(kernels.elementwise.BINARY_OPS), broadcast_pairs())
+def test_binary_matches_reference(op, pair):
+    a, b = pair
+    np.testing.assert_allclose(kernels.binary(op, a, b), reference.binary(op, a, b),
+                               rtol=1e-6, atol=0)
+
+
+def test_broadcast_walk_merges_axes():
+    # a per-channel scale of an NCHW tensor walks channels, then one long row
+    assert broadcast_walk((1, 16, 32, 32), (1, 16, 32, 32), (1, 16, 1, 1)) == \
+        ([16, 1024], [1024, 1], [1, 0])
+    assert broadcast_walk((4, 5), (4, 5), (4, 5)) == ([20], [1], [1])
+
+
+def test_max_and_min_propagate_nan():
+    a = np.array([np.nan, 1.0, 2.0], np.float32)
+    b = np.array([0.0, np.nan, 1.0], np.float32)
+    assert np.isnan(kernels.binary("max", a, b)[:2]).all()
+    assert np.isnan(kernels.binary("min", a, b)[:2]).all()
+
+
+def test_unknown_op_is_refused():
+    with pytest.raises(ValueError, match="op must be one of"):
+        kernels.binary("pow", np.ones(2), np.ones(2))
