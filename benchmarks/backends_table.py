@@ -1,7 +1,7 @@
 """The backend table for docs/native.md: latency p50/p90 of each backend on
 each model, measured in one run with the backends interleaved (so they share
-the machine's noise), ratios against onnxruntime, peak memory of a process
-that loads the model and runs it with one backend, and where the native
+the machine's noise), ratios against onnxruntime, peak memory (VmHWM) of a
+process that loads the model and runs it with one backend, and where the native
 backend's time goes.
 
 usage: python benchmarks/backends_table.py [--runs 30] [--models small-cnn-96,efficientnet-lite0]
@@ -19,16 +19,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from backend_models import BACKENDS, MODELS, Unavailable, input_for, model_path, runner  # noqa: E402
 
 
-def latencies(runs_by_backend, x, runs, warmup=3):
-    """{backend: [seconds per run]}, the backends taking turns run by run."""
-    for run in runs_by_backend.values():
+def latencies(runs_by_backend, x, runs, interleave, warmup=3):
+    """{backend: [seconds per run]}. Interleaved, the backends take turns run
+    by run and share the machine's noise; with several threads each backend
+    runs its turns in one block instead, because the worker threads of one
+    runtime keep spinning for a while after its run and would slow the next."""
+    times = {name: [] for name in runs_by_backend}
+    order = [list(runs_by_backend)] * runs if interleave else \
+        [[name] * runs for name in runs_by_backend]
+    for name, run in runs_by_backend.items():
         for _ in range(warmup):
             run(x)
-    times = {name: [] for name in runs_by_backend}
-    for _ in range(runs):
-        for name, run in runs_by_backend.items():
+    for turn in order:
+        for name in turn:
+            if not interleave and len(times[name]) == 0:
+                for _ in range(warmup):
+                    runs_by_backend[name](x)
             start = time.perf_counter()
-            run(x)
+            runs_by_backend[name](x)
             times[name].append(time.perf_counter() - start)
     return times
 
@@ -36,15 +44,16 @@ def latencies(runs_by_backend, x, runs, warmup=3):
 def peak_rss_mb(backend, path):
     """Peak resident memory (MB) of a fresh process that loads `path` with
     `backend` and runs it five times."""
-    code = (f"import sys, resource; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
+    code = (f"import sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
             "from backend_models import runner, input_for; "
             f"run = runner({backend!r}, {path!r}, 1); _, x = input_for({path!r}); "
             "[run(x) for _ in range(5)]; "
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            # VmHWM, not ru_maxrss: the latter carries the parent's peak across fork + exec
+            "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if result.returncode != 0:
         return None
-    return int(result.stdout.strip().splitlines()[-1]) / 1024.0
+    return int(result.stdout.strip().splitlines()[-1]) / 1024.0   # kB -> MB
 
 
 def profile_lines(path, top=8):
@@ -80,7 +89,7 @@ def table(models, runs, thread_settings):
                     runs_by_backend[backend] = runner(backend, path, threads)
                 except (Unavailable, ImportError) as error:
                     lines.append(f"| {threads or 'all'} | {backend} | unavailable: {error} | | | |")
-            times = latencies(runs_by_backend, x, runs)
+            times = latencies(runs_by_backend, x, runs, interleave=threads == 1)
             base = np.median(times["onnxruntime"]) if "onnxruntime" in times else None
             for backend, seconds in times.items():
                 p50, p90 = np.percentile(seconds, 50) * 1e3, np.percentile(seconds, 90) * 1e3

@@ -102,8 +102,11 @@ def from_onnx(model):
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
             constants[node.output[0]] = _constant_value(node)
             continue
+        # a detached copy: a reference into the model would keep all its weights' bytes alive
+        proto = onnx.NodeProto()
+        proto.CopyFrom(node)
         nodes.append(Node(node.op_type, list(node.input), list(node.output), _attributes(node),
-                          node.name, node.domain, node))
+                          node.name, node.domain, proto))
     # before IR 4, initializers were listed among the inputs too
     inputs = [_value_info(v) for v in g.input if v.name not in constants]
     outputs = [_value_info(v) for v in g.output]

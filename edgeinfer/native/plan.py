@@ -32,7 +32,9 @@ class Plan:
         nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
         kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]
         self.nodes = nodes
-        self.constants = {k: np.asarray(v, order="C") for k, v in constants.items()}
+        # only what the steps read: weights replaced by folded ones are not kept twice
+        used = {name for node in nodes for name in node.inputs} | set(self.output_names)
+        self.constants = {k: np.asarray(v, order="C") for k, v in constants.items() if k in used}
         self.inputs = {t.name: np.zeros(info[t.name][0], info[t.name][1]) for t in graph.inputs}
         self.arena_bytes, buffers = self._allocate(nodes, kernels, info)
         self.buffers = buffers

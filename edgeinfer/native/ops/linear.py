@@ -1,7 +1,9 @@
-"""Gemm and MatMul on numpy's matmul (the BLAS numpy was built with), writing
-into planned buffers; constant operands are transposed and scaled once."""
+"""Gemm and MatMul. With constant weights (a classifier's dense layers) they
+run as a 1x1 convolution on the C core: its threads, its packed GEMM, the
+bias fused. Otherwise numpy's matmul writes into the planned buffer."""
 import numpy as np
 
+from .. import conv_seam
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, optional_input, require_float
 
@@ -19,10 +21,26 @@ def matmul_shape(node, a, b):
     return tuple(shape)
 
 
+def dense_call(x, weights, bias, out):
+    """out (rows x N) = x (rows x K) . weights (K x N) + bias, as a 1x1
+    convolution over `rows` images of K channels."""
+    rows, k = x.shape
+    n = weights.shape[1]
+    w4 = np.ascontiguousarray(weights.T, dtype=np.float32).reshape(n, k, 1, 1)
+    b = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32).reshape(n)
+    x4, out4 = x.reshape(rows, k, 1, 1), out.reshape(rows, n, 1, 1)
+    return lambda: conv_seam.conv2d(x4, w4, b, out4, (1, 1), (1, 1), (0, 0, 0, 0), 1, None)
+
+
 def make_matmul(node, operands, opset):
     a, b = operands
     require_float(node, operands)
     shape = matmul_shape(node, a.shape, b.shape)
+    if b.constant and len(b.shape) == 2 and len(a.shape) >= 2:
+        def bind_dense(ins, outs):
+            return dense_call(ins[0].reshape(-1, b.shape[0]), ins[1], None,
+                              outs[0].reshape(-1, b.shape[1]))
+        return Kernel([shape], [FLOAT], bind_dense)
 
     def bind(ins, outs):
         x, y, out = ins[0], ins[1], outs[0]
@@ -42,6 +60,15 @@ def make_gemm(node, operands, opset):
     shape = (m, n)
     if c is not None:
         np.broadcast_shapes(c.shape, shape)
+    row_bias = c is None or beta == 0.0 or (c.constant and (len(c.shape) < 2 or c.shape[0] == 1))
+    if b.constant and not trans_a and row_bias:
+        def bind_dense(ins, outs):
+            weights = (ins[1].T if trans_b else ins[1]) * np.float32(alpha)
+            bias = None
+            if c is not None and beta != 0.0:
+                bias = np.broadcast_to(ins[2] * np.float32(beta), (1, n))[0]
+            return dense_call(ins[0], weights, bias, outs[0])
+        return Kernel([shape], [FLOAT], bind_dense)
 
     def bind(ins, outs):
         x = ins[0].T if trans_a else ins[0]
