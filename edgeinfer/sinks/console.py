@@ -1,0 +1,37 @@
+"""One line per classified frame on the terminal."""
+import os
+import sys
+
+
+def format_result(result):
+    if result.predictions:
+        labels = "  ".join(f"{p.label} {p.score:.3f}" for p in result.predictions)
+    else:
+        labels = "(nothing above the threshold)"
+    t = result.timings_ms
+    return (f"{result.where}  {labels}  | {t['latency']:.1f} ms (wait {t['wait']:.1f}, "
+            f"pre {t['preprocess']:.1f}, infer {t['inference']:.1f}, post {t['postprocess']:.1f})")
+
+
+class ConsoleSink:
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
+
+    def write(self, result):
+        """False when the reader has gone (`edgeinfer run ... | head`): the run ends."""
+        try:
+            self.stream.write(format_result(result) + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            # later writes, and Python's own flush at exit, must not fail again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+            return False
+        return True
+
+    def close(self):
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            pass

@@ -1,0 +1,17 @@
+"""One JSON object per classified frame, a line each, flushed as written."""
+import json
+
+from .files import open_for_lines
+
+
+class JsonLinesSink:
+    def __init__(self, path):
+        self.path = path
+        self.file = open_for_lines(path, "JSON lines")
+
+    def write(self, result):
+        self.file.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        self.file.flush()
+
+    def close(self):
+        self.file.close()
