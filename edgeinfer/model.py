@@ -138,6 +138,11 @@ class Model:
         else:
             image = ImageInput(**self._guess_image(shape, given, assumed))
         image.size = _pair(image.size)
+        channels = 1 if image.color == "gray" else 3
+        for name in ("mean", "std"):  # one number stands for every channel
+            value = getattr(image, name)
+            if np.ndim(value) == 0:
+                setattr(image, name, (float(value),) * channels)
         expected = _input_shape(image)
         for axis, (want, have) in enumerate(zip(expected[1:], shape[1:]), start=1):
             if have is not None and have != want:
