@@ -114,16 +114,17 @@ def open_source(args):
 def open_sinks(args, fps):
     sinks, frame_sinks = [], []
     try:
+        # the ones that can refuse (no display, bad video name) before any file is made
+        if args.show:
+            frame_sinks.append(WindowSink(f"edgeinfer: {os.path.basename(args.model)}"))
+        if args.save_video:
+            frame_sinks.append(VideoFileSink(args.save_video, fps))
         if not args.quiet:
             sinks.append(ConsoleSink())
         if args.json:
             sinks.append(JsonLinesSink(args.json))
         if args.csv:
             sinks.append(CsvSink(args.csv))
-        if args.save_video:
-            frame_sinks.append(VideoFileSink(args.save_video, fps))
-        if args.show:
-            frame_sinks.append(WindowSink(f"edgeinfer: {os.path.basename(args.model)}"))
     except BaseException:
         for sink in sinks + frame_sinks:
             sink.close()
