@@ -134,3 +134,47 @@ def channel_means(size=(8, 8), color="rgb"):
 def save(model, path):
     onnx.save(model, str(path))
     return str(path)
+
+
+# MobileNet v1's body: (output channels, stride) of each depthwise-separable block
+MOBILENET_V1_BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + \
+    [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+
+
+def mobilenet_like(classes=1000, size=224, width=1.0, seed=0, labels=None):
+    """A MobileNet v1-shaped network (Conv/BatchNorm folded/Relu, depthwise-separable
+    blocks, pool, Gemm) with seeded random weights: the cost of a real edge
+    classifier (about 570 MFLOPs at width 1.0 and 224x224) without its training."""
+    rng = np.random.default_rng(seed)
+    weights, nodes = {}, []
+
+    def conv(name, source, cin, cout, kernel, stride, group=1):
+        fan_in = cin // group * kernel * kernel
+        weights[f"{name}_w"] = rng.normal(0, np.sqrt(2.0 / fan_in), (cout, cin // group, kernel,
+                                                                      kernel))
+        weights[f"{name}_b"] = np.zeros(cout)
+        pad = kernel // 2
+        nodes.append(helper.make_node("Conv", [source, f"{name}_w", f"{name}_b"], [name],
+                                      kernel_shape=[kernel, kernel], strides=[stride, stride],
+                                      pads=[pad] * 4, group=group))
+        nodes.append(helper.make_node("Relu", [name], [f"{name}_relu"]))
+        return f"{name}_relu"
+
+    channels = max(8, int(32 * width))
+    x = conv("stem", "image", 3, channels, 3, 2)
+    for i, (out, stride) in enumerate(MOBILENET_V1_BLOCKS):
+        out = max(8, int(out * width))
+        x = conv(f"dw{i}", x, channels, channels, 3, stride, group=channels)
+        x = conv(f"pw{i}", x, channels, out, 1, 1)
+        channels = out
+    weights["fc_w"] = rng.normal(0, np.sqrt(1.0 / channels), (channels, classes))
+    weights["fc_b"] = np.zeros(classes)
+    nodes += [helper.make_node("GlobalAveragePool", [x], ["pool"]),
+              helper.make_node("Flatten", ["pool"], ["features"]),
+              helper.make_node("Gemm", ["features", "fc_w", "fc_b"], ["scores"])]
+    model = _graph(nodes, weights, (size, size), 3, classes, "N")
+    labels = labels or [f"class {i}" for i in range(classes)]
+    from edgeinfer import IMAGENET_MEAN, IMAGENET_STD
+    write_info(model, image_info(labels, (size, size), crop=0.875, mean=IMAGENET_MEAN,
+                                 std=IMAGENET_STD))
+    return model
