@@ -284,3 +284,41 @@ def test_picam_frames_come_through_picamera2(monkeypatch):
     assert frame.image.shape == (6, 8, 3) and frame.image[0, 0, 0] == 7
     assert calls[:3] == [("config", "RGB888", (8, 6)), "configure", "start"]
     assert calls[-2:] == ["stop", "close"]
+
+
+def serve(directory):
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(Handler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_stream_that_ends_is_reopened_then_given_up_when_gone(clip, caplog):
+    """A clip served over HTTP stands in for a camera's stream: when it runs out
+    the source reconnects; when the server goes away it ends with an error."""
+    path, count = clip
+    server = serve(os.path.dirname(path))
+    url = f"http://127.0.0.1:{server.server_address[1]}/{os.path.basename(path)}"
+    with caplog.at_level(logging.WARNING, logger="edgeinfer"):
+        source = open_stream(url, backoff=Backoff(first=0.05, attempts=2))
+        frames = []
+        while not frames or frames[-1].index < count:  # until one from the second play
+            frame = source.read(timeout=5.0)
+            assert frame is not None
+            frames.append(frame)
+        server.shutdown()
+        server.server_close()
+        with pytest.raises(SourceError, match="did not come back after 2 attempts"):
+            while True:
+                source.read(timeout=5.0)
+        source.close()
+    assert "reconnecting in 0.1 s (attempt 1 of 2)" in caplog.text and "is back" in caplog.text
+    assert source.reconnects >= 1 and frames[-1].index >= count
+    assert [f.index for f in frames] == sorted({f.index for f in frames})
