@@ -246,3 +246,15 @@ def test_a_sample_image_in_one_command(capsys, media):
     assert code == 0
     assert out.startswith("coffee.jpg  coffee ")
     assert "1 frames, 1 classified, 0 dropped" in err
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_ends_the_run_with_the_summary_and_one_error_line(capsys, media, tmp_path):
+    code, _, err = run(capsys, "--model", media["model"], "--video", media["clip"], "--quiet",
+                       "--csv", tmp_path / "ok.csv", "--json", "/dev/full")
+    assert code == 2 and "Traceback" not in err
+    assert err.splitlines()[-1] == ("edgeinfer run: cannot write to /dev/full: No space left on "
+                                    "device; the lines before this one are complete")
+    assert "  latency " in err  # the summary still came out
+    with open(tmp_path / "ok.csv") as f:
+        assert f.readline().startswith("frame,")  # the other file is closed, whole

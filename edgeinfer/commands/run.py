@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 
-from .. import set_num_threads
 from ..errors import SourceError, UserError
 from ..labels import read_labels
 from ..model import load
@@ -60,7 +59,8 @@ def add_arguments(parser):
     engine = parser.add_argument_group("engine")
     engine.add_argument("--backend", default="auto", help="auto | onnxruntime")
     engine.add_argument("--threads", type=int, default=None, metavar="N",
-                        help="threads for inference and preprocessing (default: all cores)")
+                        help="threads for inference (default: all cores); a frame's "
+                             "preprocessing runs on one")
 
 
 class _StderrHandler(logging.Handler):
@@ -171,8 +171,6 @@ def run(args):
     if not args.model:
         raise UserError("--model is required: the .onnx file to run (make one from a Keras or "
                         "PyTorch model with `edgeinfer convert`)")
-    if args.threads:
-        set_num_threads(args.threads)
     labels = read_labels(args.labels) if args.labels else None
     model = load(args.model, backend=args.backend, threads=args.threads, labels=labels)
     if model.info.image is None:

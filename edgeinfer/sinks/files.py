@@ -13,3 +13,14 @@ def open_for_lines(path, what, newline=None):
         return open(path, "w", encoding="utf-8", newline=newline)
     except OSError as error:
         raise UserError(f"cannot write the {what} file {path}: {error.strerror}") from None
+
+
+def write_line(file, path, text):
+    """Writes and flushes one line; a full disk or a vanished folder becomes a
+    UserError naming the file (the lines before it are already on disk)."""
+    try:
+        file.write(text)
+        file.flush()
+    except OSError as error:
+        raise UserError(f"cannot write to {path}: {error.strerror}; the lines before this one "
+                        "are complete") from None

@@ -1,7 +1,7 @@
 """One JSON object per classified frame, a line each, flushed as written."""
 import json
 
-from .files import open_for_lines
+from .files import open_for_lines, write_line
 
 
 class JsonLinesSink:
@@ -10,8 +10,7 @@ class JsonLinesSink:
         self.file = open_for_lines(path, "JSON lines")
 
     def write(self, result):
-        self.file.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-        self.file.flush()
+        write_line(self.file, self.path, json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
 
     def close(self):
         self.file.close()
