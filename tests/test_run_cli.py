@@ -258,3 +258,24 @@ def test_a_full_disk_ends_the_run_with_the_summary_and_one_error_line(capsys, me
     assert "  latency " in err  # the summary still came out
     with open(tmp_path / "ok.csv") as f:
         assert f.readline().startswith("frame,")  # the other file is closed, whole
+
+
+def test_json_lines_to_standard_output_for_other_programs(capsys, media):
+    code, out, err = run(capsys, "--model", media["model"], "--video", media["clip"],
+                         "--json", "-", "--max-frames", 5)
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]  # nothing but JSON on stdout
+    assert [r["frame"] for r in records] == [0, 1, 2, 3, 4]
+    assert "5 frames, 5 classified" in err
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(media, tmp_path):
+    # more lines than a pipe buffers (64 KiB), so the writer is still at work when head exits
+    clip = str(tmp_path / "many.avi")
+    sample_clip.write_clip(clip, (64, 48), frames_per_photo=200, fps=30.0)
+    process = subprocess.run(
+        f"{sys.executable} -m edgeinfer run --model {media['model']} --video {clip} "
+        "--json - | head -n 2", shell=True, capture_output=True, text=True, timeout=60)
+    assert len(process.stdout.splitlines()) == 2
+    assert "Traceback" not in process.stderr and "BrokenPipe" not in process.stderr
+    assert "stopped (output closed)" in process.stderr

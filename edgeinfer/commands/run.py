@@ -48,8 +48,11 @@ def add_arguments(parser):
                          help="classify every Nth frame")
     results.add_argument("--max-frames", type=int, default=None, metavar="N",
                          help="stop after N frames from the source")
-    results.add_argument("--json", metavar="OUT.jsonl", help="write a JSON line per result")
-    results.add_argument("--csv", metavar="OUT.csv", help="write a CSV row per result")
+    results.add_argument("--json", metavar="OUT.jsonl",
+                         help="write a JSON line per result ('-': to standard output, in place "
+                              "of the console lines)")
+    results.add_argument("--csv", metavar="OUT.csv", help="write a CSV row per result ('-': to "
+                                                          "standard output)")
     results.add_argument("--show", action="store_true",
                          help="show frames with their labels in a window (needs a display)")
     results.add_argument("--save-video", metavar="OUT.mp4",
@@ -119,7 +122,7 @@ def open_sinks(args, fps):
             frame_sinks.append(WindowSink(f"edgeinfer: {os.path.basename(args.model)}"))
         if args.save_video:
             frame_sinks.append(VideoFileSink(args.save_video, fps))
-        if not args.quiet:
+        if not args.quiet and "-" not in (args.json, args.csv):
             sinks.append(ConsoleSink())
         if args.json:
             sinks.append(JsonLinesSink(args.json))
@@ -202,7 +205,7 @@ def _print_summary(pipeline, args):
     stopped = pipeline.stop_reason
     lines = pipeline.stats.summary().splitlines()
     head = f"{PROG}: " + (f"stopped ({stopped}) after " if stopped else "") + lines[0]
-    written = [path for path in (args.json, args.csv, args.save_video) if path]
+    written = [path for path in (args.json, args.csv, args.save_video) if path and path != "-"]
     tail = [f"  written: {', '.join(written)}"] if written else []
     print("\n".join([head] + lines[1:] + tail), file=sys.stderr)
     sys.stderr.flush()

@@ -1,6 +1,7 @@
 """One line per classified frame on the terminal."""
-import os
 import sys
+
+from .files import silence
 
 
 def format_result(result):
@@ -23,10 +24,7 @@ class ConsoleSink:
             self.stream.write(format_result(result) + "\n")
             self.stream.flush()
         except BrokenPipeError:
-            # later writes, and Python's own flush at exit, must not fail again
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, self.stream.fileno())
-            os.close(devnull)
+            silence(self.stream)
             return False
         return True
 

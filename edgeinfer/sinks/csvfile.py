@@ -4,7 +4,7 @@ import csv
 import io
 
 from ..results import STAGES
-from .files import open_for_lines, write_line
+from .files import close_file, open_for_lines, write_line
 
 COLUMNS = ["frame", "file", "position_s", "label", "score", "top", "captured_at",
            "latency_ms"] + [f"{stage}_ms" for stage in STAGES]
@@ -23,12 +23,12 @@ class CsvSink:
         self._row.seek(0)
         self._row.truncate()
         self._writer.writerow(row)
-        write_line(self.file, self.path, self._row.getvalue())
+        return write_line(self.file, self.path, self._row.getvalue())
 
     def write(self, result):
         top = result.top
         timings = result.timings_ms
-        self._write(
+        return self._write(
             [result.frame, result.path or "",
              "" if result.position is None else f"{result.position:.4f}",
              top.label if top else "", f"{top.score:.6f}" if top else "",
@@ -37,4 +37,4 @@ class CsvSink:
             + [f"{timings[stage]:.3f}" for stage in STAGES])
 
     def close(self):
-        self.file.close()
+        close_file(self.file)

@@ -1,7 +1,7 @@
 """One JSON object per classified frame, a line each, flushed as written."""
 import json
 
-from .files import open_for_lines, write_line
+from .files import close_file, open_for_lines, write_line
 
 
 class JsonLinesSink:
@@ -10,7 +10,7 @@ class JsonLinesSink:
         self.file = open_for_lines(path, "JSON lines")
 
     def write(self, result):
-        write_line(self.file, self.path, json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        return write_line(self.file, self.path, json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
 
     def close(self):
-        self.file.close()
+        close_file(self.file)
