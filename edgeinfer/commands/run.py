@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 
+from ..backends import BACKENDS
 from ..errors import SourceError, UserError
 from ..labels import read_labels
 from ..model import load
@@ -60,7 +61,8 @@ def add_arguments(parser):
     results.add_argument("--quiet", "-q", action="store_true",
                          help="no line per result on the terminal; the summary still prints")
     engine = parser.add_argument_group("engine")
-    engine.add_argument("--backend", default="auto", help="auto | onnxruntime")
+    engine.add_argument("--backend", default="auto",
+                        help=" | ".join(["auto", *BACKENDS]) + " (auto: the best installed)")
     engine.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for inference (default: all cores); a frame's "
                              "preprocessing runs on one")
@@ -109,9 +111,11 @@ def open_source(args):
     try:
         return open_camera(0)
     except SourceError as error:
-        raise UserError(f"no source given, and camera 0 is not there to fall back on ({error}). "
-                        "Point it at a video with --video FILE, at images with --image FILE|DIR, "
-                        "or at a stream with --url URL") from None
+        why = "there is no camera 0 (/dev/video0)" if not os.path.exists("/dev/video0") else \
+            f"camera 0 does not work ({error})"
+        raise UserError(f"no source given, and {why}: point it at a video with --video FILE, at "
+                        "images with --image FILE|DIR, at a stream with --url URL, or at another "
+                        "camera with --camera N|picam") from None
 
 
 def open_sinks(args, fps):
