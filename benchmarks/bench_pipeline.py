@@ -51,6 +51,30 @@ def bench_bare_inference(benchmark, model):
     benchmark(model.run, tensor)
 
 
+def bench_prepare_and_run(benchmark, model, clip):
+    """The loop a user would write by hand over frames already decoded in memory:
+    preprocess + inference, no decode, no results. Between the bare inference and
+    the pipeline: what preprocessing (and the caches it disturbs) costs."""
+    import cv2
+
+    capture = cv2.VideoCapture(clip)
+    frames = []
+    while len(frames) < FRAMES:
+        ok, frame = capture.read()
+        assert ok
+        frames.append(frame)
+    tensor = model.new_input()
+    position = [0]
+
+    def one_frame():
+        model.prepare(frames[position[0] % FRAMES], out=tensor)
+        model.run(tensor)
+        position[0] += 1
+
+    benchmark.group = "pipeline 640x480, per frame"
+    benchmark(one_frame)
+
+
 def run_clip(model, clip):
     source = open_video(clip)
     pipeline = Pipeline(source, model, Postprocessor(model.labels, top_k=5))

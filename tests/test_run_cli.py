@@ -71,6 +71,12 @@ def test_video_every_frame_in_order_with_correct_labels(capsys, media, tmp_path)
     assert [r["label"] for r in records] == media["clip_labels"]
     assert all(len(r["top"]) == 2 for r in records)
     assert records[1]["position_s"] == pytest.approx(1 / 15.0, abs=1e-3)
+    for record in records:  # the split accounts for the whole latency
+        split = record["latency_ms"]
+        stages = sum(split[stage] for stage in SUMMARY_STAGES[:-1])
+        assert split["latency"] == pytest.approx(stages, abs=0.01)
+        assert (record["result_at"] - record["captured_at"]) * 1e3 == pytest.approx(
+            split["latency"], abs=0.01)
     with open(out_csv, newline="") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["frame"]) for r in rows] == list(range(count))
