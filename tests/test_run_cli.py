@@ -285,3 +285,58 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(media, tmp_path):
     assert len(process.stdout.splitlines()) == 2
     assert "Traceback" not in process.stderr and "BrokenPipe" not in process.stderr
     assert "stopped (output closed)" in process.stderr
+
+
+class FakeVideoCapture:
+    """Stands in for cv2.VideoCapture on a V4L2 camera: the bundled cat photo at
+    about 100 frames per second, after which it can be told to go dark."""
+    opened = []
+    go_dark_after = None
+
+    def __init__(self, target, api=None):
+        self.target, self.api, self.settings, self.reads = target, api, {}, 0
+        FakeVideoCapture.opened.append(self)
+
+    def isOpened(self):
+        return True
+
+    def set(self, prop, value):
+        self.settings[prop] = value
+        return True
+
+    def get(self, prop):
+        return 30.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def read(self):
+        time.sleep(0.01)
+        self.reads += 1
+        dark = self.go_dark_after is not None and len(self.opened) == 1 and \
+            self.reads > self.go_dark_after
+        return (False, None) if dark else (True, sample_clip.photo("chelsea"))
+
+    def release(self):
+        pass
+
+
+def test_a_camera_end_to_end_through_a_stand_in_device(capsys, media, tmp_path, monkeypatch):
+    import edgeinfer.sources.camera as camera
+
+    FakeVideoCapture.opened, FakeVideoCapture.go_dark_after = [], 8
+    real_exists = os.path.exists
+    monkeypatch.setattr(camera.os.path, "exists",
+                        lambda p: p == "/dev/video0" or real_exists(p))
+    monkeypatch.setattr(cv2, "VideoCapture", FakeVideoCapture)
+    out_json = tmp_path / "camera.jsonl"
+    code, out, err = run(capsys, "--model", media["model"], "--camera", 0, "--max-frames", 20,
+                         "--json", out_json)
+    assert code == 0
+    first = FakeVideoCapture.opened[0]
+    assert first.target == 0 and first.api == cv2.CAP_V4L2
+    assert first.settings[cv2.CAP_PROP_BUFFERSIZE] == 1  # the driver keeps one frame, not four
+    # it went dark after 8 frames and was reopened: the run went on to 20 frames
+    assert len(FakeVideoCapture.opened) == 2
+    assert "camera 0 (/dev/video0) stopped delivering frames; reconnecting" in err
+    records = read_jsonl(out_json)
+    assert len(records) == 20 and {r["label"] for r in records} == {"cat"}
+    assert all(r["latency_ms"]["wait"] < 50 for r in records)
+    assert "20 frames, 20 classified" in err and out.startswith("frame ")
