@@ -1,7 +1,13 @@
 """One line per classified frame on the terminal."""
 import sys
+import time
 
 from .files import silence
+
+
+def clock(wall_time):
+    """Local time of day to the millisecond: 18:30:08.123."""
+    return time.strftime("%H:%M:%S", time.localtime(wall_time)) + f".{int(wall_time * 1000) % 1000:03d}"
 
 
 def format_result(result):
@@ -10,7 +16,7 @@ def format_result(result):
     else:
         labels = "(nothing above the threshold)"
     t = result.timings_ms
-    return (f"{result.where}  {labels}  | {t['latency']:.1f} ms (wait {t['wait']:.1f}, "
+    return (f"{clock(result.captured_at)}  {result.where}  {labels}  | {t['latency']:.1f} ms (wait {t['wait']:.1f}, "
             f"pre {t['preprocess']:.1f}, infer {t['inference']:.1f}, post {t['postprocess']:.1f})")
 
 
