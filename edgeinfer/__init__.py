@@ -29,5 +29,6 @@ def build_info():
     }
 
 
-__all__ = ["load", "Model", "Prediction", "preprocess", "reference", "set_num_threads", "get_num_threads", "build_info",
+__all__ = ["load", "Model", "Prediction", "preprocess", "reference", "set_num_threads",
+           "get_num_threads", "build_info",
            "IMAGENET_MEAN", "IMAGENET_STD"]

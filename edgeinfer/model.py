@@ -153,10 +153,10 @@ class Model:
                     "layout/colour in the metadata or the arguments to edgeinfer.load")
         want_dtype = np.dtype(image.dtype)
         if self.input.dtype is None or np.dtype(self.input.dtype) != want_dtype:
-            raise ModelError(f"{self.path}: input {self.input.name!r} is of type "
-                             f"{getattr(self.input.dtype, '__name__', self.input.dtype)}, edgeinfer "
-                             f"prepares {want_dtype.name} images: the model needs a float32 or "
-                             "uint8 image input")
+            have = getattr(self.input.dtype, "__name__", "an unsupported type")
+            raise ModelError(f"{self.path}: input {self.input.name!r} is of type {have}, "
+                             f"edgeinfer prepares {want_dtype.name} images: the model needs a "
+                             "float32 or uint8 image input")
         return image
 
     def _guess_image(self, shape, given, assumed):

@@ -26,7 +26,8 @@ def _graph(nodes, weights, size, channels, classes, batch, layout="nchw", dtype=
                                                                        channels]
     inputs = [helper.make_tensor_value_info("image", elem, shape)]
     outputs = [helper.make_tensor_value_info(output, TensorProto.FLOAT, [batch, classes])]
-    inits = [numpy_helper.from_array(np.asarray(v, np.float32), name) for name, v in weights.items()]
+    inits = [numpy_helper.from_array(np.asarray(v, np.float32), name)
+             for name, v in weights.items()]
     graph = helper.make_graph(nodes, "classifier", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="edgeinfer-tools")
@@ -61,7 +62,8 @@ def image_info(labels, size, output="logits", layout="nchw", color="rgb", **imag
                     std=(127.5,) * 3)
     settings.update(image)
     return ModelInfo(labels=list(labels), input_name="image", image=ImageInput(**settings),
-                     output=output, source={"framework": "onnx.helper", "file": "tools/tiny_models.py"})
+                     output=output,
+                     source={"framework": "onnx.helper", "file": "tools/tiny_models.py"})
 
 
 def random_classifier(labels, size=(32, 32), seed=0, features=8, batch="N", output="logits",
@@ -74,8 +76,10 @@ def random_classifier(labels, size=(32, 32), seed=0, features=8, batch="N", outp
     weights["fc_b"] = rng.normal(0, 0.1, (len(labels),))
     nodes = _trunk_nodes(layout) + [helper.make_node("Gemm", ["features", "fc_w", "fc_b"],
                                                      ["logits"])]
-    nodes.append(helper.make_node("Softmax", ["logits"], ["scores"], axis=1) if
-                 output == "probabilities" else helper.make_node("Identity", ["logits"], ["scores"]))
+    if output == "probabilities":
+        nodes.append(helper.make_node("Softmax", ["logits"], ["scores"], axis=1))
+    else:
+        nodes.append(helper.make_node("Identity", ["logits"], ["scores"]))
     model = _graph(nodes, weights, size, channels, len(labels), batch, layout)
     if metadata:
         write_info(model, image_info(labels, size, output, layout, color, **image))

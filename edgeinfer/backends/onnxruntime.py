@@ -59,7 +59,8 @@ class Backend:
             self.session = ort.InferenceSession(model_path, sess_options=options,
                                                 providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"onnxruntime cannot load {model_path}: {_first_line(error)}") from None
+            raise ModelError(f"onnxruntime cannot load {model_path}: "
+                             f"{_first_line(error)}") from None
         self.model_path = model_path
         self.inputs = [_spec(i) for i in self.session.get_inputs()]
         self.outputs = [_spec(o) for o in self.session.get_outputs()]

@@ -7,7 +7,8 @@ from .files import silence
 
 def clock(wall_time):
     """Local time of day to the millisecond: 18:30:08.123."""
-    return time.strftime("%H:%M:%S", time.localtime(wall_time)) + f".{int(wall_time * 1000) % 1000:03d}"
+    milliseconds = int(wall_time * 1000) % 1000
+    return time.strftime("%H:%M:%S", time.localtime(wall_time)) + f".{milliseconds:03d}"
 
 
 def format_result(result):
@@ -16,7 +17,8 @@ def format_result(result):
     else:
         labels = "(nothing above the threshold)"
     t = result.timings_ms
-    return (f"{clock(result.captured_at)}  {result.where}  {labels}  | {t['latency']:.1f} ms (wait {t['wait']:.1f}, "
+    return (f"{clock(result.captured_at)}  {result.where}  {labels}  | "
+            f"{t['latency']:.1f} ms (wait {t['wait']:.1f}, "
             f"pre {t['preprocess']:.1f}, infer {t['inference']:.1f}, post {t['postprocess']:.1f})")
 
 

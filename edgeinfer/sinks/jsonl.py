@@ -10,7 +10,8 @@ class JsonLinesSink:
         self.file = open_for_lines(path, "JSON lines")
 
     def write(self, result):
-        return write_line(self.file, self.path, json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+        return write_line(self.file, self.path, line)
 
     def close(self):
         close_file(self.file)

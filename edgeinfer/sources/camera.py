@@ -38,8 +38,8 @@ def open_camera(spec=0, size=None, backoff=None):
     target, device, name = _device_of(spec)
     if ON_LINUX and not os.path.exists(device):
         found = video_devices()
-        have = f"cameras here: {', '.join(found)}" if found else "this machine has no /dev/video* " \
-            "devices"
+        have = f"cameras here: {', '.join(found)}" if found else \
+            "this machine has no /dev/video* devices"
         raise SourceError(f"{name}: no such device {device} ({have}). Plug in a USB camera and "
                           "check `ls /dev/video*`, use --camera picam for a Raspberry Pi camera "
                           f"module, {TRY_INSTEAD}")

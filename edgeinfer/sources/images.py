@@ -30,8 +30,8 @@ def expand(patterns):
                            if name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
                            and os.path.isfile(os.path.join(pattern, name)))
             if not found:
-                raise SourceError(f"folder {pattern} has no image files ({', '.join(IMAGE_EXTENSIONS[:5])}"
-                                  ", ...)")
+                kinds = ", ".join(IMAGE_EXTENSIONS[:5])
+                raise SourceError(f"folder {pattern} has no image files ({kinds}, ...)")
             paths.extend(found)
         elif os.path.isfile(pattern):
             paths.append(pattern)

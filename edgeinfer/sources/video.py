@@ -97,8 +97,9 @@ def open_stream(url, backoff=None):
     """A started live source over an RTSP/HTTP/... stream, reconnecting when it drops."""
     cv2 = quiet_cv2()
     if not url.lower().startswith(STREAM_SCHEMES):
-        raise SourceError(f"--url takes a stream address ({', '.join(s[:-3] for s in STREAM_SCHEMES)}"
-                          f"://...), got {url!r}; a file on disk goes to --video")
+        schemes = ", ".join(s[:-3] for s in STREAM_SCHEMES)
+        raise SourceError(f"--url takes a stream address ({schemes}://...), got {url!r}; a file "
+                          "on disk goes to --video")
     shown = _without_password(url)
 
     def open_device():
