@@ -341,3 +341,19 @@ def test_a_camera_end_to_end_through_a_stand_in_device(capsys, media, tmp_path, 
     assert len(records) == 20 and {r["label"] for r in records} == {"cat"}
     assert all(r["latency_ms"]["wait"] < 50 for r in records)
     assert "20 frames, 20 classified" in err and out.split("  ")[1].startswith("frame ")
+
+
+def test_save_video_keeps_images_of_different_sizes(capsys, media, tmp_path):
+    saved = tmp_path / "photos.avi"
+    code, _, _ = run(capsys, "--model", media["model"], "--image", DATA_DIR, "--quiet",
+                     "--save-video", saved)
+    assert code == 0
+    capture, sizes = cv2.VideoCapture(str(saved)), []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        sizes.append(frame.shape)
+    height, width, _ = sample_clip.photo("chelsea").shape
+    even = (height - height % 2, width - width % 2, 3)  # as video codecs need
+    assert sizes == [even, even]  # the coffee photo (600x400) fitted to the first frame's size

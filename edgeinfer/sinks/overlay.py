@@ -61,11 +61,16 @@ class VideoFileSink:
 
         if self.writer is None:
             height, width = image.shape[:2]
+            # 4:2:0 codecs need even sides; they would trim an odd one silently anyway
+            self.size = (max(2, width - width % 2), max(2, height - height % 2))
             self.writer = cv2.VideoWriter(self.path, cv2.VideoWriter_fourcc(*self.fourcc),
-                                          float(self.fps), (width, height))
+                                          float(self.fps), self.size)
             if not self.writer.isOpened():
                 raise UserError(f"OpenCV cannot write video {self.path} ({self.fourcc}); try a "
                                 ".avi file")
+        if (image.shape[1], image.shape[0]) != self.size:
+            # a video has one frame size; OpenCV silently drops frames of any other
+            image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
         self.writer.write(image)
         self.frames += 1
         return True
