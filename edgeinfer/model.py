@@ -133,16 +133,14 @@ class Model:
         if unknown:
             raise ModelError(f"unknown image settings {sorted(unknown)}; known: "
                              f"{', '.join(f.name for f in fields(ImageInput))}")
+        for name in ("mean", "std"):  # one number stands for every channel
+            if name in given and np.ndim(given[name]) == 0:
+                given[name] = (float(given[name]),) * 3
         if meta_image is not None:
             image = replace(meta_image, **given)
         else:
             image = ImageInput(**self._guess_image(shape, given, assumed))
         image.size = _pair(image.size)
-        channels = 1 if image.color == "gray" else 3
-        for name in ("mean", "std"):  # one number stands for every channel
-            value = getattr(image, name)
-            if np.ndim(value) == 0:
-                setattr(image, name, (float(value),) * channels)
         expected = _input_shape(image)
         for axis, (want, have) in enumerate(zip(expected[1:], shape[1:]), start=1):
             if have is not None and have != want:
