@@ -357,3 +357,17 @@ def test_save_video_keeps_images_of_different_sizes(capsys, media, tmp_path):
     height, width, _ = sample_clip.photo("chelsea").shape
     even = (height - height % 2, width - width % 2, 3)  # as video codecs need
     assert sizes == [even, even]  # the coffee photo (600x400) fitted to the first frame's size
+
+
+def test_a_camera_that_opens_but_gives_no_frames_points_to_picam(capsys, media, monkeypatch):
+    import edgeinfer.sources.camera as camera
+
+    FakeVideoCapture.opened, FakeVideoCapture.go_dark_after = [], 0
+    real_exists = os.path.exists
+    monkeypatch.setattr(camera.os.path, "exists",
+                        lambda p: p == "/dev/video0" or real_exists(p))
+    monkeypatch.setattr(cv2, "VideoCapture", FakeVideoCapture)
+    code, _, err = run(capsys, "--model", media["model"], "--camera", 0)
+    assert_one_line_error(code, err, "camera 0 (/dev/video0) opens but delivers no frames",
+                          "--camera picam")
+    assert len(FakeVideoCapture.opened) == 1  # no reconnection loop before saying so

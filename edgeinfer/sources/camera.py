@@ -60,6 +60,13 @@ def open_camera(spec=0, size=None, backoff=None):
         return capture
 
     first = open_device()
+    ok, _ = first.read()
+    if not ok:
+        first.release()
+        # the Bookworm trap: a CSI camera module's /dev/video nodes open, then give nothing
+        raise SourceError(f"{name} ({device}) opens but delivers no frames: for a Raspberry Pi "
+                          "camera module use --camera picam; otherwise check the camera works "
+                          f"(e.g. `v4l2-ctl --stream-mmap -d {device}`), {TRY_INSTEAD}")
     fps = first.get(cv2.CAP_PROP_FPS) or None
     source = CaptureLatest(reopening(first, open_device), f"{name} ({device})",
                            backoff=backoff, fps=fps)
