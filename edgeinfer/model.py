@@ -20,6 +20,7 @@ from . import backends
 from .errors import ModelError
 from .kernels import preprocess
 from .metadata import ImageInput, MetadataError, ModelInfo, read_info
+from .sensor_window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
 from .postprocess import Prediction, looks_like_probabilities, softmax, top_k
 
 log = logging.getLogger("edgeinfer")
@@ -83,6 +84,8 @@ class Model:
         info.input_name = self.input.name
         if info.task == "image-classification":
             info.image = self._image_input(info.image, image, assumed)
+        else:
+            self._check_sensor_input(info.sensor)
         if labels is not None:
             info.labels = [str(label) for label in labels]
         elif not info.labels:
@@ -157,6 +160,23 @@ class Model:
                              "float32 or uint8 image input")
         return image
 
+    def _check_sensor_input(self, sensor):
+        if sensor is None or not sensor.channels:
+            raise ModelError(f"{self.path} is a sensor model without its window settings: convert "
+                             "it with `edgeinfer convert ... --sensor-window W --hop H "
+                             "--channels a,b,c`")
+        if sensor.layout not in SENSOR_LAYOUTS:
+            raise ModelError(f"{self.path}: sensor layout {sensor.layout!r} is not one of "
+                             f"{', '.join(SENSOR_LAYOUTS)}")
+        shape = self.input.shape
+        expected = _sensor_shape(sensor)
+        if len(shape) != len(expected) or any(
+                have is not None and have != want for have, want in zip(shape[1:], expected[1:])):
+            raise ModelError(f"{self.path}: input {self.input.name!r} takes {_show_shape(shape)} "
+                             f"but its sensor settings make {_show_shape(expected)} "
+                             f"({sensor.layout}, window {sensor.window}, "
+                             f"{len(sensor.channels)} channels): convert the model again")
+
     def _guess_image(self, shape, given, assumed):
         """Image settings read off the input's shape and type where they show, assumed
         (and listed) where they do not."""
@@ -208,19 +228,27 @@ class Model:
 
     @property
     def input_shape(self):
-        """The shape of one frame's tensor, batch axis included (1, ...)."""
+        """The shape of one frame's (or sensor window's) tensor, batch axis included (1, ...)."""
+        if self.info.sensor is not None and self.info.image is None:
+            return _sensor_shape(self.info.sensor)
         return _input_shape(self.info.image)
 
     def new_input(self, batch=1):
         """An input tensor to prepare frames into, so a loop allocates nothing per frame."""
-        self._require_image()
-        return np.empty((batch,) + self.input_shape[1:], dtype=self.info.image.dtype)
+        dtype = np.float32 if self.info.image is None else self.info.image.dtype
+        return np.empty((batch,) + self.input_shape[1:], dtype=dtype)
 
     # -- running ---------------------------------------------------------------------------
 
     def prepare(self, frame, out=None, input_color="bgr"):
-        """A frame (uint8, BGR unless input_color says otherwise) as this model's input tensor."""
-        self._require_image()
+        """A frame (uint8, BGR unless input_color says otherwise) as this model's input
+        tensor; for a sensor model, a (samples, channels) window."""
+        if self.info.image is None:
+            sensor = self.info.sensor
+            try:
+                return window_tensor(frame, sensor.mean, sensor.std, sensor.layout, out=out)
+            except ValueError as error:
+                raise ModelError(f"cannot prepare a window for {self.path}: {error}") from None
         try:
             return preprocess(frame, input_color=input_color, out=out,
                               **self.info.image.preprocess_kwargs())
@@ -268,15 +296,12 @@ class Model:
                 self._buffer = self.new_input(1)
             tensor = self._buffer
         else:
-            tensor = np.zeros((size,) + self.input_shape[1:], dtype=self.info.image.dtype)
+            tensor = self.new_input(size)
+            tensor[len(frames):] = 0
         for i, frame in enumerate(frames):
             self.prepare(frame, out=tensor[i:i + 1], input_color=input_color)
         scores = self.probabilities(self.run(tensor))
         return [top_k(scores[i], self.labels, k, threshold) for i in range(len(frames))]
-
-    def _require_image(self):
-        if self.info.image is None:
-            raise ModelError(f"{self.path} is a {self.info.task} model; it does not take images")
 
     def __repr__(self):
         image = self.info.image
@@ -290,6 +315,12 @@ def _pair(size):
         return (int(size), int(size))
     height, width = (int(v) for v in size)
     return (height, width)
+
+
+def _sensor_shape(sensor):
+    window, channels = int(sensor.window), len(sensor.channels)
+    return {"ncw": (1, channels, window), "nwc": (1, window, channels),
+            "flat": (1, window * channels)}[sensor.layout]
 
 
 def _input_shape(image):

@@ -106,7 +106,7 @@ class Pipeline:
               "latency": (done - frame.captured) * 1e3}
         return Result(frame.index, predictions, frame.wall_time,
                       frame.wall_time + (done - frame.captured), ms,
-                      position=frame.position, path=frame.path)
+                      position=frame.position, path=frame.path, span=frame.span)
 
     def _close_all(self):
         for closable in [self.source] + self.sinks + self.frame_sinks:

@@ -17,6 +17,7 @@ class Result:
     timings_ms: dict = field(default_factory=dict)  # STAGES and "latency" (capture to result)
     position: Optional[float] = None  # seconds into a video file
     path: Optional[str] = None        # the image file
+    span: Optional[tuple] = None      # a sensor window's first and last sample times
 
     @property
     def top(self):
@@ -27,6 +28,8 @@ class Result:
         """Which frame this is, for people: the image's file name, the video time, or the index."""
         if self.path:
             return os.path.basename(self.path)
+        if self.span is not None and self.span[0] is not None:
+            return f"t {self.span[0]:.2f}..{self.span[1]:.2f}"
         if self.position is not None:
             return f"{self.position:7.2f}s"
         return f"frame {self.frame}"
@@ -38,6 +41,8 @@ class Result:
             record["file"] = self.path
         if self.position is not None:
             record["position_s"] = round(self.position, 4)
+        if self.span is not None:
+            record["first_sample_time"], record["last_sample_time"] = self.span
         record.update({
             "label": top.label if top else None,
             "score": round(top.score, 6) if top else None,

@@ -8,12 +8,14 @@ benchmarks that must not need a deep-learning framework.
   end-to-end checks of the whole flow.
 - channel_means: logits are the mean of each input channel, so the top label
   says which colour the runtime really fed the model.
+- sensor_channel_means: the same for sensor windows: the top label names the
+  channel whose normalised samples are largest over the window.
 """
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from edgeinfer.metadata import ImageInput, ModelInfo, write_info
+from edgeinfer.metadata import ImageInput, ModelInfo, SensorInput, write_info
 
 OPSET = 13
 
@@ -132,6 +134,33 @@ def channel_means(size=(8, 8), color="rgb"):
     names = {"r": "red", "g": "green", "b": "blue"}
     write_info(model, image_info([names[c] for c in color], size, color=color,
                                  mean=(0.0,) * 3, std=(255.0,) * 3))
+    return model
+
+
+def sensor_channel_means(channels=("ax", "ay", "az"), window=8, hop=8, layout="ncw",
+                         mean=None, std=None, sample_rate=None):
+    """(N, channels, window) or (N, window, channels) -> logits = each channel's
+    mean over the window; labels are the channel names."""
+    count = len(channels)
+    if layout == "ncw":
+        shape, axis = ["N", count, window], 2
+    else:
+        shape, axis = ["N", window, count], 1
+    nodes = [helper.make_node("ReduceMean", ["window"], ["means"], axes=[axis], keepdims=0),
+             helper.make_node("Mul", ["means", "gain"], ["scores"])]
+    graph = helper.make_graph(
+        nodes, "sensor", [helper.make_tensor_value_info("window", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", count])],
+        [numpy_helper.from_array(np.array([20.0], np.float32), "gain")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="edgeinfer-tools")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    sensor = SensorInput(window=window, hop=hop, channels=list(channels),
+                         mean=list(mean or [0.0] * count), std=list(std or [1.0] * count),
+                         layout=layout, sample_rate=sample_rate)
+    write_info(model, ModelInfo(task="sensor-classification", labels=list(channels),
+                                input_name="window", sensor=sensor, output="logits"))
     return model
 
 

@@ -16,6 +16,7 @@ from ..pipeline import Pipeline
 from ..postprocess import Postprocessor
 from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSink
 from ..sources import open_camera, open_images, open_picam, open_stream, open_video
+from ..sources.sensor import open_sensor_windows
 
 PROG = "edgeinfer run"
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -33,6 +34,9 @@ def add_arguments(parser):
     choice.add_argument("--url", metavar="URL", help="a network stream: rtsp://, http://, ...")
     choice.add_argument("--image", nargs="+", metavar="FILE|DIR|GLOB",
                         help="image files, folders of images, or quoted patterns")
+    choice.add_argument("--sensor", metavar="CSV|-|serial:PORT@BAUD|udp:HOST:PORT",
+                        help="a sensor sample stream for a sensor model: a CSV file, - for "
+                             "standard input, a serial port or UDP datagrams")
     source.add_argument("--realtime", action="store_true",
                         help="play a video file at its own frame rate, dropping frames the "
                              "model cannot keep up with, as a camera would")
@@ -97,7 +101,9 @@ def _check_numbers(args):
                         "always live")
 
 
-def open_source(args):
+def open_source(args, model):
+    if args.sensor:
+        return open_sensor_windows(args.sensor, model.info.sensor)
     if args.video:
         return open_video(args.video, realtime=args.realtime)
     if args.image:
@@ -141,6 +147,9 @@ def open_sinks(args, fps):
 
 def _describe(model):
     image = model.info.image
+    if image is None:
+        return f"{model.path} ({model.info.task}, {model.classes or '?'} classes, " \
+               f"{model.backend.name})"
     classes = model.classes or len(model.labels) or "?"
     return (f"{model.path} ({image.size[0]}x{image.size[1]} {image.color}, {classes} classes, "
             f"{model.backend.name})")
@@ -180,14 +189,19 @@ def run(args):
                         "PyTorch model with `edgeinfer convert`)")
     labels = read_labels(args.labels) if args.labels else None
     model = load(args.model, backend=args.backend, threads=args.threads, labels=labels)
-    if model.info.image is None:
+    if model.info.image is None and not args.sensor:
         raise UserError(f"{args.model} is a {model.info.task} model: it classifies sensor "
-                        "windows, not images")
+                        "windows, not images; give it a stream with --sensor FILE|-|serial:..."
+                        "|udp:...")
+    if args.sensor and model.info.image is not None:
+        raise UserError(f"{args.model} classifies images; --sensor needs a sensor model")
+    if args.sensor and (args.show or args.save_video):
+        raise UserError("--show and --save-video draw on camera frames; a sensor run has none")
     try:
         postprocessor = Postprocessor(model.labels, args.top_k, args.threshold, args.smoothing)
     except ValueError as error:
         raise UserError(str(error)) from None
-    source = open_source(args)
+    source = open_source(args, model)
     try:
         sinks, frame_sinks = open_sinks(args, source.fps)
     except BaseException:

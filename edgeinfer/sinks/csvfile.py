@@ -6,8 +6,8 @@ import io
 from ..results import STAGES
 from .files import close_file, open_for_lines, write_line
 
-COLUMNS = ["frame", "file", "position_s", "label", "score", "top", "captured_at",
-           "latency_ms"] + [f"{stage}_ms" for stage in STAGES]
+COLUMNS = ["frame", "file", "position_s", "first_sample_time", "last_sample_time", "label",
+           "score", "top", "captured_at", "latency_ms"] + [f"{stage}_ms" for stage in STAGES]
 
 
 class CsvSink:
@@ -31,6 +31,8 @@ class CsvSink:
         return self._write(
             [result.frame, result.path or "",
              "" if result.position is None else f"{result.position:.4f}",
+             *(("", "") if result.span is None else
+               ("" if t is None else f"{t:.6f}" for t in result.span)),
              top.label if top else "", f"{top.score:.6f}" if top else "",
              ";".join(f"{p.label}:{p.score:.6f}" for p in result.predictions),
              f"{result.captured_at:.6f}", f"{timings['latency']:.3f}"]

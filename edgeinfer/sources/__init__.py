@@ -27,6 +27,7 @@ class Frame:
     wall_time: float                # time.time() at the same moment
     position: Optional[float] = None  # seconds into a video file
     path: Optional[str] = None        # the image file it came from
+    span: Optional[tuple] = None      # a sensor window's first and last sample times
 
 
 from .camera import open_camera, open_picam  # noqa: E402
