@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?= test
 
-.PHONY: demo test build bench clean
+.PHONY: demo test build bench bench-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +26,11 @@ bench: build
 
 clean:
 	rm -rf build $(VENV) *.egg-info edgeinfer/_core.c edgeinfer/_core*.so
+
+# Fails when a kernel's speed-up over its numpy reference, measured in this
+# run, drops below its floor in benchmarks/floors.json.
+bench-check: build
+	mkdir -p out
+	$(BIN)/python -m pytest -q benchmarks --benchmark-json=out/bench.json
+	$(BIN)/python tools/bench_check.py out/bench.json
+	$(BIN)/python tools/bench_table.py out/bench.json

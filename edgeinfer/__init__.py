@@ -3,6 +3,8 @@ from ._native import core as _core
 from .frame_plan import IMAGENET_MEAN, IMAGENET_STD
 from .kernels import preprocess
 from . import reference
+from .model import Model, load
+from .postprocess import Prediction
 
 __version__ = "0.1.0"
 
@@ -27,5 +29,6 @@ def build_info():
     }
 
 
-__all__ = ["preprocess", "reference", "set_num_threads", "get_num_threads", "build_info",
+__all__ = ["load", "Model", "Prediction", "preprocess", "reference", "set_num_threads",
+           "get_num_threads", "build_info",
            "IMAGENET_MEAN", "IMAGENET_STD"]

@@ -9,6 +9,7 @@ from .errors import UserError
 COMMANDS = {
     # name: one-line help; the module is edgeinfer/commands/<name>.py
     "preprocess": "Turn an image into a model input tensor and time it",
+    "run": "Classify what a camera, video, stream or set of images shows, live",
 }
 
 

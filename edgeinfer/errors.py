@@ -3,3 +3,11 @@
 
 class UserError(Exception):
     """What went wrong, with which file or device, and what to do."""
+
+
+class ModelError(UserError):
+    """A model file that is missing, unreadable, or does not fit its input."""
+
+
+class SourceError(UserError):
+    """A camera, stream, video or image that cannot be opened or read."""

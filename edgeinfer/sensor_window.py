@@ -1,10 +1,12 @@
 """A sliding window over a stream of multi-channel samples: push samples as
-they arrive, get a model input every `hop` samples once `window` have come.
+they arrive, get a window (window x channels) every `hop` samples once
+`window` have come.
 
-Windows are normalised per channel ((x - mean) / std) and laid out as the
-model wants: "ncw" -> (1, channels, window), "nwc" -> (1, window, channels),
-"flat" -> (1, window * channels) in time-major order (each sample's channels
-together), which is what a Dense layer after Flatten of (window, channels) sees.
+window_tensor() then turns a window into a model input: normalised per
+channel ((x - mean) / std) and laid out as the model wants: "ncw" ->
+(1, channels, window), "nwc" -> (1, window, channels), "flat" ->
+(1, window * channels) in time-major order (each sample's channels together),
+which is what a Dense layer after Flatten of (window, channels) sees.
 """
 from __future__ import annotations
 
@@ -18,27 +20,57 @@ LAYOUTS = ("ncw", "nwc", "flat")
 
 @dataclass
 class Window:
-    tensor: np.ndarray       # the model input, float32, layout as asked
+    samples: np.ndarray      # (window, channels) float32, as they came
     index: int               # windows emitted before this one
     first_sample: int        # stream index of the window's first sample
     first_time: Optional[float]
     last_time: Optional[float]
 
 
+def per_channel(name, value, channels):
+    """One value per channel from None/() (the default), one number, or a sequence."""
+    values = np.asarray(value, np.float32).ravel()
+    if values.size == 1:
+        values = np.repeat(values, channels)
+    if values.size != channels:
+        raise ValueError(f"{name} needs 1 or {channels} values, got {values.size}")
+    return values
+
+
+def window_tensor(samples, mean=None, std=None, layout="ncw", out=None):
+    """A (window, channels) window as a model input tensor with a batch axis of 1."""
+    samples = np.asarray(samples, np.float32)
+    if samples.ndim != 2:
+        raise ValueError(f"a window is (samples, channels), got shape {samples.shape}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    channels = samples.shape[1]
+    mean = per_channel("mean", 0.0 if mean is None or len(mean) == 0 else mean, channels)
+    std = per_channel("std", 1.0 if std is None or len(std) == 0 else std, channels)
+    if np.any(std <= 0):
+        raise ValueError(f"std must be positive, got {std.tolist()}")
+    normalised = (samples - mean) / std
+    if layout == "ncw":
+        shaped = normalised.T[None]
+    elif layout == "nwc":
+        shaped = normalised[None]
+    else:
+        shaped = normalised.reshape(1, -1)
+    if out is None:
+        return np.ascontiguousarray(shaped)
+    if out.shape != shaped.shape:
+        raise ValueError(f"out has shape {out.shape}, the window makes {shaped.shape}")
+    out[...] = shaped
+    return out
+
+
 class SensorWindow:
-    def __init__(self, window, hop, channels, mean=None, std=None, layout="ncw",
-                 sample_rate=None, gap_factor=1.5):
+    def __init__(self, window, hop, channels, sample_rate=None, gap_factor=1.5):
         window, hop, channels = int(window), int(hop), int(channels)
         if window < 1 or hop < 1 or channels < 1:
             raise ValueError(f"window, hop and channels must be positive, got {window}, {hop}, "
                              f"{channels}")
-        if layout not in LAYOUTS:
-            raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
-        self.window, self.hop, self.channels, self.layout = window, hop, channels, layout
-        self.mean = self._per_channel("mean", 0.0 if mean is None or len(mean) == 0 else mean)
-        self.std = self._per_channel("std", 1.0 if std is None or len(std) == 0 else std)
-        if np.any(self.std <= 0):
-            raise ValueError(f"std must be positive, got {self.std.tolist()}")
+        self.window, self.hop, self.channels = window, hop, channels
         self.sample_rate = sample_rate
         self.gap_seconds = gap_factor / sample_rate if sample_rate else None
         # twice the window, so a full window is always one contiguous slice
@@ -52,14 +84,6 @@ class SensorWindow:
         self.windows = 0
         self.gaps = 0
         self._last_time = None
-
-    def _per_channel(self, name, value):
-        values = np.asarray(value, np.float32).ravel()
-        if values.size == 1:
-            values = np.repeat(values, self.channels)
-        if values.size != self.channels:
-            raise ValueError(f"{name} needs 1 or {self.channels} values, got {values.size}")
-        return values
 
     def restart(self):
         """Forgets the partial window (after a gap, so no window spans one)."""
@@ -92,21 +116,13 @@ class SensorWindow:
         self._fresh = False
         self._since_emit = 0
         start = self._end - self.window
-        samples = (self._ring[start:self._end] - self.mean) / self.std
         times = self._times[start:self._end]
-        window = Window(tensor=self._layout(samples), index=self.windows,
+        window = Window(samples=self._ring[start:self._end].copy(), index=self.windows,
                         first_sample=self.samples - self.window,
                         first_time=None if np.isnan(times[0]) else float(times[0]),
                         last_time=None if np.isnan(times[-1]) else float(times[-1]))
         self.windows += 1
         return window
-
-    def _layout(self, samples):
-        if self.layout == "ncw":
-            return np.ascontiguousarray(samples.T)[None]
-        if self.layout == "nwc":
-            return np.ascontiguousarray(samples)[None]
-        return np.ascontiguousarray(samples).reshape(1, -1)
 
 
 def window_starts(samples, window, hop):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from edgeinfer.sensor_window import SensorWindow, window_starts
+from edgeinfer.sensor_window import SensorWindow, window_starts, window_tensor
 
 
 def push_all(windower, samples, times=None):
@@ -24,19 +24,21 @@ def test_windows_are_slices_of_the_stream(samples, window, hop, channels, layout
     stream = rng.normal(size=(samples, channels)).astype(np.float32)
     mean = rng.normal(size=channels)
     std = rng.uniform(0.5, 3, size=channels)
-    windows = push_all(SensorWindow(window, hop, channels, mean, std, layout), stream)
+    windows = push_all(SensorWindow(window, hop, channels), stream)
     starts = window_starts(samples, window, hop)
     assert [w.first_sample for w in windows] == starts
     for w, start in zip(windows, starts):
+        np.testing.assert_array_equal(w.samples, stream[start:start + window])
+        tensor = window_tensor(w.samples, mean, std, layout)
         expected = (stream[start:start + window] - mean.astype(np.float32)) / std.astype(np.float32)
         if layout == "ncw":
             expected = expected.T[None]
         elif layout == "nwc":
             expected = expected[None]
-        else:
-            expected = expected.reshape(1, -1)
-        assert w.tensor.shape == expected.shape and w.tensor.dtype == np.float32
-        np.testing.assert_allclose(w.tensor, expected, rtol=1e-6, atol=1e-6)
+        else:  # time-major: sample 0's channels, then sample 1's, ...
+            expected = np.concatenate(list(expected))[None]
+        assert tensor.shape == expected.shape and tensor.dtype == np.float32
+        np.testing.assert_allclose(tensor, expected, rtol=1e-6, atol=1e-6)
 
 
 def test_window_times_are_first_and_last_sample():
@@ -57,12 +59,17 @@ def test_gap_restarts_the_window_and_is_counted():
     assert all(w.last_time - w.first_time == pytest.approx(0.9) for w in windows)
 
 
+def test_bad_window_arguments():
+    with pytest.raises(ValueError, match="must be positive"):
+        SensorWindow(window=0, hop=1, channels=3)
+
+
 @pytest.mark.parametrize("kwargs,message", [
-    (dict(window=0, hop=1, channels=3), "must be positive"),
-    (dict(window=4, hop=1, channels=3, layout="cnw"), "layout must be one of"),
-    (dict(window=4, hop=1, channels=3, std=(1, 0, 1)), "std must be positive"),
-    (dict(window=4, hop=1, channels=3, mean=(1, 2)), "mean needs 1 or 3"),
+    (dict(layout="cnw"), "layout must be one of"),
+    (dict(mean=(1, 2)), "mean needs 1 or 3"),
+    (dict(std=(1, 0, 1)), "std must be positive"),
+    (dict(out=np.zeros((1, 4, 3), np.float32)), "out has shape"),
 ])
-def test_bad_arguments(kwargs, message):
+def test_bad_tensor_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        SensorWindow(**kwargs)
+        window_tensor(np.zeros((4, 3), np.float32), **kwargs)

@@ -13,18 +13,24 @@ fields, a non-number, NaN or infinity) is skipped and counted, never fatal.
 """
 from __future__ import annotations
 
+import logging
 import math
 import queue
 import re
 import socket
 import sys
 import threading
+import time as clock
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
 from ..errors import UserError
+from ..sensor_window import SensorWindow
+from . import Frame
+
+log = logging.getLogger("edgeinfer")
 
 TIME_COLUMNS = ("timestamp", "t", "time", "ts")
 FIELD_SEPARATOR = re.compile(r"[,;\t ]+")
@@ -259,3 +265,63 @@ def open_sensor(spec, channels):
         return SensorSource(spec, lines, SampleParser(channels, spec), live=True, closer=close)
     lines, close = _file_lines(spec)
     return SensorSource(spec, lines, SampleParser(channels, spec), live=False, closer=close)
+
+
+class SensorWindows:
+    """A sensor stream cut into a model's windows, delivered as the pipeline's
+    frames: each Frame's image is a (window, channels) array of samples, its
+    span the first and last sample times."""
+
+    dropped = 0  # a sensor stream loses no samples: windows wait for the model
+    fps = None
+
+    def __init__(self, source, sensor):
+        self.source = source
+        self.windower = SensorWindow(sensor.window, sensor.hop, len(sensor.channels),
+                                     sample_rate=sensor.sample_rate)
+        self.description = (f"{source.name} ({sensor.window}-sample windows every {sensor.hop} "
+                            f"samples of {', '.join(sensor.channels)})")
+        self._warned_malformed = False
+
+    @property
+    def finished(self):
+        return self.source.finished
+
+    @property
+    def skipped(self):
+        """Malformed lines skipped."""
+        return self.source.malformed
+
+    def read(self, timeout=None):
+        """The next complete window as a Frame, or None when none came in time."""
+        deadline = None if timeout is None else clock.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - clock.monotonic())
+            sample = self.source.read(timeout=left)
+            self._report_malformed()
+            if sample is None:
+                return None
+            gaps = self.windower.gaps
+            window = self.windower.push(sample.values, sample.time)
+            if self.windower.gaps > gaps:
+                log.warning(f"{self.source.name}: timestamps jump before line {sample.line}; "
+                            "the window starts again after the gap")
+            if window is not None:
+                return Frame(image=window.samples, index=window.index,
+                             captured=clock.monotonic(), wall_time=clock.time(),
+                             span=(window.first_time, window.last_time))
+
+    def _report_malformed(self):
+        if self.source.malformed and not self._warned_malformed:
+            self._warned_malformed = True
+            log.warning(f"{self.source.name}: skipping malformed lines "
+                        f"({self.source.parser.last_problem}); the count is in the summary")
+
+    def close(self):
+        self.source.close()
+
+
+def open_sensor_windows(spec, sensor):
+    """The pipeline's source for a sensor model: `spec` as for open_sensor,
+    `sensor` the model's SensorInput (window, hop, channels, sample rate)."""
+    return SensorWindows(open_sensor(spec, sensor.channels), sensor)

@@ -1,0 +1,338 @@
+"""A model: one ONNX file, what it says about itself, and a backend to run it.
+
+    model = edgeinfer.load("m.onnx")
+    model.predict(frame)           # [Prediction(label, index, score), ...] best first
+
+Frames are uint8 images as OpenCV delivers them (BGR); everything else —
+size, crop, colour order, mean/std, layout, labels, whether the output needs
+a softmax — comes from the file's metadata. Knows nothing of cameras or files
+of frames: the pipeline brings frames here.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import fields, replace
+
+import numpy as np
+
+from . import backends
+from .errors import ModelError
+from .kernels import preprocess
+from .metadata import ImageInput, MetadataError, ModelInfo, read_info
+from .sensor_window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
+from .postprocess import Prediction, looks_like_probabilities, softmax, top_k
+
+log = logging.getLogger("edgeinfer")
+
+MAX_BATCH = 32  # frames per backend call when the batch axis is free
+
+
+def load(path, backend="auto", threads=None, *, labels=None, image=None, output=None):
+    """Loads an ONNX model file for inference.
+
+    backend: "auto" (the best one installed), or a name from edgeinfer.backends.BACKENDS.
+    threads: threads inference may use (None: the backend's default, all cores).
+    labels, image, output: override the file's metadata, or stand in for it when
+        the file has none: labels a list of class names, image an ImageInput or a
+        dict of its fields (size, color, mean, std, crop, ...), output "logits"
+        or "probabilities". What a file without metadata leaves open is assumed
+        and named in a warning.
+    Raises ModelError (one line: which file, what is wrong, what to do).
+    """
+    proto = _read_onnx(path)
+    try:
+        info = read_info(proto, origin=path)
+    except MetadataError as error:
+        raise ModelError(str(error)) from None
+    engine = backends.open_backend(path, backend, threads)
+    return Model(path, engine, info, labels=labels, image=image, output=output)
+
+
+def _read_onnx(path):
+    import onnx
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ModelError(f"model file {path} does not exist: check the path, or make one with "
+                         "`edgeinfer convert`")
+    if not os.path.isfile(path):
+        raise ModelError(f"model path {path} is not a file: give the .onnx file itself")
+    try:
+        proto = onnx.load(path, load_external_data=False)
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else \
+            type(error).__name__
+        raise ModelError(f"{path} is not a readable ONNX model ({reason}): it may be truncated or "
+                         "another kind of file; export or convert it again") from None
+    if len(proto.graph.node) == 0 or len(proto.graph.output) == 0:
+        raise ModelError(f"{path} holds no ONNX graph (empty or not an ONNX file): export or "
+                         "convert the model again")
+    return proto
+
+
+class Model:
+    """Runs one model on frames. Not thread-safe: one Model per thread."""
+
+    def __init__(self, path, backend, info, labels=None, image=None, output=None):
+        self.path = os.fspath(path)
+        self.backend = backend
+        self.has_metadata = info is not None
+        info = replace(info) if info is not None else ModelInfo(output=None)
+        assumed = []
+        self.input = self._choose_input(info)
+        info.input_name = self.input.name
+        if info.task == "image-classification":
+            info.image = self._image_input(info.image, image, assumed)
+        else:
+            self._check_sensor_input(info.sensor)
+        if labels is not None:
+            info.labels = [str(label) for label in labels]
+        elif not info.labels:
+            assumed.append("labels 'class 0', 'class 1', ...")
+        if output is not None:
+            info.output = output
+        if info.output is None:
+            assumed.append("output logits unless each row already sums to 1 (then "
+                           "probabilities)")
+        if info.output not in (None, "logits", "probabilities"):
+            raise ModelError(f"output must be 'logits' or 'probabilities', got {info.output!r}")
+        self.info = info
+        self.assumed = assumed
+        self.classes = self._check_classes(labels is not None)
+        if assumed:
+            where = "carries no edgeinfer metadata" if not self.has_metadata else \
+                "leaves some settings open"
+            log.warning(f"{self.path} {where}; assumed " + "; ".join(assumed) +
+                        ". Give them to edgeinfer.load (or convert the model with "
+                        "`edgeinfer convert`) to be sure")
+        self._buffer = None
+
+    # -- what the model takes -------------------------------------------------------------
+
+    def _choose_input(self, info):
+        inputs = self.backend.inputs
+        if info.input_name:
+            for spec in inputs:
+                if spec.name == info.input_name:
+                    return spec
+            names = ", ".join(s.name for s in inputs)
+            raise ModelError(f"{self.path}: its metadata names input {info.input_name!r} but the "
+                             f"graph's inputs are {names}: convert the model again")
+        if len(inputs) != 1:
+            names = ", ".join(s.name for s in inputs)
+            raise ModelError(f"{self.path} has {len(inputs)} inputs ({names}); edgeinfer feeds "
+                             "one: record which in the metadata with `edgeinfer convert`")
+        return inputs[0]
+
+    def _image_input(self, meta_image, given, assumed):
+        shape = self.input.shape
+        if len(shape) != 4:
+            raise ModelError(f"{self.path}: input {self.input.name!r} has shape "
+                             f"{_show_shape(shape)}, not an image batch (N, C, H, W) or "
+                             "(N, H, W, C): is this a sensor model?")
+        given = dict(given.__dict__ if isinstance(given, ImageInput) else (given or {}))
+        unknown = set(given) - {f.name for f in fields(ImageInput)}
+        if unknown:
+            raise ModelError(f"unknown image settings {sorted(unknown)}; known: "
+                             f"{', '.join(f.name for f in fields(ImageInput))}")
+        for name in ("mean", "std"):  # one number stands for every channel
+            if name in given and np.ndim(given[name]) == 0:
+                given[name] = (float(given[name]),) * 3
+        if meta_image is not None:
+            image = replace(meta_image, **given)
+        else:
+            image = ImageInput(**self._guess_image(shape, given, assumed))
+        image.size = _pair(image.size)
+        expected = _input_shape(image)
+        for axis, (want, have) in enumerate(zip(expected[1:], shape[1:]), start=1):
+            if have is not None and have != want:
+                raise ModelError(
+                    f"{self.path}: input {self.input.name!r} takes {_show_shape(shape)} but the "
+                    f"image settings make {_show_shape(expected)} ({image.layout}, "
+                    f"{image.color}, size {image.size[0]}x{image.size[1]}): correct the size/"
+                    "layout/colour in the metadata or the arguments to edgeinfer.load")
+        want_dtype = np.dtype(image.dtype)
+        if self.input.dtype is None or np.dtype(self.input.dtype) != want_dtype:
+            have = getattr(self.input.dtype, "__name__", "an unsupported type")
+            raise ModelError(f"{self.path}: input {self.input.name!r} is of type {have}, "
+                             f"edgeinfer prepares {want_dtype.name} images: the model needs a "
+                             "float32 or uint8 image input")
+        return image
+
+    def _check_sensor_input(self, sensor):
+        if sensor is None or not sensor.channels:
+            raise ModelError(f"{self.path} is a sensor model without its window settings: convert "
+                             "it with `edgeinfer convert ... --sensor-window W --hop H "
+                             "--channels a,b,c`")
+        if sensor.layout not in SENSOR_LAYOUTS:
+            raise ModelError(f"{self.path}: sensor layout {sensor.layout!r} is not one of "
+                             f"{', '.join(SENSOR_LAYOUTS)}")
+        shape = self.input.shape
+        expected = _sensor_shape(sensor)
+        if len(shape) != len(expected) or any(
+                have is not None and have != want for have, want in zip(shape[1:], expected[1:])):
+            raise ModelError(f"{self.path}: input {self.input.name!r} takes {_show_shape(shape)} "
+                             f"but its sensor settings make {_show_shape(expected)} "
+                             f"({sensor.layout}, window {sensor.window}, "
+                             f"{len(sensor.channels)} channels): convert the model again")
+
+    def _guess_image(self, shape, given, assumed):
+        """Image settings read off the input's shape and type where they show, assumed
+        (and listed) where they do not."""
+        guess = {}
+        if "layout" not in given:
+            if shape[1] in (1, 3):
+                guess["layout"] = "nchw"
+            elif shape[3] in (1, 3):
+                guess["layout"] = "nhwc"
+            else:
+                raise ModelError(f"{self.path}: cannot tell the channel axis of input shape "
+                                 f"{_show_shape(shape)}: pass image=dict(layout='nchw' or 'nhwc')")
+        layout = given.get("layout", guess.get("layout"))
+        channels, height, width = (shape[1], shape[2], shape[3]) if layout == "nchw" else \
+            (shape[3], shape[1], shape[2])
+        if "size" not in given:
+            if height is None or width is None:
+                guess["size"] = (224, 224)
+                assumed.append("size 224x224 (the input's height and width are free)")
+            else:
+                guess["size"] = (height, width)
+        if "color" not in given:
+            guess["color"] = "gray" if channels == 1 else "rgb"
+            if channels != 1:
+                assumed.append("colour order RGB")
+        if "dtype" not in given:
+            guess["dtype"] = "uint8" if self.input.dtype == np.uint8 else "float32"
+        if guess.get("dtype", given.get("dtype")) == "float32" and not {"mean", "std"} & set(given):
+            guess["std"] = (255.0, 255.0, 255.0)
+            assumed.append("pixels scaled to 0..1 (mean 0, std 255)")
+        if not {"resize", "crop"} & set(given):
+            assumed.append("the whole frame resized bilinearly, no crop")
+        guess.update(given)
+        return guess
+
+    def _check_classes(self, labels_given):
+        shape = self.backend.outputs[0].shape
+        classes = shape[-1] if shape else None
+        labels = self.info.labels
+        if classes is not None and labels and len(labels) != classes:
+            whose = "the labels given have" if labels_given else "its metadata has"
+            raise ModelError(f"{self.path} scores {classes} classes but {whose} {len(labels)} "
+                             "labels: give one label per class")
+        return classes
+
+    @property
+    def labels(self):
+        return self.info.labels
+
+    @property
+    def input_shape(self):
+        """The shape of one frame's (or sensor window's) tensor, batch axis included (1, ...)."""
+        if self.info.sensor is not None and self.info.image is None:
+            return _sensor_shape(self.info.sensor)
+        return _input_shape(self.info.image)
+
+    def new_input(self, batch=1):
+        """An input tensor to prepare frames into, so a loop allocates nothing per frame."""
+        dtype = np.float32 if self.info.image is None else self.info.image.dtype
+        return np.empty((batch,) + self.input_shape[1:], dtype=dtype)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def prepare(self, frame, out=None, input_color="bgr"):
+        """A frame (uint8, BGR unless input_color says otherwise) as this model's input
+        tensor; for a sensor model, a (samples, channels) window."""
+        if self.info.image is None:
+            sensor = self.info.sensor
+            try:
+                return window_tensor(frame, sensor.mean, sensor.std, sensor.layout, out=out)
+            except ValueError as error:
+                raise ModelError(f"cannot prepare a window for {self.path}: {error}") from None
+        try:
+            return preprocess(frame, input_color=input_color, out=out,
+                              **self.info.image.preprocess_kwargs())
+        except ValueError as error:
+            raise ModelError(f"cannot prepare a frame for {self.path}: {error}") from None
+
+    def run(self, tensor):
+        """The raw first output of the graph for an input tensor (batch axis first)."""
+        tensor = np.asarray(tensor)
+        expected = self.input.shape
+        if tensor.ndim != len(expected) or any(
+                have is not None and have != got for have, got in zip(expected, tensor.shape)):
+            raise ModelError(f"{self.path}: input {self.input.name!r} takes "
+                             f"{_show_shape(expected)}, got an array of shape {tensor.shape}")
+        return self.backend.run({self.input.name: tensor})[0]
+
+    def probabilities(self, raw):
+        """(batch, classes) probabilities from raw output: softmax applied to logits."""
+        raw = np.asarray(raw, dtype=np.float32)
+        raw = raw.reshape(raw.shape[0] if raw.ndim > 1 else 1, -1)
+        kind = self.info.output
+        if kind == "probabilities" or (kind is None and looks_like_probabilities(raw)):
+            return raw
+        return softmax(raw, axis=-1)
+
+    def predict(self, frames, top_k=5, threshold=0.0, input_color="bgr"):
+        """Top-k Predictions for one frame, or a list of such lists for a list of frames
+        (one backend call per batch when the model's batch axis allows more than one)."""
+        single = isinstance(frames, np.ndarray) and frames.ndim in (2, 3)
+        batch = [frames] if single else list(frames)
+        results = []
+        for start in range(0, len(batch), self._batch_size(len(batch))):
+            chunk = batch[start:start + self._batch_size(len(batch))]
+            results.extend(self._predict_batch(chunk, top_k, threshold, input_color))
+        return results[0] if single else results
+
+    def _batch_size(self, wanted):
+        fixed = self.input.shape[0]
+        return fixed if fixed is not None else max(1, min(wanted, MAX_BATCH))
+
+    def _predict_batch(self, frames, k, threshold, input_color):
+        size = self._batch_size(len(frames))
+        if size == 1 and len(frames) == 1:
+            if self._buffer is None:
+                self._buffer = self.new_input(1)
+            tensor = self._buffer
+        else:
+            tensor = self.new_input(size)
+            tensor[len(frames):] = 0
+        for i, frame in enumerate(frames):
+            self.prepare(frame, out=tensor[i:i + 1], input_color=input_color)
+        scores = self.probabilities(self.run(tensor))
+        return [top_k(scores[i], self.labels, k, threshold) for i in range(len(frames))]
+
+    def __repr__(self):
+        image = self.info.image
+        what = f"{image.size[0]}x{image.size[1]} {image.color}" if image else self.info.task
+        return (f"<edgeinfer.Model {os.path.basename(self.path)}: {what} -> "
+                f"{self.classes or '?'} classes on {self.backend.name}>")
+
+
+def _pair(size):
+    if isinstance(size, (int, np.integer)):
+        return (int(size), int(size))
+    height, width = (int(v) for v in size)
+    return (height, width)
+
+
+def _sensor_shape(sensor):
+    window, channels = int(sensor.window), len(sensor.channels)
+    return {"ncw": (1, channels, window), "nwc": (1, window, channels),
+            "flat": (1, window * channels)}[sensor.layout]
+
+
+def _input_shape(image):
+    height, width = _pair(image.size)
+    channels = 1 if image.color == "gray" else 3
+    if image.layout == "nchw":
+        return (1, channels, height, width)
+    return (1, height, width, channels)
+
+
+def _show_shape(shape):
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+__all__ = ["load", "Model", "Prediction"]

@@ -1,0 +1,43 @@
+"""One line per classified frame on the terminal."""
+import sys
+import time
+
+from .files import silence
+
+
+def clock(wall_time):
+    """Local time of day to the millisecond: 18:30:08.123."""
+    milliseconds = int(wall_time * 1000) % 1000
+    return time.strftime("%H:%M:%S", time.localtime(wall_time)) + f".{milliseconds:03d}"
+
+
+def format_result(result):
+    if result.predictions:
+        labels = "  ".join(f"{p.label} {p.score:.3f}" for p in result.predictions)
+    else:
+        labels = "(nothing above the threshold)"
+    t = result.timings_ms
+    return (f"{clock(result.captured_at)}  {result.where}  {labels}  | "
+            f"{t['latency']:.1f} ms (wait {t['wait']:.1f}, "
+            f"pre {t['preprocess']:.1f}, infer {t['inference']:.1f}, post {t['postprocess']:.1f})")
+
+
+class ConsoleSink:
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
+
+    def write(self, result):
+        """False when the reader has gone (`edgeinfer run ... | head`): the run ends."""
+        try:
+            self.stream.write(format_result(result) + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            silence(self.stream)
+            return False
+        return True
+
+    def close(self):
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            pass

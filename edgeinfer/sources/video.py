@@ -1,0 +1,129 @@
+"""Video files (every frame, in order; or paced at the file's own rate with
+--realtime) and network streams (live: newest frame only, reconnecting)."""
+from __future__ import annotations
+
+import os
+import time
+
+from ..errors import SourceError
+from . import Frame
+from .capture import CaptureLatest, ReadAhead, reopening
+from .opencv_io import quiet_cv2
+
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://",
+                  "srt://")
+STREAM_TIMEOUT_MS = 5000
+
+
+def _open_file(path):
+    cv2 = quiet_cv2()
+    if not os.path.exists(path):
+        raise SourceError(f"video {path} does not exist: check the path")
+    if not os.path.isfile(path):
+        raise SourceError(f"video {path} is not a file (for a folder of images use --image)")
+    capture = cv2.VideoCapture(path)
+    if not capture.isOpened():
+        capture.release()
+        raise SourceError(f"video {path} cannot be opened: not a video OpenCV's FFmpeg can "
+                          "decode (check it plays, e.g. `ffprobe FILE`; an image goes to --image)")
+    ok, first = capture.read()
+    if not ok or first is None:
+        capture.release()
+        raise SourceError(f"video {path} has no frame that decodes: it may be empty or corrupt")
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    return capture, first, fps if fps and 0 < fps < 1000 else None
+
+
+class VideoFile:
+    """Every frame of a file, in order, for ReadAhead."""
+
+    def __init__(self, path):
+        self.path = path
+        self.description = f"video {path}"
+        self._capture, self._first, self.fps = _open_file(path)
+
+    def frames(self):
+        capture, image, index = self._capture, self._first, 0
+        self._first = None
+        while image is not None:
+            position = index / self.fps if self.fps else None
+            yield Frame(image, index, time.monotonic(), time.time(), position=position)
+            ok, image = capture.read()
+            image = image if ok else None
+            index += 1
+
+    def close(self):
+        self._capture.release()
+
+
+class PacedVideo:
+    """A file read at its own frame rate, as if a camera were filming it."""
+
+    def __init__(self, capture, first, fps):
+        self.capture, self.pending, self.period = capture, first, 1.0 / fps
+        self.started = None
+        self.index = 0
+
+    def read(self):
+        if self.started is None:
+            self.started = time.monotonic()
+        due = self.started + self.index * self.period
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self.index += 1
+        if self.pending is not None:
+            image, self.pending = self.pending, None
+            return True, image
+        return self.capture.read()
+
+    def release(self):
+        self.capture.release()
+
+
+def open_video(path, realtime=False):
+    """A started source over a video file: every frame in order, or with realtime
+    paced at the file's frame rate, keeping the newest (drops counted)."""
+    if not realtime:
+        return ReadAhead(VideoFile(path)).start()
+    capture, first, fps = _open_file(path)
+    fps = fps or 30.0
+    paced = PacedVideo(capture, first, fps)
+    return CaptureLatest(lambda: paced, f"video {path}", reconnect=False, fps=fps,
+                         position_of=lambda i: i / fps).start()
+
+
+def open_stream(url, backoff=None):
+    """A started live source over an RTSP/HTTP/... stream, reconnecting when it drops."""
+    cv2 = quiet_cv2()
+    if not url.lower().startswith(STREAM_SCHEMES):
+        schemes = ", ".join(s[:-3] for s in STREAM_SCHEMES)
+        raise SourceError(f"--url takes a stream address ({schemes}://...), got {url!r}; a file "
+                          "on disk goes to --video")
+    shown = _without_password(url)
+
+    def open_device():
+        capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG, [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+        if not capture.isOpened():
+            capture.release()
+            raise SourceError(f"stream {shown} does not open: check the address and that the "
+                              "stream is up (try `ffplay URL`), and that this machine can reach it")
+        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
+        return capture
+
+    first = open_device()
+    fps = first.get(cv2.CAP_PROP_FPS)
+    return CaptureLatest(reopening(first, open_device), f"stream {shown}",
+                         backoff=backoff, fps=fps if fps and 0 < fps < 1000 else None).start()
+
+
+def _without_password(url):
+    """rtsp://user:secret@host/... -> rtsp://user:***@host/... for messages and logs."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.partition("@")
+    if at and ":" in credentials:
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{host}"
+    return url

@@ -1,0 +1,63 @@
+"""The benchmark gate and ratio table read pytest-benchmark JSON the way it is
+written, and judge ratios, not seconds."""
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools"))
+import bench_check  # noqa: E402
+import bench_table  # noqa: E402
+from bench_results import load_groups, role_of  # noqa: E402
+
+
+def write_run(path, suites):
+    """suites: {(function name, group): min seconds}"""
+    run = {"machine_info": {"cpu": {"brand_raw": "Test CPU", "count": 2}, "python_version": "3"},
+           "benchmarks": [{"name": f"{name}[case]", "group": group,
+                           "stats": {"min": seconds, "median": seconds * 1.1, "mean": seconds}}
+                          for (name, group), seconds in suites.items()]}
+    path.write_text(json.dumps(run))
+    return str(path)
+
+
+def test_roles_from_suite_names():
+    assert role_of("edgeinfer") == "ours"
+    assert role_of("filter2d_edgeinfer") == "ours"
+    assert role_of("numpy_reference") == "reference"
+    assert role_of("filter2d_numpy_reference") == "reference"
+    assert role_of("opencv_pipeline") == "anchor"
+    assert role_of("onnxruntime") == "anchor"
+
+
+@pytest.mark.parametrize("reference_seconds,floor,passes", [(0.030, 20, True), (0.019, 20, False)])
+def test_gate_compares_the_same_run_ratio_with_the_floor(tmp_path, reference_seconds, floor,
+                                                         passes, capsys):
+    run = write_run(tmp_path / "run.json", {
+        ("bench_edgeinfer", "preprocess 640x480"): 0.001,
+        ("bench_numpy_reference", "preprocess 640x480"): reference_seconds,
+        ("bench_opencv_pipeline", "preprocess 640x480"): 0.003,
+    })
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"preprocess": floor}))
+    assert bench_check.main([run, "--floors", str(floors)]) == (0 if passes else 1)
+    assert f"{reference_seconds / 0.001:.1f}x numpy reference" in capsys.readouterr().out
+
+
+def test_gate_fails_when_a_floored_kernel_was_not_measured(tmp_path):
+    run = write_run(tmp_path / "run.json", {("bench_edgeinfer", "preprocess a"): 1.0,
+                                            ("bench_numpy_reference", "preprocess a"): 50.0})
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"preprocess": 20, "conv2d": 10}))
+    assert bench_check.main([run, "--floors", str(floors)]) == 1
+
+
+def test_table_shows_each_suite_as_a_multiple_of_ours(tmp_path):
+    run = write_run(tmp_path / "run.json", {("bench_edgeinfer", "conv2d 1x1"): 0.002,
+                                            ("bench_onnxruntime", "conv2d 1x1"): 0.001,
+                                            ("bench_numpy_reference", "conv2d 1x1"): 0.05})
+    groups, machine = load_groups(run)
+    text = bench_table.table(groups, machine)
+    assert "| conv2d 1x1 | 2,000.0 µs | numpy_reference: 25.00x, onnxruntime: 0.50x |" in text
+    assert "Test CPU" in text
