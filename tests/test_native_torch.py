@@ -1,7 +1,6 @@
 """PyTorch models exported with both exporters (dynamo and legacy) run on the
 native backend with onnxruntime's numbers. Skipped without torch."""
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -12,8 +11,7 @@ ort = pytest.importorskip("onnxruntime")
 
 from edgeinfer.native import NativeBackend  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "tools"))
-from torch_exports import EXPORTERS, export, export_efficientnet_lite0  # noqa: E402
+from tools.torch_exports import EXPORTERS, export, export_efficientnet_lite0  # noqa: E402
 from torch_cnns import CNNS, seeded  # noqa: E402
 
 LOGIT_TOLERANCE = 1e-3   # max abs logit difference to onnxruntime

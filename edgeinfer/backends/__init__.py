@@ -5,9 +5,11 @@ import importlib
 
 from ..errors import ModelError
 
-# name -> module under edgeinfer.backends; the native graph executor slots in here
+# name -> module under edgeinfer.backends. onnxruntime first: where it installs
+# it is the faster; the native executor runs everywhere else (32-bit ARM)
 BACKENDS = {
     "onnxruntime": "onnxruntime",
+    "native": "native",
 }
 
 

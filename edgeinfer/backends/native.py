@@ -3,18 +3,10 @@
 has no wheel (32-bit ARM)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..native import NativeBackend, NativeModelError
+from .onnxruntime import TensorSpec    # the spec type only; onnxruntime itself is not imported
 
 NAME = "native"
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    name: str
-    shape: tuple        # ints for fixed axes, None for free ones
-    dtype: object       # numpy dtype
 
 
 def is_available():

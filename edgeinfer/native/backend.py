@@ -14,6 +14,7 @@ from .graph import from_onnx, read_model
 from .plan import Plan
 
 core = _native.core
+MAX_PLANS = 4
 
 
 class NativeBackend:
@@ -49,9 +50,14 @@ class NativeBackend:
 
     def _plan(self, shapes):
         key = tuple(shapes[name] for name in self.input_names)
-        plan = self._plans.get(key)
+        plan = self._plans.pop(key, None)
         if plan is None:
-            plan = self._plans[key] = Plan(self.graph, shapes)
+            plan = Plan(self.graph, shapes)
+            # each plan holds an arena: keep the few shapes seen last (a stream
+            # of frames uses one or two batch sizes)
+            while len(self._plans) >= MAX_PLANS:
+                self._plans.pop(next(iter(self._plans)))
+        self._plans[key] = plan
         return plan
 
     def _prepare(self, inputs):

@@ -1,10 +1,10 @@
 """Why the native executor cannot take a model: said at load, never mid-run."""
-from ..errors import UserError
+from ..errors import ModelError
 
 ADVICE = "use --backend onnxruntime"
 
 
-class NativeModelError(UserError):
+class NativeModelError(ModelError):
     """A model the native executor cannot run (operator, attribute or type)."""
 
 

@@ -1,0 +1,65 @@
+"""The native backend behind edgeinfer.load and `edgeinfer run`: chosen by
+name, chosen by "auto" when onnxruntime is missing, same labels as
+onnxruntime on the real photos."""
+import json
+
+import numpy as np
+import pytest
+
+import edgeinfer
+from edgeinfer import backends
+from edgeinfer.cli import main
+from edgeinfer.errors import ModelError
+from tools import sample_clip
+
+
+def test_load_with_the_native_backend(media):
+    native = edgeinfer.load(media["model"], backend="native")
+    assert native.backend.name == "native"
+    for name in ("chelsea", "coffee"):
+        photo = sample_clip.photo(name)
+        got = native.predict(photo, top_k=2)
+        assert got[0].label == media["truth"][name]
+        ort = pytest.importorskip("onnxruntime")  # noqa: F841
+        want = edgeinfer.load(media["model"], backend="onnxruntime").predict(photo, top_k=2)
+        assert [p.index for p in got] == [p.index for p in want]
+        np.testing.assert_allclose([p.score for p in got], [p.score for p in want], atol=1e-5)
+
+
+def test_auto_falls_back_to_native_without_onnxruntime(monkeypatch, media):
+    from edgeinfer.backends import onnxruntime as ort_backend
+
+    monkeypatch.setattr(ort_backend, "is_available",
+                        lambda: (False, "onnxruntime is not installed"))
+    assert backends.resolve("auto")[0] == "native"
+    assert edgeinfer.load(media["model"]).backend.name == "native"
+
+
+def test_native_refusal_is_a_model_error(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Erf", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    path = tmp_path / "erf.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    with pytest.raises(ModelError, match=r"erf.onnx uses operators .*Erf.*--backend onnxruntime"):
+        edgeinfer.load(str(path), backend="native")
+
+
+def test_run_command_with_backend_native(capsys, media, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    import cv2
+
+    for name in ("chelsea", "coffee"):
+        cv2.imwrite(str(folder / f"{name}.jpg"), sample_clip.photo(name))
+    out_json = tmp_path / "out.jsonl"
+    code = main(["run", "--model", str(media["model"]), "--image", str(folder), "--backend",
+                 "native", "--json", str(out_json)])
+    capsys.readouterr()
+    assert code == 0
+    with open(out_json) as f:
+        labels = [json.loads(line)["label"] for line in f]
+    assert labels == [media["truth"]["chelsea"], media["truth"]["coffee"]]
