@@ -1,8 +1,9 @@
 """The public kernel API: argument checking in Python, the work in C."""
 from .activation import activation, softmax
+from .dense import dense
 from .elementwise import binary
 from .pool import avg_pool2d, global_avg_pool, max_pool2d
 from .preprocess import preprocess
 
-__all__ = ["activation", "avg_pool2d", "binary", "global_avg_pool", "max_pool2d", "preprocess",
+__all__ = ["activation", "avg_pool2d", "binary", "dense", "global_avg_pool", "max_pool2d", "preprocess",
            "softmax"]

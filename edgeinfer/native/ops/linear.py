@@ -1,9 +1,9 @@
 """Gemm and MatMul. With constant weights (a classifier's dense layers) they
-run as a 1x1 convolution on the C core: its threads, its packed GEMM, the
-bias fused. Otherwise numpy's matmul writes into the planned buffer."""
+run on the C core's dense kernel with the bias fused and the core's thread
+count; otherwise numpy's matmul writes into the planned buffer."""
 import numpy as np
 
-from .. import conv_seam
+from ... import _native
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, optional_input, require_float
 
@@ -22,14 +22,11 @@ def matmul_shape(node, a, b):
 
 
 def dense_call(x, weights, bias, out):
-    """out (rows x N) = x (rows x K) . weights (K x N) + bias, as a 1x1
-    convolution over `rows` images of K channels."""
-    rows, k = x.shape
-    n = weights.shape[1]
-    w4 = np.ascontiguousarray(weights.T, dtype=np.float32).reshape(n, k, 1, 1)
-    b = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32).reshape(n)
-    x4, out4 = x.reshape(rows, k, 1, 1), out.reshape(rows, n, 1, 1)
-    return lambda: conv_seam.conv2d(x4, w4, b, out4, (1, 1), (1, 1), (0, 0, 0, 0), 1, None)
+    """out (rows x N) = x (rows x K) . weights (K x N) + bias."""
+    w = np.ascontiguousarray(weights, dtype=np.float32)
+    b = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
+    dense = _native.core.dense
+    return lambda: dense(x, w, b, out)
 
 
 def make_matmul(node, operands, opset):

@@ -1,0 +1,21 @@
+"""Dense (fully connected) layer, float32, in C: x . w + bias."""
+import numpy as np
+
+from .. import _core
+
+
+def dense(x, w, bias=None, out=None):
+    """x (rows x k) . w (k x n) + bias (n values or None) -> rows x n."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    w = np.ascontiguousarray(w, dtype=np.float32)
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
+        raise ValueError(f"x must be rows x k and w k x n, got {x.shape} and {w.shape}")
+    if bias is not None:
+        bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
+    shape = (x.shape[0], w.shape[1])
+    if out is None:
+        out = np.empty(shape, np.float32)
+    elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous float32 array of shape {shape}")
+    _core.dense(x, w, bias, out)
+    return out
