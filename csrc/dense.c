@@ -1,31 +1,65 @@
 #include "dense.h"
 
+#include "cpu.h"
 #include "threads.h"
 
 /* Columns per task: enough to keep a vector loop busy, few enough to share. */
 #define COLUMN_BLOCK 256
+
+/* y[0:width] = bias + x . w for one row and one block of columns. Four weight
+ * rows per pass, so each output is loaded and stored a quarter as often; the
+ * column loop is a multiply-add over contiguous floats, which vectorises
+ * without reordering any sum. Written as a macro so that each vector unit
+ * gets its own compiled copy. */
+#define DENSE_BLOCK(NAME, ATTRIBUTES)                                                       \
+    ATTRIBUTES static void NAME(int k, int n, int width, const float *xr, const float *w,  \
+                                const float *bias, float *yr)                              \
+    {                                                                                       \
+        int c, i = 0;                                                                       \
+        for (c = 0; c < width; c++)                                                         \
+            yr[c] = bias != 0 ? bias[c] : 0.0f;                                             \
+        for (; i + 4 <= k; i += 4) {                                                        \
+            const float x0 = xr[i], x1 = xr[i + 1], x2 = xr[i + 2], x3 = xr[i + 3];         \
+            const float *w0 = w + (long)i * n, *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;    \
+            for (c = 0; c < width; c++)                                                     \
+                yr[c] += x0 * w0[c] + x1 * w1[c] + x2 * w2[c] + x3 * w3[c];                 \
+        }                                                                                   \
+        for (; i < k; i++) {                                                                \
+            const float xi = xr[i];                                                         \
+            const float *wi = w + (long)i * n;                                              \
+            for (c = 0; c < width; c++)                                                     \
+                yr[c] += xi * wi[c];                                                        \
+        }                                                                                   \
+    }
+
+DENSE_BLOCK(dense_block_portable, )
+#if EI_HAVE_X86_TARGETS
+DENSE_BLOCK(dense_block_avx2, __attribute__((target("avx2,fma"))))
+#endif
 
 void ei_dense(int rows, int k, int n, const float *x, const float *w, const float *bias,
               float *y)
 {
     int blocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK, task;
     int tasks = rows * blocks;
+    int wide = 0;
+#if EI_HAVE_X86_TARGETS
+    wide = ei_simd_active() == EI_SIMD_AVX2 || ei_simd_active() == EI_SIMD_AVX512;
+#endif
 #pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
     if ((long)rows * k * n > 262144)
     for (task = 0; task < tasks; task++) {
-        int r = task / blocks, c0 = task % blocks * COLUMN_BLOCK, c, i;
+        int r = task / blocks, c0 = task % blocks * COLUMN_BLOCK;
         int width = n - c0 < COLUMN_BLOCK ? n - c0 : COLUMN_BLOCK;
-        const float *xr = x + (long)r * k;
+        const float *b = bias != 0 ? bias + c0 : 0;
         float *yr = y + (long)r * n + c0;
-        for (c = 0; c < width; c++)
-            yr[c] = bias != 0 ? bias[c0 + c] : 0.0f;
-        /* y += x[i] * w[i, :]: a multiply-add along contiguous columns, which
-         * vectorises without reordering any sum */
-        for (i = 0; i < k; i++) {
-            const float xi = xr[i];
-            const float *wi = w + (long)i * n + c0;
-            for (c = 0; c < width; c++)
-                yr[c] += xi * wi[c];
+#if EI_HAVE_X86_TARGETS
+        if (wide) {
+            dense_block_avx2(k, n, width, x + (long)r * k, w + c0, b, yr);
+            continue;
         }
+#endif
+        (void)wide;
+        dense_block_portable(k, n, width, x + (long)r * k, w + c0, b, yr);
     }
 }

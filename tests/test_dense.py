@@ -21,3 +21,21 @@ def test_dense_matches_reference(rows, k, n, with_bias, seed):
 def test_dense_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="rows x k"):
         kernels.dense(np.ones((1, 3)), np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("level", ["portable", "sse2", "avx2", "avx512"])
+def test_dense_every_vector_unit_matches_reference(level, rng):
+    from edgeinfer import _core
+
+    try:
+        _core.simd_force(level)
+    except ValueError:
+        pytest.skip(f"this CPU or build has no {level}")
+    try:
+        x = rng.standard_normal((2, 1283)).astype(np.float32)
+        w = rng.standard_normal((1283, 517)).astype(np.float32)
+        bias = rng.standard_normal(517).astype(np.float32)
+        np.testing.assert_allclose(kernels.dense(x, w, bias), reference.dense(x, w, bias),
+                                   rtol=1e-4, atol=4e-3)
+    finally:
+        _core.simd_force(None)
