@@ -167,3 +167,15 @@ def test_runs_where_onnxruntime_cannot_be_imported(tmp_path):
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "native ok" in result.stdout
+
+
+def test_profile_accounts_for_every_step():
+    model = mobile_cnn()
+    backend = NativeBackend(model)
+    feed = {"image": input_for(model)}
+    outputs, rows = backend.run(feed, profile=True)
+    np.testing.assert_array_equal(outputs[0], backend.run(feed)[0])
+    assert len(rows) == backend.plan_summary()["steps"]
+    kinds = {kind for kind, _, _ in rows}
+    assert {"Conv 3x3 depthwise", "Conv 1x1", "MaxPool", "Softmax"} <= kinds
+    assert all(ms >= 0 for _, _, ms in rows)

@@ -80,22 +80,30 @@ class NativeBackend:
             core.set_num_threads(int(self.threads))
         return plan
 
-    def run(self, inputs):
-        """Outputs (new arrays) for {input name: array} (or a list in input order)."""
-        return self._prepare(inputs).run()
+    def run(self, inputs, profile=False):
+        """Outputs (new arrays) for {input name: array} (or a list in input
+        order). With profile=True: (outputs, [(kind, node name, ms)] in
+        execution order) for this one run."""
+        plan = self._prepare(inputs)
+        if not profile:
+            return plan.run()
+        outputs, times = plan.run_timed()
+        return outputs, [(step_kind(node, plan.info), node.name or node.outputs[0], 1000.0 * t)
+                         for node, t in times]
 
     def profile(self, inputs, repeat=10):
         """Where the time goes: [(op, node name, mean milliseconds)] over
         `repeat` runs, slowest first."""
         plan = self._prepare(inputs)
         totals = defaultdict(float)
-        ops = {}
+        kinds = {}
         for _ in range(repeat):
             _, times = plan.run_timed()
             for node, seconds in times:
-                totals[node.name or node.outputs[0]] += seconds
-                ops[node.name or node.outputs[0]] = node.op
-        rows = [(ops[name], name, 1000.0 * total / repeat) for name, total in totals.items()]
+                name = node.name or node.outputs[0]
+                totals[name] += seconds
+                kinds[name] = step_kind(node, plan.info)
+        rows = [(kinds[name], name, 1000.0 * total / repeat) for name, total in totals.items()]
         return sorted(rows, key=lambda row: -row[2])
 
     def plan_summary(self, inputs=None):
@@ -107,6 +115,23 @@ class NativeBackend:
             counts[key] += 1
         return {"steps": len(plan.calls), "operators": dict(counts),
                 "arena_bytes": plan.arena_bytes}
+
+
+def step_kind(node, info):
+    """The operator, and for Conv its shape class (1x1, depthwise 3x3, ...),
+    which is what decides its speed."""
+    if node.op != "Conv":
+        return node.op
+    weight_shape = info[node.inputs[1]][0]
+    channels = info[node.inputs[0]][0][1]
+    groups = int(node.attr("group", 1))
+    kernel = "x".join(str(d) for d in weight_shape[2:])
+    kind = f"Conv {kernel}"
+    if groups > 1:
+        kind += " depthwise" if groups == channels else " grouped"
+    if any(s > 1 for s in node.attr("strides", [])):
+        kind += " strided"
+    return kind
 
 
 def profile_by_operator(rows):
