@@ -1,7 +1,8 @@
 """edgeinfer: image and sensor classifiers on edge devices."""
 from ._native import core as _core
 from .frame_plan import IMAGENET_MEAN, IMAGENET_STD
-from .kernels import preprocess
+from .filter_kernels import FILTER_KERNELS
+from .kernels import conv2d, filter2d, preprocess
 from . import reference
 
 __version__ = "0.1.0"
@@ -27,5 +28,5 @@ def build_info():
     }
 
 
-__all__ = ["preprocess", "reference", "set_num_threads", "get_num_threads", "build_info",
+__all__ = ["conv2d", "filter2d", "FILTER_KERNELS", "preprocess", "reference", "set_num_threads", "get_num_threads", "build_info",
            "IMAGENET_MEAN", "IMAGENET_STD"]

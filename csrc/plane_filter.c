@@ -1,0 +1,268 @@
+#include "plane_filter.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vec.h"
+
+typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, int kw,
+                       const float *w, float bias, const float *clamp, float *out, int n);
+
+#define VEC float
+#define VECI int
+#define VL 1
+#define ROW_FN row_portable
+#define ROW_BODY row_body_portable
+#define ROW_ATTR
+#include "plane_filter_row.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef ROW_FN
+#undef ROW_BODY
+#undef ROW_ATTR
+
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+#define VEC ei_f32x4
+#define VECI ei_i32x4
+#define VL 4
+#define ROW_FN row_sse2
+#define ROW_BODY row_body_sse2
+#define ROW_ATTR __attribute__((target("sse2")))
+#include "plane_filter_row.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef ROW_FN
+#undef ROW_BODY
+#undef ROW_ATTR
+
+#define VEC ei_f32x8
+#define VECI ei_i32x8
+#define VL 8
+#define ROW_FN row_avx2
+#define ROW_BODY row_body_avx2
+#define ROW_ATTR __attribute__((target("avx2,fma")))
+#include "plane_filter_row.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef ROW_FN
+#undef ROW_BODY
+#undef ROW_ATTR
+
+#define VEC ei_f32x16
+#define VECI ei_i32x16
+#define VL 16
+#define ROW_FN row_avx512
+#define ROW_BODY row_body_avx512
+#define ROW_ATTR __attribute__((target("avx512f")))
+#include "plane_filter_row.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef ROW_FN
+#undef ROW_BODY
+#undef ROW_ATTR
+#endif
+
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+#define VEC ei_f32x4
+#define VECI ei_i32x4
+#define VL 4
+#define ROW_FN row_neon
+#define ROW_BODY row_body_neon
+#define ROW_ATTR
+#include "plane_filter_row.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef ROW_FN
+#undef ROW_BODY
+#undef ROW_ATTR
+#endif
+
+static row_fn row_fn_for(ei_simd_level level)
+{
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_AVX512)
+        return row_avx512;
+    if (level == EI_SIMD_AVX2)
+        return row_avx2;
+    if (level == EI_SIMD_SSE2)
+        return row_sse2;
+#endif
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_NEON)
+        return row_neon;
+#endif
+    (void)level;
+    return row_portable;
+}
+
+/* Widest vector any row function reads past the end of a row. */
+#define ROW_SLACK 16
+
+/* Where a coordinate outside [0, len) reads from, as OpenCV's
+ * borderInterpolate; -1 for the constant border. */
+static int border_index(int p, int len, ei_border border)
+{
+    if (p >= 0 && p < len)
+        return p;
+    if (border == EI_BORDER_REPLICATE)
+        return p < 0 ? 0 : len - 1;
+    if (border == EI_BORDER_REFLECT101) {
+        if (len == 1)
+            return 0;
+        do {
+            p = p < 0 ? -p : 2 * len - 2 - p;
+        } while (p < 0 || p >= len);
+        return p;
+    }
+    return -1;
+}
+
+static float pixel_at(const ei_plane *in, const void *row, int col)
+{
+    if (in->type == EI_PIXEL_U8)
+        return (float)((const uint8_t *)row)[col * in->col_stride];
+    return ((const float *)row)[col * in->col_stride];
+}
+
+/* Input row iy (a virtual coordinate, possibly outside the plane) padded to
+ * `span` columns starting at column -pad_left, then split by column phase
+ * into `phases` runs of phase_len floats. */
+static void fill_row(const ei_plane *in, const ei_plane_filter *f, int iy, int span,
+                     float *line, float *slot, ptrdiff_t phase_len)
+{
+    const int phases = f->stride_w, w = in->width;
+    const int src_row = border_index(iy, in->height, f->border);
+    float *dst = phases == 1 ? slot : line;
+    int v, lo, hi;
+    if (src_row < 0) {
+        for (v = 0; v < span; v++)
+            dst[v] = f->border_value;
+    } else {
+        const char *row = (const char *)in->data +
+                          (ptrdiff_t)src_row * in->row_stride *
+                              (in->type == EI_PIXEL_U8 ? 1 : (ptrdiff_t)sizeof(float));
+        /* virtual columns lo..hi-1 lie inside the plane */
+        lo = f->pad_left < span ? f->pad_left : span;
+        hi = f->pad_left + w < span ? f->pad_left + w : span;
+        for (v = 0; v < lo; v++) {
+            const int col = border_index(v - f->pad_left, w, f->border);
+            dst[v] = col < 0 ? f->border_value : pixel_at(in, row, col);
+        }
+        if (in->type == EI_PIXEL_U8 && in->col_stride == 1) {
+            const uint8_t *src = (const uint8_t *)row;
+            for (v = lo; v < hi; v++)
+                dst[v] = (float)src[v - f->pad_left];
+        } else if (in->type == EI_PIXEL_F32 && in->col_stride == 1) {
+            if (hi > lo)
+                memcpy(dst + lo, (const float *)row + (lo - f->pad_left),
+                       sizeof(float) * (size_t)(hi - lo));
+        } else {
+            for (v = lo; v < hi; v++)
+                dst[v] = pixel_at(in, row, v - f->pad_left);
+        }
+        for (v = hi > lo ? hi : lo; v < span; v++) {
+            const int col = border_index(v - f->pad_left, w, f->border);
+            dst[v] = col < 0 ? f->border_value : pixel_at(in, row, col);
+        }
+    }
+    if (phases > 1) {
+        int p, i;
+        for (p = 0; p < phases; p++) {
+            float *d = slot + p * phase_len;
+            for (i = 0, v = p; v < span; i++, v += phases)
+                d[i] = line[v];
+        }
+    }
+}
+
+static void store_u8(const float *src, uint8_t *dst, ptrdiff_t step, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        float v = src[i];
+        v = v > 0.0f ? v : 0.0f; /* NaN becomes 0 */
+        v = v < 255.0f ? v : 255.0f;
+        v = (v + 8388608.0f) - 8388608.0f; /* round half to even, like cvRound */
+        dst[i * step] = (uint8_t)v;
+    }
+}
+
+int ei_plane_filter_rows(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
+                         int row_begin, int row_end, ei_simd_level level)
+{
+    const int kh = f->kernel_h, kw = f->kernel_w, sw = f->stride_w;
+    const int wo = out->width;
+    const int span = (wo - 1) * sw + (kw - 1) * f->dilation_w + 1;
+    const ptrdiff_t phase_len = (span + sw - 1) / sw + ROW_SLACK;
+    const int slots = (kh - 1) * f->dilation_h + 1;
+    const row_fn compute = row_fn_for(level);
+    const int direct = out->type == EI_PIXEL_F32 && out->col_stride == 1;
+    float *ring, *line, *result, clamp[2];
+    const float **rows;
+    ptrdiff_t *tap;
+    int *tag;
+    int oy, ky, kx, s;
+
+    if (kh < 1 || kw < 1 || sw < 1 || f->stride_h < 1 || f->dilation_h < 1 ||
+        f->dilation_w < 1 || wo < 1 || in->width < 1 || in->height < 1)
+        return -1;
+    ring = (float *)calloc((size_t)slots * sw * phase_len + (size_t)span + (size_t)wo + ROW_SLACK,
+                           sizeof(float));
+    rows = (const float **)malloc(sizeof(float *) * (size_t)kh);
+    tap = (ptrdiff_t *)malloc(sizeof(ptrdiff_t) * (size_t)kw);
+    tag = (int *)malloc(sizeof(int) * (size_t)slots);
+    if (ring == NULL || rows == NULL || tap == NULL || tag == NULL) {
+        free(ring);
+        free((void *)rows);
+        free(tap);
+        free(tag);
+        return -2;
+    }
+    line = ring + (size_t)slots * sw * phase_len;
+    result = line + span;
+    for (s = 0; s < slots; s++)
+        tag[s] = INT_MIN;
+    for (kx = 0; kx < kw; kx++) {
+        const int col = kx * f->dilation_w;
+        tap[kx] = (ptrdiff_t)(col % sw) * phase_len + col / sw;
+    }
+    clamp[0] = f->lo;
+    clamp[1] = f->hi;
+
+    for (oy = row_begin; oy < row_end; oy++) {
+        float *dst;
+        for (ky = 0; ky < kh; ky++) {
+            const int iy = oy * f->stride_h + ky * f->dilation_h - f->pad_top;
+            const int slot = ((iy % slots) + slots) % slots;
+            float *base = ring + (size_t)slot * sw * phase_len;
+            if (tag[slot] != iy) {
+                fill_row(in, f, iy, span, line, base, phase_len);
+                tag[slot] = iy;
+            }
+            rows[ky] = base;
+        }
+        dst = direct ? (float *)out->data + (ptrdiff_t)oy * out->row_stride : result;
+        compute(rows, tap, kh, kw, f->kernel, f->bias, f->clamp ? clamp : NULL, dst, wo);
+        if (out->type == EI_PIXEL_U8) {
+            store_u8(result, (uint8_t *)out->data + (ptrdiff_t)oy * out->row_stride,
+                     out->col_stride, wo);
+        } else if (!direct) {
+            float *o = (float *)out->data + (ptrdiff_t)oy * out->row_stride;
+            int x;
+            for (x = 0; x < wo; x++)
+                o[x * out->col_stride] = result[x];
+        }
+    }
+    free(ring);
+    free((void *)rows);
+    free(tap);
+    free(tag);
+    return 0;
+}
