@@ -7,13 +7,26 @@
 
 #include "vec.h"
 
+#define EI_INLINE static inline __attribute__((always_inline))
+
 typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, int kw,
                        const float *w, float bias, const float *clamp, float *out, int n);
+typedef void (*store_u8_fn)(const float *src, uint8_t *dst, int n);
+
+EI_INLINE uint8_t saturate_u8(float v)
+{
+    v = v > 0.0f ? v : 0.0f; /* NaN becomes 0 */
+    v = v < 255.0f ? v : 255.0f;
+    v = (v + 8388608.0f) - 8388608.0f; /* round half to even, like cvRound */
+    return (uint8_t)(int)v;
+}
+
 
 #define VEC float
 #define VECI int
 #define VL 1
 #define ROW_FN row_portable
+#define STORE_U8_FN store_u8_portable
 #define ROW_BODY row_body_portable
 #define ROW_ATTR
 #include "plane_filter_row.h"
@@ -21,6 +34,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #undef VECI
 #undef VL
 #undef ROW_FN
+#undef STORE_U8_FN
 #undef ROW_BODY
 #undef ROW_ATTR
 
@@ -29,6 +43,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #define VECI ei_i32x4
 #define VL 4
 #define ROW_FN row_sse2
+#define STORE_U8_FN store_u8_sse2
 #define ROW_BODY row_body_sse2
 #define ROW_ATTR __attribute__((target("sse2")))
 #include "plane_filter_row.h"
@@ -36,6 +51,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #undef VECI
 #undef VL
 #undef ROW_FN
+#undef STORE_U8_FN
 #undef ROW_BODY
 #undef ROW_ATTR
 
@@ -43,6 +59,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #define VECI ei_i32x8
 #define VL 8
 #define ROW_FN row_avx2
+#define STORE_U8_FN store_u8_avx2
 #define ROW_BODY row_body_avx2
 #define ROW_ATTR __attribute__((target("avx2,fma")))
 #include "plane_filter_row.h"
@@ -50,6 +67,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #undef VECI
 #undef VL
 #undef ROW_FN
+#undef STORE_U8_FN
 #undef ROW_BODY
 #undef ROW_ATTR
 
@@ -57,6 +75,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #define VECI ei_i32x16
 #define VL 16
 #define ROW_FN row_avx512
+#define STORE_U8_FN store_u8_avx512
 #define ROW_BODY row_body_avx512
 #define ROW_ATTR __attribute__((target("avx512f")))
 #include "plane_filter_row.h"
@@ -64,6 +83,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #undef VECI
 #undef VL
 #undef ROW_FN
+#undef STORE_U8_FN
 #undef ROW_BODY
 #undef ROW_ATTR
 #endif
@@ -73,6 +93,7 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #define VECI ei_i32x4
 #define VL 4
 #define ROW_FN row_neon
+#define STORE_U8_FN store_u8_neon
 #define ROW_BODY row_body_neon
 #define ROW_ATTR
 #include "plane_filter_row.h"
@@ -80,27 +101,10 @@ typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, i
 #undef VECI
 #undef VL
 #undef ROW_FN
+#undef STORE_U8_FN
 #undef ROW_BODY
 #undef ROW_ATTR
 #endif
-
-static row_fn row_fn_for(ei_simd_level level)
-{
-#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
-    if (level == EI_SIMD_AVX512)
-        return row_avx512;
-    if (level == EI_SIMD_AVX2)
-        return row_avx2;
-    if (level == EI_SIMD_SSE2)
-        return row_sse2;
-#endif
-#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
-    if (level == EI_SIMD_NEON)
-        return row_neon;
-#endif
-    (void)level;
-    return row_portable;
-}
 
 /* Widest vector any row function reads past the end of a row. */
 #define ROW_SLACK 16
@@ -124,7 +128,7 @@ static int border_index(int p, int len, ei_border border)
     return -1;
 }
 
-static float pixel_at(const ei_plane *in, const void *row, int col)
+EI_INLINE float pixel_at(const ei_plane *in, const void *row, int col)
 {
     if (in->type == EI_PIXEL_U8)
         return (float)((const uint8_t *)row)[col * in->col_stride];
@@ -134,8 +138,38 @@ static float pixel_at(const ei_plane *in, const void *row, int col)
 /* Input row iy (a virtual coordinate, possibly outside the plane) padded to
  * `span` columns starting at column -pad_left, then split by column phase
  * into `phases` runs of phase_len floats. */
-static void fill_row(const ei_plane *in, const ei_plane_filter *f, int iy, int span,
-                     float *line, float *slot, ptrdiff_t phase_len)
+/* Kept apart with restrict so that the conversion loop vectorises. */
+EI_INLINE void u8_to_float(const uint8_t *restrict src, float *restrict dst, int n)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        dst[i] = (float)src[i];
+}
+
+EI_INLINE void split_phases(const float *restrict line, float *restrict slot, ptrdiff_t phase_len,
+                            int phases, int span)
+{
+    int p, i, v;
+    if (phases == 2) {
+        const int half = span / 2;
+        float *restrict even = slot, *restrict odd = slot + phase_len;
+        for (i = 0; i < half; i++) {
+            even[i] = line[2 * i];
+            odd[i] = line[2 * i + 1];
+        }
+        if (span % 2)
+            even[half] = line[span - 1];
+        return;
+    }
+    for (p = 0; p < phases; p++) {
+        float *d = slot + p * phase_len;
+        for (i = 0, v = p; v < span; i++, v += phases)
+            d[i] = line[v];
+    }
+}
+
+EI_INLINE void fill_row(const ei_plane *in, const ei_plane_filter *f, int iy, int span,
+                        float *line, float *slot, ptrdiff_t phase_len)
 {
     const int phases = f->stride_w, w = in->width;
     const int src_row = border_index(iy, in->height, f->border);
@@ -156,9 +190,8 @@ static void fill_row(const ei_plane *in, const ei_plane_filter *f, int iy, int s
             dst[v] = col < 0 ? f->border_value : pixel_at(in, row, col);
         }
         if (in->type == EI_PIXEL_U8 && in->col_stride == 1) {
-            const uint8_t *src = (const uint8_t *)row;
-            for (v = lo; v < hi; v++)
-                dst[v] = (float)src[v - f->pad_left];
+            if (hi > lo)
+                u8_to_float((const uint8_t *)row + (lo - f->pad_left), dst + lo, hi - lo);
         } else if (in->type == EI_PIXEL_F32 && in->col_stride == 1) {
             if (hi > lo)
                 memcpy(dst + lo, (const float *)row + (lo - f->pad_left),
@@ -172,37 +205,32 @@ static void fill_row(const ei_plane *in, const ei_plane_filter *f, int iy, int s
             dst[v] = col < 0 ? f->border_value : pixel_at(in, row, col);
         }
     }
-    if (phases > 1) {
-        int p, i;
-        for (p = 0; p < phases; p++) {
-            float *d = slot + p * phase_len;
-            for (i = 0, v = p; v < span; i++, v += phases)
-                d[i] = line[v];
-        }
-    }
+    if (phases > 1)
+        split_phases(line, slot, phase_len, phases, span);
 }
 
-static void store_u8(const float *src, uint8_t *dst, ptrdiff_t step, int n)
+EI_INLINE void store_u8(const float *src, uint8_t *dst, ptrdiff_t step, int n, store_u8_fn fast)
 {
     int i;
-    for (i = 0; i < n; i++) {
-        float v = src[i];
-        v = v > 0.0f ? v : 0.0f; /* NaN becomes 0 */
-        v = v < 255.0f ? v : 255.0f;
-        v = (v + 8388608.0f) - 8388608.0f; /* round half to even, like cvRound */
-        dst[i * step] = (uint8_t)v;
+    if (step == 1) {
+        fast(src, dst, n);
+        return;
     }
+    for (i = 0; i < n; i++)
+        dst[i * step] = saturate_u8(src[i]);
 }
 
-int ei_plane_filter_rows(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
-                         int row_begin, int row_end, ei_simd_level level)
+/* The whole row loop, instantiated once per vector unit so that padding,
+ * conversion and stores vectorise as widely as the multiply-adds. */
+EI_INLINE int rows_impl(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
+                        int row_begin, int row_end, row_fn compute,
+                        store_u8_fn store_fast)
 {
     const int kh = f->kernel_h, kw = f->kernel_w, sw = f->stride_w;
     const int wo = out->width;
     const int span = (wo - 1) * sw + (kw - 1) * f->dilation_w + 1;
     const ptrdiff_t phase_len = (span + sw - 1) / sw + ROW_SLACK;
     const int slots = (kh - 1) * f->dilation_h + 1;
-    const row_fn compute = row_fn_for(level);
     const int direct = out->type == EI_PIXEL_F32 && out->col_stride == 1;
     float *ring, *line, *result, clamp[2];
     const float **rows;
@@ -252,7 +280,7 @@ int ei_plane_filter_rows(const ei_plane *in, const ei_plane_filter *f, const ei_
         compute(rows, tap, kh, kw, f->kernel, f->bias, f->clamp ? clamp : NULL, dst, wo);
         if (out->type == EI_PIXEL_U8) {
             store_u8(result, (uint8_t *)out->data + (ptrdiff_t)oy * out->row_stride,
-                     out->col_stride, wo);
+                     out->col_stride, wo, store_fast);
         } else if (!direct) {
             float *o = (float *)out->data + (ptrdiff_t)oy * out->row_stride;
             int x;
@@ -265,4 +293,62 @@ int ei_plane_filter_rows(const ei_plane *in, const ei_plane_filter *f, const ei_
     free(tap);
     free(tag);
     return 0;
+}
+
+static int rows_portable(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
+                         int row_begin, int row_end)
+{
+    return rows_impl(in, f, out, row_begin, row_end, row_portable, store_u8_portable);
+}
+
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+__attribute__((target("sse2"))) static int rows_sse2(const ei_plane *in, const ei_plane_filter *f,
+                                                     const ei_plane *out, int row_begin,
+                                                     int row_end)
+{
+    return rows_impl(in, f, out, row_begin, row_end, row_sse2, store_u8_sse2);
+}
+
+__attribute__((target("avx2,fma"))) static int rows_avx2(const ei_plane *in,
+                                                         const ei_plane_filter *f,
+                                                         const ei_plane *out, int row_begin,
+                                                         int row_end)
+{
+    return rows_impl(in, f, out, row_begin, row_end, row_avx2, store_u8_avx2);
+}
+
+__attribute__((target("avx512f"))) static int rows_avx512(const ei_plane *in,
+                                                          const ei_plane_filter *f,
+                                                          const ei_plane *out, int row_begin,
+                                                          int row_end)
+{
+    return rows_impl(in, f, out, row_begin, row_end, row_avx512, store_u8_avx512);
+}
+#endif
+
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+static int rows_neon(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
+                     int row_begin, int row_end)
+{
+    return rows_impl(in, f, out, row_begin, row_end, row_neon, store_u8_neon);
+}
+#endif
+
+int ei_plane_filter_rows(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
+                         int row_begin, int row_end, ei_simd_level level)
+{
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_AVX512)
+        return rows_avx512(in, f, out, row_begin, row_end);
+    if (level == EI_SIMD_AVX2)
+        return rows_avx2(in, f, out, row_begin, row_end);
+    if (level == EI_SIMD_SSE2)
+        return rows_sse2(in, f, out, row_begin, row_end);
+#endif
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_NEON)
+        return rows_neon(in, f, out, row_begin, row_end);
+#endif
+    (void)level;
+    return rows_portable(in, f, out, row_begin, row_end);
 }

@@ -15,7 +15,9 @@
 #define EI_VMAX(a, b) ((a) < (b) ? (b) : (a))
 #define EI_VMIN(a, b) ((a) > (b) ? (b) : (a))
 #else
-#define EI_VSET1(s) ((VEC){0} + (float)(s))
+/* s - 0 folds to a plain broadcast (s + 0 would not: -0 + 0 is +0), which
+ * the compiler can take straight from memory, off the shuffle port */
+#define EI_VSET1(s) ((float)(s) - (VEC){0})
 /* keeps a where the comparison is false, so NaN passes through as in ONNX */
 #define EI_VSELECT(mask, b, a) ((VEC)(((mask) & (VECI)(b)) | (~(mask) & (VECI)(a))))
 #define EI_VMAX(a, b) EI_VSELECT((VECI)((a) < (b)), b, a)
