@@ -80,9 +80,10 @@
 #define VECI ei_i32x4
 #define VL 4
 #if defined(__aarch64__)
-/* 32 registers: 8 x 12 is 24 accumulators + 3 of B + 1 broadcast */
+/* 32 registers: 8 x 8 is 16 accumulators + 2 of B + up to 8 of A (the
+ * compiler multiplies by lanes of A values loaded in pairs); 8 x 12 spills */
 #define MR 8
-#define NRV 3
+#define NRV 2
 #else
 /* 32-bit ARM has 16 quad registers */
 #define MR 4
@@ -103,6 +104,7 @@
 ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
 {
     ei_gemm_kernel k;
+    (void)level; /* unused when only the portable kernel is built */
     k.mr = 4;
     k.nr = 4;
     k.tile = tile_portable;
@@ -129,7 +131,7 @@ ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
     if (level == EI_SIMD_NEON) {
 #if defined(__aarch64__)
         k.mr = 8;
-        k.nr = 12;
+        k.nr = 8;
 #else
         k.mr = 4;
         k.nr = 8;
