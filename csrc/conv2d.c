@@ -171,7 +171,10 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
             src.pad_left = p->pad_left;
             src.out_height = ho;
             src.out_width = wo;
-            ei_im2col_packed(&src, p0, count, kernel.nr, packed_b);
+            if (ei_im2col_packed(&src, p0, count, kernel.nr, packed_b) != 0) {
+                status = -2;
+                continue;
+            }
             ep.bias = bias != NULL ? bias + (size_t)gi * mg : NULL;
             ep.clamp = p->clamp;
             ep.lo = p->lo;

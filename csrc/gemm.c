@@ -170,21 +170,33 @@ void ei_gemm_pack_a(const ei_gemm_kernel *kernel, const float *a, ptrdiff_t lda,
     }
 }
 
-/* Steps of k per pass: a kc x nr slice of B stays in L1 while every panel of
- * A streams past it. */
-#define K_CHUNK 256
+/* Bytes of B one pass keeps in L1 (half of a 32-48 KB L1 data cache): a
+ * kc x nr slice of B stays there while every panel of A streams past it. */
+#define B_SLICE_BYTES 24576
+
+/* Steps of k per pass, balanced so the last pass is not a sliver. */
+static int k_chunk(int k, int nr)
+{
+    int limit = B_SLICE_BYTES / (int)sizeof(float) / nr;
+    int passes;
+    if (limit < 16)
+        limit = 16;
+    passes = (k + limit - 1) / limit;
+    return (k + passes - 1) / passes;
+}
 
 void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *packed_a,
                     const float *packed_b, float *c, ptrdiff_t ldc, const ei_epilogue *ep)
 {
     const int mr = kernel->mr, nr = kernel->nr;
+    const int kchunk = k_chunk(k, nr);
     int j0, i0, k0;
     ei_epilogue rows = *ep;
     for (j0 = 0; j0 < n; j0 += nr) {
         const float *b_panel = packed_b + (size_t)j0 * k;
         const int nn = n - j0 < nr ? n - j0 : nr;
-        for (k0 = 0; k0 < k; k0 += K_CHUNK) {
-            const int kc = k - k0 < K_CHUNK ? k - k0 : K_CHUNK;
+        for (k0 = 0; k0 < k; k0 += kchunk) {
+            const int kc = k - k0 < kchunk ? k - k0 : kchunk;
             const int last = k0 + kc == k;
             for (i0 = 0; i0 < m; i0 += mr) {
                 const int mm = m - i0 < mr ? m - i0 : mr;

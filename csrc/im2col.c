@@ -1,88 +1,118 @@
 #include "im2col.h"
 
-#include <string.h>
+#include <stdlib.h>
 
-/* Writes `len` values (src[0], src[step], ... or zeros when src is NULL) to
- * packed row `row` starting at column q, splitting the run where it crosses
- * from one panel to the next. */
-static void put_run(float *packed, int rows, int nr, int row, int q, int len, const float *src,
-                    int step)
+/* A run of output positions within one output row, and where the run starts
+ * within its panel. A panel of nr positions covers a few such runs. */
+typedef struct {
+    int oy, ox, len, offset;
+} run;
+
+/* First output column whose input column ox * stride + offset reaches bound
+ * (ceil division that also holds below zero). */
+static int first_col_reaching(int offset, int stride, int bound)
 {
-    while (len > 0) {
-        const int offset = q % nr;
-        const int chunk = nr - offset < len ? nr - offset : len;
-        float *d = packed + ((size_t)(q / nr) * rows + row) * nr + offset;
-        int i;
-        if (src == NULL) {
-            memset(d, 0, sizeof(float) * chunk);
-        } else if (step == 1) {
-            memcpy(d, src, sizeof(float) * chunk);
-            src += chunk;
-        } else {
-            for (i = 0; i < chunk; i++)
-                d[i] = src[i * step];
-            src += chunk * step;
-        }
-        q += chunk;
-        len -= chunk;
+    const int need = bound - offset;
+    return need <= 0 ? 0 : (need + stride - 1) / stride;
+}
+
+static void zero(float *restrict d, int n)
+{
+    int i;
+    for (i = 0; i < n; i++)
+        d[i] = 0.0f;
+}
+
+static void copy(float *restrict d, const float *restrict s, int n, int step)
+{
+    int i;
+    if (step == 1) {
+        for (i = 0; i < n; i++)
+            d[i] = s[i];
+    } else {
+        for (i = 0; i < n; i++)
+            d[i] = s[i * step];
     }
 }
 
-/* First output column whose input column ox*stride + offset is >= 0 (and,
- * with limit, < limit): ceil division that also works below zero. */
-static int first_col_at_least(int offset, int stride, int bound)
-{
-    int need = bound - offset; /* ox * stride >= need */
-    if (need <= 0)
-        return 0;
-    return (need + stride - 1) / stride;
-}
-
-void ei_im2col_packed(const ei_im2col_src *s, int p0, int count, int nr, float *packed)
+int ei_im2col_packed(const ei_im2col_src *s, int p0, int count, int nr, float *packed)
 {
     const int taps = s->kernel_h * s->kernel_w;
     const int rows = s->channels * taps;
     const int wo = s->out_width;
     const size_t plane = (size_t)s->height * s->width;
-    const int padded = (count + nr - 1) / nr * nr;
-    int row;
+    /* per kernel column: input column offset and the output columns whose
+     * input column lies inside the image */
+    int *col_offset = (int *)malloc(sizeof(int) * 3 * (size_t)s->kernel_w);
+    run *runs = (run *)malloc(sizeof(run) * (size_t)(nr + 1));
+    int *col_lo, *col_hi;
+    int q0, kx;
 
-    for (row = 0; row < rows; row++) {
-        const int c = row / taps, ky = row % taps / s->kernel_w, kx = row % s->kernel_w;
-        const float *channel = s->x + plane * c;
-        const int col_offset = kx * s->dilation_w - s->pad_left;
-        /* output columns whose input column lies in [0, width) */
-        int lo = first_col_at_least(col_offset, s->stride_w, 0);
-        int hi = first_col_at_least(col_offset, s->stride_w, s->width);
-        int p = p0;
-        if (lo > wo)
-            lo = wo;
-        if (hi > wo)
-            hi = wo;
-        if (hi < lo)
-            hi = lo;
-        while (p < p0 + count) {
-            const int oy = p / wo, ox = p % wo;
-            const int end = p0 + count - p < wo - ox ? ox + (p0 + count - p) : wo;
-            const int iy = oy * s->stride_h + ky * s->dilation_h - s->pad_top;
-            const int q = p - p0;
-            if (iy < 0 || iy >= s->height) {
-                put_run(packed, rows, nr, row, q, end - ox, NULL, 0);
-            } else {
-                const float *line = channel + (size_t)iy * s->width;
-                const int a = ox > lo ? ox : lo, b = end < hi ? end : hi;
-                if (a >= b) {
-                    put_run(packed, rows, nr, row, q, end - ox, NULL, 0);
+    if (col_offset == NULL || runs == NULL) {
+        free(col_offset);
+        free(runs);
+        return -2;
+    }
+    col_lo = col_offset + s->kernel_w;
+    col_hi = col_lo + s->kernel_w;
+    for (kx = 0; kx < s->kernel_w; kx++) {
+        const int off = kx * s->dilation_w - s->pad_left;
+        int lo = first_col_reaching(off, s->stride_w, 0);
+        int hi = first_col_reaching(off, s->stride_w, s->width);
+        lo = lo < wo ? lo : wo;
+        hi = hi < wo ? hi : wo;
+        col_offset[kx] = off;
+        col_lo[kx] = lo;
+        col_hi[kx] = hi > lo ? hi : lo;
+    }
+
+    for (q0 = 0; q0 < count; q0 += nr) {
+        const int n = count - q0 < nr ? count - q0 : nr;
+        float *panel = packed + (size_t)q0 * rows;
+        int n_runs = 0, q = 0, row, c = 0, ky = 0;
+        while (q < n) {
+            const int p = p0 + q0 + q;
+            run *r = &runs[n_runs++];
+            r->oy = p / wo;
+            r->ox = p % wo;
+            r->len = wo - r->ox < n - q ? wo - r->ox : n - q;
+            r->offset = q;
+            q += r->len;
+        }
+        kx = 0;
+        for (row = 0; row < rows; row++) {
+            float *d = panel + (size_t)row * nr;
+            const float *channel = s->x + plane * c;
+            const int lo = col_lo[kx], hi = col_hi[kx], off = col_offset[kx];
+            int i;
+            for (i = 0; i < n_runs; i++) {
+                const run *r = &runs[i];
+                const int iy = r->oy * s->stride_h + ky * s->dilation_h - s->pad_top;
+                float *o = d + r->offset;
+                if (iy < 0 || iy >= s->height) {
+                    zero(o, r->len);
                 } else {
-                    put_run(packed, rows, nr, row, q, a - ox, NULL, 0);
-                    put_run(packed, rows, nr, row, q + a - ox, b - a,
-                            line + a * s->stride_w + col_offset, s->stride_w);
-                    put_run(packed, rows, nr, row, q + b - ox, end - b, NULL, 0);
+                    const int end = r->ox + r->len;
+                    int a = r->ox > lo ? r->ox : lo, b = end < hi ? end : hi;
+                    if (b < a)
+                        b = a = r->ox;
+                    zero(o, a - r->ox);
+                    copy(o + (a - r->ox), channel + (size_t)iy * s->width + a * s->stride_w + off,
+                         b - a, s->stride_w);
+                    zero(o + (b - r->ox), end - b);
                 }
             }
-            p += end - ox;
+            zero(d + n, nr - n);
+            if (++kx == s->kernel_w) {
+                kx = 0;
+                if (++ky == s->kernel_h) {
+                    ky = 0;
+                    c++;
+                }
+            }
         }
-        if (padded > count)
-            put_run(packed, rows, nr, row, count, padded - count, NULL, 0);
     }
+    free(col_offset);
+    free(runs);
+    return 0;
 }

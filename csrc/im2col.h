@@ -17,7 +17,8 @@ typedef struct {
 } ei_im2col_src;
 
 /* Packs output positions [p0, p0 + count) into `packed`: panel j holds
- * channels*kernel_h*kernel_w rows of nr values; columns past count are zero. */
-void ei_im2col_packed(const ei_im2col_src *src, int p0, int count, int nr, float *packed);
+ * channels*kernel_h*kernel_w rows of nr values; columns past count are zero.
+ * Returns 0, or -2 when its small tables could not be allocated. */
+int ei_im2col_packed(const ei_im2col_src *src, int p0, int count, int nr, float *packed);
 
 #endif

@@ -8,6 +8,7 @@ read arguments identically; the arithmetic that follows is theirs alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -94,6 +95,18 @@ def _pads(padding, in_hw, spans, strides):
 
 def plan_conv(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=1, groups=1,
               activation=None):
+    """The plan for these arguments; remembered, since a model calls each layer
+    with the same ones every frame and planning costs as much as a small
+    convolution."""
+    key = (tuple(x_shape), tuple(w_shape), None if b_shape is None else tuple(b_shape), stride,
+           padding, dilation, groups, activation)
+    try:
+        return _plan_cached(*key)
+    except TypeError:  # an unhashable argument (a list): plan without the cache
+        return _plan(*key)
+
+
+def _plan(x_shape, w_shape, b_shape, stride, padding, dilation, groups, activation):
     if len(x_shape) != 4:
         raise ValueError(f"x must be NCHW (4 dimensions), got shape {tuple(x_shape)}")
     if len(w_shape) != 4:
@@ -123,3 +136,6 @@ def plan_conv(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=1, g
     ho = (padded[0] - spans[0]) // strides[0] + 1
     wo = (padded[1] - spans[1]) // strides[1] + 1
     return ConvPlan(strides, dilations, pads, int(groups), _clamp(activation), (n, m, ho, wo))
+
+
+_plan_cached = lru_cache(maxsize=256)(_plan)
