@@ -230,7 +230,8 @@ EI_INLINE int rows_impl(const ei_plane *in, const ei_plane_filter *f, const ei_p
     const int wo = out->width;
     const int span = (wo - 1) * sw + (kw - 1) * f->dilation_w + 1;
     const ptrdiff_t phase_len = (span + sw - 1) / sw + ROW_SLACK;
-    const int slots = (kh - 1) * f->dilation_h + 1;
+    const int window = (kh - 1) * f->dilation_h + 1;
+    int slots = 1;
     const int direct = out->type == EI_PIXEL_F32 && out->col_stride == 1;
     float *ring, *line, *result, clamp[2];
     const float **rows;
@@ -241,6 +242,9 @@ EI_INLINE int rows_impl(const ei_plane *in, const ei_plane_filter *f, const ei_p
     if (kh < 1 || kw < 1 || sw < 1 || f->stride_h < 1 || f->dilation_h < 1 ||
         f->dilation_w < 1 || wo < 1 || in->width < 1 || in->height < 1)
         return -1;
+    /* a power of two, so a row's slot is iy & (slots - 1), negative iy too */
+    while (slots < window)
+        slots *= 2;
     ring = (float *)calloc((size_t)slots * sw * phase_len + (size_t)span + (size_t)wo + ROW_SLACK,
                            sizeof(float));
     rows = (const float **)malloc(sizeof(float *) * (size_t)kh);
@@ -268,7 +272,7 @@ EI_INLINE int rows_impl(const ei_plane *in, const ei_plane_filter *f, const ei_p
         float *dst;
         for (ky = 0; ky < kh; ky++) {
             const int iy = oy * f->stride_h + ky * f->dilation_h - f->pad_top;
-            const int slot = ((iy % slots) + slots) % slots;
+            const int slot = iy & (slots - 1);
             float *base = ring + (size_t)slot * sw * phase_len;
             if (tag[slot] != iy) {
                 fill_row(in, f, iy, span, line, base, phase_len);

@@ -9,7 +9,7 @@
 
 static inline __attribute__((always_inline)) ROW_ATTR void
 ROW_BODY(const float *const *rows, const ptrdiff_t *tap, const int kh, const int kw,
-         const float *w, float bias, const float *clamp, float *out, int n)
+         const float *w, float bias, const float *clamp, float *restrict out, int n)
 {
     const VEC vb = EI_VSET1(bias);
     const VEC lo = EI_VSET1(clamp != NULL ? clamp[0] : 0.0f);
@@ -62,7 +62,7 @@ ROW_BODY(const float *const *rows, const ptrdiff_t *tap, const int kh, const int
 }
 
 static ROW_ATTR void ROW_FN(const float *const *rows, const ptrdiff_t *tap, int kh, int kw,
-                            const float *w, float bias, const float *clamp, float *out, int n)
+                            const float *w, float bias, const float *clamp, float *restrict out, int n)
 {
     if (kh == 3 && kw == 3)
         ROW_BODY(rows, tap, 3, 3, w, bias, clamp, out, n);
