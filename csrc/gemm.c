@@ -76,22 +76,26 @@
 #endif
 
 #if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
-#define VEC ei_f32x4
-#define VECI ei_i32x4
-#define VL 4
 #if defined(__aarch64__)
 /* 32 registers: 8 x 8 is 16 accumulators + 2 of B + up to 8 of A (the
  * compiler multiplies by lanes of A values loaded in pairs); 8 x 12 spills */
+#define VEC ei_f32x4
+#define VECI ei_i32x4
 #define MR 8
 #define NRV 2
 #else
-/* 32-bit ARM has 16 quad registers */
+/* 32-bit ARM: intrinsics, and 16 quad registers: 4 x 8 */
+#include <arm_neon.h>
+#define EI_VEC_NEON_INTRINSICS 1
+#define VEC float32x4_t
 #define MR 4
 #define NRV 2
 #endif
+#define VL 4
 #define TILE_FN tile_neon
 #define TILE_ATTR
 #include "gemm_tile.h"
+#undef EI_VEC_NEON_INTRINSICS
 #undef VEC
 #undef VECI
 #undef VL

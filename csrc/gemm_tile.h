@@ -45,7 +45,7 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, const float *b, float *c, 
         for (i = 0; i < MR; i++) {
             const VEC ai = EI_VSET1(a[i]);
             for (v = 0; v < NRV; v++)
-                acc[i][v] += ai * bv[v];
+                acc[i][v] = EI_VFMA(acc[i][v], ai, bv[v]);
         }
         a += MR;
         b += TILE_NR;

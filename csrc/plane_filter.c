@@ -89,14 +89,21 @@ EI_INLINE uint8_t saturate_u8(float v)
 #endif
 
 #if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+#if defined(__aarch64__)
 #define VEC ei_f32x4
 #define VECI ei_i32x4
+#else
+#include <arm_neon.h>
+#define EI_VEC_NEON_INTRINSICS 1
+#define VEC float32x4_t
+#endif
 #define VL 4
 #define ROW_FN row_neon
 #define STORE_U8_FN store_u8_neon
 #define ROW_BODY row_body_neon
 #define ROW_ATTR
 #include "plane_filter_row.h"
+#undef EI_VEC_NEON_INTRINSICS
 #undef VEC
 #undef VECI
 #undef VL

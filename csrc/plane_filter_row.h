@@ -23,10 +23,10 @@ ROW_BODY(const float *const *rows, const ptrdiff_t *tap, const int kh, const int
             for (kx = 0; kx < kw; kx++) {
                 const VEC wv = EI_VSET1(w[ky * kw + kx]);
                 const float *p = r + tap[kx];
-                a0 += wv * EI_VLOAD(p);
-                a1 += wv * EI_VLOAD(p + VL);
-                a2 += wv * EI_VLOAD(p + 2 * VL);
-                a3 += wv * EI_VLOAD(p + 3 * VL);
+                a0 = EI_VFMA(a0, wv, EI_VLOAD(p));
+                a1 = EI_VFMA(a1, wv, EI_VLOAD(p + VL));
+                a2 = EI_VFMA(a2, wv, EI_VLOAD(p + 2 * VL));
+                a3 = EI_VFMA(a3, wv, EI_VLOAD(p + 3 * VL));
             }
         }
         if (clamp != NULL) {
@@ -47,7 +47,7 @@ ROW_BODY(const float *const *rows, const ptrdiff_t *tap, const int kh, const int
         for (ky = 0; ky < kh; ky++) {
             const float *r = rows[ky] + ox;
             for (kx = 0; kx < kw; kx++)
-                a += EI_VSET1(w[ky * kw + kx]) * EI_VLOAD(r + tap[kx]);
+                a = EI_VFMA(a, EI_VSET1(w[ky * kw + kx]), EI_VLOAD(r + tap[kx]));
         }
         if (clamp != NULL)
             a = EI_VMIN(EI_VMAX(a, lo), hi);
@@ -77,7 +77,7 @@ static ROW_ATTR void ROW_FN(const float *const *rows, const ptrdiff_t *tap, int 
 static ROW_ATTR void STORE_U8_FN(const float *src, uint8_t *dst, int n)
 {
     int i = 0;
-#if VL > 1
+#if VL > 1 && !defined(EI_VEC_NEON_INTRINSICS)
     typedef unsigned char bytes __attribute__((vector_size(VL)));
     const VEC zero = EI_VSET1(0.0f), top = EI_VSET1(255.0f), magic = EI_VSET1(8388608.0f);
     for (; i + VL <= n; i += VL) {
