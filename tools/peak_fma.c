@@ -4,11 +4,13 @@
  *
  *     gcc -O2 -o /tmp/peak_fma tools/peak_fma.c && /tmp/peak_fma
  */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
 #include <stdio.h>
 #include <time.h>
 
 #define CHAINS 24
-#define STEPS 20000000L
+#define STEPS 10000000L
+#define RUNS 5
 
 #define PEAK_LOOP(VEC, LANES)                                                             \
     do {                                                                                  \
@@ -58,11 +60,23 @@ __attribute__((target("avx512f"))) static double peak_avx512(void)
 int main(void)
 {
 #if defined(__x86_64__)
+    double best;
+    int run;
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        printf("avx2+fma  peak: %6.1f GFLOP/s per core\n", peak_avx2());
-    if (__builtin_cpu_supports("avx512f"))
-        printf("avx512f   peak: %6.1f GFLOP/s per core\n", peak_avx512());
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        for (best = 0.0, run = 0; run < RUNS; run++) {
+            const double rate = peak_avx2();
+            best = rate > best ? rate : best;
+        }
+        printf("avx2+fma  peak: %6.1f GFLOP/s per core\n", best);
+    }
+    if (__builtin_cpu_supports("avx512f")) {
+        for (best = 0.0, run = 0; run < RUNS; run++) {
+            const double rate = peak_avx512();
+            best = rate > best ? rate : best;
+        }
+        printf("avx512f   peak: %6.1f GFLOP/s per core\n", best);
+    }
 #else
     printf("x86-64 only\n");
 #endif
