@@ -2,6 +2,15 @@
 
 #include <stdlib.h>
 
+#if defined(EI_NO_SIMD)
+#elif defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define EVEN_LANES_SSE2 1
+#elif defined(__ARM_NEON)
+#include <arm_neon.h>
+#define EVEN_LANES_NEON 1
+#endif
+
 /* A run of output positions within one output row, and where the run starts
  * within its panel. A panel of nr positions covers a few such runs. */
 typedef struct {
@@ -29,6 +38,19 @@ static void copy(float *restrict d, const float *restrict s, int n, int step)
     if (step == 1) {
         for (i = 0; i < n; i++)
             d[i] = s[i];
+    } else if (step == 2) { /* stride-2 stems and downsampling: even lanes of pairs */
+        i = 0;
+        /* strictly below n - 4: the last pair read stays inside the run */
+#if defined(EVEN_LANES_SSE2)
+        for (; i + 4 < n; i += 4)
+            _mm_storeu_ps(d + i, _mm_shuffle_ps(_mm_loadu_ps(s + 2 * i), _mm_loadu_ps(s + 2 * i + 4),
+                                                _MM_SHUFFLE(2, 0, 2, 0)));
+#elif defined(EVEN_LANES_NEON)
+        for (; i + 4 < n; i += 4)
+            vst1q_f32(d + i, vld2q_f32(s + 2 * i).val[0]);
+#endif
+        for (; i < n; i++)
+            d[i] = s[2 * i];
     } else {
         for (i = 0; i < n; i++)
             d[i] = s[i * step];
