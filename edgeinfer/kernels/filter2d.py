@@ -24,8 +24,18 @@ def filter2d(image, kernel, border="reflect101"):
     check_border(border)
     kernel = filter_kernel(kernel)
     out = np.empty(image.shape, image.dtype)
-    src = image if image.ndim == 3 else image[:, :, None]
+    src = _channels_last(image)
     if src.strides[2] != src.itemsize or any(s % src.itemsize for s in src.strides):
-        src = np.ascontiguousarray(src)
-    _core.filter2d(src, out if out.ndim == 3 else out[:, :, None], kernel, BORDERS.index(border))
+        src = np.ascontiguousarray(src)  # channels not adjacent: one copy, then the fast path
+    _core.filter2d(src, _channels_last(out), kernel, BORDERS.index(border))
     return out
+
+
+def _channels_last(image):
+    """H x W x C view of an image; a 2-D one gains a channel axis whose stride
+    is one element (numpy's image[:, :, None] would give it stride 0)."""
+    if image.ndim == 3:
+        return image
+    return np.lib.stride_tricks.as_strided(image, image.shape + (1,),
+                                           image.strides + (image.itemsize,),
+                                           writeable=image.flags.writeable)
