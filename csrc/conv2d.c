@@ -113,7 +113,7 @@ static int columns_per_block(int k, int n, int nr, int threads)
 }
 
 /* Every other case: per image and group, im2col blocks of output positions
- * into packed B and multiply by the packed weights of the group. */
+ * into packed B and multiply by the weights of the group, read in place. */
 static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, const float *w,
                      const float *bias, float *y)
 {
@@ -122,18 +122,12 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
     const int k = cg * p->kernel_h * p->kernel_w;
     const int n_out = ho * wo;
-    const size_t a_size = ei_gemm_packed_a_size(&kernel, mg, k);
     int threads = ei_get_num_threads();
     const int block = columns_per_block(k, n_out, kernel.nr, threads);
     const int blocks_per_image = (n_out + block - 1) / block;
     const int items = p->batch * groups * blocks_per_image;
-    float *packed_a = (float *)malloc(sizeof(float) * a_size * (size_t)groups);
-    int status = 0, g;
+    int status = 0;
 
-    if (packed_a == NULL)
-        return -2;
-    for (g = 0; g < groups; g++)
-        ei_gemm_pack_a(&kernel, w + (size_t)g * mg * k, k, mg, k, packed_a + a_size * g);
     threads = threads_for(items, (double)block * mg * k);
     (void)threads;
 
@@ -179,13 +173,12 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
             ep.clamp = p->clamp;
             ep.lo = p->lo;
             ep.hi = p->hi;
-            ei_gemm_packed(&kernel, mg, count, k, packed_a + a_size * gi, packed_b,
+            ei_gemm_packed(&kernel, mg, count, k, w + (size_t)gi * mg * k, k, packed_b,
                            y + ((size_t)n * p->out_channels + (size_t)gi * mg) * n_out + p0, n_out,
                            &ep);
         }
         free(packed_b);
     }
-    free(packed_a);
     return status;
 }
 

@@ -152,26 +152,9 @@ static size_t round_up(size_t n, size_t to)
     return (n + to - 1) / to * to;
 }
 
-size_t ei_gemm_packed_a_size(const ei_gemm_kernel *kernel, int m, int k)
-{
-    return round_up((size_t)m, (size_t)kernel->mr) * (size_t)k;
-}
-
 size_t ei_gemm_packed_b_size(const ei_gemm_kernel *kernel, int k, int n)
 {
     return round_up((size_t)n, (size_t)kernel->nr) * (size_t)k;
-}
-
-void ei_gemm_pack_a(const ei_gemm_kernel *kernel, const float *a, ptrdiff_t lda, int m, int k,
-                    float *packed)
-{
-    const int mr = kernel->mr;
-    int i0, i, kk;
-    for (i0 = 0; i0 < m; i0 += mr) {
-        for (kk = 0; kk < k; kk++)
-            for (i = 0; i < mr; i++)
-                *packed++ = i0 + i < m ? a[(i0 + i) * lda + kk] : 0.0f;
-    }
 }
 
 /* Bytes of B one pass keeps in L1 (half of a 32-48 KB L1 data cache): a
@@ -189,8 +172,9 @@ static int k_chunk(int k, int nr)
     return (k + passes - 1) / passes;
 }
 
-void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *packed_a,
-                    const float *packed_b, float *c, ptrdiff_t ldc, const ei_epilogue *ep)
+void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
+                    ptrdiff_t lda, const float *packed_b, float *c, ptrdiff_t ldc,
+                    const ei_epilogue *ep)
 {
     const int mr = kernel->mr, nr = kernel->nr;
     const int kchunk = k_chunk(k, nr);
@@ -205,9 +189,8 @@ void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const flo
             for (i0 = 0; i0 < m; i0 += mr) {
                 const int mm = m - i0 < mr ? m - i0 : mr;
                 rows.bias = ep->bias != NULL ? ep->bias + i0 : NULL;
-                kernel->tile(kc, packed_a + (size_t)i0 * k + (size_t)k0 * mr,
-                             b_panel + (size_t)k0 * nr, c + (ptrdiff_t)i0 * ldc + j0, ldc, mm, nn,
-                             &rows, k0 > 0, last);
+                kernel->tile(kc, a + (ptrdiff_t)i0 * lda + k0, lda, b_panel + (size_t)k0 * nr,
+                             c + (ptrdiff_t)i0 * ldc + j0, ldc, mm, nn, &rows, k0 > 0, last);
             }
         }
     }

@@ -1,7 +1,8 @@
-/* Packed, register-tiled single-precision GEMM: the engine under 1x1 and
- * im2col convolutions. C (m x n, row stride ldc) = A (m x k) . B (k x n),
- * plus a bias per row and an optional clamp, with A and B first packed into
- * the panel layouts the micro-kernel of the active vector unit reads. */
+/* Register-tiled single-precision GEMM: the engine under 1x1 and im2col
+ * convolutions. C (m x n, row stride ldc) = A (m x k, row stride lda) .
+ * B (k x n), plus a bias per row and an optional clamp. B is packed into the
+ * panel layout the micro-kernel of the active vector unit reads; A (the
+ * weights) is read in place. */
 #ifndef EDGEINFER_GEMM_H
 #define EDGEINFER_GEMM_H
 
@@ -16,11 +17,12 @@ typedef struct {
     float lo, hi;
 } ei_epilogue;
 
-/* One micro-kernel: computes an mr x nr tile of C from kc steps of packed
- * panels; m <= mr and n <= nr say how much of the tile is stored. With
- * accumulate the tile is added to C, else C is overwritten. */
-typedef void (*ei_gemm_tile_fn)(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                                int m, int n, const ei_epilogue *ep, int accumulate, int last);
+/* One micro-kernel: computes an mr x nr tile of C from kc steps of m rows of
+ * A and a packed panel of B; m <= mr and n <= nr say how much of the tile is
+ * stored. With accumulate the tile is added to C, else C is overwritten. */
+typedef void (*ei_gemm_tile_fn)(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                                ptrdiff_t ldc, int m, int n, const ei_epilogue *ep,
+                                int accumulate, int last);
 
 typedef struct {
     int mr, nr;
@@ -31,18 +33,13 @@ typedef struct {
 /* The micro-kernel for a vector unit (the portable one when it is not built). */
 ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level);
 
-/* Floats of a packed A (m x k) or of a packed B (k x n). */
-size_t ei_gemm_packed_a_size(const ei_gemm_kernel *kernel, int m, int k);
+/* Floats of a packed B (k x n). */
 size_t ei_gemm_packed_b_size(const ei_gemm_kernel *kernel, int k, int n);
 
-/* A (m x k, row stride lda) -> panels of mr rows: panel i holds k steps of
- * mr values, rows past m are zero. */
-void ei_gemm_pack_a(const ei_gemm_kernel *kernel, const float *a, ptrdiff_t lda, int m, int k,
-                    float *packed);
-
-/* C = A . B on packed operands, one thread. B is packed by the caller (see
+/* C = A . B with B packed, one thread. B is packed by the caller (see
  * im2col.h): panel j holds k steps of nr values. */
-void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *packed_a,
-                    const float *packed_b, float *c, ptrdiff_t ldc, const ei_epilogue *ep);
+void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
+                    ptrdiff_t lda, const float *packed_b, float *c, ptrdiff_t ldc,
+                    const ei_epilogue *ep);
 
 #endif

@@ -2,21 +2,26 @@
  * unit. The includer defines TILE_FN (name), TILE_ATTR (target attribute or
  * nothing), VEC, VECI, VL, MR (rows of A per tile) and NRV (vectors of B per
  * tile row). The accumulators (MR x NRV vectors) stay in registers across
- * the k loop: each step loads NRV vectors of B, broadcasts MR values of A and
- * issues MR * NRV multiply-adds. */
+ * the k loop: each step loads NRV vectors of B, broadcasts MR values of A
+ * (one from each of MR row streams, read in place: each cache line of a row
+ * serves 16 steps, so A needs no packing) and issues MR * NRV multiply-adds. */
 
 #include "vec_ops.h"
 
 #define TILE_NR (VL * NRV)
 
-static TILE_ATTR void TILE_FN(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
-                              int m, int n, const ei_epilogue *ep, int accumulate, int last)
+static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                              ptrdiff_t ldc, int m, int n, const ei_epilogue *ep, int accumulate,
+                              int last)
 {
     VEC acc[MR][NRV];
+    const float *row[MR];
     float edge[MR * TILE_NR]; /* a partial tile passes through here */
     const int full = m == MR && n == TILE_NR;
     int i, j, v, k;
 
+    for (i = 0; i < MR; i++) /* rows past m repeat the last one; their sums are dropped */
+        row[i] = a + (i < m ? i : m - 1) * lda;
     if (accumulate) {
         if (full) {
             for (i = 0; i < MR; i++)
@@ -43,11 +48,10 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, const float *b, float *c, 
         for (v = 0; v < NRV; v++)
             bv[v] = EI_VLOAD(b + v * VL);
         for (i = 0; i < MR; i++) {
-            const VEC ai = EI_VSET1(a[i]);
+            const VEC ai = EI_VSET1(row[i][k]);
             for (v = 0; v < NRV; v++)
                 acc[i][v] = EI_VFMA(acc[i][v], ai, bv[v]);
         }
-        a += MR;
         b += TILE_NR;
     }
 
