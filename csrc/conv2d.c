@@ -165,7 +165,7 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
             src.pad_left = p->pad_left;
             src.out_height = ho;
             src.out_width = wo;
-            if (ei_im2col_packed(&src, p0, count, kernel.nr, packed_b) != 0) {
+            if (ei_im2col_packed(&src, p0, count, kernel.nr, kernel.vl, packed_b) != 0) {
                 status = -2;
                 continue;
             }

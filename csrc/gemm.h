@@ -25,8 +25,8 @@ typedef void (*ei_gemm_tile_fn)(int kc, const float *a, ptrdiff_t lda, const flo
                                 int accumulate, int last);
 
 typedef struct {
-    int mr, nr;
-    ei_gemm_tile_fn tile;
+    int mr, nr, vl;           /* tile rows, full tile columns, floats per vector */
+    ei_gemm_tile_fn tile[4];  /* tile[v - 1]: v vectors wide; tile[nr / vl - 1] is the full one */
     ei_simd_level level;
 } ei_gemm_kernel;
 
@@ -36,8 +36,13 @@ ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level);
 /* Floats of a packed B (k x n). */
 size_t ei_gemm_packed_b_size(const ei_gemm_kernel *kernel, int k, int n);
 
+/* Width of the panel that holds n (or more) remaining columns: nr, or for
+ * the last, narrower panel n rounded up to whole vectors. */
+int ei_gemm_panel_width(const ei_gemm_kernel *kernel, int n);
+
 /* C = A . B with B packed, one thread. B is packed by the caller (see
- * im2col.h): panel j holds k steps of nr values. */
+ * im2col.h): panel j starts at column j * nr, holds k steps of
+ * ei_gemm_panel_width(kernel, n - j * nr) values. */
 void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
                     ptrdiff_t lda, const float *packed_b, float *c, ptrdiff_t ldc,
                     const ei_epilogue *ep);

@@ -57,7 +57,7 @@ static void copy(float *restrict d, const float *restrict s, int n, int step)
     }
 }
 
-int ei_im2col_packed(const ei_im2col_src *s, int p0, int count, int nr, float *packed)
+int ei_im2col_packed(const ei_im2col_src *s, int p0, int count, int nr, int vl, float *packed)
 {
     const int taps = s->kernel_h * s->kernel_w;
     const int rows = s->channels * taps;
@@ -90,6 +90,7 @@ int ei_im2col_packed(const ei_im2col_src *s, int p0, int count, int nr, float *p
 
     for (q0 = 0; q0 < count; q0 += nr) {
         const int n = count - q0 < nr ? count - q0 : nr;
+        const int width = n == nr ? nr : (n + vl - 1) / vl * vl;
         float *panel = packed + (size_t)q0 * rows;
         int n_runs = 0, q = 0, row, c = 0, ky = 0;
         while (q < n) {
@@ -103,7 +104,7 @@ int ei_im2col_packed(const ei_im2col_src *s, int p0, int count, int nr, float *p
         }
         kx = 0;
         for (row = 0; row < rows; row++) {
-            float *d = panel + (size_t)row * nr;
+            float *d = panel + (size_t)row * width;
             const float *channel = s->x + plane * c;
             const int lo = col_lo[kx], hi = col_hi[kx], off = col_offset[kx];
             int i;
@@ -124,7 +125,7 @@ int ei_im2col_packed(const ei_im2col_src *s, int p0, int count, int nr, float *p
                     zero(o + (b - r->ox), end - b);
                 }
             }
-            zero(d + n, nr - n);
+            zero(d + n, width - n);
             if (++kx == s->kernel_w) {
                 kx = 0;
                 if (++ky == s->kernel_h) {

@@ -16,9 +16,11 @@ typedef struct {
     int out_height, out_width;
 } ei_im2col_src;
 
-/* Packs output positions [p0, p0 + count) into `packed`: panel j holds
- * channels*kernel_h*kernel_w rows of nr values; columns past count are zero.
- * Returns 0, or -2 when its small tables could not be allocated. */
-int ei_im2col_packed(const ei_im2col_src *src, int p0, int count, int nr, float *packed);
+/* Packs output positions [p0, p0 + count) into `packed`: panel j starts at
+ * column j * nr and holds channels*kernel_h*kernel_w rows of nr values, the
+ * last panel of count - j * nr values rounded up to a multiple of vl; the
+ * columns past count are zero. Returns 0, or -2 when its small tables could
+ * not be allocated. */
+int ei_im2col_packed(const ei_im2col_src *src, int p0, int count, int nr, int vl, float *packed);
 
 #endif
