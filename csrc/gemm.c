@@ -160,7 +160,7 @@ size_t ei_gemm_packed_b_size(const ei_gemm_kernel *kernel, int k, int n)
 }
 
 /* Bytes of B one pass keeps in L1 (half of a 32-48 KB L1 data cache): a
- * kc x nr slice of B stays there while every panel of A streams past it. */
+ * kc x nr slice of B stays there while every group of mr rows of A passes it. */
 #define B_SLICE_BYTES 24576
 
 /* Steps of k per pass, balanced so the last pass is not a sliver. */
@@ -194,7 +194,7 @@ void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const flo
                 const int mm = m - i0 < mr ? m - i0 : mr;
                 rows.bias = ep->bias != NULL ? ep->bias + i0 : NULL;
                 tile(kc, a + (ptrdiff_t)i0 * lda + k0, lda, b_panel + (size_t)k0 * width,
-                             c + (ptrdiff_t)i0 * ldc + j0, ldc, mm, nn, &rows, k0 > 0, last);
+                     c + (ptrdiff_t)i0 * ldc + j0, ldc, mm, nn, &rows, k0 > 0, last);
             }
         }
     }

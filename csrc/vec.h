@@ -1,8 +1,9 @@
 /* Vector types of every width the kernels are built for, as compiler vector
  * extensions (GCC, clang): one kernel source becomes SSE2, AVX2+FMA, AVX-512
  * or NEON code depending on the target of the function it is inlined into.
- * Only macros here, no functions: a helper taking a 32- or 64-byte vector
- * would change the calling convention of a file built without AVX. */
+ * Their operations (vec_ops.h) are macros, not functions: a helper taking a
+ * 32- or 64-byte vector would change the calling convention of a file built
+ * without AVX. */
 #ifndef EDGEINFER_VEC_H
 #define EDGEINFER_VEC_H
 
@@ -18,6 +19,5 @@ typedef int ei_i32x16 __attribute__((vector_size(64), aligned(4), may_alias));
 #else
 #define EI_HAVE_VECTOR_EXTENSIONS 0
 #endif
-
 
 #endif

@@ -2,8 +2,7 @@
  * defined (VL 1: VEC is float, plain C) and by EI_VEC_NEON_INTRINSICS (VEC
  * is float32x4_t, for 32-bit ARM, where compilers keep vector-extension
  * float arithmetic off NEON because NEON there flushes denormals). No
- * include guard on purpose: each instantiation re-evaluates it. Macros, not
- * functions: see vec.h. */
+ * include guard on purpose: each instantiation re-evaluates it. */
 #undef EI_VLOAD
 #undef EI_VSTORE
 #undef EI_VSET1
