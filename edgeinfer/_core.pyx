@@ -49,3 +49,6 @@ def simd_force(name):
 
 
 include "_preprocess.pxi"
+
+include "_conv2d.pxi"
+include "_filter2d.pxi"
