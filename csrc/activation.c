@@ -92,7 +92,9 @@ int ei_activation(int kind, size_t n, const float *x, float *y, float alpha, flo
     long chunks = (long)((n + CHUNK - 1) / CHUNK), c;
     if (kind < EI_ACT_RELU || kind > EI_ACT_TANH)
         return -1;
+#ifdef _OPENMP
 #pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) if (chunks > 1)
+#endif
     for (c = 0; c < chunks; c++) {
         size_t start = (size_t)c * CHUNK;
         size_t len = n - start < CHUNK ? n - start : CHUNK;

@@ -46,8 +46,10 @@ void ei_dense(int rows, int k, int n, const float *x, const float *w, const floa
 #if EI_HAVE_X86_TARGETS
     wide = ei_simd_active() == EI_SIMD_AVX2 || ei_simd_active() == EI_SIMD_AVX512;
 #endif
+#ifdef _OPENMP
 #pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
     if ((long)rows * k * n > 262144)
+#endif
     for (task = 0; task < tasks; task++) {
         int r = task / blocks, c0 = task % blocks * COLUMN_BLOCK;
         int width = n - c0 < COLUMN_BLOCK ? n - c0 : COLUMN_BLOCK;

@@ -58,8 +58,10 @@ int ei_binary(int op, int rank, const int64_t *shape, const float *a, const int6
     for (d = 0; d < rank - 1; d++)
         outer *= shape[d];
     inner = shape[rank - 1];
+#ifdef _OPENMP
 #pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
     if (outer > 1 && outer * inner > 65536)
+#endif
     for (r = 0; r < outer; r++) {
         /* the row's position in the outer axes, last outer axis fastest */
         int64_t rest = r, offset_a = 0, offset_b = 0;

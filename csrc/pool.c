@@ -142,8 +142,10 @@ static int pool2d(const ei_pool2d_params *p, const float *x, float *y, int avera
     }
     for (kw = 0; kw < p->kernel_w; kw++)
         tap_columns(p, kw, &ranges[2 * kw], &ranges[2 * kw + 1]);
+#ifdef _OPENMP
 #pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
     if ((long)p->planes * p->out_height * p->out_width > 32768)
+#endif
     for (plane = 0; plane < p->planes; plane++) {
         const float *src = x + (long)plane * p->in_height * p->in_width;
         float *dst = y + (long)plane * p->out_height * p->out_width;
@@ -185,7 +187,9 @@ int ei_avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 void ei_global_avg_pool(int planes, int size, const float *x, float *y)
 {
     int plane;
+#ifdef _OPENMP
 #pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) if (planes > 64)
+#endif
     for (plane = 0; plane < planes; plane++) {
         const float *src = x + (long)plane * size;
         /* four partial sums: vectorises without reassociating under -O3 */

@@ -1,7 +1,8 @@
 """edgeinfer: image and sensor classifiers on edge devices."""
 from ._native import core as _core
 from .frame_plan import IMAGENET_MEAN, IMAGENET_STD
-from .kernels import preprocess
+from .filter_kernels import FILTER_KERNELS
+from .kernels import conv2d, filter2d, preprocess
 from . import reference
 from .model import Model, load
 from .postprocess import Prediction
@@ -29,6 +30,6 @@ def build_info():
     }
 
 
-__all__ = ["load", "Model", "Prediction", "preprocess", "reference", "set_num_threads",
-           "get_num_threads", "build_info",
+__all__ = ["load", "Model", "Prediction", "preprocess", "conv2d", "filter2d", "FILTER_KERNELS",
+           "reference", "set_num_threads", "get_num_threads", "build_info",
            "IMAGENET_MEAN", "IMAGENET_STD"]

@@ -50,6 +50,8 @@ def simd_force(name):
 
 include "_preprocess.pxi"
 
+include "_conv2d.pxi"
+include "_filter2d.pxi"
 include "_pool.pxi"
 include "_activation.pxi"
 include "_elementwise.pxi"

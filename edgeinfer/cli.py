@@ -10,6 +10,7 @@ COMMANDS = {
     # name: one-line help; the module is edgeinfer/commands/<name>.py
     "preprocess": "Turn an image into a model input tensor and time it",
     "run": "Classify what a camera, video, stream or set of images shows, live",
+    "bench": "Measure a model's latency, throughput and memory per backend and thread count",
 }
 
 

@@ -12,7 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from edgeinfer.native import NativeBackend, NativeModelError, conv_seam
+from edgeinfer.native import NativeBackend, NativeModelError
 
 from tools.small_cnns import MODELS, image_input, mobile_cnn, output
 
@@ -85,8 +85,6 @@ def test_arena_reuses_memory_across_layers():
     assert plan.arena_bytes < written / 2
 
 
-@pytest.mark.skipif(conv_seam.conv2d is conv_seam.conv2d_numpy,
-                    reason="the numpy im2col stand-in for Conv allocates; the C conv2d does not")
 def test_run_allocates_only_its_outputs():
     model = mobile_cnn(size=64)
     backend = NativeBackend(model)

@@ -22,13 +22,22 @@ def role_of(name):
 
 
 def load_groups(path, statistic="min"):
-    """{group: {suite name: (role, seconds)}} from a --benchmark-json file."""
+    """{group: {suite name: (role, seconds)}} from a --benchmark-json file, and
+    the run's machine info."""
+    groups, _ = load_groups_with_extra(path, statistic)
+    return {g: {n: (role, seconds) for n, (role, seconds, _) in suites.items()}
+            for g, suites in groups.items()}, _
+
+
+def load_groups_with_extra(path, statistic="min"):
+    """As load_groups, with each suite's extra_info (e.g. gflops_per_s) third."""
     with open(path) as f:
         run = json.load(f)
     groups = defaultdict(dict)
     for bench in run["benchmarks"]:
         name = suite_name(bench["name"])
-        groups[bench["group"] or name][name] = (role_of(name), bench["stats"][statistic])
+        groups[bench["group"] or name][name] = (role_of(name), bench["stats"][statistic],
+                                                bench.get("extra_info", {}))
     return dict(groups), run.get("machine_info", {})
 
 

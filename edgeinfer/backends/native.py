@@ -3,7 +3,7 @@
 has no wheel (32-bit ARM)."""
 from __future__ import annotations
 
-from ..native import NativeBackend, NativeModelError
+from ..native import NativeBackend, NativeModelError, profile_by_operator
 from .onnxruntime import TensorSpec    # the spec type only; onnxruntime itself is not imported
 
 NAME = "native"
@@ -29,10 +29,17 @@ class Backend:
         self.threads = threads
 
     def run(self, feed):
+        self._last_feed = feed
         return self.engine.run(feed)
 
-    def profile(self, feed, repeat=10):
-        return self.engine.profile(feed, repeat)
+    def profile(self, feed=None, repeat=10):
+        """Per operator kind over `repeat` runs of `feed` (default: the last
+        input run): [{"op", "calls", "ms"}], slowest first."""
+        feed = feed if feed is not None else getattr(self, "_last_feed", None)
+        if feed is None:
+            return None
+        rows = profile_by_operator(self.engine.profile(feed, repeat))
+        return [{"op": op, "calls": calls, "ms": ms} for op, calls, ms in rows]
 
 
 __all__ = ["NAME", "Backend", "NativeBackend", "NativeModelError", "TensorSpec", "is_available"]

@@ -1,9 +1,11 @@
 """The public kernel API: argument checking in Python, the work in C."""
 from .activation import activation, softmax
+from .conv2d import conv2d
 from .dense import dense
 from .elementwise import binary
+from .filter2d import filter2d
 from .pool import avg_pool2d, global_avg_pool, max_pool2d
 from .preprocess import preprocess
 
-__all__ = ["activation", "avg_pool2d", "binary", "dense", "global_avg_pool", "max_pool2d", "preprocess",
-           "softmax"]
+__all__ = ["activation", "avg_pool2d", "binary", "conv2d", "dense", "filter2d", "global_avg_pool",
+           "max_pool2d", "preprocess", "softmax"]

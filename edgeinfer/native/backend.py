@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -76,8 +77,6 @@ class NativeBackend:
         plan = self._plan({n: a.shape for n, a in arrays.items()})
         for name, array in arrays.items():
             plan.feed(name, array)
-        if self.threads:
-            core.set_num_threads(int(self.threads))
         return plan
 
     def run(self, inputs, profile=False):
@@ -85,11 +84,24 @@ class NativeBackend:
         order). With profile=True: (outputs, [(kind, node name, ms)] in
         execution order) for this one run."""
         plan = self._prepare(inputs)
-        if not profile:
-            return plan.run()
-        outputs, times = plan.run_timed()
+        with self._threads():
+            if not profile:
+                return plan.run()
+            outputs, times = plan.run_timed()
         return outputs, [(step_kind(node, plan.info), node.name or node.outputs[0], 1000.0 * t)
                          for node, t in times]
+
+    @contextmanager
+    def _threads(self):
+        """The core's thread count for this model's run (threads=None: the
+        default, all cores), then the caller's again: the same core serves
+        the one-thread frame preprocessing around it."""
+        before = core.get_num_threads()
+        core.set_num_threads(int(self.threads) if self.threads else 0)
+        try:
+            yield
+        finally:
+            core.set_num_threads(before)
 
     def profile(self, inputs, repeat=10):
         """Where the time goes: [(op, node name, mean milliseconds)] over
@@ -98,7 +110,8 @@ class NativeBackend:
         totals = defaultdict(float)
         kinds = {}
         for _ in range(repeat):
-            _, times = plan.run_timed()
+            with self._threads():
+                _, times = plan.run_timed()
             for node, seconds in times:
                 name = node.name or node.outputs[0]
                 totals[name] += seconds

@@ -1,0 +1,194 @@
+#include "conv2d.h"
+
+#include <stdlib.h>
+
+#include "cpu.h"
+#include "gemm.h"
+#include "im2col.h"
+#include "plane_filter.h"
+#include "threads.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+int ei_conv2d_output_size(const ei_conv2d_params *p, int *out_height, int *out_width)
+{
+    const int span_h = (p->kernel_h - 1) * p->dilation_h + 1;
+    const int span_w = (p->kernel_w - 1) * p->dilation_w + 1;
+    const int padded_h = p->in_height + p->pad_top + p->pad_bottom;
+    const int padded_w = p->in_width + p->pad_left + p->pad_right;
+    if (p->batch < 1 || p->in_channels < 1 || p->in_height < 1 || p->in_width < 1 ||
+        p->out_channels < 1 || p->kernel_h < 1 || p->kernel_w < 1 || p->stride_h < 1 ||
+        p->stride_w < 1 || p->dilation_h < 1 || p->dilation_w < 1 || p->groups < 1 ||
+        p->pad_top < 0 || p->pad_left < 0 || p->pad_bottom < 0 || p->pad_right < 0)
+        return -1;
+    if (p->in_channels % p->groups != 0 || p->out_channels % p->groups != 0)
+        return -1;
+    if (padded_h < span_h || padded_w < span_w)
+        return -1;
+    *out_height = (padded_h - span_h) / p->stride_h + 1;
+    *out_width = (padded_w - span_w) / p->stride_w + 1;
+    return 0;
+}
+
+/* Below this many multiply-adds per work item a thread costs more than it saves. */
+#define WORK_WORTH_A_THREAD 200000.0
+
+static int threads_for(double work_items, double macs_per_item)
+{
+    int threads = ei_get_num_threads();
+    double useful = work_items * macs_per_item / WORK_WORTH_A_THREAD;
+    if (useful < threads)
+        threads = (int)useful;
+    if (threads > work_items)
+        threads = (int)work_items;
+    return threads < 1 ? 1 : threads;
+}
+
+/* One input channel per group: each output plane is a direct filter of one
+ * input plane (with a channel multiplier, several outputs share an input). */
+static int conv_depthwise(const ei_conv2d_params *p, int ho, int wo, const float *x,
+                          const float *w, const float *bias, float *y)
+{
+    const int multiplier = p->out_channels / p->groups;
+    const int planes = p->batch * p->out_channels;
+    const int taps = p->kernel_h * p->kernel_w;
+    const ei_simd_level level = ei_simd_active();
+    const int threads = threads_for(planes, (double)ho * wo * taps);
+    int status = 0, item;
+    (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic) num_threads(threads) reduction(min : status)
+#endif
+    for (item = 0; item < planes; item++) {
+        const int n = item / p->out_channels, m = item % p->out_channels;
+        const int c = m / multiplier;
+        ei_plane in, out;
+        ei_plane_filter f;
+        int result;
+        in.data = (void *)(x + ((size_t)n * p->in_channels + c) * p->in_height * p->in_width);
+        in.type = EI_PIXEL_F32;
+        in.height = p->in_height;
+        in.width = p->in_width;
+        in.row_stride = p->in_width;
+        in.col_stride = 1;
+        out.data = y + ((size_t)n * p->out_channels + m) * ho * wo;
+        out.type = EI_PIXEL_F32;
+        out.height = ho;
+        out.width = wo;
+        out.row_stride = wo;
+        out.col_stride = 1;
+        f.kernel = w + (size_t)m * taps;
+        f.kernel_h = p->kernel_h;
+        f.kernel_w = p->kernel_w;
+        f.stride_h = p->stride_h;
+        f.stride_w = p->stride_w;
+        f.dilation_h = p->dilation_h;
+        f.dilation_w = p->dilation_w;
+        f.pad_top = p->pad_top;
+        f.pad_left = p->pad_left;
+        f.border = EI_BORDER_CONSTANT;
+        f.border_value = 0.0f;
+        f.bias = bias != NULL ? bias[m] : 0.0f;
+        f.clamp = p->clamp;
+        f.lo = p->lo;
+        f.hi = p->hi;
+        result = ei_plane_filter_rows(&in, &f, &out, 0, ho, level);
+        if (result < status)
+            status = result;
+    }
+    return status;
+}
+
+/* Output columns per block: the packed block of B stays within ~256 KB. */
+static int columns_per_block(int k, int n, int nr, int threads)
+{
+    int cols = 65536 / (k > 0 ? k : 1);
+    int share = (n + threads - 1) / threads;
+    if (cols > share)
+        cols = share;
+    cols = cols / nr * nr;
+    return cols < nr ? nr : cols;
+}
+
+/* Every other case: per image and group, im2col blocks of output positions
+ * into packed B and multiply by the weights of the group, read in place. */
+static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, const float *w,
+                     const float *bias, float *y)
+{
+    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
+    const int groups = p->groups;
+    const int cg = p->in_channels / groups, mg = p->out_channels / groups;
+    const int k = cg * p->kernel_h * p->kernel_w;
+    const int n_out = ho * wo;
+    int threads = ei_get_num_threads();
+    const int block = columns_per_block(k, n_out, kernel.nr, threads);
+    const int blocks_per_image = (n_out + block - 1) / block;
+    const int items = p->batch * groups * blocks_per_image;
+    int status = 0;
+
+    threads = threads_for(items, (double)block * mg * k);
+    (void)threads;
+
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(min : status)
+#endif
+    {
+        float *packed_b = (float *)malloc(sizeof(float) * ei_gemm_packed_b_size(&kernel, k, block));
+        int item;
+        if (packed_b == NULL)
+            status = -2;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic)
+#endif
+        for (item = 0; item < items; item++) {
+            const int n = item / (groups * blocks_per_image);
+            const int gi = item / blocks_per_image % groups;
+            const int p0 = item % blocks_per_image * block;
+            const int count = n_out - p0 < block ? n_out - p0 : block;
+            ei_im2col_src src;
+            ei_epilogue ep;
+            if (packed_b == NULL)
+                continue;
+            src.x = x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
+            src.channels = cg;
+            src.height = p->in_height;
+            src.width = p->in_width;
+            src.kernel_h = p->kernel_h;
+            src.kernel_w = p->kernel_w;
+            src.stride_h = p->stride_h;
+            src.stride_w = p->stride_w;
+            src.dilation_h = p->dilation_h;
+            src.dilation_w = p->dilation_w;
+            src.pad_top = p->pad_top;
+            src.pad_left = p->pad_left;
+            src.out_height = ho;
+            src.out_width = wo;
+            if (ei_im2col_packed(&src, p0, count, kernel.nr, kernel.vl, packed_b) != 0) {
+                status = -2;
+                continue;
+            }
+            ep.bias = bias != NULL ? bias + (size_t)gi * mg : NULL;
+            ep.clamp = p->clamp;
+            ep.lo = p->lo;
+            ep.hi = p->hi;
+            ei_gemm_packed(&kernel, mg, count, k, w + (size_t)gi * mg * k, k, packed_b,
+                           y + ((size_t)n * p->out_channels + (size_t)gi * mg) * n_out + p0, n_out,
+                           &ep);
+        }
+        free(packed_b);
+    }
+    return status;
+}
+
+int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
+              float *y)
+{
+    int ho, wo;
+    if (ei_conv2d_output_size(p, &ho, &wo) != 0)
+        return -1;
+    if (p->in_channels == p->groups)
+        return conv_depthwise(p, ho, wo, x, w, bias, y);
+    return conv_gemm(p, ho, wo, x, w, bias, y);
+}

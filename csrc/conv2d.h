@@ -1,0 +1,25 @@
+/* 2-D convolution with the semantics of ONNX Conv (NCHW float32), plus a
+ * clamp fused into the output write for ReLU, ReLU6 and Clip. */
+#ifndef EDGEINFER_CONV2D_H
+#define EDGEINFER_CONV2D_H
+
+typedef struct {
+    int batch, in_channels, in_height, in_width;
+    int out_channels, kernel_h, kernel_w; /* weights: out x in/groups x kh x kw */
+    int stride_h, stride_w, dilation_h, dilation_w;
+    int pad_top, pad_left, pad_bottom, pad_right; /* explicit; auto_pad is resolved by the caller */
+    int groups;
+    int clamp; /* 0: no activation; else outputs are clamped to [lo, hi] */
+    float lo, hi;
+} ei_conv2d_params;
+
+/* Output height and width; -1 when the parameters are invalid. */
+int ei_conv2d_output_size(const ei_conv2d_params *p, int *out_height, int *out_width);
+
+/* y (batch x out_channels x out_height x out_width) = conv(x, w) + bias.
+ * bias may be NULL. All arrays contiguous. Returns 0, -1 for invalid
+ * parameters, -2 when scratch memory could not be allocated. */
+int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
+              float *y);
+
+#endif

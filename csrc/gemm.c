@@ -1,0 +1,201 @@
+#include "gemm.h"
+
+#include <string.h>
+
+#include "vec.h"
+
+/* Plain C: the fallback every build has, and the reference for the others. */
+#define VEC float
+#define VECI int
+#define VL 1
+#define MR 4
+#define NRV_MAX 4
+#define TILE_PREFIX tile_portable
+#define TILE_ATTR
+#include "gemm_tiles.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef MR
+#undef NRV_MAX
+#undef TILE_PREFIX
+#undef TILE_ATTR
+
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+/* SSE2 has no FMA and 16 registers: 4 x 8 leaves room for the products. */
+#define VEC ei_f32x4
+#define VECI ei_i32x4
+#define VL 4
+#define MR 4
+#define NRV_MAX 2
+#define TILE_PREFIX tile_sse2
+#define TILE_ATTR __attribute__((target("sse2")))
+#include "gemm_tiles.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef MR
+#undef NRV_MAX
+#undef TILE_PREFIX
+#undef TILE_ATTR
+
+/* AVX2: 6 x 16 is 12 accumulators + 2 of B + 1 broadcast = 15 of 16 registers. */
+#define VEC ei_f32x8
+#define VECI ei_i32x8
+#define VL 8
+#define MR 6
+#define NRV_MAX 2
+#define TILE_PREFIX tile_avx2
+#define TILE_ATTR __attribute__((target("avx2,fma")))
+#include "gemm_tiles.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef MR
+#undef NRV_MAX
+#undef TILE_PREFIX
+#undef TILE_ATTR
+
+/* AVX-512: 8 x 48 is 24 accumulators + 3 of B + 1 broadcast of 32 registers;
+ * 8 rows divide the channel counts of real networks, so no row is wasted. */
+#define VEC ei_f32x16
+#define VECI ei_i32x16
+#define VL 16
+#define MR 8
+#define NRV_MAX 3
+#define TILE_PREFIX tile_avx512
+#define TILE_ATTR __attribute__((target("avx512f")))
+#include "gemm_tiles.h"
+#undef VEC
+#undef VECI
+#undef VL
+#undef MR
+#undef NRV_MAX
+#undef TILE_PREFIX
+#undef TILE_ATTR
+#endif
+
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+#if defined(__aarch64__)
+/* 32 registers: 8 x 8 is 16 accumulators + 2 of B + 8 weights (one per
+ * row stream); 8 x 12 would not fit */
+#define VEC ei_f32x4
+#define VECI ei_i32x4
+#define MR 8
+#else
+/* 32-bit ARM: intrinsics, and 16 quad registers: 4 x 8 */
+#include <arm_neon.h>
+#define EI_VEC_NEON_INTRINSICS 1
+#define VEC float32x4_t
+#define MR 4
+#endif
+#define VL 4
+#define NRV_MAX 2
+#define TILE_PREFIX tile_neon
+#define TILE_ATTR
+#include "gemm_tiles.h"
+#undef EI_VEC_NEON_INTRINSICS
+#undef VEC
+#undef VECI
+#undef VL
+#undef MR
+#undef NRV_MAX
+#undef TILE_PREFIX
+#undef TILE_ATTR
+#endif
+
+static ei_gemm_kernel make_kernel(ei_simd_level level, int mr, int vl, int widths,
+                                  ei_gemm_tile_fn t1, ei_gemm_tile_fn t2, ei_gemm_tile_fn t3,
+                                  ei_gemm_tile_fn t4)
+{
+    ei_gemm_kernel k;
+    k.level = level;
+    k.mr = mr;
+    k.vl = vl;
+    k.nr = vl * widths;
+    k.tile[0] = t1;
+    k.tile[1] = t2;
+    k.tile[2] = t3;
+    k.tile[3] = t4;
+    return k;
+}
+
+ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
+{
+    (void)level; /* unused when only the portable kernel is built */
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_SSE2)
+        return make_kernel(level, 4, 4, 2, tile_sse2_1, tile_sse2_2, NULL, NULL);
+    if (level == EI_SIMD_AVX2)
+        return make_kernel(level, 6, 8, 2, tile_avx2_1, tile_avx2_2, NULL, NULL);
+    if (level == EI_SIMD_AVX512)
+        return make_kernel(level, 8, 16, 3, tile_avx512_1, tile_avx512_2, tile_avx512_3, NULL);
+#endif
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+#if defined(__aarch64__)
+    if (level == EI_SIMD_NEON)
+        return make_kernel(level, 8, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL);
+#else
+    if (level == EI_SIMD_NEON)
+        return make_kernel(level, 4, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL);
+#endif
+#endif
+    return make_kernel(EI_SIMD_PORTABLE, 4, 1, 4, tile_portable_1, tile_portable_2,
+                       tile_portable_3, tile_portable_4);
+}
+
+int ei_gemm_panel_width(const ei_gemm_kernel *kernel, int n)
+{
+    return n >= kernel->nr ? kernel->nr : (n + kernel->vl - 1) / kernel->vl * kernel->vl;
+}
+
+static size_t round_up(size_t n, size_t to)
+{
+    return (n + to - 1) / to * to;
+}
+
+size_t ei_gemm_packed_b_size(const ei_gemm_kernel *kernel, int k, int n)
+{
+    return round_up((size_t)n, (size_t)kernel->vl) * (size_t)k;
+}
+
+/* Bytes of B one pass keeps in L1 (half of a 32-48 KB L1 data cache): a
+ * kc x nr slice of B stays there while every group of mr rows of A passes it. */
+#define B_SLICE_BYTES 24576
+
+/* Steps of k per pass, balanced so the last pass is not a sliver. */
+static int k_chunk(int k, int nr)
+{
+    int limit = B_SLICE_BYTES / (int)sizeof(float) / nr;
+    int passes;
+    if (limit < 16)
+        limit = 16;
+    passes = (k + limit - 1) / limit;
+    return (k + passes - 1) / passes;
+}
+
+void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
+                    ptrdiff_t lda, const float *packed_b, float *c, ptrdiff_t ldc,
+                    const ei_epilogue *ep)
+{
+    const int mr = kernel->mr, nr = kernel->nr;
+    const int kchunk = k_chunk(k, nr);
+    int j0, i0, k0;
+    ei_epilogue rows = *ep;
+    for (j0 = 0; j0 < n; j0 += nr) {
+        const float *b_panel = packed_b + (size_t)j0 * k;
+        const int nn = n - j0 < nr ? n - j0 : nr;
+        const int width = ei_gemm_panel_width(kernel, nn);
+        const ei_gemm_tile_fn tile = kernel->tile[width / kernel->vl - 1];
+        for (k0 = 0; k0 < k; k0 += kchunk) {
+            const int kc = k - k0 < kchunk ? k - k0 : kchunk;
+            const int last = k0 + kc == k;
+            for (i0 = 0; i0 < m; i0 += mr) {
+                const int mm = m - i0 < mr ? m - i0 : mr;
+                rows.bias = ep->bias != NULL ? ep->bias + i0 : NULL;
+                tile(kc, a + (ptrdiff_t)i0 * lda + k0, lda, b_panel + (size_t)k0 * width,
+                     c + (ptrdiff_t)i0 * ldc + j0, ldc, mm, nn, &rows, k0 > 0, last);
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/* Register-tiled single-precision GEMM: the engine under 1x1 and im2col
+ * convolutions. C (m x n, row stride ldc) = A (m x k, row stride lda) .
+ * B (k x n), plus a bias per row and an optional clamp. B is packed into the
+ * panel layout the micro-kernel of the active vector unit reads; A (the
+ * weights) is read in place. */
+#ifndef EDGEINFER_GEMM_H
+#define EDGEINFER_GEMM_H
+
+#include <stddef.h>
+
+#include "cpu.h"
+
+/* Bias per row of C and the clamp fused into its last write. */
+typedef struct {
+    const float *bias; /* m values, or NULL */
+    int clamp;         /* 0: no clamp (NaN passes through) */
+    float lo, hi;
+} ei_epilogue;
+
+/* One micro-kernel: computes an mr x nr tile of C from kc steps of m rows of
+ * A and a packed panel of B; m <= mr and n <= nr say how much of the tile is
+ * stored. With accumulate the tile is added to C, else C is overwritten. */
+typedef void (*ei_gemm_tile_fn)(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                                ptrdiff_t ldc, int m, int n, const ei_epilogue *ep,
+                                int accumulate, int last);
+
+typedef struct {
+    int mr, nr, vl;           /* tile rows, full tile columns, floats per vector */
+    ei_gemm_tile_fn tile[4];  /* tile[v - 1]: v vectors wide; tile[nr / vl - 1] is the full one */
+    ei_simd_level level;
+} ei_gemm_kernel;
+
+/* The micro-kernel for a vector unit (the portable one when it is not built). */
+ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level);
+
+/* Floats of a packed B (k x n). */
+size_t ei_gemm_packed_b_size(const ei_gemm_kernel *kernel, int k, int n);
+
+/* Width of the panel that holds n (or more) remaining columns: nr, or for
+ * the last, narrower panel n rounded up to whole vectors. */
+int ei_gemm_panel_width(const ei_gemm_kernel *kernel, int n);
+
+/* C = A . B with B packed, one thread. B is packed by the caller (see
+ * im2col.h): panel j starts at column j * nr, holds k steps of
+ * ei_gemm_panel_width(kernel, n - j * nr) values. */
+void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
+                    ptrdiff_t lda, const float *packed_b, float *c, ptrdiff_t ldc,
+                    const ei_epilogue *ep);
+
+#endif

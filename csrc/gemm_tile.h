@@ -1,0 +1,79 @@
+/* The GEMM micro-kernel, written once and included by gemm.c once per vector
+ * unit. The includer defines TILE_FN (name), TILE_ATTR (target attribute or
+ * nothing), VEC, VECI, VL, MR (rows of A per tile) and NRV (vectors of B per
+ * tile row). The accumulators (MR x NRV vectors) stay in registers across
+ * the k loop: each step loads NRV vectors of B, broadcasts MR values of A
+ * (one from each of MR row streams, read in place: each cache line of a row
+ * serves 16 steps, so A needs no packing) and issues MR * NRV multiply-adds. */
+
+#include "vec_ops.h"
+
+#define TILE_NR (VL * NRV)
+
+static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
+                              ptrdiff_t ldc, int m, int n, const ei_epilogue *ep, int accumulate,
+                              int last)
+{
+    VEC acc[MR][NRV];
+    const float *row[MR];
+    float edge[MR * TILE_NR]; /* a partial tile passes through here */
+    const int full = m == MR && n == TILE_NR;
+    int i, j, v, k;
+
+    for (i = 0; i < MR; i++) /* rows past m repeat the last one; their sums are dropped */
+        row[i] = a + (i < m ? i : m - 1) * lda;
+    if (accumulate) {
+        if (full) {
+            for (i = 0; i < MR; i++)
+                for (v = 0; v < NRV; v++)
+                    acc[i][v] = EI_VLOAD(c + i * ldc + v * VL);
+        } else {
+            for (i = 0; i < MR; i++)
+                for (j = 0; j < TILE_NR; j++)
+                    edge[i * TILE_NR + j] = i < m && j < n ? c[i * ldc + j] : 0.0f;
+            for (i = 0; i < MR; i++)
+                for (v = 0; v < NRV; v++)
+                    acc[i][v] = EI_VLOAD(edge + i * TILE_NR + v * VL);
+        }
+    } else {
+        for (i = 0; i < MR; i++) {
+            const VEC start = EI_VSET1(ep->bias != NULL && i < m ? ep->bias[i] : 0.0f);
+            for (v = 0; v < NRV; v++)
+                acc[i][v] = start;
+        }
+    }
+
+    for (k = 0; k < kc; k++) {
+        VEC bv[NRV];
+        for (v = 0; v < NRV; v++)
+            bv[v] = EI_VLOAD(b + v * VL);
+        for (i = 0; i < MR; i++) {
+            const VEC ai = EI_VSET1(row[i][k]);
+            for (v = 0; v < NRV; v++)
+                acc[i][v] = EI_VFMA(acc[i][v], ai, bv[v]);
+        }
+        b += TILE_NR;
+    }
+
+    if (last && ep->clamp) {
+        const VEC lo = EI_VSET1(ep->lo), hi = EI_VSET1(ep->hi);
+        for (i = 0; i < MR; i++)
+            for (v = 0; v < NRV; v++)
+                acc[i][v] = EI_VMIN(EI_VMAX(acc[i][v], lo), hi);
+    }
+
+    if (full) {
+        for (i = 0; i < MR; i++)
+            for (v = 0; v < NRV; v++)
+                EI_VSTORE(c + i * ldc + v * VL, acc[i][v]);
+    } else {
+        for (i = 0; i < MR; i++)
+            for (v = 0; v < NRV; v++)
+                EI_VSTORE(edge + i * TILE_NR + v * VL, acc[i][v]);
+        for (i = 0; i < m; i++)
+            for (j = 0; j < n; j++)
+                c[i * ldc + j] = edge[i * TILE_NR + j];
+    }
+}
+
+#undef TILE_NR

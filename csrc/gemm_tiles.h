@@ -1,0 +1,37 @@
+/* Instantiates gemm_tile.h for tiles 1 .. NRV_MAX vectors wide, named
+ * TILE_PREFIX_1 .. TILE_PREFIX_4: the full width for most panels, a narrower
+ * one for the last panel of a row of output positions, so that a 7x7 map
+ * (49 positions) does not cost two full 48-wide passes. The includer defines
+ * VEC, VECI, VL, MR, NRV_MAX, TILE_PREFIX and TILE_ATTR. */
+#define EI_CAT_(a, b) a##b
+#define EI_CAT(a, b) EI_CAT_(a, b)
+
+#define NRV 1
+#define TILE_FN EI_CAT(TILE_PREFIX, _1)
+#include "gemm_tile.h"
+#undef NRV
+#undef TILE_FN
+
+#if NRV_MAX >= 2
+#define NRV 2
+#define TILE_FN EI_CAT(TILE_PREFIX, _2)
+#include "gemm_tile.h"
+#undef NRV
+#undef TILE_FN
+#endif
+
+#if NRV_MAX >= 3
+#define NRV 3
+#define TILE_FN EI_CAT(TILE_PREFIX, _3)
+#include "gemm_tile.h"
+#undef NRV
+#undef TILE_FN
+#endif
+
+#if NRV_MAX >= 4
+#define NRV 4
+#define TILE_FN EI_CAT(TILE_PREFIX, _4)
+#include "gemm_tile.h"
+#undef NRV
+#undef TILE_FN
+#endif

@@ -1,0 +1,39 @@
+cdef extern from "conv2d.h":
+    ctypedef struct ei_conv2d_params:
+        int batch, in_channels, in_height, in_width
+        int out_channels, kernel_h, kernel_w
+        int stride_h, stride_w, dilation_h, dilation_w
+        int pad_top, pad_left, pad_bottom, pad_right
+        int groups
+        int clamp
+        float lo, hi
+
+    int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
+                  float *y) nogil
+
+
+def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float[::1] bias,
+           float[:, :, :, ::1] out, tuple stride, tuple dilation, tuple pads, int groups,
+           clamp):
+    """Contiguous float32 NCHW x, (M, C/groups, kh, kw) w, bias of M or None;
+    pads (top, left, bottom, right); clamp None or (lo, hi). Shapes were
+    checked by edgeinfer.kernels.conv2d."""
+    cdef ei_conv2d_params p
+    cdef const float *b = NULL
+    cdef int status
+    p.batch, p.in_channels, p.in_height, p.in_width = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+    p.out_channels, p.kernel_h, p.kernel_w = w.shape[0], w.shape[2], w.shape[3]
+    p.stride_h, p.stride_w = stride
+    p.dilation_h, p.dilation_w = dilation
+    p.pad_top, p.pad_left, p.pad_bottom, p.pad_right = pads
+    p.groups = groups
+    p.clamp = clamp is not None
+    p.lo, p.hi = clamp if clamp is not None else (0.0, 0.0)
+    if bias is not None:
+        b = &bias[0]
+    with nogil:
+        status = ei_conv2d(&p, &x[0, 0, 0, 0], &w[0, 0, 0, 0], b, &out[0, 0, 0, 0])
+    if status == -2:
+        raise MemoryError("conv2d: out of memory for packed operands")
+    if status != 0:
+        raise ValueError("conv2d: inconsistent parameters reached the C kernel")

@@ -1,0 +1,141 @@
+"""What `conv2d` will compute, decided once from its arguments: explicit pads
+from ONNX `pads`/`auto_pad` style padding, strides, dilations, the clamp of
+the fused activation and the output shape.
+
+The C kernel and the numpy reference both run from the same plan, so they
+read arguments identically; the arithmetic that follows is theirs alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from numbers import Integral, Real
+
+import numpy as np
+
+AUTO_PADS = ("valid", "same_upper", "same_lower")
+ACTIVATIONS = {"relu": (0.0, np.inf), "relu6": (0.0, 6.0)}
+
+
+@dataclass(frozen=True)
+class ConvPlan:
+    strides: tuple      # (sh, sw)
+    dilations: tuple    # (dh, dw)
+    pads: tuple         # (top, left, bottom, right), ONNX `pads` order
+    groups: int
+    clamp: tuple | None  # (lo, hi) of the fused activation, or None
+    out_shape: tuple    # (N, M, Ho, Wo)
+
+
+def _pair(value, name):
+    if isinstance(value, Integral):
+        value = (int(value), int(value))
+    try:
+        pair = tuple(int(v) for v in value)
+    except TypeError:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}") from None
+    if len(pair) != 2 or min(pair) < 1:
+        raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}")
+    return pair
+
+
+def _clamp(activation):
+    if activation is None:
+        return None
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be None, 'relu', 'relu6' or a (lo, hi) clip range, "
+                             f"got {activation!r}")
+        return ACTIVATIONS[activation]
+    try:
+        lo, hi = activation
+    except (TypeError, ValueError):
+        raise ValueError(f"a clip activation is a (lo, hi) pair, got {activation!r}") from None
+    lo = -np.inf if lo is None else float(lo)
+    hi = np.inf if hi is None else float(hi)
+    if not lo <= hi:
+        raise ValueError(f"clip range needs lo <= hi, got ({lo}, {hi})")
+    return (lo, hi)
+
+
+def _pads(padding, in_hw, spans, strides):
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode not in AUTO_PADS:
+            raise ValueError(f"padding must be an int, (ph, pw), (top, left, bottom, right) or "
+                             f"one of {AUTO_PADS}, got {padding!r}")
+        if mode == "valid":
+            return (0, 0, 0, 0)
+        begin, end = [], []
+        for size, span, stride in zip(in_hw, spans, strides):
+            out = -(-size // stride)
+            total = max(0, (out - 1) * stride + span - size)
+            small, large = total // 2, total - total // 2
+            # SAME_UPPER puts the odd pixel at the end, SAME_LOWER at the beginning
+            begin.append(small if mode == "same_upper" else large)
+            end.append(large if mode == "same_upper" else small)
+        return (begin[0], begin[1], end[0], end[1])
+    if isinstance(padding, Integral):
+        pads = (int(padding),) * 4
+    else:
+        try:
+            pads = tuple(int(p) for p in padding)
+        except TypeError:
+            raise ValueError(f"padding must be an int, a tuple or a mode name, got {padding!r}") \
+                from None
+        if len(pads) == 2:
+            pads = pads + pads
+        elif len(pads) != 4:
+            raise ValueError(f"padding needs 1, 2 or 4 values (top, left, bottom, right), "
+                             f"got {padding!r}")
+    if min(pads) < 0:
+        raise ValueError(f"padding must not be negative, got {padding!r}")
+    return pads
+
+
+def plan_conv(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=1, groups=1,
+              activation=None):
+    """The plan for these arguments; remembered, since a model calls each layer
+    with the same ones every frame and planning costs as much as a small
+    convolution."""
+    key = (tuple(x_shape), tuple(w_shape), None if b_shape is None else tuple(b_shape), stride,
+           padding, dilation, groups, activation)
+    try:
+        return _plan_cached(*key)
+    except TypeError:  # an unhashable argument (a list): plan without the cache
+        return _plan(*key)
+
+
+def _plan(x_shape, w_shape, b_shape, stride, padding, dilation, groups, activation):
+    if len(x_shape) != 4:
+        raise ValueError(f"x must be NCHW (4 dimensions), got shape {tuple(x_shape)}")
+    if len(w_shape) != 4:
+        raise ValueError(f"w must be (M, C/groups, kh, kw), got shape {tuple(w_shape)}")
+    if not isinstance(groups, Integral) or groups < 1:
+        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    n, c, h, w = x_shape
+    m, cg, kh, kw = w_shape
+    if min(x_shape) < 1 or min(w_shape) < 1:
+        raise ValueError(f"empty input or weights: x {tuple(x_shape)}, w {tuple(w_shape)}")
+    if c % groups or m % groups:
+        raise ValueError(f"groups={groups} must divide the input channels of x {tuple(x_shape)} "
+                         f"and the output channels of w {tuple(w_shape)}")
+    if cg * groups != c:
+        raise ValueError(f"w {tuple(w_shape)} expects {cg * groups} input channels with "
+                         f"groups={groups}, x {tuple(x_shape)} has {c}")
+    if b_shape is not None and tuple(b_shape) != (m,):
+        raise ValueError(f"b must have shape ({m},) for w {tuple(w_shape)}, got {tuple(b_shape)}")
+    strides = _pair(stride, "stride")
+    dilations = _pair(dilation, "dilation")
+    spans = ((kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1)
+    pads = _pads(padding, (h, w), spans, strides)
+    padded = (h + pads[0] + pads[2], w + pads[1] + pads[3])
+    if padded[0] < spans[0] or padded[1] < spans[1]:
+        raise ValueError(f"the kernel of w {tuple(w_shape)} with dilation {dilations} spans "
+                         f"{spans}, larger than the padded input {padded} of x {tuple(x_shape)}")
+    ho = (padded[0] - spans[0]) // strides[0] + 1
+    wo = (padded[1] - spans[1]) // strides[1] + 1
+    return ConvPlan(strides, dilations, pads, int(groups), _clamp(activation), (n, m, ho, wo))
+
+
+_plan_cached = lru_cache(maxsize=256)(_plan)

@@ -1,0 +1,393 @@
+"""edgeinfer.conv2d (C) against edgeinfer.reference.conv2d (numpy), the ONNX
+reference evaluator and onnxruntime, over drawn shapes and every attribute of
+ONNX Conv; the official ONNX conformance cases; every SIMD path."""
+import glob
+import os
+import warnings
+
+import numpy as np
+import onnx
+import pytest
+from hypothesis import given, settings, strategies as st
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+import edgeinfer
+from edgeinfer import reference
+from edgeinfer.conv_plan import plan_conv
+
+SIMD_LEVELS = ("portable", "sse2", "avx2", "avx512", "neon")
+
+
+def available_levels():
+    levels = []
+    for level in SIMD_LEVELS:
+        try:
+            edgeinfer._core.simd_force(level)
+            levels.append(level)
+        except ValueError:
+            pass
+    edgeinfer._core.simd_force(None)
+    return levels
+
+
+def assert_close(ours, expected, reduction):
+    """float32 sums of `reduction` terms of unit-scale values."""
+    assert ours.shape == expected.shape and ours.dtype == np.float32
+    tolerance = 2e-6 * max(reduction, 1) ** 0.5 * max(1.0, np.abs(expected).max())
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=tolerance)
+
+
+@st.composite
+def conv_cases(draw, max_side=12, max_batch=2):
+    """A Conv problem: arrays and keyword arguments, every attribute drawn."""
+    groups = draw(st.sampled_from([1, 1, 2, 3, "depthwise"]))
+    if groups == "depthwise":
+        channels = draw(st.integers(1, 6))
+        groups = channels
+        out_channels = channels * draw(st.integers(1, 3))  # channel multiplier
+    else:
+        channels = groups * draw(st.integers(1, 4))
+        out_channels = groups * draw(st.integers(1, 5))
+    kh = draw(st.sampled_from([1, 1, 2, 3, 3, 5]))
+    kw = draw(st.sampled_from([kh, kh, 1, 3]))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.sampled_from([1, 1, 2])), draw(st.sampled_from([1, 1, 3])))
+    span = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    mode = draw(st.sampled_from(["int", "pair", "asymmetric", "valid", "same_upper",
+                                 "same_lower"]))
+    if mode == "int":
+        padding = draw(st.integers(0, 2))
+    elif mode == "pair":
+        padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    elif mode == "asymmetric":
+        padding = tuple(draw(st.integers(0, 3)) for _ in range(4))
+    else:
+        padding = mode
+    if isinstance(padding, int):
+        pads = (padding,) * 4
+    elif isinstance(padding, tuple):
+        pads = padding * 2 if len(padding) == 2 else padding
+    else:
+        pads = (0, 0, 0, 0) if padding == "valid" else None  # "same": any size fits
+    # the input is at least as large as the kernel span once padded
+    min_h = 1 if pads is None else max(1, span[0] - pads[0] - pads[2])
+    min_w = 1 if pads is None else max(1, span[1] - pads[1] - pads[3])
+    h = draw(st.integers(min_h, max(min_h, max_side)))
+    w = draw(st.integers(min_w, max(min_w, max_side)))
+    batch = draw(st.integers(1, max_batch))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, channels, h, w)).astype(np.float32)
+    weights = rng.standard_normal((out_channels, channels // groups, kh, kw)).astype(np.float32)
+    bias = rng.standard_normal(out_channels).astype(np.float32) if draw(st.booleans()) else None
+    activation = draw(st.sampled_from([None, None, "relu", "relu6", (-0.5, 1.5), (None, 0.25)]))
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups,
+                  activation=activation)
+    return x, weights, bias, kwargs
+
+
+def onnx_model(x, w, b, stride=1, padding=0, dilation=1, groups=1, activation=None):
+    """One Conv node (then Clip for an activation) with every attribute explicit."""
+    attrs = dict(strides=list(stride), dilations=list(dilation), group=groups,
+                 kernel_shape=list(w.shape[2:]))
+    if isinstance(padding, str):
+        attrs["auto_pad"] = padding.upper()
+    else:
+        pads = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        pads = pads * 2 if len(pads) == 2 else pads
+        top, left, bottom, right = pads
+        attrs["pads"] = [top, left, bottom, right]  # ONNX order: begins then ends
+    inputs = ["x", "w"] + (["b"] if b is not None else [])
+    initializers = [numpy_helper.from_array(w, "w")]
+    if b is not None:
+        initializers.append(numpy_helper.from_array(b, "b"))
+    nodes = [helper.make_node("Conv", inputs, ["conv" if activation else "y"], **attrs)]
+    if activation is not None:
+        lo, hi = {"relu": (0.0, np.inf), "relu6": (0.0, 6.0)}.get(activation, activation)
+        lo = -np.inf if lo is None else lo
+        hi = np.inf if hi is None else hi
+        initializers += [numpy_helper.from_array(np.float32(lo), "lo"),
+                         numpy_helper.from_array(np.float32(hi), "hi")]
+        nodes.append(helper.make_node("Clip", ["conv", "lo", "hi"], ["y"]))
+    graph = helper.make_graph(
+        nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=initializers)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def run_onnxruntime(model, x):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(model.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
+def reduction_of(w):
+    return int(np.prod(w.shape[1:]))
+
+
+@given(conv_cases())
+def test_c_matches_reference(case):
+    x, w, b, kwargs = case
+    assert_close(edgeinfer.conv2d(x, w, b, **kwargs), reference.conv2d(x, w, b, **kwargs),
+                 reduction_of(w))
+
+
+@settings(max_examples=25)
+@given(conv_cases(max_side=9))
+def test_reference_matches_onnx_reference_evaluator(case):
+    x, w, b, kwargs = case
+    expected = ReferenceEvaluator(onnx_model(x, w, b, **kwargs)).run(None, {"x": x})[0]
+    assert_close(reference.conv2d(x, w, b, **kwargs), expected, reduction_of(w))
+    assert_close(edgeinfer.conv2d(x, w, b, **kwargs), expected, reduction_of(w))
+
+
+@settings(max_examples=40)
+@given(conv_cases())
+def test_c_matches_onnxruntime(case):
+    x, w, b, kwargs = case
+    model_kwargs = kwargs
+    if str(kwargs["padding"]).startswith("same") and max(kwargs["dilation"]) > 1:
+        # onnxruntime refuses auto_pad SAME with dilation: give it our explicit
+        # pads (the ONNX reference evaluator test checks how they are chosen)
+        plan = plan_conv(x.shape, w.shape, None, **{k: v for k, v in kwargs.items()
+                                                    if k != "activation"})
+        model_kwargs = dict(kwargs, padding=plan.pads)
+    expected = run_onnxruntime(onnx_model(x, w, b, **model_kwargs), x)
+    assert_close(edgeinfer.conv2d(x, w, b, **kwargs), expected, reduction_of(w))
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+def test_every_simd_level_matches_portable_path(level):
+    """The same drawn problems through one forced vector unit and through
+    plain C; larger shapes than the property tests so full register tiles,
+    K chunks and panel edges all occur."""
+    if level not in available_levels():
+        pytest.skip(f"{level} is not available on this CPU or build")
+
+    @settings(max_examples=20)
+    @given(conv_cases(max_side=20))
+    def check(case):
+        x, w, b, kwargs = case
+        try:
+            edgeinfer._core.simd_force("portable")
+            plain = edgeinfer.conv2d(x, w, b, **kwargs)
+            edgeinfer._core.simd_force(level)
+            ours = edgeinfer.conv2d(x, w, b, **kwargs)
+        finally:
+            edgeinfer._core.simd_force(None)
+        assert_close(ours, plain, reduction_of(w))
+
+    check()
+    rng = np.random.default_rng(5)
+    for xs, ws, kwargs in [((2, 40, 23, 29), (70, 40, 3, 3), dict(padding=1)),  # K > one chunk
+                           ((1, 300, 9, 7), (13, 300, 1, 1), {}),
+                           ((1, 40, 7, 7), (24, 40, 1, 1), {}),  # 49 positions: a narrow last panel
+                           ((1, 12, 40, 37), (24, 1, 5, 5), dict(groups=12, stride=2, padding=2)),
+                           ((1, 8, 33, 70), (8, 1, 3, 3), dict(groups=8, padding=1))]:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = rng.standard_normal(ws).astype(np.float32)
+        edgeinfer._core.simd_force(level)
+        try:
+            ours = edgeinfer.conv2d(x, w, **kwargs)
+        finally:
+            edgeinfer._core.simd_force(None)
+        assert_close(ours, reference.conv2d(x, w, **kwargs), reduction_of(w))
+
+
+def onnx_conv_cases():
+    from onnx.backend.test.loader import load_model_tests
+
+    with warnings.catch_warnings():  # building every node case warns about other ops
+        warnings.simplefilter("ignore")
+        cases = load_model_tests(kind="node")
+    return [case for case in cases if case.model.graph.node[0].op_type == "Conv"]
+
+
+def conv_arguments(node, inputs):
+    """edgeinfer.conv2d keyword arguments from an ONNX Conv node."""
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    kernel_rank = inputs[1].ndim - 2
+    strides = tuple(attrs.get("strides", [1] * kernel_rank))
+    dilations = tuple(attrs.get("dilations", [1] * kernel_rank))
+    auto_pad = attrs.get("auto_pad", b"NOTSET")
+    auto_pad = auto_pad.decode() if isinstance(auto_pad, bytes) else auto_pad
+    if auto_pad in ("SAME_UPPER", "SAME_LOWER", "VALID"):
+        padding = auto_pad.lower()
+    else:
+        pads = attrs.get("pads", [0] * 2 * kernel_rank)
+        padding = (pads[0], pads[1], pads[2], pads[3]) if kernel_rank == 2 else \
+            (0, pads[0], 0, pads[1])
+    if kernel_rank == 1:  # a 1-D convolution is a 2-D one of height 1
+        strides, dilations = (1,) + strides, (1,) + dilations
+    return dict(stride=strides, dilation=dilations, padding=padding,
+                groups=attrs.get("group", 1))
+
+
+def as_2d(array):
+    return array[:, :, None, :] if array.ndim == 3 else array
+
+
+def test_onnx_node_conformance_cases():
+    cases = onnx_conv_cases()
+    assert {c.name for c in cases} >= {"test_basic_conv_with_padding",
+                                       "test_conv_with_strides_and_asymmetric_padding",
+                                       "test_conv_with_autopad_same"}
+    for case in cases:
+        node = case.model.graph.node[0]
+        for inputs, outputs in case.data_sets:
+            x, w = (as_2d(np.asarray(a, np.float32)) for a in inputs[:2])
+            b = np.asarray(inputs[2], np.float32) if len(inputs) > 2 else None
+            kwargs = conv_arguments(node, inputs)
+            for fn in (edgeinfer.conv2d, reference.conv2d):
+                np.testing.assert_allclose(fn(x, w, b, **kwargs), as_2d(outputs[0]),
+                                           rtol=case.rtol, atol=max(case.atol, 1e-5),
+                                           err_msg=case.name)
+
+
+PYTORCH_CASES = sorted(glob.glob(os.path.join(os.path.dirname(onnx.__file__), "backend", "test",
+                                              "data", "pytorch-converted", "test_Conv[12]d*")))
+
+
+def read_tensor(path):
+    tensor = onnx.TensorProto()
+    with open(path, "rb") as f:
+        tensor.ParseFromString(f.read())
+    return numpy_helper.to_array(tensor)
+
+
+@pytest.mark.parametrize("case_dir", PYTORCH_CASES, ids=os.path.basename)
+def test_pytorch_converted_conformance_cases(case_dir):
+    model = onnx.load(os.path.join(case_dir, "model.onnx"))
+    conv = next(n for n in model.graph.node if n.op_type == "Conv")
+    weights = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    data_set = os.path.join(case_dir, "test_data_set_0")
+    x = read_tensor(os.path.join(data_set, "input_0.pb"))
+    expected = read_tensor(os.path.join(data_set, "output_0.pb"))
+    w = weights[conv.input[1]] if conv.input[1] in weights else \
+        read_tensor(os.path.join(data_set, "input_1.pb"))
+    b = weights.get(conv.input[2]) if len(conv.input) > 2 else None
+    kwargs = conv_arguments(conv, [x, w])
+    for fn in (edgeinfer.conv2d, reference.conv2d):
+        got = fn(as_2d(x), as_2d(w), b, **kwargs)
+        np.testing.assert_allclose(got, as_2d(expected), rtol=1e-4, atol=1e-5)
+
+
+def test_benchmark_shapes_match_reference(rng):
+    """The shapes the benchmark times, checked once at full size."""
+    for xs, ws, kwargs in [((1, 32, 56, 56), (64, 32, 3, 3), dict(padding=1)),
+                           ((1, 64, 28, 28), (128, 64, 1, 1), {}),
+                           ((1, 32, 112, 112), (32, 1, 3, 3), dict(padding=1, groups=32)),
+                           ((1, 3, 224, 224), (32, 3, 3, 3), dict(padding=1, stride=2)),
+                           ((1, 64, 112, 112), (64, 1, 3, 3), dict(padding=1, stride=2, groups=64)),
+                           ((1, 16, 1, 256), (32, 16, 1, 5), dict(padding=(0, 2)))]:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = rng.standard_normal(ws).astype(np.float32)
+        b = rng.standard_normal(ws[0]).astype(np.float32)
+        assert_close(edgeinfer.conv2d(x, w, b, activation="relu6", **kwargs),
+                     reference.conv2d(x, w, b, activation="relu6", **kwargs), reduction_of(w))
+
+
+def test_activation_is_applied_after_bias(rng):
+    x = rng.standard_normal((1, 2, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    b = np.array([10.0, -10.0, 0.0], np.float32)
+    plain = edgeinfer.conv2d(x, w, b, padding=1)
+    np.testing.assert_allclose(edgeinfer.conv2d(x, w, b, padding=1, activation="relu"),
+                               np.maximum(plain, 0), atol=1e-6)
+    np.testing.assert_allclose(edgeinfer.conv2d(x, w, b, padding=1, activation="relu6"),
+                               np.clip(plain, 0, 6), atol=1e-6)
+    np.testing.assert_allclose(edgeinfer.conv2d(x, w, b, padding=1, activation=(-1, None)),
+                               np.maximum(plain, -1), atol=1e-6)
+
+
+def test_nan_passes_through_without_activation_and_relu(rng):
+    x = rng.standard_normal((1, 4, 5, 5)).astype(np.float32)
+    x[0, 1, 2, 2] = np.nan
+    for w_shape, groups in [((6, 4, 1, 1), 1), ((4, 1, 3, 3), 4)]:
+        w = rng.standard_normal(w_shape).astype(np.float32)
+        for activation in (None, "relu"):
+            got = edgeinfer.conv2d(x, w, padding=w_shape[2] // 2, groups=groups,
+                                   activation=activation)
+            ref = reference.conv2d(x, w, padding=w_shape[2] // 2, groups=groups,
+                                   activation=activation)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+
+
+def test_same_lower_puts_the_extra_pad_first():
+    # a kernel of ones over a ramp: the first output sums the pad and x[0]
+    x = np.arange(1, 5, dtype=np.float32).reshape(1, 1, 1, 4)
+    w = np.ones((1, 1, 1, 2), np.float32)
+    assert edgeinfer.conv2d(x, w, padding="same_lower")[0, 0, 0].tolist() == [1, 3, 5, 7]
+    assert edgeinfer.conv2d(x, w, padding="same_upper")[0, 0, 0].tolist() == [3, 5, 7, 4]
+
+
+def test_out_buffer_float64_and_views(rng):
+    x = rng.standard_normal((2, 4, 9, 11))
+    w = rng.standard_normal((6, 4, 3, 3))
+    expected = reference.conv2d(x, w, padding=1)
+    out = np.full((2, 6, 9, 11), np.nan, np.float32)
+    assert edgeinfer.conv2d(x, w, padding=1, out=out) is out
+    assert_close(out, expected, 36)
+    view = np.asfortranarray(x.astype(np.float32))[:, :, ::-1][:, :, ::-1]
+    assert_close(edgeinfer.conv2d(view, w.astype(np.float16), padding=1),
+                 reference.conv2d(view, w.astype(np.float16), padding=1), 36)
+
+
+def test_threads_give_identical_results(rng):
+    x = rng.standard_normal((2, 16, 30, 30)).astype(np.float32)
+    cases = [((32, 16, 3, 3), 1), ((16, 1, 3, 3), 16)]
+    before = edgeinfer.get_num_threads()
+    try:
+        for w_shape, groups in cases:
+            w = rng.standard_normal(w_shape).astype(np.float32)
+            edgeinfer.set_num_threads(1)
+            one = edgeinfer.conv2d(x, w, padding=1, groups=groups)
+            edgeinfer.set_num_threads(2)
+            two = edgeinfer.conv2d(x, w, padding=1, groups=groups)
+            np.testing.assert_array_equal(one, two)
+    finally:
+        edgeinfer.set_num_threads(before)
+
+
+def test_regression_kernel_wider_than_input_with_padding():
+    # a 1x5 kernel over a width-2 input needs padding on both sides of every row
+    x = np.ones((1, 1, 1, 2), np.float32)
+    w = np.ones((1, 1, 1, 5), np.float32)
+    np.testing.assert_array_equal(edgeinfer.conv2d(x, w, padding=(0, 2))[0, 0, 0], [2, 2])
+
+
+@pytest.mark.parametrize("args,kwargs,message", [
+    (((1, 3, 8, 8), (4, 2, 3, 3)), {}, r"w \(4, 2, 3, 3\) expects 2 input channels"),
+    (((3, 8, 8), (4, 3, 3, 3)), {}, r"x must be NCHW .* \(3, 8, 8\)"),
+    (((1, 4, 8, 8), (6, 2, 3, 3)), {"groups": 3}, r"groups=3 must divide"),
+    (((1, 3, 2, 2), (4, 3, 3, 3)), {}, r"larger than the padded input"),
+    (((1, 3, 8, 8), (4, 3, 3, 3)), {"b": (5,)}, r"b must have shape \(4,\)"),
+    (((1, 3, 8, 8), (4, 3, 3, 3)), {"stride": 0}, "stride must be a positive"),
+    (((1, 3, 8, 8), (4, 3, 3, 3)), {"padding": "same"}, "padding must be"),
+    (((1, 3, 8, 8), (4, 3, 3, 3)), {"padding": (1, 2, 3)}, "padding needs 1, 2 or 4"),
+    (((1, 3, 8, 8), (4, 3, 3, 3)), {"activation": "gelu"}, "activation must be"),
+    (((1, 3, 8, 8), (4, 3, 3, 3)), {"activation": (2, 1)}, "lo <= hi"),
+    (((1, 3, 8, 8), (4, 3, 3, 3)), {"out": (1, 4, 8, 8)}, r"out must be .* \(1, 4, 6, 6\)"),
+])
+def test_bad_arguments_raise_value_error(args, kwargs, message):
+    x = np.zeros(args[0], np.float32)
+    w = np.zeros(args[1], np.float32)
+    kwargs = dict(kwargs)
+    b = np.zeros(kwargs.pop("b"), np.float32) if "b" in kwargs else None
+    if "out" in kwargs:
+        kwargs["out"] = np.zeros(kwargs["out"], np.float32)
+    for fn in (edgeinfer.conv2d, reference.conv2d):
+        if fn is reference.conv2d and "out" in kwargs:
+            continue
+        with pytest.raises(ValueError, match=message):
+            fn(x, w, b, **kwargs)
+
+
+def test_integer_input_is_rejected():
+    with pytest.raises(ValueError, match="floating-point"):
+        edgeinfer.conv2d(np.zeros((1, 1, 3, 3), np.int32), np.zeros((1, 1, 1, 1), np.float32))
