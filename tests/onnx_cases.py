@@ -2,7 +2,6 @@
 import glob
 import os
 
-import numpy as np
 import onnx
 from onnx import numpy_helper
 
@@ -27,7 +26,3 @@ def data_sets(case_dir):
 def pytorch_converted_dir():
     return os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data",
                         "pytorch-converted")
-
-
-def model_ops(model):
-    return {n.op_type for n in model.graph.node}

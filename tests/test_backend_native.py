@@ -20,7 +20,7 @@ def test_load_with_the_native_backend(media):
         photo = sample_clip.photo(name)
         got = native.predict(photo, top_k=2)
         assert got[0].label == media["truth"][name]
-        ort = pytest.importorskip("onnxruntime")  # noqa: F841
+        pytest.importorskip("onnxruntime")
         want = edgeinfer.load(media["model"], backend="onnxruntime").predict(photo, top_k=2)
         assert [p.index for p in got] == [p.index for p in want]
         np.testing.assert_allclose([p.score for p in got], [p.score for p in want], atol=1e-5)

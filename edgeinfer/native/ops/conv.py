@@ -4,7 +4,7 @@ import numpy as np
 
 from ... import _native
 from ..errors import unsupported
-from ..kernel import FLOAT, Kernel, optional_input, require_constant, require_float
+from ..kernel import FLOAT, Kernel, require_constant, require_float
 
 
 def resolve_pads(node, in_sizes, kernel, strides, dilations):
@@ -46,7 +46,6 @@ def as_2d(shape):
 
 def make_conv(node, operands, opset):
     x, w = operands[0], operands[1]
-    b = optional_input(operands, 2)
     require_float(node, operands)
     spatial = len(x.shape) - 2
     if spatial not in (1, 2):
