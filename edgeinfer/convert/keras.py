@@ -1,0 +1,147 @@
+"""Keras 3 `.keras`, legacy `.h5` (Teachable Machine's keras_model.h5 among
+them) and TensorFlow SavedModel directories to ONNX.
+
+Converts through a traced tf.function, as keras.Model.export(format="onnx")
+does, rather than tf2onnx.convert.from_keras, which fails on Keras 3
+Sequential models (KeyError: 'keras_tensor_N')."""
+import os
+from dataclasses import replace
+
+import numpy as np
+
+from ..errors import UserError
+from ..metadata import ImageInput
+from . import frameworks
+from .describe import describe, image_layout
+from .labels import labels_beside
+from .output import finish, say
+from .preprocessing import apply_spec, preset
+from .tf_graph import INPUT_NAME, function_to_onnx
+from .verify import image_samples, tensor_samples
+
+DEFAULT_OPSET = 17
+
+# keras.applications models by name prefix, and the input each expects
+KERAS_APPLICATIONS = (
+    ("mobilenet", "tf"), ("inception", "tf"), ("xception", "tf"), ("nasnet", "tf"),
+    ("resnet50v2", "tf"), ("resnet101v2", "tf"), ("resnet152v2", "tf"),
+    ("resnet", "caffe"), ("vgg", "caffe"),
+    ("densenet", "imagenet"),
+    ("efficientnet", "pixels"), ("convnext", "pixels"), ("regnet", "pixels"),
+)
+RESCALING_LAYERS = ("Rescaling", "Normalization")
+
+
+def _depthwise_without_groups(keras):
+    """Keras 2 (and Teachable Machine) wrote `groups: 1` into DepthwiseConv2D
+    configs; Keras 3 rejects the argument. It means nothing for a depthwise
+    layer, so drop it."""
+    class DepthwiseConv2D(keras.layers.DepthwiseConv2D):
+        def __init__(self, *args, groups=1, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    return DepthwiseConv2D
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+
+
+def load_keras(path):
+    keras = frameworks.keras()
+    if not os.path.exists(path):
+        raise UserError(f"model {path} does not exist")
+    kind = "h5" if path.lower().endswith((".h5", ".hdf5")) else "keras"
+    custom = {"DepthwiseConv2D": _depthwise_without_groups(keras)} if kind == "h5" else None
+    try:
+        return keras.models.load_model(path, compile=False, custom_objects=custom)
+    except Exception as error:  # h5py, zipfile, json and Keras errors all mean "cannot load"
+        raise UserError(f"Keras cannot load {path} ({type(error).__name__}: {_first_line(error)}); "
+                        "check the file is complete and was saved with model.save(), and that any "
+                        "custom layer is importable") from None
+
+
+def _default_preprocessing(model):
+    name = model.name.lower()
+    for prefix, convention in KERAS_APPLICATIONS:
+        if name.startswith(prefix):
+            return convention, f"keras.applications {model.name}"
+    first = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"][:1]
+    if first and type(first[0]).__name__ in RESCALING_LAYERS:
+        return "pixels", f"its first layer, {type(first[0]).__name__}, scales pixels itself"
+    return "unit", "no rescaling layer found, so pixels are assumed divided by 255"
+
+
+def _wants_nhwc(preprocess):
+    probe = apply_spec(replace(ImageInput(), layout="unset"), preprocess)
+    return probe.layout == "nhwc"
+
+
+def convert_function(function, input_shape, dtype, out_path, origin, source, labels, defaults,
+                     preprocess, opset, verify, sample_images, quantize):
+    """The shared tail of the Keras and SavedModel paths: function takes one
+    NHWC (or non-image) tensor."""
+    tf = frameworks.tensorflow()
+    dims = [None, *input_shape[1:]]
+    image = image_layout(dims) is not None and image_layout(dims)[0] == "nhwc"
+    nchw = image and not _wants_nhwc(preprocess)
+    spec = tf.TensorSpec(dims, dtype, name=INPUT_NAME)
+    traced = tf.function(function, input_signature=[spec])
+    model = function_to_onnx(traced, spec, opset, nchw, origin)
+    source = dict(tensorflow=tf.__version__, exporter=f"tf2onnx opset {opset}", **source)
+    info = describe(model, origin, labels, defaults, preprocess, source)
+
+    def reference(x):
+        x = np.transpose(x, (0, 2, 3, 1)) if nchw else x
+        out = traced(tf.constant(x))
+        return (out[0] if isinstance(out, (list, tuple)) else out).numpy()
+
+    samples = image_samples(info.image, sample_images) if info.image else tensor_samples(dims, dtype)
+    return finish(model, out_path, info, reference, samples, verify, origin, quantize)
+
+
+def from_keras(model_or_path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSET,
+               verify=True, sample_images=(), quantize=None):
+    """Converts a keras.Model, or a .keras / .h5 file or SavedModel directory, to out_path."""
+    keras = frameworks.keras()
+    path = model_or_path if isinstance(model_or_path, (str, os.PathLike)) else None
+    if path is not None:
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            from .saved_model import from_saved_model
+            return from_saved_model(path, out_path, labels=labels, preprocess=preprocess,
+                                    opset=opset, verify=verify, sample_images=sample_images,
+                                    quantize=quantize)
+        model = load_keras(path)
+    elif isinstance(model_or_path, keras.Model):
+        model = model_or_path
+    else:
+        raise UserError(f"from_keras takes a keras.Model or a path, got {type(model_or_path).__name__}")
+    if len(model.inputs) != 1:
+        raise UserError(f"Keras model {model.name} has {len(model.inputs)} inputs; edgeinfer "
+                        "runs classifiers with one input tensor")
+    origin = f"Keras {os.path.basename(path) if path else model.name}"
+    source = dict(framework="keras", version=keras.__version__, model=model.name)
+    found_labels = labels_beside(path) if path and labels is None else None
+    if path:
+        source.update(file=os.path.basename(path), format=os.path.splitext(path)[1].lstrip("."))
+    if found_labels is not None:
+        say(f"labels: {len(found_labels)} names from labels.txt beside {os.path.basename(path)}")
+        labels = found_labels
+    teachable = path is not None and os.path.basename(path) == "keras_model.h5" and found_labels
+    if teachable:
+        convention, why = "teachable-machine", "a Teachable Machine export (keras_model.h5 + labels.txt)"
+        source["format"] = "teachable-machine"
+    else:
+        convention, why = _default_preprocessing(model)
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) == 4 and preprocess is None:
+        say(f"preprocessing: {convention!r} preset, as {why}; override with --preprocess")
+    defaults = preset(convention)
+
+    def call(x):
+        return model(x, training=False)
+
+    dtype = getattr(model.inputs[0].dtype, "name", model.inputs[0].dtype) or "float32"
+    return convert_function(call, shape, dtype, out_path, origin, source, labels, defaults,
+                            preprocess, opset, verify, sample_images, quantize)
