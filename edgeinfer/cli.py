@@ -9,6 +9,8 @@ from .errors import UserError
 COMMANDS = {
     # name: one-line help; the module is edgeinfer/commands/<name>.py
     "preprocess": "Turn an image into a model input tensor and time it",
+    "convert": "Turn a Keras, PyTorch, TFLite or ONNX model into one verified, self-describing ONNX file",
+    "inspect": "Show what an ONNX model file takes, computes and says about itself",
 }
 
 

@@ -64,6 +64,7 @@ class ModelInfo:
     output: str = "logits"
     source: dict = field(default_factory=dict)        # framework, version, file
     verification: dict = field(default_factory=dict)  # max_abs_diff, top1_agreement, ...
+    quantization: dict = field(default_factory=dict)  # empty for float models; scheme, agreement
     format_version: int = FORMAT_VERSION
 
     def to_json(self):

@@ -42,6 +42,7 @@ SOURCE_KINDS = {
 
 def convert_file(source, out_path, **options):
     """Converts whatever source is, told by its extension (or a SavedModel directory)."""
+    input_shape = options.pop("input_shape", None)
     if os.path.isdir(source):
         return from_keras(source, out_path, **options)
     extension = os.path.splitext(source)[1].lower()
@@ -53,8 +54,10 @@ def convert_file(source, out_path, **options):
     if os.path.abspath(source) == os.path.abspath(out_path):
         raise UserError(f"output {out_path} is the source model itself: give another -o path")
     convert = SOURCE_KINDS[extension]
-    if convert is not from_torchscript:
-        options.pop("input_shape", None)
+    if convert is from_torchscript and input_shape:
+        options["input_shape"] = input_shape
+    if convert is from_onnx:
+        options.pop("opset", None)
     return convert(source, out_path, **options)
 
 

@@ -20,8 +20,10 @@ def _require(module, purpose):
 
 
 def tensorflow(purpose="converting a TensorFlow/Keras model"):
-    # TensorFlow's C++ start-up chatter would bury the one line we print
+    # TensorFlow's C++ start-up chatter would bury the one line we print. Without
+    # oneDNN's reordered float sums TF is also the plainer reference to verify against.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     tf = _require("tensorflow", purpose)
     tf.get_logger().setLevel("ERROR")
     return tf

@@ -4,11 +4,10 @@ import os
 
 from ..errors import UserError
 from ..metadata import MetadataError, read_info
-from .describe import describe
+from .describe import describe, single_input
 from .output import finish
 from .preprocessing import preset
 from .verify import image_samples, tensor_samples
-from .describe import single_input
 
 
 def load_onnx(path):
@@ -24,7 +23,7 @@ def load_onnx(path):
 
 
 def from_onnx(path, out_path, labels=None, preprocess=None, verify=True, sample_images=(),
-              quantize=None, opset=None):
+              quantize=None):
     """Annotates an ONNX file. Its existing edgeinfer metadata, if any, is the
     starting point that labels and preprocess override."""
     import onnx

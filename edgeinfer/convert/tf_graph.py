@@ -25,6 +25,10 @@ def rename_io(model, input_name=INPUT_NAME, output_name=OUTPUT_NAME):
     for value in list(model.graph.input) + list(model.graph.output):
         if value.name in renames:
             value.name = renames[value.name]
+    for value in (model.graph.input[0], model.graph.output[0]):
+        dims = value.type.tensor_type.shape.dim
+        if dims and not dims[0].HasField("dim_value"):
+            dims[0].dim_param = "batch"  # tf2onnx names free axes unk__N
     return model
 
 
