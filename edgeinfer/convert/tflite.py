@@ -12,7 +12,7 @@ from .keras import DEFAULT_OPSET, _wants_nhwc
 from .labels import labels_beside
 from .output import finish, say
 from .preprocessing import preset
-from .tf_graph import rename_io
+from .tf_graph import check_supported, quiet_tf2onnx, rename_io
 from .verify import image_samples, tensor_samples
 
 TFLITE_MAGIC = b"TFL3"  # flatbuffer file identifier at byte offset 4
@@ -53,12 +53,13 @@ def from_tflite(path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSE
     layout = image_layout(dims)
     nchw = bool(layout and layout[0] == "nhwc" and not _wants_nhwc(preprocess))
     try:
-        model, _ = tf2onnx.convert.from_tflite(
-            path, opset=opset, inputs_as_nchw=[tensor["name"]] if nchw else None)
+        with quiet_tf2onnx():
+            model, _ = tf2onnx.convert.from_tflite(
+                path, opset=opset, inputs_as_nchw=[tensor["name"]] if nchw else None)
     except Exception as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise UserError(f"tf2onnx could not convert {path} ({type(error).__name__}: {first})") from None
-    rename_io(model)
+    rename_io(check_supported(model, f"TFLite {path}"))
     if labels is None:
         labels = labels_beside(path)
         if labels is not None:
