@@ -18,15 +18,45 @@ from .verify import image_samples, tensor_samples
 TFLITE_MAGIC = b"TFL3"  # flatbuffer file identifier at byte offset 4
 
 
+def _check_flatbuffer(path, data):
+    """Walks every table and buffer of the flatbuffer in Python first: the
+    TFLite interpreter trusts the file and crashes the process on a truncated
+    one instead of raising."""
+    from tf2onnx.tflite.Model import Model
+
+    if data[4:8] != TFLITE_MAGIC:
+        raise UserError(f"{path} is not a TFLite flatbuffer (no TFL3 identifier): "
+                        "export it again with tf.lite.TFLiteConverter")
+    try:
+        model = Model.GetRootAsModel(data, 0)
+        for i in range(model.SubgraphsLength()):
+            graph = model.Subgraphs(i)
+            for j in range(graph.TensorsLength()):
+                tensor = graph.Tensors(j)
+                tensor.ShapeAsNumpy(), tensor.Name(), tensor.Buffer()
+            for j in range(graph.OperatorsLength()):
+                operator = graph.Operators(j)
+                operator.InputsAsNumpy(), operator.OutputsAsNumpy()
+            graph.InputsAsNumpy(), graph.OutputsAsNumpy()
+        for i in range(model.BuffersLength()):
+            buffer = model.Buffers(i)
+            if buffer.DataLength():
+                buffer.DataAsNumpy()
+            if buffer.Offset() and buffer.Offset() + buffer.Size() > len(data):
+                raise ValueError("buffer past the end of the file")
+    except UserError:
+        raise
+    except Exception as error:  # struct.error, ValueError, IndexError: out-of-range reads
+        raise UserError(f"{path} is a truncated or corrupt TFLite file ({error}): "
+                        "copy or export it again") from None
+
+
 def _interpreter(path):
     tf = frameworks.tensorflow("converting a TFLite model")
     if not os.path.isfile(path):
         raise UserError(f"model {path} does not exist")
     with open(path, "rb") as f:
-        head = f.read(8)
-    if head[4:8] != TFLITE_MAGIC:
-        raise UserError(f"{path} is not a TFLite flatbuffer (no TFL3 identifier): "
-                        "export it again with tf.lite.TFLiteConverter")
+        _check_flatbuffer(path, f.read())
     try:
         with warnings.catch_warnings():
             # its deprecation note points at ai_edge_litert; the bundled one still runs

@@ -85,7 +85,9 @@ def load_torchscript(path):
     if not os.path.isfile(path):
         raise UserError(f"model {path} does not exist")
     try:
-        return torch.jit.load(path, map_location="cpu")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TorchScript is deprecated, but users have such files
+            return torch.jit.load(path, map_location="cpu")
     except Exception as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise UserError(f"{path} is not a TorchScript file ({first[:160]}); save the model with "
