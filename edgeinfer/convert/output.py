@@ -51,6 +51,8 @@ def finish(model, out_path, info, reference=None, samples=(), verify=True,
         # still prove the file loads and runs in onnxruntime
         for sample in samples[:1]:
             candidate(sample.tensor)
+        say("loads and runs in onnxruntime" + (" (comparison skipped: --no-verify)"
+                                                 if verify is False and reference else ""))
         info.verification = dict(passed=None, skipped=not verify,
                                  reference=None if reference is None else source_name)
     write_info(model, info)

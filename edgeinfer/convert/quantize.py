@@ -54,9 +54,13 @@ def _median_ms(run, tensor):
     return 1000 * float(np.median(times))
 
 
-def quantize_int8(model, info, calibration):
+ACTIVATION_TYPES = {"uint8": "QUInt8", "int8": "QInt8"}
+
+
+def quantize_int8(model, info, calibration, activations="uint8"):
     """The int8 twin of model (an onnx.ModelProto carrying info), with
-    info.quantization filled in from a comparison on the calibration images."""
+    info.quantization filled in from a comparison on the calibration images.
+    activations: "uint8" (U8S8, the default) or "int8" (S8S8)."""
     import logging
 
     import onnx
@@ -79,7 +83,8 @@ def quantize_int8(model, info, calibration):
         try:
             quantize_static(source, target, _Reader(info.input_name, tensors),
                             quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                            activation_type=getattr(QuantType, ACTIVATION_TYPES[activations]),
+                            weight_type=QuantType.QInt8)
         except Exception as error:
             first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
             raise UserError(f"onnxruntime could not quantise the model ({first}); convert "
@@ -92,7 +97,7 @@ def quantize_int8(model, info, calibration):
     int8_top = [int(s.argmax()) for s in int8_scores]
     in_top5 = [f in np.argsort(-s)[:5] for f, s in zip(float_top, int8_scores)]
     report = dict(
-        scheme="static QDQ, uint8 activations, int8 per-channel weights",
+        scheme=f"static QDQ, {activations} activations, int8 per-channel weights",
         calibration_images=len(paths),
         top1_agreement_with_float=float(np.mean([a == b for a, b in zip(float_top, int8_top)])),
         float_top1_in_int8_top5=float(np.mean(in_top5)),
