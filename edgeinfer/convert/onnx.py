@@ -43,5 +43,7 @@ def from_onnx(path, out_path, labels=None, preprocess=None, verify=True, sample_
         info.output = previous.output
     _, dims, dtype = single_input(model, path)
     samples = image_samples(info.image, sample_images) if info.image else tensor_samples(dims, dtype)
-    # there is no other framework to compare with: prove it loads and runs
-    return finish(model, out_path, info, None, samples, verify, f"ONNX {path}", quantize)
+    # there is no other framework to compare with: prove it loads and runs, and
+    # leave the graph as its author wrote it
+    return finish(model, out_path, info, None, samples, verify, f"ONNX {path}", quantize,
+                  simplify=False)

@@ -8,6 +8,7 @@ from ..errors import UserError
 from ..metadata import write_info
 from ..output_files import atomic_write
 from . import verify as verification
+from .simplify import fold_constants
 
 
 def say(message):
@@ -33,12 +34,14 @@ def _check_graph(model, origin):
 
 
 def finish(model, out_path, info, reference=None, samples=(), verify=True,
-           source_name="the source model", quantize=None):
-    """Annotates model with info, checks it against reference on samples,
-    quantises it if asked, and writes it to out_path. Raises before writing
-    anything when any step fails."""
+           source_name="the source model", quantize=None, simplify=True):
+    """Simplifies model, annotates it with info, checks it against reference
+    on samples, quantises it if asked, and writes it to out_path. Raises
+    before writing anything when any step fails."""
     _check_self_contained(model, source_name)
     _check_graph(model, source_name)
+    if simplify:
+        model = fold_constants(model)
     write_info(model, info)
     data = model.SerializeToString()
     candidate = verification.onnx_runner(data)
