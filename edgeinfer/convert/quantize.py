@@ -14,6 +14,7 @@ from ..errors import UserError
 from ..media import read_image
 from ..metadata import write_info
 from .output import say
+from .simplify import fold_constants
 from .verify import onnx_runner
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -76,7 +77,8 @@ def quantize_int8(model, info, calibration, activations="uint8"):
     tensors = [preprocess(read_image(p), **kwargs) for p in paths]
     with tempfile.TemporaryDirectory(prefix="edgeinfer-quantize-") as tmp:
         source, target = os.path.join(tmp, "float.onnx"), os.path.join(tmp, "int8.onnx")
-        onnx.save(model, source)
+        # Q/DQ pairs fuse into integer kernels only where no shape arithmetic sits between
+        onnx.save(fold_constants(model), source)
         # its per-initializer clean-up warnings and pre-processing advice would bury the report
         onnxruntime.set_default_logger_severity(3)
         logging.getLogger().setLevel(logging.ERROR)
