@@ -95,6 +95,12 @@ def test_teachable_machine_h5_with_groups_and_labels(tmp_path, cli):
     assert tuple(info.image.mean) == (127.5,) * 3 and tuple(info.image.std) == (127.5,) * 3
     assert info.image.crop == 1.0 and info.image.color == "rgb"
     assert_matches_keras(model, str(out))
+    # labels given by hand do not hide where the model came from
+    renamed = tmp_path / "renamed.onnx"
+    code, _, err = cli("convert", path, "-o", renamed, "--labels", "x,y,z")
+    assert code == 0, err
+    info = read_metadata(str(renamed))
+    assert info.labels == ["x", "y", "z"] and info.image.mean == (127.5,) * 3
 
 
 def test_labels_count_must_match_outputs(sequential, tmp_path, cli):

@@ -13,7 +13,7 @@ from framework_models import keras_sequential, read_metadata, run_onnx, runtime_
 
 @pytest.fixture(scope="module")
 def tflite_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tflite") / "model.tflite"
+    path = tmp_path_factory.mktemp("tflite") / "gestures.tflite"
     converter = tf.lite.TFLiteConverter.from_keras_model(keras_sequential())
     path.write_bytes(converter.convert())
     return path
@@ -41,6 +41,20 @@ def test_tflite_converts_and_matches_the_interpreter(tflite_file, tmp_path, cli)
     for x in runtime_inputs(info):
         want = interpreter_output(tflite_file, np.ascontiguousarray(x.transpose(0, 2, 3, 1)))
         np.testing.assert_allclose(run_onnx(str(out), x), want, atol=1e-5)
+
+
+def test_teachable_machine_tflite_export(tflite_file, tmp_path, cli):
+    export = tmp_path / "converted_tflite"
+    export.mkdir()
+    (export / "model_unquant.tflite").write_bytes(tflite_file.read_bytes())
+    (export / "labels.txt").write_text("0 Rock\n1 Paper\n2 Scissors\n3 Nothing\n")
+    out = tmp_path / "tm.onnx"
+    code, _, err = cli("convert", export / "model_unquant.tflite", "-o", out)
+    assert code == 0, err
+    info = read_metadata(str(out))
+    assert info.labels == ["Rock", "Paper", "Scissors", "Nothing"]
+    assert info.source["format"] == "teachable-machine"
+    assert info.image.mean == (127.5,) * 3 and info.image.crop == 1.0
 
 
 def test_file_that_is_not_a_flatbuffer(tmp_path, cli):

@@ -13,7 +13,7 @@ from ..errors import UserError
 from ..metadata import ImageInput
 from . import frameworks
 from .describe import describe, image_layout
-from .labels import labels_beside
+from .labels import labels_beside, teachable_machine_export
 from .output import finish, say
 from .preprocessing import apply_spec, preset
 from .tf_graph import INPUT_NAME, function_to_onnx
@@ -122,14 +122,13 @@ def from_keras(model_or_path, out_path, labels=None, preprocess=None, opset=DEFA
                         "runs classifiers with one input tensor")
     origin = f"Keras {os.path.basename(path) if path else model.name}"
     source = dict(framework="keras", version=keras.__version__, model=model.name)
-    found_labels = labels_beside(path) if path and labels is None else None
     if path:
         source.update(file=os.path.basename(path), format=os.path.splitext(path)[1].lstrip("."))
-    if found_labels is not None:
-        say(f"labels: {len(found_labels)} names from labels.txt beside {os.path.basename(path)}")
-        labels = found_labels
-    teachable = path is not None and os.path.basename(path) == "keras_model.h5" and found_labels
-    if teachable:
+        found_labels = labels_beside(path) if labels is None else None
+        if found_labels is not None:
+            say(f"labels: {len(found_labels)} names from labels.txt beside {os.path.basename(path)}")
+            labels = found_labels
+    if path and teachable_machine_export(path):
         convention, why = "teachable-machine", "a Teachable Machine export (keras_model.h5 + labels.txt)"
         source["format"] = "teachable-machine"
     else:

@@ -6,6 +6,7 @@ from ..errors import UserError
 
 # Teachable Machine writes "0 Class 1", "1 Class 2", ...
 INDEXED_LINE = re.compile(r"^(\d+)\s+(.*\S)\s*$")
+TEACHABLE_MACHINE_FILES = ("keras_model.h5", "model_unquant.tflite", "model.tflite")
 
 
 def parse_label_lines(lines, origin):
@@ -46,3 +47,17 @@ def labels_beside(model_path):
     """Teachable Machine ships labels.txt next to keras_model.h5 / model.tflite."""
     candidate = os.path.join(os.path.dirname(os.path.abspath(model_path)), "labels.txt")
     return read_labels_file(candidate) if os.path.isfile(candidate) else None
+
+
+def teachable_machine_export(model_path):
+    """Teachable Machine writes keras_model.h5, model_unquant.tflite or
+    model.tflite beside a labels.txt of "0 Name" lines."""
+    if os.path.basename(model_path) not in TEACHABLE_MACHINE_FILES:
+        return False
+    candidate = os.path.join(os.path.dirname(os.path.abspath(model_path)), "labels.txt")
+    try:
+        with open(candidate, encoding="utf-8") as f:
+            lines = [line.strip() for line in f if line.strip()]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bool(lines) and all(INDEXED_LINE.match(line) for line in lines)

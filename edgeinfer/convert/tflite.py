@@ -9,7 +9,7 @@ from ..errors import UserError
 from . import frameworks
 from .describe import describe, image_layout
 from .keras import DEFAULT_OPSET, _wants_nhwc
-from .labels import labels_beside
+from .labels import labels_beside, teachable_machine_export
 from .output import finish, say
 from .preprocessing import preset
 from .tf_graph import check_supported, quiet_tf2onnx, rename_io
@@ -96,10 +96,13 @@ def from_tflite(path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSE
             say(f"labels: {len(labels)} names from labels.txt beside {os.path.basename(path)}")
     source = dict(framework="tflite", version=tf.__version__, file=os.path.basename(path),
                   format="tflite", exporter=f"tf2onnx opset {opset}")
+    convention, why = "unit", "pixels / 255 assumed for a TFLite model"
+    if teachable_machine_export(path):
+        convention, why = "teachable-machine", "a Teachable Machine export (+ labels.txt)"
+        source["format"] = "teachable-machine"
     if layout and preprocess is None:
-        say("preprocessing: 'unit' preset (pixels / 255) assumed for a TFLite model; "
-            "override with --preprocess")
-    info = describe(model, f"TFLite {path}", labels, preset("unit"), preprocess, source)
+        say(f"preprocessing: {convention!r} preset, {why}; override with --preprocess")
+    info = describe(model, f"TFLite {path}", labels, preset(convention), preprocess, source)
 
     def reference(x):
         x = np.transpose(x, (0, 2, 3, 1)) if nchw else x
