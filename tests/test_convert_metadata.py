@@ -119,6 +119,16 @@ def test_layout_and_grey_input_are_read_from_the_graph(tmp_path):
     assert info.output == "logits"
 
 
+def test_declared_size_must_match_a_fixed_input(tmp_path):
+    source = tmp_path / "fixed.onnx"
+    model = tiny_image_model(size=8)
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1
+    onnx.save(model, str(source))
+    with pytest.raises(UserError, match="takes 8x8 images .* size=16,16"):
+        from_onnx(str(source), str(tmp_path / "out.onnx"), preprocess="size=16,16")
+    assert not (tmp_path / "out.onnx").exists()
+
+
 def test_corrupt_onnx_file_is_one_line(tmp_path, cli):
     from conftest import assert_one_line_error
 

@@ -76,8 +76,14 @@ def describe(model, origin, labels=None, image_defaults=None, preprocess=None, s
     image = image_layout(dims)
     if image:
         layout, size, channels = image
-        spec = apply_spec(image_defaults or ImageInput(), preprocess)
+        defaults = image_defaults or ImageInput()
+        spec = apply_spec(defaults, preprocess)
         if size[0] and size[1]:
+            asked = tuple(spec.size)
+            if asked != tuple(defaults.size) and asked != tuple(size):
+                raise UserError(f"{origin} takes {size[0]}x{size[1]} images but the declared "
+                                f"preprocessing says size={asked[0]},{asked[1]}: drop size= or "
+                                "export the model at that size")
             spec = replace(spec, size=size)
         spec = replace(spec, layout=layout, size=tuple(spec.size), mean=tuple(spec.mean),
                        std=tuple(spec.std), dtype="uint8" if dtype == "uint8" else "float32")
