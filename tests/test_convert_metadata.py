@@ -148,3 +148,16 @@ def test_unknown_source_kind_and_missing_file(tmp_path, cli):
     assert_one_line_error(code, err, "model.txt", ".keras")
     code, _, err = cli("convert", tmp_path / "absent.h5", "-o", tmp_path / "out.onnx")
     assert_one_line_error(code, err, "absent.h5", "does not exist")
+
+
+def test_written_model_has_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    source = tmp_path / "plain.onnx"
+    onnx.save(tiny_image_model(), str(source))
+    out = tmp_path / "out.onnx"
+    from_onnx(str(source), str(out))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~mask
