@@ -108,3 +108,9 @@ def test_failed_verification_from_the_cli_and_no_verify(tmp_path, cli):
     code, _, err = cli(*args, "--no-verify")
     assert code == 0, err
     assert read_metadata(str(out)).verification["skipped"] is True
+
+
+def test_single_score_outputs_have_no_top1():
+    report = compare(lambda x: x, lambda x: x, samples([[0.7]]))
+    assert report["passed"] and report["top1_agreement"] is None
+    assert "top-1" not in summary(report)

@@ -62,7 +62,7 @@ def onnx_runner(model_bytes):
 def compare(reference, candidate, samples, atol=ABS_TOLERANCE, rtol=REL_TOLERANCE):
     """Runs both on every sample; a report dict with "passed"."""
     max_abs = max_rel = 0.0
-    agree = decisive = disagree_decisive = 0
+    agree = classified = disagree_decisive = 0
     worst = None
     for sample in samples:
         want = np.asarray(reference(sample.tensor), dtype=np.float64)
@@ -79,14 +79,14 @@ def compare(reference, candidate, samples, atol=ABS_TOLERANCE, rtol=REL_TOLERANC
         if want.ndim == 2 and want.shape[1] > 1:
             top_want, top_got = want.argmax(1), got.argmax(1)
             agree += int((top_want == top_got).sum())
+            classified += len(top_want)
             # a near-tie may flip on rounding alone; only a clear winner must survive
             ordered = np.sort(want, axis=1)
             clear = (ordered[:, -1] - ordered[:, -2]) > 2 * (atol + rtol * scale)
-            decisive += int(clear.sum())
             disagree_decisive += int((clear & (top_want != top_got)).sum())
     limit_ok = max_abs <= atol or max_rel <= rtol
     report = dict(samples=len(samples), max_abs_diff=max_abs, max_rel_diff=max_rel,
-                  top1_agreement=agree / len(samples) if samples else None,
+                  top1_agreement=agree / classified if classified else None,
                   atol=atol, rtol=rtol, worst_sample=worst,
                   passed=bool(limit_ok and disagree_decisive == 0))
     return report
