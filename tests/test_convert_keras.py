@@ -103,6 +103,32 @@ def test_teachable_machine_h5_with_groups_and_labels(tmp_path, cli):
     assert info.labels == ["x", "y", "z"] and info.image.mean == (127.5,) * 3
 
 
+KERAS2_EXPORT = os.path.join(os.path.dirname(__file__), "data", "teachable_machine")
+
+
+def test_keras2_teachable_machine_file_matches_what_keras2_computed(tmp_path, cli):
+    """A keras_model.h5 written by real Keras 2 (tests/data/make_teachable_machine_h5.py):
+    nested Sequential and functional models, `groups: 1`, list-valued batch-norm axes,
+    input shapes on Dense layers. The ONNX file must reproduce Keras 2's own outputs."""
+    import shutil
+
+    import keras
+
+    export = tmp_path / "converted_keras"
+    shutil.copytree(KERAS2_EXPORT, export)
+    with pytest.raises(Exception):
+        keras.models.load_model(str(export / "keras_model.h5"), compile=False)
+    out = tmp_path / "tm.onnx"
+    code, _, err = cli("convert", export / "keras_model.h5", "-o", out)
+    assert code == 0, err
+    info = read_metadata(str(out))
+    assert info.labels == ["Cat", "Coffee", "Background"] and info.output == "probabilities"
+    expected = np.load(export / "expected.npz")["outputs"]
+    for photo, want in zip(PHOTOS, expected):
+        x = runtime_inputs(info, [photo])[-1]
+        np.testing.assert_allclose(run_onnx(str(out), x)[0], want, atol=2e-5)
+
+
 def test_labels_count_must_match_outputs(sequential, tmp_path, cli):
     source = tmp_path / "m.keras"
     sequential.save(str(source))

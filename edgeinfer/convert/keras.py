@@ -4,7 +4,11 @@ them) and TensorFlow SavedModel directories to ONNX.
 Converts through a traced tf.function, as keras.Model.export(format="onnx")
 does, rather than tf2onnx.convert.from_keras, which fails on Keras 3
 Sequential models (KeyError: 'keras_tensor_N')."""
+import json
 import os
+import shutil
+import tempfile
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -32,29 +36,92 @@ KERAS_APPLICATIONS = (
 RESCALING_LAYERS = ("Rescaling", "Normalization")
 
 
-def _depthwise_without_groups(keras):
-    """Keras 2 (and Teachable Machine) wrote `groups: 1` into DepthwiseConv2D
-    configs; Keras 3 rejects the argument. It means nothing for a depthwise
-    layer, so drop it."""
-    class DepthwiseConv2D(keras.layers.DepthwiseConv2D):
-        def __init__(self, *args, groups=1, **kwargs):
-            super().__init__(*args, **kwargs)
+KERAS2_ONLY_MODULES = ("tf_keras.", "keras.engine.", "keras.src.engine.")
 
-    return DepthwiseConv2D
+
+def _input_layer_first(sequential):
+    """Keras 2 let the first layer of a Sequential carry the input shape
+    (Dense(10, input_shape=...)); Keras 3 wants an InputLayer."""
+    layers = sequential.get("layers")
+    if not layers or layers[0].get("class_name") == "InputLayer":
+        return 0
+    first = layers[0].get("config", {})
+    if "batch_input_shape" not in first:
+        return 0
+    layers.insert(0, {"class_name": "InputLayer", "config": {
+        "batch_input_shape": first["batch_input_shape"], "dtype": first.get("dtype", "float32"),
+        "name": f"{first.get('name', 'layer')}_input"}})
+    return 1
+
+
+def keras2_config_fixes(config):
+    """Rewrites, in place, what Keras 2 (tf.keras, and so Teachable Machine)
+    wrote into .h5 model configs and Keras 3 rejects: DepthwiseConv2D's
+    `groups: 1` (meaningless for a depthwise layer), BatchNormalization's
+    one-element `axis` list, and input shapes on layers other than InputLayer.
+    Returns how many places it changed."""
+    changed = 0
+    if isinstance(config, dict):
+        if str(config.get("module", "")).startswith(KERAS2_ONLY_MODULES):
+            # e.g. tf_keras.src.engine.functional: found by class name in Keras 3
+            del config["module"]
+            changed += 1
+        layer = config.get("config") if isinstance(config.get("config"), dict) else None
+        if layer is not None and config.get("class_name") == "Sequential":
+            changed += _input_layer_first(layer)
+        if layer is not None and config.get("class_name") not in ("InputLayer", None) and \
+                "batch_input_shape" in layer and "layers" not in layer:
+            del layer["batch_input_shape"]
+            changed += 1
+        if layer is not None and config.get("class_name") == "DepthwiseConv2D" and "groups" in layer:
+            if layer.pop("groups") != 1:
+                raise ValueError("a DepthwiseConv2D layer has groups != 1")
+            changed += 1
+        if layer is not None and config.get("class_name") == "BatchNormalization" and \
+                isinstance(layer.get("axis"), list) and len(layer["axis"]) == 1:
+            layer["axis"] = layer["axis"][0]
+            changed += 1
+        for value in config.values():
+            changed += keras2_config_fixes(value)
+    elif isinstance(config, list):
+        for value in config:
+            changed += keras2_config_fixes(value)
+    return changed
 
 
 def _first_line(error):
     return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
 
 
+def _load_h5(keras, path):
+    """A legacy .h5 model, through a patched copy when its config needs the
+    Keras 2 fixes (custom layer classes cannot do it: Keras 3 resolves layers
+    inside nested Sequential models to its own classes)."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        raw = f.attrs.get("model_config")
+    if raw is None:
+        raise ValueError("the file holds weights only, no model config: save it with model.save()")
+    config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    if not keras2_config_fixes(config):
+        return keras.models.load_model(path, compile=False)
+    with tempfile.TemporaryDirectory(prefix="edgeinfer-h5-") as tmp:
+        patched = os.path.join(tmp, os.path.basename(path))
+        shutil.copyfile(path, patched)
+        with h5py.File(patched, "r+") as f:
+            f.attrs["model_config"] = json.dumps(config)
+        return keras.models.load_model(patched, compile=False)
+
+
 def load_keras(path):
     keras = frameworks.keras()
     if not os.path.exists(path):
         raise UserError(f"model {path} does not exist")
-    kind = "h5" if path.lower().endswith((".h5", ".hdf5")) else "keras"
-    custom = {"DepthwiseConv2D": _depthwise_without_groups(keras)} if kind == "h5" else None
     try:
-        return keras.models.load_model(path, compile=False, custom_objects=custom)
+        if path.lower().endswith((".h5", ".hdf5")):
+            return _load_h5(keras, path)
+        return keras.models.load_model(path, compile=False)
     except Exception as error:  # h5py, zipfile, json and Keras errors all mean "cannot load"
         raise UserError(f"Keras cannot load {path} ({type(error).__name__}: {_first_line(error)}); "
                         "check the file is complete and was saved with model.save(), and that any "
@@ -87,7 +154,10 @@ def convert_function(function, input_shape, dtype, out_path, origin, source, lab
     nchw = image and not _wants_nhwc(preprocess)
     spec = tf.TensorSpec(dims, dtype, name=INPUT_NAME)
     traced = tf.function(function, input_signature=[spec])
-    model = function_to_onnx(traced, spec, opset, nchw, origin)
+    with warnings.catch_warnings():
+        # Keras 2 files name their nested inputs; Keras 3 warns when tracing them
+        warnings.filterwarnings("ignore", message="The structure of `inputs`")
+        model = function_to_onnx(traced, spec, opset, nchw, origin)
     source = dict(tensorflow=tf.__version__, exporter=f"tf2onnx opset {opset}", **source)
     info = describe(model, origin, labels, defaults, preprocess, source)
 
