@@ -26,8 +26,6 @@ def from_onnx(path, out_path, labels=None, preprocess=None, verify=True, sample_
               quantize=None):
     """Annotates an ONNX file. Its existing edgeinfer metadata, if any, is the
     starting point that labels and preprocess override."""
-    import onnx
-
     model = load_onnx(path)
     try:
         previous = read_info(model, path)

@@ -52,7 +52,7 @@ def _parse_value(key, text):
             return None if text == "none" else text
         value = _numbers(text, key)
         if len(value) != 1 or not 0 < value[0] <= 1:
-            raise UserError(f"--preprocess crop= takes a fraction in (0, 1], 'none' or 'letterbox'")
+            raise UserError("--preprocess crop= takes a fraction in (0, 1], 'none' or 'letterbox'")
         return value[0]
     if key == "pad":
         return _numbers(text, key)[0]
