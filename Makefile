@@ -3,19 +3,41 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test
+EXTRAS ?= test,convert,demo,sensor-demo
+# this release lies on the machine's disk as a CPU build; left free, pip could
+# pick a newer one and download gigabytes of CUDA libraries
+TORCH ?= torch==2.13.0
+DEMO_MODEL := models/efficientnet-lite0.onnx
+SAMPLE_CLIP := out/sample.mp4
+# rebuilt when the package's build inputs change, not on every make
+INSTALLED := $(VENV)/.installed
+BUILD_INPUTS := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h edgeinfer/*.pyx edgeinfer/*.pxi)
 
-.PHONY: demo test build bench bench-check clean
+.PHONY: demo demo-model test build bench bench-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-build: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+$(INSTALLED): $(BIN)/python $(BUILD_INPUTS)
+	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[$(EXTRAS)]"
+	touch $@
 
-demo: build
-	$(BIN)/edgeinfer preprocess
+build: $(INSTALLED)
+
+# the real EfficientNet-Lite0 ImageNet classifier, converted and checked on the sample photos
+$(DEMO_MODEL): tools/make_demo_model.py $(INSTALLED)
+	$(BIN)/python tools/make_demo_model.py -o $@
+
+# a clip panning across the bundled photos of a cat and a cup of espresso
+$(SAMPLE_CLIP): tools/sample_clip.py $(INSTALLED)
+	$(BIN)/python tools/sample_clip.py $@ --fps 15
+
+demo-model: $(DEMO_MODEL)
+
+# the main job on a built-in default: the demo model on the sample clip, no camera needed
+demo: $(DEMO_MODEL) $(SAMPLE_CLIP)
+	$(BIN)/edgeinfer run --model $(DEMO_MODEL) --video $(SAMPLE_CLIP) --every 15 --top-k 2
 
 test: build
 	$(BIN)/python -m pytest -q tests
@@ -25,7 +47,7 @@ bench: build
 	$(BIN)/python -m pytest benchmarks --benchmark-columns=min,median,mean,rounds --benchmark-sort=name
 
 clean:
-	rm -rf build $(VENV) *.egg-info edgeinfer/_core.c edgeinfer/_core*.so
+	rm -rf build $(VENV) *.egg-info edgeinfer/_core.c edgeinfer/_core*.so $(DEMO_MODEL)
 
 # Fails when a kernel's speed-up over its numpy reference, measured in this
 # run, drops below its floor in benchmarks/floors.json.

@@ -11,6 +11,8 @@ COMMANDS = {
     "preprocess": "Turn an image into a model input tensor and time it",
     "run": "Classify what a camera, video, stream or set of images shows, live",
     "bench": "Measure a model's latency, throughput and memory per backend and thread count",
+    "convert": "Turn a Keras, PyTorch, TFLite or ONNX model into one verified, self-describing ONNX file",
+    "inspect": "Show what an ONNX model file takes, computes and says about itself",
 }
 
 

@@ -35,6 +35,12 @@ class ImageInput:
     dtype: str = "float32"
     pad: float = 0.0
 
+    def __post_init__(self):
+        # JSON gives lists back; tuples keep a read-back spec equal to the written one
+        self.size, self.mean, self.std = tuple(self.size), tuple(self.mean), tuple(self.std)
+        if isinstance(self.crop, list):
+            self.crop = tuple(self.crop)
+
     def preprocess_kwargs(self):
         """Keyword arguments that make edgeinfer.preprocess produce this input."""
         return dict(size=tuple(self.size), layout=self.layout, color=self.color,
@@ -53,6 +59,9 @@ class SensorInput:
     layout: str = "ncw"                 # "ncw", "nwc" or "flat"
     sample_rate: Optional[float] = None
 
+    def __post_init__(self):
+        self.channels, self.mean, self.std = tuple(self.channels), tuple(self.mean), tuple(self.std)
+
 
 @dataclass
 class ModelInfo:
@@ -64,6 +73,7 @@ class ModelInfo:
     output: str = "logits"
     source: dict = field(default_factory=dict)        # framework, version, file
     verification: dict = field(default_factory=dict)  # max_abs_diff, top1_agreement, ...
+    quantization: dict = field(default_factory=dict)  # empty for float models; scheme, agreement
     format_version: int = FORMAT_VERSION
 
     def to_json(self):

@@ -63,3 +63,18 @@ def test_run_command_with_backend_native(capsys, media, tmp_path):
     with open(out_json) as f:
         labels = [json.loads(line)["label"] for line in f]
     assert labels == [media["truth"]["chelsea"], media["truth"]["coffee"]]
+
+
+def test_can_run_says_yes_or_why_not(media):
+    from edgeinfer.backends import native
+
+    with open(media["model"], "rb") as f:
+        assert native.can_run(f.read()) == "yes"
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Erf", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])])
+    verdict = native.can_run(helper.make_model(graph).SerializeToString())
+    assert verdict.startswith("no (") and "Erf" in verdict

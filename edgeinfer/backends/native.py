@@ -13,6 +13,17 @@ def is_available():
     return True, "built in"
 
 
+def can_run(model):
+    """"yes", or "no (why)", for a model path, ModelProto or serialized bytes:
+    everything the native backend checks at load, without running it."""
+    try:
+        NativeBackend(model)
+    except NativeModelError as error:
+        reason = str(error).split("; use --backend")[0]
+        return f"no ({reason[:160]})"
+    return "yes"
+
+
 class Backend:
     """Backend(model_path, threads=None): .inputs, .outputs (TensorSpec lists),
     .run({input name: array}) -> [outputs]."""
@@ -42,4 +53,5 @@ class Backend:
         return [{"op": op, "calls": calls, "ms": ms} for op, calls, ms in rows]
 
 
-__all__ = ["NAME", "Backend", "NativeBackend", "NativeModelError", "TensorSpec", "is_available"]
+__all__ = ["NAME", "Backend", "NativeBackend", "NativeModelError", "TensorSpec", "can_run",
+           "is_available"]

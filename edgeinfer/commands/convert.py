@@ -1,0 +1,63 @@
+"""`edgeinfer convert SRC -o OUT.onnx`: a Keras, Teachable Machine, SavedModel,
+TFLite, TorchScript or ONNX model into one verified, self-describing ONNX file."""
+from ..errors import UserError
+
+VERIFY_CALIBRATION_IMAGES = 8  # enough real photos to check parity; all are used to calibrate
+
+
+def add_arguments(parser):
+    parser.add_argument("source", help=".keras | .h5 | SavedModel dir | .tflite | .pt (TorchScript) | .onnx")
+    parser.add_argument("-o", "--output", required=True, help="the ONNX file to write")
+    parser.add_argument("--labels", default=None,
+                        help="class names: a file (one per line, or Teachable Machine's '0 Name') "
+                             "or a,b,c; labels.txt beside the model is used when present")
+    parser.add_argument("--preprocess", action="append", default=None, metavar="SPEC",
+                        help="how inputs were prepared in training: a preset (imagenet, "
+                             "teachable-machine, tf, caffe, unit, pixels) and/or key=value "
+                             "(size=224,224 layout=nchw|nhwc color=rgb|bgr|gray "
+                             "resize=bilinear|area|nearest crop=0.875|none|letterbox "
+                             "mean=r,g,b std=r,g,b in 0..255 units)")
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
+    parser.add_argument("--input-shape", default="1,3,224,224",
+                        help="input shape for TorchScript files, which do not record it "
+                             "(default 1,3,224,224)")
+    parser.add_argument("--sample", action="append", default=[], metavar="IMAGE",
+                        help="a real image to verify with, through the declared preprocessing "
+                             "(repeatable)")
+    parser.add_argument("--quantize", choices=["int8"], default=None,
+                        help="static int8 quantisation; needs --calibration")
+    parser.add_argument("--calibration", default=None, metavar="DIR",
+                        help="folder of representative images for --quantize (also verified on)")
+    parser.add_argument("--no-verify", action="store_true",
+                        help="skip comparing the converted model with the source framework")
+
+
+def _input_shape(text):
+    try:
+        shape = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) < 2 or min(shape) < 1:
+        raise UserError(f"--input-shape takes comma-separated sizes such as 1,3,224,224; got {text!r}")
+    return shape
+
+
+def run(args):
+    from ..convert import convert_file
+    from ..convert.labels import resolve_labels
+
+    if args.quantize and not args.calibration:
+        raise UserError("--quantize int8 needs --calibration DIR: a folder of representative images")
+    samples = list(args.sample)
+    quantize = None
+    if args.calibration:
+        from ..convert.quantize import calibration_images
+        samples += calibration_images(args.calibration)[:VERIFY_CALIBRATION_IMAGES]
+        if args.quantize:
+            quantize = dict(calibration=args.calibration)
+    convert_file(args.source, args.output, labels=resolve_labels(args.labels),
+                        preprocess=args.preprocess, opset=args.opset, verify=not args.no_verify,
+                        sample_images=samples, quantize=quantize,
+                        input_shape=_input_shape(args.input_shape))
+    print(args.output)
+    return 0

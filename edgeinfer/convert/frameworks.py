@@ -1,0 +1,43 @@
+"""Importing the heavy frameworks only when a conversion needs them, with a
+message that says how to install them when they are missing.
+
+The runtime never reaches this module: `import edgeinfer` and loading a model
+must work on a Pi that has neither TensorFlow nor PyTorch."""
+import importlib
+import os
+
+from ..errors import UserError
+
+INSTALL_HINT = "install the converter extras with `pip install 'edgeinfer[convert]'`"
+
+
+def _require(module, purpose):
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise UserError(f"{purpose} needs the Python package {module!r} ({error}): "
+                        f"{INSTALL_HINT}") from None
+
+
+def tensorflow(purpose="converting a TensorFlow/Keras model"):
+    # TensorFlow's C++ start-up chatter would bury the one line we print. Without
+    # oneDNN's reordered float sums TF is also the plainer reference to verify against.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    tf = _require("tensorflow", purpose)
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def keras(purpose="converting a Keras model"):
+    tensorflow(purpose)
+    return _require("keras", purpose)
+
+
+def tf2onnx(purpose="converting a TensorFlow/Keras/TFLite model"):
+    tensorflow(purpose)
+    return _require("tf2onnx", purpose)
+
+
+def torch(purpose="converting a PyTorch model"):
+    return _require("torch", purpose)

@@ -1,0 +1,55 @@
+"""The runtime installs on a Pi without TensorFlow or PyTorch: importing
+edgeinfer, reading a model's metadata, running it, and every CLI command's
+module must not pull either in."""
+import subprocess
+import sys
+import textwrap
+
+import onnx
+
+from edgeinfer.metadata import ImageInput, ModelInfo, write_info
+from test_convert_metadata import tiny_image_model
+
+
+def test_runtime_path_imports_no_framework(tmp_path):
+    path = tmp_path / "m.onnx"
+    onnx.save(write_info(tiny_image_model(), ModelInfo(labels=list("abc"), input_name="input",
+                                                       image=ImageInput(size=(8, 8)))), str(path))
+    script = textwrap.dedent(f"""
+        import sys
+        import onnx, onnxruntime
+        import edgeinfer, edgeinfer.cli, edgeinfer.convert
+        from edgeinfer.metadata import read_info
+        from edgeinfer.media import read_image, SAMPLE_IMAGE
+        info = read_info(onnx.load({str(path)!r}))
+        x = edgeinfer.preprocess(read_image(SAMPLE_IMAGE), **info.image.preprocess_kwargs())
+        onnxruntime.InferenceSession({str(path)!r}).run(None, {{info.input_name: x}})
+        edgeinfer.cli.build_parser()
+        assert edgeinfer.cli.main(["inspect", {str(path)!r}]) == 0
+        heavy = sorted(m for m in ("tensorflow", "torch", "keras", "tf2onnx") if m in sys.modules)
+        print("HEAVY", heavy)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout, result.stdout
+
+
+def test_missing_framework_gives_install_advice(monkeypatch):
+    import importlib
+
+    import pytest
+
+    from edgeinfer.convert import frameworks
+    from edgeinfer.errors import UserError
+
+    real_import_module = importlib.import_module
+
+    def without_torch(name, *args):
+        if name == "torch":
+            raise ImportError("No module named 'torch'")
+        return real_import_module(name, *args)
+
+    monkeypatch.setattr(frameworks.importlib, "import_module", without_torch)
+    with pytest.raises(UserError, match=r"edgeinfer\[convert\]"):
+        frameworks.torch()
