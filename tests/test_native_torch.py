@@ -72,3 +72,19 @@ def test_efficientnet_lite0_on_photos(exporter, efficientnet_dir):
         assert np.max(np.abs(got - want)) <= LOGIT_TOLERANCE
         assert int(np.argmax(got)) == int(np.argmax(want))
         assert int(np.argmax(got)) in expected
+
+
+def test_converted_model_runs_natively(tmp_path):
+    """A model through edgeinfer's own converter (export, graph simplification,
+    metadata) runs on the native backend with onnxruntime's numbers."""
+    import edgeinfer
+    from edgeinfer.convert import from_torch
+
+    path = str(tmp_path / "mobilenet_like.onnx")
+    from_torch(seeded(CNNS["mobilenet_like"][0]), path, input_shape=(1, 3, 64, 64),
+               labels=[f"class {i}" for i in range(10)])
+    photo = edgeinfer.media.read_image(os.path.join(edgeinfer.media.DATA_DIR, "coffee.jpg"))
+    native = edgeinfer.load(path, backend="native").predict(photo, top_k=3)
+    reference = edgeinfer.load(path, backend="onnxruntime").predict(photo, top_k=3)
+    assert [p.index for p in native] == [p.index for p in reference]
+    np.testing.assert_allclose([p.score for p in native], [p.score for p in reference], atol=1e-4)
