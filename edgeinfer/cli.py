@@ -2,6 +2,7 @@
 with add_arguments(parser) and run(args) -> exit code."""
 import argparse
 import importlib
+import os
 import sys
 
 from .errors import UserError
@@ -38,6 +39,12 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"edgeinfer {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`edgeinfer inspect m.onnx | head`): what it wanted was
+        # printed; point stdout at nothing so the interpreter's final flush stays quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -103,3 +103,4 @@ def test_header_without_the_model_channels(model, tmp_path, capsys):
     code = main(["run", "--model", model, "--sensor", str(path)])
     _, err = capsys.readouterr()
     assert code == 2 and "missing: ax, ay, az" in err
+

@@ -17,6 +17,18 @@ def add_arguments(parser):
                              "(size=224,224 layout=nchw|nhwc color=rgb|bgr|gray "
                              "resize=bilinear|area|nearest crop=0.875|none|letterbox "
                              "mean=r,g,b std=r,g,b in 0..255 units)")
+    sensor = parser.add_argument_group("sensor models (input (N, channels, window), (N, window, "
+                                       "channels) or (N, window*channels))")
+    sensor.add_argument("--sensor-window", type=int, default=None, metavar="W",
+                        help="samples per window")
+    sensor.add_argument("--hop", type=int, default=None, metavar="H",
+                        help="samples between window starts (default: the window)")
+    sensor.add_argument("--channels", default=None, metavar="a,b,c",
+                        help="channel names in the model's order, matched to stream columns")
+    sensor.add_argument("--sample-rate", type=float, default=None, metavar="HZ",
+                        help="samples per second the model was trained on (gaps are reported)")
+    sensor.add_argument("--sensor-layout", default=None, choices=["ncw", "nwc", "flat"],
+                        help="how a window is laid out (default: read off the input shape)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default 17)")
     parser.add_argument("--input-shape", default="1,3,224,224",
                         help="input shape for TorchScript files, which do not record it "
@@ -42,6 +54,13 @@ def _input_shape(text):
     return shape
 
 
+def _sensor_words(args):
+    """The sensor flags as the key=value words --preprocess also takes."""
+    flags = {"window": args.sensor_window, "hop": args.hop, "channels": args.channels,
+             "sample_rate": args.sample_rate, "layout": args.sensor_layout}
+    return [f"{key}={value}" for key, value in flags.items() if value is not None]
+
+
 def run(args):
     from ..convert import convert_file
     from ..convert.labels import resolve_labels
@@ -55,8 +74,11 @@ def run(args):
         samples += calibration_images(args.calibration)[:VERIFY_CALIBRATION_IMAGES]
         if args.quantize:
             quantize = dict(calibration=args.calibration)
+    preprocess = args.preprocess
+    if _sensor_words(args):
+        preprocess = (preprocess or []) + _sensor_words(args)
     convert_file(args.source, args.output, labels=resolve_labels(args.labels),
-                        preprocess=args.preprocess, opset=args.opset, verify=not args.no_verify,
+                        preprocess=preprocess, opset=args.opset, verify=not args.no_verify,
                         sample_images=samples, quantize=quantize,
                         input_shape=_input_shape(args.input_shape))
     print(args.output)

@@ -3,11 +3,11 @@ ends in a softmax, and the ModelInfo that records all of it with the labels
 and preprocessing the user declared."""
 from dataclasses import replace
 
-import numpy as np
 
 from ..errors import UserError
-from ..metadata import ImageInput, ModelInfo, SensorInput
+from ..metadata import ImageInput, ModelInfo
 from .preprocessing import apply_spec
+from .sensor_spec import sensor_input
 
 ONNX_DTYPES = {1: "float32", 2: "uint8", 3: "int8", 10: "float16", 11: "float64"}
 
@@ -93,13 +93,6 @@ def describe(model, origin, labels=None, image_defaults=None, preprocess=None, s
             spec = replace(spec, mean=(0.0,) * 3, std=(1.0,) * 3)
         info.image = spec
     else:
-        if preprocess:
-            raise UserError(f"{origin} takes a {len(dims)}-D input {dims}, not an image: "
-                            "--preprocess applies to image models only")
         info.task = "sensor-classification"
-        if len(dims) == 3:
-            info.sensor = SensorInput(window=dims[2] or 0, channels=tuple(
-                f"ch{i}" for i in range(dims[1] or 0)), layout="ncw")
-        else:
-            info.sensor = SensorInput(window=int(np.prod([d or 1 for d in dims[1:]])), layout="flat")
+        info.sensor = sensor_input(dims, preprocess, origin)
     return info
