@@ -22,4 +22,8 @@ int ei_conv2d_output_size(const ei_conv2d_params *p, int *out_height, int *out_w
 int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
               float *y);
 
+/* Depthwise path, for tests: -1 chooses by plane size (the default), 0 the
+ * row-by-row plane filter, 1 the flat whole-plane run. Returns -1 for other values. */
+int ei_conv2d_force_depthwise(int path);
+
 #endif

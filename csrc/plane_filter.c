@@ -9,8 +9,7 @@
 
 #define EI_INLINE static inline __attribute__((always_inline))
 
-typedef void (*row_fn)(const float *const *rows, const ptrdiff_t *tap, int kh, int kw,
-                       const float *w, float bias, const float *clamp, float *out, int n);
+typedef ei_row_kernel row_fn;
 typedef void (*store_u8_fn)(const float *src, uint8_t *dst, int n);
 
 EI_INLINE uint8_t saturate_u8(float v)
@@ -114,7 +113,7 @@ EI_INLINE uint8_t saturate_u8(float v)
 #endif
 
 /* Widest vector any row function reads past the end of a row. */
-#define ROW_SLACK 16
+#define ROW_SLACK EI_ROW_SLACK
 
 /* Where a coordinate outside [0, len) reads from, as OpenCV's
  * borderInterpolate; -1 for the constant border. */
@@ -362,4 +361,22 @@ int ei_plane_filter_rows(const ei_plane *in, const ei_plane_filter *f, const ei_
 #endif
     (void)level;
     return rows_portable(in, f, out, row_begin, row_end);
+}
+
+ei_row_kernel ei_plane_row_kernel(ei_simd_level level)
+{
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_AVX512)
+        return row_avx512;
+    if (level == EI_SIMD_AVX2)
+        return row_avx2;
+    if (level == EI_SIMD_SSE2)
+        return row_sse2;
+#endif
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_NEON)
+        return row_neon;
+#endif
+    (void)level;
+    return row_portable;
 }

@@ -47,4 +47,15 @@ typedef struct {
 int ei_plane_filter_rows(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
                          int row_begin, int row_end, ei_simd_level level);
 
+/* The row kernel of one vector unit, for callers that lay out input rows
+ * themselves: out[i] = clamp(bias + sum over ky, kx of
+ * w[ky * kw + kx] * rows[ky][tap[kx] + i]) for i < n, clamp NULL or {lo, hi}.
+ * It reads up to EI_ROW_SLACK floats past rows[ky][tap[kx] + n - 1]. */
+typedef void (*ei_row_kernel)(const float *const *rows, const ptrdiff_t *tap, int kh, int kw,
+                              const float *w, float bias, const float *clamp, float *out, int n);
+
+#define EI_ROW_SLACK 16
+
+ei_row_kernel ei_plane_row_kernel(ei_simd_level level);
+
 #endif

@@ -10,6 +10,15 @@ cdef extern from "conv2d.h":
 
     int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
                   float *y) nogil
+    int ei_conv2d_force_depthwise(int path)
+
+
+DEPTHWISE_PATHS = ("rows", "flat")
+
+
+def conv2d_force_depthwise(name):
+    """Force the depthwise path ("rows" or "flat"); None chooses by plane size."""
+    ei_conv2d_force_depthwise(-1 if name is None else DEPTHWISE_PATHS.index(name))
 
 
 def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float[::1] bias,

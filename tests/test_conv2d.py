@@ -130,11 +130,21 @@ def reduction_of(w):
     return int(np.prod(w.shape[1:]))
 
 
-@given(conv_cases())
-def test_c_matches_reference(case):
-    x, w, b, kwargs = case
-    assert_close(edgeinfer.conv2d(x, w, b, **kwargs), reference.conv2d(x, w, b, **kwargs),
-                 reduction_of(w))
+@pytest.mark.parametrize("path", [None, "rows", "flat"])
+def test_c_matches_reference(path):
+    """Depthwise cases go through the path chosen by size, then through each
+    forced path."""
+    @given(conv_cases())
+    def check(case):
+        x, w, b, kwargs = case
+        assert_close(edgeinfer.conv2d(x, w, b, **kwargs), reference.conv2d(x, w, b, **kwargs),
+                     reduction_of(w))
+
+    edgeinfer._core.conv2d_force_depthwise(path)
+    try:
+        check()
+    finally:
+        edgeinfer._core.conv2d_force_depthwise(None)
 
 
 @settings(max_examples=25)
@@ -161,8 +171,17 @@ def test_c_matches_onnxruntime(case):
     assert_close(edgeinfer.conv2d(x, w, b, **kwargs), expected, reduction_of(w))
 
 
+@pytest.fixture(params=["rows", "flat"])
+def depthwise_path(request):
+    """Depthwise convolutions through one forced path: the plane filter's row
+    ring, or the whole plane padded and phase-split into one flat run."""
+    edgeinfer._core.conv2d_force_depthwise(request.param)
+    yield request.param
+    edgeinfer._core.conv2d_force_depthwise(None)
+
+
 @pytest.mark.parametrize("level", SIMD_LEVELS)
-def test_every_simd_level_matches_portable_path(level):
+def test_every_simd_level_matches_portable_path(level, depthwise_path):
     """The same drawn problems through one forced vector unit and through
     plain C; larger shapes than the property tests so full register tiles,
     K chunks and panel edges all occur."""
@@ -188,7 +207,12 @@ def test_every_simd_level_matches_portable_path(level):
                            ((1, 300, 9, 7), (13, 300, 1, 1), {}),
                            ((1, 40, 7, 7), (24, 40, 1, 1), {}),  # 49 positions: a narrow last panel
                            ((1, 12, 40, 37), (24, 1, 5, 5), dict(groups=12, stride=2, padding=2)),
-                           ((1, 8, 33, 70), (8, 1, 3, 3), dict(groups=8, padding=1))]:
+                           ((1, 8, 33, 70), (8, 1, 3, 3), dict(groups=8, padding=1)),
+                           # depthwise with a multiplier, stride 3, dilation, odd pads
+                           ((2, 5, 17, 23), (10, 1, 3, 5),
+                            dict(groups=5, stride=(2, 3), dilation=(2, 1), padding=(0, 3, 2, 1))),
+                           ((1, 16, 7, 7), (16, 1, 5, 5), dict(groups=16, padding=2,
+                                                               activation="relu6"))]:
         x = rng.standard_normal(xs).astype(np.float32)
         w = rng.standard_normal(ws).astype(np.float32)
         edgeinfer._core.simd_force(level)
@@ -340,7 +364,7 @@ def test_out_buffer_float64_and_views(rng):
 
 def test_threads_give_identical_results(rng):
     x = rng.standard_normal((2, 16, 30, 30)).astype(np.float32)
-    cases = [((32, 16, 3, 3), 1), ((16, 1, 3, 3), 16)]
+    cases = [((32, 16, 3, 3), 1), ((16, 1, 3, 3), 16), ((48, 1, 5, 5), 16)]
     before = edgeinfer.get_num_threads()
     try:
         for w_shape, groups in cases:
