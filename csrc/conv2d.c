@@ -178,7 +178,11 @@ static int columns_per_block(int k, int n, int nr, int threads)
 }
 
 /* Every other case: per image and group, im2col blocks of output positions
- * into packed B and multiply by the weights of the group, read in place. */
+ * into packed B and multiply by the weights of the group, read in place. A
+ * 1x1 convolution at stride 1 without padding needs no im2col: its B is the
+ * input, read in place too (packing it would copy as many floats as there are
+ * multiply-adds per output channel, a large share when there are few); only a
+ * last sliver of columns narrower than a vector is packed. */
 static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, const float *w,
                      const float *bias, float *y)
 {
@@ -191,6 +195,9 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
     const int block = columns_per_block(k, n_out, kernel.nr, threads);
     const int blocks_per_image = (n_out + block - 1) / block;
     const int items = p->batch * groups * blocks_per_image;
+    const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 &&
+                          p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                          p->pad_bottom == 0 && p->pad_right == 0;
     int status = 0;
 
     threads = threads_for(items, (double)block * mg * k);
@@ -212,11 +219,25 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
             const int gi = item / blocks_per_image % groups;
             const int p0 = item % blocks_per_image * block;
             const int count = n_out - p0 < block ? n_out - p0 : block;
+            const int in_place = pointwise ? count / kernel.vl * kernel.vl : 0;
+            const float *x_group =
+                x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
+            const float *w_group = w + (size_t)gi * mg * k;
+            float *y_block = y + ((size_t)n * p->out_channels + (size_t)gi * mg) * n_out + p0;
             ei_im2col_src src;
             ei_epilogue ep;
             if (packed_b == NULL)
                 continue;
-            src.x = x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
+            ep.bias = bias != NULL ? bias + (size_t)gi * mg : NULL;
+            ep.clamp = p->clamp;
+            ep.lo = p->lo;
+            ep.hi = p->hi;
+            if (in_place > 0)
+                ei_gemm_in_place(&kernel, mg, in_place, k, w_group, k, x_group + p0, n_out,
+                                 y_block, n_out, &ep);
+            if (in_place == count)
+                continue;
+            src.x = x_group;
             src.channels = cg;
             src.height = p->in_height;
             src.width = p->in_width;
@@ -230,17 +251,13 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
             src.pad_left = p->pad_left;
             src.out_height = ho;
             src.out_width = wo;
-            if (ei_im2col_packed(&src, p0, count, kernel.nr, kernel.vl, packed_b) != 0) {
+            if (ei_im2col_packed(&src, p0 + in_place, count - in_place, kernel.nr, kernel.vl,
+                                 packed_b) != 0) {
                 status = -2;
                 continue;
             }
-            ep.bias = bias != NULL ? bias + (size_t)gi * mg : NULL;
-            ep.clamp = p->clamp;
-            ep.lo = p->lo;
-            ep.hi = p->hi;
-            ei_gemm_packed(&kernel, mg, count, k, w + (size_t)gi * mg * k, k, packed_b,
-                           y + ((size_t)n * p->out_channels + (size_t)gi * mg) * n_out + p0, n_out,
-                           &ep);
+            ei_gemm_packed(&kernel, mg, count - in_place, k, w_group, k, packed_b,
+                           y_block + in_place, n_out, &ep);
         }
         free(packed_b);
     }

@@ -18,11 +18,13 @@ typedef struct {
 } ei_epilogue;
 
 /* One micro-kernel: computes an mr x nr tile of C from kc steps of m rows of
- * A and a packed panel of B; m <= mr and n <= nr say how much of the tile is
- * stored. With accumulate the tile is added to C, else C is overwritten. */
-typedef void (*ei_gemm_tile_fn)(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
-                                ptrdiff_t ldc, int m, int n, const ei_epilogue *ep,
-                                int accumulate, int last);
+ * A and a panel of B whose k steps lie ldb floats apart (the panel width when
+ * packed); m <= mr and n <= nr say how much of the tile is stored, but whole
+ * vectors of B are read. With accumulate the tile is added to C, else C is
+ * overwritten. */
+typedef void (*ei_gemm_tile_fn)(int kc, const float *a, ptrdiff_t lda, const float *b,
+                                ptrdiff_t ldb, float *c, ptrdiff_t ldc, int m, int n,
+                                const ei_epilogue *ep, int accumulate, int last);
 
 typedef struct {
     int mr, nr, vl;           /* tile rows, full tile columns, floats per vector */
@@ -46,5 +48,12 @@ int ei_gemm_panel_width(const ei_gemm_kernel *kernel, int n);
 void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
                     ptrdiff_t lda, const float *packed_b, float *c, ptrdiff_t ldc,
                     const ei_epilogue *ep);
+
+/* The same with B read in place (k rows of n, row stride ldb): for 1x1
+ * convolutions, whose B is the input itself. n must be a whole number of
+ * vectors (kernel->vl), since the tiles read whole vectors. */
+void ei_gemm_in_place(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
+                      ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
+                      const ei_epilogue *ep);
 
 #endif

@@ -10,9 +10,9 @@
 
 #define TILE_NR (VL * NRV)
 
-static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float *b, float *c,
-                              ptrdiff_t ldc, int m, int n, const ei_epilogue *ep, int accumulate,
-                              int last)
+static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float *b,
+                              ptrdiff_t ldb, float *c, ptrdiff_t ldc, int m, int n,
+                              const ei_epilogue *ep, int accumulate, int last)
 {
     VEC acc[MR][NRV];
     const float *row[MR];
@@ -52,7 +52,7 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
             for (v = 0; v < NRV; v++)
                 acc[i][v] = EI_VFMA(acc[i][v], ai, bv[v]);
         }
-        b += TILE_NR;
+        b += ldb;
     }
 
     if (last && ep->clamp) {
