@@ -7,6 +7,33 @@
 
 #include "vec.h"
 
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+#include <immintrin.h>
+
+/* int32 lanes already in 0..255 to bytes with the packing instructions:
+ * gcc turns a generic vector conversion into one extract per lane. */
+__attribute__((target("sse2"))) static inline void store_bytes_sse2(uint8_t *dst, ei_i32x4 v)
+{
+    const __m128i words = _mm_packs_epi32((__m128i)v, (__m128i)v);
+    const int four = _mm_cvtsi128_si32(_mm_packus_epi16(words, words));
+    memcpy(dst, &four, 4);
+}
+
+__attribute__((target("avx2"))) static inline void store_bytes_avx2(uint8_t *dst, ei_i32x8 v)
+{
+    const __m256i all = (__m256i)v;
+    const __m128i words =
+        _mm_packs_epi32(_mm256_castsi256_si128(all), _mm256_extracti128_si256(all, 1));
+    _mm_storel_epi64((__m128i *)dst, _mm_packus_epi16(words, words));
+}
+
+__attribute__((target("avx512f"))) static inline void store_bytes_avx512(uint8_t *dst,
+                                                                         ei_i32x16 v)
+{
+    _mm_storeu_si128((__m128i *)dst, _mm512_cvtepi32_epi8((__m512i)v));
+}
+#endif
+
 #define EI_INLINE static inline __attribute__((always_inline))
 
 typedef ei_row_kernel row_fn;
@@ -45,7 +72,9 @@ EI_INLINE uint8_t saturate_u8(float v)
 #define STORE_U8_FN store_u8_sse2
 #define ROW_BODY row_body_sse2
 #define ROW_ATTR __attribute__((target("sse2")))
+#define EI_STORE_BYTES store_bytes_sse2
 #include "plane_filter_row.h"
+#undef EI_STORE_BYTES
 #undef VEC
 #undef VECI
 #undef VL
@@ -61,7 +90,9 @@ EI_INLINE uint8_t saturate_u8(float v)
 #define STORE_U8_FN store_u8_avx2
 #define ROW_BODY row_body_avx2
 #define ROW_ATTR __attribute__((target("avx2,fma")))
+#define EI_STORE_BYTES store_bytes_avx2
 #include "plane_filter_row.h"
+#undef EI_STORE_BYTES
 #undef VEC
 #undef VECI
 #undef VL
@@ -77,7 +108,9 @@ EI_INLINE uint8_t saturate_u8(float v)
 #define STORE_U8_FN store_u8_avx512
 #define ROW_BODY row_body_avx512
 #define ROW_ATTR __attribute__((target("avx512f")))
+#define EI_STORE_BYTES store_bytes_avx512
 #include "plane_filter_row.h"
+#undef EI_STORE_BYTES
 #undef VEC
 #undef VECI
 #undef VL

@@ -1,6 +1,8 @@
 /* One output row of a plane filter, included by plane_filter.c once per
  * vector unit. The includer defines ROW_FN, ROW_BODY, ROW_ATTR, VEC, VECI
- * and VL, and STORE_U8_FN (float row -> saturated uint8 row). rows[ky] points at the padded input row of tap row ky; tap[kx] is
+ * and VL, and STORE_U8_FN (float row -> saturated uint8 row); optionally
+ * EI_STORE_BYTES(dst, ints), VL int32 lanes in 0..255 stored as VL bytes.
+ * rows[ky] points at the padded input row of tap row ky; tap[kx] is
  * the offset of tap column kx within it (phase and position), so output ox
  * reads rows[ky][tap[kx] + ox]. Four vectors of output per step keep four
  * independent multiply-add chains in flight. */
@@ -78,14 +80,19 @@ static ROW_ATTR void STORE_U8_FN(const float *src, uint8_t *dst, int n)
 {
     int i = 0;
 #if VL > 1 && !defined(EI_VEC_NEON_INTRINSICS)
-    typedef unsigned char bytes __attribute__((vector_size(VL)));
     const VEC zero = EI_VSET1(0.0f), top = EI_VSET1(255.0f), magic = EI_VSET1(8388608.0f);
     for (; i + VL <= n; i += VL) {
         VEC v = EI_VMIN(EI_VMAX(EI_VLOAD(src + i), zero), top);
-        bytes b;
         v = (v + magic) - magic; /* round half to even, like cvRound */
-        b = __builtin_convertvector(__builtin_convertvector(v, VECI), bytes);
-        memcpy(dst + i, &b, VL);
+#if defined(EI_STORE_BYTES)
+        EI_STORE_BYTES(dst + i, __builtin_convertvector(v, VECI));
+#else
+        {
+            typedef unsigned char bytes __attribute__((vector_size(VL)));
+            bytes b = __builtin_convertvector(__builtin_convertvector(v, VECI), bytes);
+            memcpy(dst + i, &b, VL);
+        }
+#endif
     }
 #endif
     for (; i < n; i++)

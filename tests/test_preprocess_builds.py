@@ -3,28 +3,14 @@ with NEON, 32-bit armv7 with and without NEON — and the plain-C path
 (-DEI_NO_SIMD), each run on the same frames and compared with the numpy
 reference. Cross builds run under qemu-user; each case skips when its
 compiler or emulator is not installed (.ci/run installs them)."""
-import os
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
+from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from edgeinfer.frame_plan import RESIZE_MODES
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CSRC = os.path.join(ROOT, "csrc")
-SOURCES = [os.path.join(CSRC, name) for name in ("preprocess.c", "threads.c", "cpu.c")]
-DRIVER = os.path.join(ROOT, "tests", "c", "preprocess_main.c")
-
-BUILDS = {
-    "host-portable": (["cc"], ["-DEI_NO_SIMD"], None),
-    "host-clang": (["clang"], [], None),
-    "aarch64-neon": (["aarch64-linux-gnu-gcc"], ["-static"], "qemu-aarch64"),
-    "armv7-portable": (["arm-linux-gnueabihf-gcc"], ["-static"], "qemu-arm"),
-    "armv7-neon": (["arm-linux-gnueabihf-gcc"], ["-static", "-mfpu=neon-vfpv4"], "qemu-arm"),
-}
 
 CASES = [  # (frame h, w, channels), (out h, w)
     ((48, 64, 3), (24, 20)),
@@ -36,16 +22,8 @@ CASES = [  # (frame h, w, channels), (out h, w)
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
 def binary(request, tmp_path_factory):
-    compiler, flags, emulator = BUILDS[request.param]
-    if shutil.which(compiler[0]) is None:
-        pytest.skip(f"{compiler[0]} is not installed")
-    if emulator and shutil.which(emulator) is None:
-        pytest.skip(f"{emulator} is not installed")
-    out = str(tmp_path_factory.mktemp(request.param) / "preprocess_main")
-    cmd = compiler + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", CSRC] + flags + \
-        [DRIVER] + SOURCES + ["-lm", "-o", out]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    return ([emulator] if emulator else []) + [out]
+    return build_driver(request.param, "preprocess_main.c", ["preprocess.c", "threads.c", "cpu.c"],
+                        tmp_path_factory.mktemp(request.param))
 
 
 @pytest.mark.parametrize("frame_shape,size", CASES)

@@ -1,0 +1,37 @@
+"""Builds a C driver in tests/c together with kernels from csrc/ the way a
+Raspberry Pi builds them — aarch64 with NEON, 32-bit armv7 with and without
+NEON — and for the host's plain-C path and clang, and says how to run it
+(under qemu-user for the ARM builds). A build whose compiler or emulator is
+not installed skips (.ci/run installs them)."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CSRC = os.path.join(ROOT, "csrc")
+
+BUILDS = {  # name: (compiler, flags, emulator)
+    "host-portable": (["cc"], ["-DEI_NO_SIMD"], None),
+    "host-clang": (["clang"], [], None),
+    "aarch64-neon": (["aarch64-linux-gnu-gcc"], ["-static"], "qemu-aarch64"),
+    "armv7-portable": (["arm-linux-gnueabihf-gcc"], ["-static"], "qemu-arm"),
+    "armv7-neon": (["arm-linux-gnueabihf-gcc"], ["-static", "-mfpu=neon-vfpv4"], "qemu-arm"),
+}
+
+
+def build_driver(name, driver, sources, out_dir):
+    """The command that runs tests/c/<driver> built as BUILDS[name] with the
+    csrc/ files in `sources`; skips the test when the toolchain is missing."""
+    compiler, flags, emulator = BUILDS[name]
+    if shutil.which(compiler[0]) is None:
+        pytest.skip(f"{compiler[0]} is not installed")
+    if emulator and shutil.which(emulator) is None:
+        pytest.skip(f"{emulator} is not installed")
+    out = os.path.join(str(out_dir), os.path.splitext(driver)[0])
+    cmd = compiler + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", CSRC] + flags + \
+        [os.path.join(ROOT, "tests", "c", driver)] + \
+        [os.path.join(CSRC, source) for source in sources] + ["-lm", "-o", out]
+    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return ([emulator] if emulator else []) + [out]
