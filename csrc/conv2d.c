@@ -181,8 +181,8 @@ static int columns_per_block(int k, int n, int nr, int threads)
  * into packed B and multiply by the weights of the group, read in place. A
  * 1x1 convolution at stride 1 without padding needs no im2col: its B is the
  * input, read in place too (packing it would copy as many floats as there are
- * multiply-adds per output channel, a large share when there are few); only a
- * last sliver of columns narrower than a vector is packed. */
+ * multiply-adds per output channel, a large share when there are few); the
+ * last columns, fewer than a vector, are dot products of gathered inputs. */
 static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, const float *w,
                      const float *bias, float *y)
 {
@@ -237,6 +237,17 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
                                  y_block, n_out, &ep);
             if (in_place == count)
                 continue;
+            if (pointwise) {
+                /* the last few columns, as dot products over their gathered inputs */
+                const int tail = count - in_place;
+                const float *column = x_group + p0 + in_place;
+                int kk, j;
+                for (j = 0; j < tail; j++)
+                    for (kk = 0; kk < k; kk++)
+                        packed_b[(size_t)j * k + kk] = column[(size_t)kk * n_out + j];
+                kernel.narrow(mg, tail, k, w_group, k, packed_b, y_block + in_place, n_out, &ep);
+                continue;
+            }
             src.x = x_group;
             src.channels = cg;
             src.height = p->in_height;

@@ -13,6 +13,9 @@
 #define TILE_PREFIX tile_portable
 #define TILE_ATTR
 #include "gemm_tiles.h"
+#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
+#include "gemm_narrow.h"
+#undef NARROW_FN
 #undef VEC
 #undef VECI
 #undef VL
@@ -31,6 +34,9 @@
 #define TILE_PREFIX tile_sse2
 #define TILE_ATTR __attribute__((target("sse2")))
 #include "gemm_tiles.h"
+#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
+#include "gemm_narrow.h"
+#undef NARROW_FN
 #undef VEC
 #undef VECI
 #undef VL
@@ -48,6 +54,9 @@
 #define TILE_PREFIX tile_avx2
 #define TILE_ATTR __attribute__((target("avx2,fma")))
 #include "gemm_tiles.h"
+#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
+#include "gemm_narrow.h"
+#undef NARROW_FN
 #undef VEC
 #undef VECI
 #undef VL
@@ -66,6 +75,9 @@
 #define TILE_PREFIX tile_avx512
 #define TILE_ATTR __attribute__((target("avx512f")))
 #include "gemm_tiles.h"
+#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
+#include "gemm_narrow.h"
+#undef NARROW_FN
 #undef VEC
 #undef VECI
 #undef VL
@@ -94,6 +106,9 @@
 #define TILE_PREFIX tile_neon
 #define TILE_ATTR
 #include "gemm_tiles.h"
+#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
+#include "gemm_narrow.h"
+#undef NARROW_FN
 #undef EI_VEC_NEON_INTRINSICS
 #undef VEC
 #undef VECI
@@ -106,9 +121,10 @@
 
 static ei_gemm_kernel make_kernel(ei_simd_level level, int mr, int vl, int widths,
                                   ei_gemm_tile_fn t1, ei_gemm_tile_fn t2, ei_gemm_tile_fn t3,
-                                  ei_gemm_tile_fn t4)
+                                  ei_gemm_tile_fn t4, ei_gemm_narrow_fn narrow)
 {
     ei_gemm_kernel k;
+    k.narrow = narrow;
     k.level = level;
     k.mr = mr;
     k.vl = vl;
@@ -125,23 +141,28 @@ ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
     (void)level; /* unused when only the portable kernel is built */
 #if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
     if (level == EI_SIMD_SSE2)
-        return make_kernel(level, 4, 4, 2, tile_sse2_1, tile_sse2_2, NULL, NULL);
+        return make_kernel(level, 4, 4, 2, tile_sse2_1, tile_sse2_2, NULL, NULL,
+                           tile_sse2_narrow);
     if (level == EI_SIMD_AVX2)
-        return make_kernel(level, 6, 8, 2, tile_avx2_1, tile_avx2_2, NULL, NULL);
+        return make_kernel(level, 6, 8, 2, tile_avx2_1, tile_avx2_2, NULL, NULL,
+                           tile_avx2_narrow);
     if (level == EI_SIMD_AVX512)
-        return make_kernel(level, 8, 16, 3, tile_avx512_1, tile_avx512_2, tile_avx512_3, NULL);
+        return make_kernel(level, 8, 16, 3, tile_avx512_1, tile_avx512_2, tile_avx512_3, NULL,
+                           tile_avx512_narrow);
 #endif
 #if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
 #if defined(__aarch64__)
     if (level == EI_SIMD_NEON)
-        return make_kernel(level, 8, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL);
+        return make_kernel(level, 8, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL,
+                           tile_neon_narrow);
 #else
     if (level == EI_SIMD_NEON)
-        return make_kernel(level, 4, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL);
+        return make_kernel(level, 4, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL,
+                           tile_neon_narrow);
 #endif
 #endif
     return make_kernel(EI_SIMD_PORTABLE, 4, 1, 4, tile_portable_1, tile_portable_2,
-                       tile_portable_3, tile_portable_4);
+                       tile_portable_3, tile_portable_4, tile_portable_narrow);
 }
 
 int ei_gemm_panel_width(const ei_gemm_kernel *kernel, int n)

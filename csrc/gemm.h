@@ -26,9 +26,16 @@ typedef void (*ei_gemm_tile_fn)(int kc, const float *a, ptrdiff_t lda, const flo
                                 ptrdiff_t ldb, float *c, ptrdiff_t ldc, int m, int n,
                                 const ei_epilogue *ep, int accumulate, int last);
 
+/* C (m x n) = A . B for n below one vector, as dot products along k; B is
+ * given as its n columns (column j at bt + j * k). Overwrites C. */
+typedef void (*ei_gemm_narrow_fn)(int m, int n, int k, const float *a, ptrdiff_t lda,
+                                  const float *bt, float *c, ptrdiff_t ldc,
+                                  const ei_epilogue *ep);
+
 typedef struct {
     int mr, nr, vl;           /* tile rows, full tile columns, floats per vector */
     ei_gemm_tile_fn tile[4];  /* tile[v - 1]: v vectors wide; tile[nr / vl - 1] is the full one */
+    ei_gemm_narrow_fn narrow; /* the columns left over, fewer than vl */
     ei_simd_level level;
 } ei_gemm_kernel;
 
