@@ -194,13 +194,24 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
     int threads = ei_get_num_threads();
     const int block = columns_per_block(k, n_out, kernel.nr, threads);
     const int blocks_per_image = (n_out + block - 1) / block;
-    const int items = p->batch * groups * blocks_per_image;
+    const int column_items = p->batch * groups * blocks_per_image;
     const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 &&
                           p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
                           p->pad_bottom == 0 && p->pad_right == 0;
-    int status = 0;
+    /* A pointwise layer on a small map has too few column blocks to share
+     * evenly (a 7x7 map: 16 + 16 + 16 + 1 columns): its output channels are
+     * split as well, into about four items per thread (its B is read in
+     * place, so no split packs anything twice). */
+    int rows_per_item = mg, row_blocks = 1, items, status = 0;
+    if (pointwise && threads > 1 && column_items < 4 * threads) {
+        const int wanted = (4 * threads + column_items - 1) / column_items;
+        rows_per_item = (mg + wanted - 1) / wanted;
+        rows_per_item = (rows_per_item + kernel.mr - 1) / kernel.mr * kernel.mr;
+        row_blocks = (mg + rows_per_item - 1) / rows_per_item;
+    }
+    items = column_items * row_blocks;
 
-    threads = threads_for(items, (double)block * mg * k);
+    threads = threads_for(items, (double)block * rows_per_item * k);
     (void)threads;
 
 #ifdef _OPENMP
@@ -215,25 +226,29 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
 #pragma omp for schedule(dynamic)
 #endif
         for (item = 0; item < items; item++) {
-            const int n = item / (groups * blocks_per_image);
-            const int gi = item / blocks_per_image % groups;
-            const int p0 = item % blocks_per_image * block;
+            const int column_item = item / row_blocks;
+            const int r0 = item % row_blocks * rows_per_item;
+            const int mm = mg - r0 < rows_per_item ? mg - r0 : rows_per_item;
+            const int n = column_item / (groups * blocks_per_image);
+            const int gi = column_item / blocks_per_image % groups;
+            const int p0 = column_item % blocks_per_image * block;
             const int count = n_out - p0 < block ? n_out - p0 : block;
             const int in_place = pointwise ? count / kernel.vl * kernel.vl : 0;
             const float *x_group =
                 x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
-            const float *w_group = w + (size_t)gi * mg * k;
-            float *y_block = y + ((size_t)n * p->out_channels + (size_t)gi * mg) * n_out + p0;
+            const float *w_group = w + ((size_t)gi * mg + r0) * k;
+            float *y_block =
+                y + ((size_t)n * p->out_channels + (size_t)gi * mg + r0) * n_out + p0;
             ei_im2col_src src;
             ei_epilogue ep;
             if (packed_b == NULL)
                 continue;
-            ep.bias = bias != NULL ? bias + (size_t)gi * mg : NULL;
+            ep.bias = bias != NULL ? bias + (size_t)gi * mg + r0 : NULL;
             ep.clamp = p->clamp;
             ep.lo = p->lo;
             ep.hi = p->hi;
             if (in_place > 0)
-                ei_gemm_in_place(&kernel, mg, in_place, k, w_group, k, x_group + p0, n_out,
+                ei_gemm_in_place(&kernel, mm, in_place, k, w_group, k, x_group + p0, n_out,
                                  y_block, n_out, &ep);
             if (in_place == count)
                 continue;
@@ -245,7 +260,7 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
                 for (j = 0; j < tail; j++)
                     for (kk = 0; kk < k; kk++)
                         packed_b[(size_t)j * k + kk] = column[(size_t)kk * n_out + j];
-                kernel.narrow(mg, tail, k, w_group, k, packed_b, y_block + in_place, n_out, &ep);
+                kernel.narrow(mm, tail, k, w_group, k, packed_b, y_block + in_place, n_out, &ep);
                 continue;
             }
             src.x = x_group;
@@ -267,7 +282,7 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
                 status = -2;
                 continue;
             }
-            ei_gemm_packed(&kernel, mg, count - in_place, k, w_group, k, packed_b,
+            ei_gemm_packed(&kernel, mm, count - in_place, k, w_group, k, packed_b,
                            y_block + in_place, n_out, &ep);
         }
         free(packed_b);

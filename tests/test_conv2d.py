@@ -363,17 +363,23 @@ def test_out_buffer_float64_and_views(rng):
 
 
 def test_threads_give_identical_results(rng):
-    x = rng.standard_normal((2, 16, 30, 30)).astype(np.float32)
-    cases = [((32, 16, 3, 3), 1), ((16, 1, 3, 3), 16), ((48, 1, 5, 5), 16)]
+    batch = rng.standard_normal((2, 16, 30, 30)).astype(np.float32)
+    small = rng.standard_normal((1, 256, 7, 7)).astype(np.float32)
+    # dense, depthwise (with a multiplier), and pointwise on a small map,
+    # whose output channels are split between threads
+    cases = [(batch, (32, 16, 3, 3), 1), (batch, (16, 1, 3, 3), 16), (batch, (48, 1, 5, 5), 16),
+             (small, (100, 256, 1, 1), 1)]
     before = edgeinfer.get_num_threads()
     try:
-        for w_shape, groups in cases:
+        for x, w_shape, groups in cases:
             w = rng.standard_normal(w_shape).astype(np.float32)
             edgeinfer.set_num_threads(1)
-            one = edgeinfer.conv2d(x, w, padding=1, groups=groups)
+            one = edgeinfer.conv2d(x, w, padding=w_shape[2] // 2, groups=groups)
             edgeinfer.set_num_threads(2)
-            two = edgeinfer.conv2d(x, w, padding=1, groups=groups)
+            two = edgeinfer.conv2d(x, w, padding=w_shape[2] // 2, groups=groups)
             np.testing.assert_array_equal(one, two)
+            assert_close(one, reference.conv2d(x, w, padding=w_shape[2] // 2, groups=groups),
+                         reduction_of(w))
     finally:
         edgeinfer.set_num_threads(before)
 
