@@ -13,7 +13,6 @@ the test recordings.
 usage: python tools/make_sensor_demo.py [OUT_DIR]   (needs torch and aeon)
 """
 import os
-import sys
 
 import numpy as np
 
@@ -147,4 +146,9 @@ def main(out_dir="out/sensor"):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", default="out/sensor",
+                        help="where the model and the stream go (default out/sensor)")
+    main(parser.parse_args().out_dir)

@@ -7,7 +7,6 @@ nothing downloaded).
 usage: python tools/torch_exports.py OUT_DIR   writes efficientnet-lite0-{dynamo,legacy}.onnx
 """
 import os
-import sys
 import warnings
 
 EXPORTERS = ("dynamo", "legacy")
@@ -56,5 +55,10 @@ def export_efficientnet_lite0(out_dir, exporter, size=224):
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out_dir", nargs="?", default="out", help="where the files go (default out)")
+    out_dir = parser.parse_args().out_dir
     for name in EXPORTERS:
-        print(export_efficientnet_lite0(sys.argv[1] if len(sys.argv) > 1 else "out", name))
+        print(export_efficientnet_lite0(out_dir, name))
