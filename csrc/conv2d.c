@@ -55,6 +55,24 @@ static int threads_for(double work_items, double macs_per_item)
 #define FLAT_PLANE_LIMIT_STRIDED 65536
 
 static int depthwise_path = -1; /* -1: by size, 0: rows, 1: flat */
+static int indirect_path = -1;  /* -1: by shape, 0: im2col, 1: indirect */
+
+int ei_conv2d_force_indirect(int path)
+{
+    if (path < -1 || path > 1)
+        return -1;
+    indirect_path = path;
+    return 0;
+}
+
+/* Output rows of at least one full panel, where im2col would copy the input
+ * once per tap; narrower rows fill panels better through im2col, which
+ * runs panels across row ends. */
+static int worth_indirect(int wo)
+{
+    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
+    return wo >= kernel.nr;
+}
 
 int ei_conv2d_force_depthwise(int path)
 {
@@ -177,6 +195,13 @@ static int columns_per_block(int k, int n, int nr, int threads)
     return cols < nr ? nr : cols;
 }
 
+/* 1x1 at stride 1 without padding: B is the input as it is. */
+static int is_pointwise(const ei_conv2d_params *p)
+{
+    return p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+           p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0;
+}
+
 /* Every other case: per image and group, im2col blocks of output positions
  * into packed B and multiply by the weights of the group, read in place. A
  * 1x1 convolution at stride 1 without padding needs no im2col: its B is the
@@ -195,9 +220,7 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
     const int block = columns_per_block(k, n_out, kernel.nr, threads);
     const int blocks_per_image = (n_out + block - 1) / block;
     const int column_items = p->batch * groups * blocks_per_image;
-    const int pointwise = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 &&
-                          p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
-                          p->pad_bottom == 0 && p->pad_right == 0;
+    const int pointwise = is_pointwise(p);
     /* A pointwise layer on a small map has too few column blocks to share
      * evenly (a 7x7 map: 16 + 16 + 16 + 1 columns): its output channels are
      * split as well, into about four items per thread (its B is read in
@@ -290,6 +313,97 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
     return status;
 }
 
+/* Dense convolutions (3x3 and the like, any stride): no im2col. The input is
+ * padded once and split by column phase (sub-plane b holds padded columns
+ * c * sw + b), so that B's row for (channel, ky, kx) at output row oy is a
+ * contiguous run: sub-plane (kx * dw) % sw, row oy * sh + ky * dh, from
+ * column (kx * dw) / sw on. The tiles read those rows through a table of K
+ * row pointers, offset per output row: one GEMM per output row of Wo columns,
+ * written straight into y. */
+static int conv_indirect(const ei_conv2d_params *p, int ho, int wo, const float *x,
+                         const float *w, const float *bias, float *y)
+{
+    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
+    const int groups = p->groups;
+    const int cg = p->in_channels / groups, mg = p->out_channels / groups;
+    const int kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
+    const int k = cg * kh * kw;
+    const int hp = (ho - 1) * p->stride_h + (kh - 1) * p->dilation_h + 1;
+    const int wq = wo + ((kw - 1) * p->dilation_w) / sw; /* columns per phase */
+    const size_t phase = (size_t)hp * wq, plane = (size_t)sw * phase;
+    const int planes = p->batch * p->in_channels;
+    int threads = ei_get_num_threads();
+    int rows_per_item, row_blocks, items, status = 0, i;
+    float *padded = (float *)malloc(sizeof(float) * (plane * planes + EI_GEMM_SLACK));
+    const float **table = (const float **)malloc(sizeof(float *) * (size_t)k);
+    if (padded == NULL || table == NULL) {
+        free(padded);
+        free((void *)table);
+        return -2;
+    }
+    /* the tiles read whole vectors past a row's last column */
+    for (i = 0; i < EI_GEMM_SLACK; i++)
+        padded[plane * planes + i] = 0.0f;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads_for(planes, (double)plane))
+#endif
+    for (i = 0; i < planes; i++) {
+        const float *src = x + (size_t)i * p->in_height * p->in_width;
+        int r, b, c;
+        for (r = 0; r < hp; r++) {
+            const int iy = r - p->pad_top;
+            const int inside = iy >= 0 && iy < p->in_height;
+            const float *src_row = inside ? src + (size_t)iy * p->in_width : src;
+            for (b = 0; b < sw; b++) {
+                float *dst = padded + (size_t)i * plane + (size_t)b * phase + (size_t)r * wq;
+                for (c = 0; c < wq; c++) {
+                    const int ix = c * sw + b - p->pad_left;
+                    dst[c] = inside && ix >= 0 && ix < p->in_width ? src_row[ix] : 0.0f;
+                }
+            }
+        }
+    }
+    for (i = 0; i < k; i++) {
+        const int c = i / (kh * kw), ky = i / kw % kh, kx = i % kw;
+        const int col = kx * p->dilation_w;
+        table[i] = padded + (size_t)c * plane + (size_t)(col % sw) * phase +
+                   (size_t)ky * p->dilation_h * wq + (size_t)(col / sw);
+    }
+    /* output rows shared out in blocks, about four per thread */
+    row_blocks = (4 * threads + p->batch * groups - 1) / (p->batch * groups);
+    if (row_blocks > ho)
+        row_blocks = ho;
+    rows_per_item = (ho + row_blocks - 1) / row_blocks;
+    row_blocks = (ho + rows_per_item - 1) / rows_per_item;
+    items = p->batch * groups * row_blocks;
+    threads = threads_for(items, (double)rows_per_item * wo * mg * k);
+    (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+#endif
+    for (i = 0; i < items; i++) {
+        const int n = i / (groups * row_blocks), gi = i / row_blocks % groups;
+        const int oy0 = i % row_blocks * rows_per_item;
+        const int oy1 = oy0 + rows_per_item < ho ? oy0 + rows_per_item : ho;
+        const ptrdiff_t group_base = (ptrdiff_t)((size_t)n * p->in_channels + (size_t)gi * cg) *
+                                     (ptrdiff_t)plane;
+        float *y_group = y + ((size_t)n * p->out_channels + (size_t)gi * mg) * ho * wo;
+        ei_epilogue ep;
+        int oy;
+        ep.bias = bias != NULL ? bias + (size_t)gi * mg : NULL;
+        ep.clamp = p->clamp;
+        ep.lo = p->lo;
+        ep.hi = p->hi;
+        for (oy = oy0; oy < oy1; oy++)
+            ei_gemm_indirect(&kernel, mg, wo, k, w + (size_t)gi * mg * k, k, table,
+                             group_base + (ptrdiff_t)oy * p->stride_h * wq,
+                             y_group + (size_t)oy * wo, (ptrdiff_t)ho * wo, &ep);
+    }
+    free(padded);
+    free((void *)table);
+    return status;
+}
+
 int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
               float *y)
 {
@@ -298,5 +412,7 @@ int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const f
         return -1;
     if (p->in_channels == p->groups)
         return conv_depthwise(p, ho, wo, x, w, bias, y);
+    if (!is_pointwise(p) && (indirect_path == 1 || (indirect_path == -1 && worth_indirect(wo))))
+        return conv_indirect(p, ho, wo, x, w, bias, y);
     return conv_gemm(p, ho, wo, x, w, bias, y);
 }

@@ -120,49 +120,65 @@
 #endif
 
 static ei_gemm_kernel make_kernel(ei_simd_level level, int mr, int vl, int widths,
-                                  ei_gemm_tile_fn t1, ei_gemm_tile_fn t2, ei_gemm_tile_fn t3,
-                                  ei_gemm_tile_fn t4, ei_gemm_narrow_fn narrow)
+                                  const ei_gemm_tile_fn *tiles,
+                                  const ei_gemm_indirect_tile_fn *indirect,
+                                  ei_gemm_narrow_fn narrow)
 {
     ei_gemm_kernel k;
-    k.narrow = narrow;
+    int i;
     k.level = level;
     k.mr = mr;
     k.vl = vl;
     k.nr = vl * widths;
-    k.tile[0] = t1;
-    k.tile[1] = t2;
-    k.tile[2] = t3;
-    k.tile[3] = t4;
+    for (i = 0; i < 4; i++) {
+        k.tile[i] = i < widths ? tiles[i] : NULL;
+        k.indirect[i] = i < widths ? indirect[i] : NULL;
+    }
+    k.narrow = narrow;
     return k;
 }
 
+/* Each vector unit's tiles, narrowest first, as gemm_tiles.h named them. */
+#define TILES2(P) {P##_1, P##_2}
+#define TILES3(P) {P##_1, P##_2, P##_3}
+#define TILES4(P) {P##_1, P##_2, P##_3, P##_4}
+
 ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
 {
+    static const ei_gemm_tile_fn portable[] = TILES4(tile_portable);
+    static const ei_gemm_indirect_tile_fn portable_indirect[] = TILES4(tile_portable_indirect);
     (void)level; /* unused when only the portable kernel is built */
 #if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
-    if (level == EI_SIMD_SSE2)
-        return make_kernel(level, 4, 4, 2, tile_sse2_1, tile_sse2_2, NULL, NULL,
-                           tile_sse2_narrow);
-    if (level == EI_SIMD_AVX2)
-        return make_kernel(level, 6, 8, 2, tile_avx2_1, tile_avx2_2, NULL, NULL,
-                           tile_avx2_narrow);
-    if (level == EI_SIMD_AVX512)
-        return make_kernel(level, 8, 16, 3, tile_avx512_1, tile_avx512_2, tile_avx512_3, NULL,
-                           tile_avx512_narrow);
+    {
+        static const ei_gemm_tile_fn sse2[] = TILES2(tile_sse2);
+        static const ei_gemm_indirect_tile_fn sse2_indirect[] = TILES2(tile_sse2_indirect);
+        static const ei_gemm_tile_fn avx2[] = TILES2(tile_avx2);
+        static const ei_gemm_indirect_tile_fn avx2_indirect[] = TILES2(tile_avx2_indirect);
+        static const ei_gemm_tile_fn avx512[] = TILES3(tile_avx512);
+        static const ei_gemm_indirect_tile_fn avx512_indirect[] = TILES3(tile_avx512_indirect);
+        if (level == EI_SIMD_SSE2)
+            return make_kernel(level, 4, 4, 2, sse2, sse2_indirect, tile_sse2_narrow);
+        if (level == EI_SIMD_AVX2)
+            return make_kernel(level, 6, 8, 2, avx2, avx2_indirect, tile_avx2_narrow);
+        if (level == EI_SIMD_AVX512)
+            return make_kernel(level, 8, 16, 3, avx512, avx512_indirect, tile_avx512_narrow);
+    }
 #endif
 #if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    {
+        static const ei_gemm_tile_fn neon[] = TILES2(tile_neon);
+        static const ei_gemm_indirect_tile_fn neon_indirect[] = TILES2(tile_neon_indirect);
 #if defined(__aarch64__)
-    if (level == EI_SIMD_NEON)
-        return make_kernel(level, 8, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL,
-                           tile_neon_narrow);
+        if (level == EI_SIMD_NEON)
+            return make_kernel(level, 8, 4, 2, neon, neon_indirect, tile_neon_narrow);
 #else
-    if (level == EI_SIMD_NEON)
-        return make_kernel(level, 4, 4, 2, tile_neon_1, tile_neon_2, NULL, NULL,
-                           tile_neon_narrow);
+        if (level == EI_SIMD_NEON)
+            return make_kernel(level, 4, 4, 2, neon, neon_indirect, tile_neon_narrow);
 #endif
+    }
 #endif
-    return make_kernel(EI_SIMD_PORTABLE, 4, 1, 4, tile_portable_1, tile_portable_2,
-                       tile_portable_3, tile_portable_4, tile_portable_narrow);
+    return make_kernel(EI_SIMD_PORTABLE, 4, 1, 4, portable, portable_indirect,
+                       tile_portable_narrow);
 }
 
 int ei_gemm_panel_width(const ei_gemm_kernel *kernel, int n)
@@ -197,10 +213,13 @@ static int k_chunk(int k, int nr)
 }
 
 /* Where panel j0's B starts and how far apart its k steps lie: packed
- * panels are k x width blocks, B read in place is its own rows. */
+ * panels are k x width blocks, B read in place is its own rows; or B's rows
+ * are a table of pointers (rows != NULL), each offset by col. */
 typedef struct {
     const float *b;
     ptrdiff_t ldb; /* 0: packed */
+    const float *const *rows;
+    ptrdiff_t col;
 } b_operand;
 
 static const float *panel_start(const b_operand *b, int j0, int k, int width, ptrdiff_t *step)
@@ -225,6 +244,7 @@ static void gemm(const ei_gemm_kernel *kernel, int m, int n, int k, const float 
     const int kchunk = k_chunk(k, nr);
     int j0, i0, k0;
     ptrdiff_t step;
+    const float *panel;
     ei_epilogue rows = *ep;
     for (k0 = 0; k0 < k; k0 += kchunk) {
         const int kc = k - k0 < kchunk ? k - k0 : kchunk;
@@ -235,11 +255,17 @@ static void gemm(const ei_gemm_kernel *kernel, int m, int n, int k, const float 
             for (j0 = 0; j0 < n; j0 += nr) {
                 const int nn = n - j0 < nr ? n - j0 : nr;
                 const int width = ei_gemm_panel_width(kernel, nn);
-                const float *panel = panel_start(b, j0, k, width, &step);
-                kernel->tile[width / kernel->vl - 1](kc, a + (ptrdiff_t)i0 * lda + k0, lda,
-                                                     panel + k0 * step, step,
-                                                     c + (ptrdiff_t)i0 * ldc + j0, ldc, mm, nn,
-                                                     &rows, !first, last);
+                const float *a_rows = a + (ptrdiff_t)i0 * lda + k0;
+                float *c_tile = c + (ptrdiff_t)i0 * ldc + j0;
+                if (b->rows != NULL) {
+                    kernel->indirect[width / kernel->vl - 1](kc, a_rows, lda, b->rows + k0,
+                                                             b->col + j0, c_tile, ldc, mm, nn,
+                                                             &rows, !first, last);
+                    continue;
+                }
+                panel = panel_start(b, j0, k, width, &step);
+                kernel->tile[width / kernel->vl - 1](kc, a_rows, lda, panel + k0 * step, step,
+                                                     c_tile, ldc, mm, nn, &rows, !first, last);
             }
         }
     }
@@ -249,7 +275,7 @@ void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const flo
                     ptrdiff_t lda, const float *packed_b, float *c, ptrdiff_t ldc,
                     const ei_epilogue *ep)
 {
-    const b_operand b = {packed_b, 0};
+    const b_operand b = {packed_b, 0, NULL, 0};
     gemm(kernel, m, n, k, a, lda, &b, c, ldc, ep);
 }
 
@@ -257,6 +283,14 @@ void ei_gemm_in_place(const ei_gemm_kernel *kernel, int m, int n, int k, const f
                       ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                       const ei_epilogue *ep)
 {
-    const b_operand operand = {b, ldb};
+    const b_operand operand = {b, ldb, NULL, 0};
+    gemm(kernel, m, n, k, a, lda, &operand, c, ldc, ep);
+}
+
+void ei_gemm_indirect(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
+                      ptrdiff_t lda, const float *const *b_rows, ptrdiff_t b_col, float *c,
+                      ptrdiff_t ldc, const ei_epilogue *ep)
+{
+    const b_operand operand = {NULL, 0, b_rows, b_col};
     gemm(kernel, m, n, k, a, lda, &operand, c, ldc, ep);
 }

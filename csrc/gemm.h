@@ -26,6 +26,13 @@ typedef void (*ei_gemm_tile_fn)(int kc, const float *a, ptrdiff_t lda, const flo
                                 ptrdiff_t ldb, float *c, ptrdiff_t ldc, int m, int n,
                                 const ei_epilogue *ep, int accumulate, int last);
 
+/* The same tile with B's k-th row at b_rows[k] + b_col (indirect
+ * convolution: row pointers into the padded input instead of im2col). */
+typedef void (*ei_gemm_indirect_tile_fn)(int kc, const float *a, ptrdiff_t lda,
+                                         const float *const *b_rows, ptrdiff_t b_col, float *c,
+                                         ptrdiff_t ldc, int m, int n, const ei_epilogue *ep,
+                                         int accumulate, int last);
+
 /* C (m x n) = A . B for n below one vector, as dot products along k; B is
  * given as its n columns (column j at bt + j * k). Overwrites C. */
 typedef void (*ei_gemm_narrow_fn)(int m, int n, int k, const float *a, ptrdiff_t lda,
@@ -35,6 +42,7 @@ typedef void (*ei_gemm_narrow_fn)(int m, int n, int k, const float *a, ptrdiff_t
 typedef struct {
     int mr, nr, vl;           /* tile rows, full tile columns, floats per vector */
     ei_gemm_tile_fn tile[4];  /* tile[v - 1]: v vectors wide; tile[nr / vl - 1] is the full one */
+    ei_gemm_indirect_tile_fn indirect[4]; /* the same widths, B through row pointers */
     ei_gemm_narrow_fn narrow; /* the columns left over, fewer than vl */
     ei_simd_level level;
 } ei_gemm_kernel;
@@ -62,5 +70,14 @@ void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const flo
 void ei_gemm_in_place(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
                       ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                       const ei_epilogue *ep);
+
+/* Floats a tile may read past the last column of B it was given. */
+#define EI_GEMM_SLACK 16
+
+/* The same with B's k-th row at b_rows[k] + b_col, n columns of it (whole
+ * vectors are read past n, up to the panel width). */
+void ei_gemm_indirect(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
+                      ptrdiff_t lda, const float *const *b_rows, ptrdiff_t b_col, float *c,
+                      ptrdiff_t ldc, const ei_epilogue *ep);
 
 #endif

@@ -10,9 +10,18 @@
 
 #define TILE_NR (VL * NRV)
 
+#if defined(TILE_INDIRECT)
+/* B's k-th row starts at b_rows[k] + b_col: a table of row pointers into the
+ * padded input replaces im2col (indirect convolution) */
+static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda,
+                              const float *const *b_rows, ptrdiff_t b_col, float *c,
+                              ptrdiff_t ldc, int m, int n, const ei_epilogue *ep, int accumulate,
+                              int last)
+#else
 static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float *b,
                               ptrdiff_t ldb, float *c, ptrdiff_t ldc, int m, int n,
                               const ei_epilogue *ep, int accumulate, int last)
+#endif
 {
     VEC acc[MR][NRV];
     const float *row[MR];
@@ -45,6 +54,9 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
 
     for (k = 0; k < kc; k++) {
         VEC bv[NRV];
+#if defined(TILE_INDIRECT)
+        const float *b = b_rows[k] + b_col;
+#endif
         for (v = 0; v < NRV; v++)
             bv[v] = EI_VLOAD(b + v * VL);
         for (i = 0; i < MR; i++) {
@@ -52,7 +64,9 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
             for (v = 0; v < NRV; v++)
                 acc[i][v] = EI_VFMA(acc[i][v], ai, bv[v]);
         }
+#if !defined(TILE_INDIRECT)
         b += ldb;
+#endif
     }
 
     if (last && ep->clamp) {

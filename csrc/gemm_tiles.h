@@ -1,5 +1,6 @@
 /* Instantiates gemm_tile.h for tiles 1 .. NRV_MAX vectors wide, named
- * TILE_PREFIX_1 .. TILE_PREFIX_4: the full width for most panels, a narrower
+ * TILE_PREFIX_1 .. TILE_PREFIX_4 (and TILE_PREFIX_indirect_1 .. _4, whose B
+ * rows come from a table of pointers): the full width for most panels, a narrower
  * one for the last panel of a row of output positions, so that a 7x7 map
  * (49 positions) does not cost two full 48-wide passes. The includer defines
  * VEC, VECI, VL, MR, NRV_MAX, TILE_PREFIX and TILE_ATTR. */
@@ -9,29 +10,49 @@
 #define NRV 1
 #define TILE_FN EI_CAT(TILE_PREFIX, _1)
 #include "gemm_tile.h"
-#undef NRV
 #undef TILE_FN
+#define TILE_INDIRECT 1
+#define TILE_FN EI_CAT(TILE_PREFIX, _indirect_1)
+#include "gemm_tile.h"
+#undef TILE_FN
+#undef TILE_INDIRECT
+#undef NRV
 
 #if NRV_MAX >= 2
 #define NRV 2
 #define TILE_FN EI_CAT(TILE_PREFIX, _2)
 #include "gemm_tile.h"
-#undef NRV
 #undef TILE_FN
+#define TILE_INDIRECT 1
+#define TILE_FN EI_CAT(TILE_PREFIX, _indirect_2)
+#include "gemm_tile.h"
+#undef TILE_FN
+#undef TILE_INDIRECT
+#undef NRV
 #endif
 
 #if NRV_MAX >= 3
 #define NRV 3
 #define TILE_FN EI_CAT(TILE_PREFIX, _3)
 #include "gemm_tile.h"
-#undef NRV
 #undef TILE_FN
+#define TILE_INDIRECT 1
+#define TILE_FN EI_CAT(TILE_PREFIX, _indirect_3)
+#include "gemm_tile.h"
+#undef TILE_FN
+#undef TILE_INDIRECT
+#undef NRV
 #endif
 
 #if NRV_MAX >= 4
 #define NRV 4
 #define TILE_FN EI_CAT(TILE_PREFIX, _4)
 #include "gemm_tile.h"
-#undef NRV
 #undef TILE_FN
+#define TILE_INDIRECT 1
+#define TILE_FN EI_CAT(TILE_PREFIX, _indirect_4)
+#include "gemm_tile.h"
+#undef TILE_FN
+#undef TILE_INDIRECT
+#undef NRV
 #endif

@@ -11,9 +11,17 @@ cdef extern from "conv2d.h":
     int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
                   float *y) nogil
     int ei_conv2d_force_depthwise(int path)
+    int ei_conv2d_force_indirect(int path)
 
 
 DEPTHWISE_PATHS = ("rows", "flat")
+DENSE_PATHS = ("im2col", "indirect")
+
+
+def conv2d_force_dense(name):
+    """Force the dense path ("im2col" or "indirect"); None chooses by shape."""
+    ei_conv2d_force_indirect(-1 if name is None else DENSE_PATHS.index(name))
+
 
 
 def conv2d_force_depthwise(name):

@@ -130,21 +130,34 @@ def reduction_of(w):
     return int(np.prod(w.shape[1:]))
 
 
-@pytest.mark.parametrize("path", [None, "rows", "flat"])
-def test_c_matches_reference(path):
-    """Depthwise cases go through the path chosen by size, then through each
-    forced path."""
+# every path a drawn problem can take: the depthwise layouts (the plane
+# filter's row ring, or a whole plane padded and phase-split into one flat
+# run) and the dense ones at column stride 1 (im2col, or indirect row pointers)
+PATHS = {"by shape": (None, None), "rows+im2col": ("rows", "im2col"),
+         "flat+indirect": ("flat", "indirect")}
+
+
+def force_paths(name):
+    depthwise, dense = PATHS[name]
+    edgeinfer._core.conv2d_force_depthwise(depthwise)
+    edgeinfer._core.conv2d_force_dense(dense)
+
+
+@pytest.fixture(params=sorted(PATHS))
+def paths(request):
+    force_paths(request.param)
+    yield request.param
+    force_paths("by shape")
+
+
+def test_c_matches_reference(paths):
     @given(conv_cases())
     def check(case):
         x, w, b, kwargs = case
         assert_close(edgeinfer.conv2d(x, w, b, **kwargs), reference.conv2d(x, w, b, **kwargs),
                      reduction_of(w))
 
-    edgeinfer._core.conv2d_force_depthwise(path)
-    try:
-        check()
-    finally:
-        edgeinfer._core.conv2d_force_depthwise(None)
+    check()
 
 
 @settings(max_examples=25)
@@ -171,17 +184,8 @@ def test_c_matches_onnxruntime(case):
     assert_close(edgeinfer.conv2d(x, w, b, **kwargs), expected, reduction_of(w))
 
 
-@pytest.fixture(params=["rows", "flat"])
-def depthwise_path(request):
-    """Depthwise convolutions through one forced path: the plane filter's row
-    ring, or the whole plane padded and phase-split into one flat run."""
-    edgeinfer._core.conv2d_force_depthwise(request.param)
-    yield request.param
-    edgeinfer._core.conv2d_force_depthwise(None)
-
-
 @pytest.mark.parametrize("level", SIMD_LEVELS)
-def test_every_simd_level_matches_portable_path(level, depthwise_path):
+def test_every_simd_level_matches_portable_path(level, paths):
     """The same drawn problems through one forced vector unit and through
     plain C; larger shapes than the property tests so full register tiles,
     K chunks and panel edges all occur."""
@@ -212,7 +216,11 @@ def test_every_simd_level_matches_portable_path(level, depthwise_path):
                            ((2, 5, 17, 23), (10, 1, 3, 5),
                             dict(groups=5, stride=(2, 3), dilation=(2, 1), padding=(0, 3, 2, 1))),
                            ((1, 16, 7, 7), (16, 1, 5, 5), dict(groups=16, padding=2,
-                                                               activation="relu6"))]:
+                                                               activation="relu6")),
+                           # dense rows wider than a panel, dilated, strided down the rows
+                           ((1, 7, 12, 53), (11, 7, 3, 3), dict(padding=(1, 2, 0, 1),
+                                                                stride=(2, 1), dilation=(1, 2))),
+                           ((2, 4, 1, 70), (6, 4, 1, 5), dict(padding=(0, 2)))]:
         x = rng.standard_normal(xs).astype(np.float32)
         w = rng.standard_normal(ws).astype(np.float32)
         edgeinfer._core.simd_force(level)

@@ -1,4 +1,4 @@
-"""The convolution core (GEMM, im2col, plane filter, flat depthwise) built the
+"""The convolution core (GEMM, im2col, indirect GEMM, plane filter, flat depthwise) built the
 way a Raspberry Pi builds it — aarch64 with NEON, armv7 with and without NEON
 — and as plain C, run on problems that take every path and compared with the
 numpy reference. On x86 the tests force each vector unit in process; NEON
@@ -23,7 +23,12 @@ CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right)
     ((1, 8, 14, 14), (8, 1, 5, 5), (1, 1), (1, 1), (2, 2, 2, 2), 8),       # depthwise 5x5
     ((2, 5, 15, 13), (10, 1, 3, 3), (2, 2), (1, 1), (1, 0, 1, 1), 5),      # multiplier, stride 2
     ((1, 4, 1, 40), (4, 1, 1, 5), (1, 3), (1, 2), (0, 4, 0, 4), 4),        # 1-D, stride 3
+    ((1, 5, 9, 37), (7, 5, 3, 3), (2, 1), (1, 2), (1, 2, 0, 1), 1),        # dense rows, dilated
+    ((2, 6, 1, 50), (8, 6, 1, 5), (1, 1), (1, 1), (0, 2, 0, 2), 1),        # 1-D dense
 ]
+
+# (depthwise layout, dense layout): each forced together
+LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1)}
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
@@ -33,16 +38,16 @@ def binary(request, tmp_path_factory):
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
-@pytest.mark.parametrize("depthwise", ["rows", "flat"])
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
 @pytest.mark.parametrize("relu6", [False, True])
-def test_build_matches_reference(binary, case, depthwise, relu6):
+def test_build_matches_reference(binary, case, layout, relu6):
     x_shape, w_shape, stride, dilation, pads, groups = CASES[case]
     rng = np.random.default_rng(case)
     x = rng.standard_normal(x_shape).astype(np.float32) * 2
     w = rng.standard_normal(w_shape).astype(np.float32)
     b = rng.standard_normal(w_shape[0]).astype(np.float32)
     args = [*x_shape, w_shape[0], *w_shape[2:], *stride, *dilation, *pads, groups, int(relu6),
-            ["rows", "flat"].index(depthwise)]
+            *LAYOUTS[layout]]
     run = subprocess.run(binary + [str(a) for a in args],
                          input=x.tobytes() + w.tobytes() + b.tobytes(),
                          capture_output=True, check=True)

@@ -1,9 +1,10 @@
 /* Runs ei_conv2d outside Python, so the convolution core can be checked when
  * built for another architecture (and run under an emulator).
  *
- * usage: conv2d_main N C H W M KH KW SH SW DH DW PT PL PB PR GROUPS CLAMP DEPTHWISE
+ * usage: conv2d_main N C H W M KH KW SH SW DH DW PT PL PB PR GROUPS CLAMP DEPTHWISE DENSE
  *        < x.f32 w.f32 bias.f32 > y.f32
- * CLAMP 0: none, 1: ReLU6; DEPTHWISE -1: by size, 0: rows, 1: flat. Reads
+ * CLAMP 0: none, 1: ReLU6; DEPTHWISE -1: by size, 0: rows, 1: flat; DENSE -1: by
+ * shape, 0: im2col, 1: indirect. Reads
  * N*C*H*W inputs, M*C/GROUPS*KH*KW weights and M biases; writes the output. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +24,15 @@ static float *read_floats(size_t n)
 int main(int argc, char **argv)
 {
     ei_conv2d_params p;
-    int fields[18], i, ho, wo;
+    int fields[19], i, ho, wo;
     size_t nx, nw, ny;
     float *x, *w, *bias, *y;
-    if (argc != 19) {
+    if (argc != 20) {
         fprintf(stderr, "usage: %s N C H W M KH KW SH SW DH DW PT PL PB PR GROUPS CLAMP "
-                        "DEPTHWISE\n", argv[0]);
+                        "DEPTHWISE DENSE\n", argv[0]);
         return 2;
     }
-    for (i = 0; i < 18; i++)
+    for (i = 0; i < 19; i++)
         fields[i] = atoi(argv[i + 1]);
     p.batch = fields[0];
     p.in_channels = fields[1];
@@ -52,7 +53,8 @@ int main(int argc, char **argv)
     p.clamp = fields[16];
     p.lo = 0.0f;
     p.hi = 6.0f;
-    if (ei_conv2d_force_depthwise(fields[17]) != 0 || ei_conv2d_output_size(&p, &ho, &wo) != 0) {
+    if (ei_conv2d_force_depthwise(fields[17]) != 0 || ei_conv2d_force_indirect(fields[18]) != 0 ||
+        ei_conv2d_output_size(&p, &ho, &wo) != 0) {
         fprintf(stderr, "invalid parameters\n");
         return 2;
     }
