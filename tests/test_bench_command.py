@@ -43,6 +43,7 @@ def test_json_report(model, tmp_path, capsys):
     assert report["model"] == model
     assert {"cpu", "cores", "machine", "core", "versions"} <= set(report["machine"])
     assert report["machine"]["core"]["simd_active"] in printed
+    assert f"onnxruntime {report['machine']['versions']['onnxruntime']}" in printed
     assert [row["threads"] for row in report["rows"]][0] == 1
     for row in report["rows"]:
         assert row["backend"] == "onnxruntime" and row["batch"] == 2 and row["runs"] == 4

@@ -112,6 +112,7 @@ def run(args):
     core = machine["core"]
     print(f"{args.model} on {machine['cpu']} ({machine['cores']} cores, {machine['machine']}); "
           f"edgeinfer core: {core['simd_active']} SIMD, OpenMP {'on' if core['openmp'] else 'off'}")
+    print(", ".join(f"{name} {version}" for name, version in machine["versions"].items()))
     print(f"times in ms per run of {args.batch} frame(s): preprocessing + inference, "
           f"{args.runs} runs after {args.warmup} warm-up")
     print(format_rows(rows))
