@@ -10,6 +10,18 @@
 
 #define TILE_NR (VL * NRV)
 
+/* Every loop over the accumulators unrolled: one left rolled keeps the whole
+ * array in memory, and 32-bit ARM gcc then stored it back every k step. */
+#ifndef EI_UNROLL
+#if defined(__clang__)
+#define EI_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define EI_UNROLL _Pragma("GCC unroll 16")
+#else
+#define EI_UNROLL
+#endif
+#endif
+
 #if defined(TILE_INDIRECT)
 /* B's k-th row starts at b_rows[k] + b_col: a table of row pointers into the
  * padded input replaces im2col (indirect convolution) */
@@ -29,24 +41,33 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
     const int full = m == MR && n == TILE_NR;
     int i, j, v, k;
 
+    EI_UNROLL
+
     for (i = 0; i < MR; i++) /* rows past m repeat the last one; their sums are dropped */
         row[i] = a + (i < m ? i : m - 1) * lda;
     if (accumulate) {
         if (full) {
+            EI_UNROLL
             for (i = 0; i < MR; i++)
+                EI_UNROLL
                 for (v = 0; v < NRV; v++)
                     acc[i][v] = EI_VLOAD(c + i * ldc + v * VL);
         } else {
+            EI_UNROLL
             for (i = 0; i < MR; i++)
                 for (j = 0; j < TILE_NR; j++)
                     edge[i * TILE_NR + j] = i < m && j < n ? c[i * ldc + j] : 0.0f;
+            EI_UNROLL
             for (i = 0; i < MR; i++)
+                EI_UNROLL
                 for (v = 0; v < NRV; v++)
                     acc[i][v] = EI_VLOAD(edge + i * TILE_NR + v * VL);
         }
     } else {
+        EI_UNROLL
         for (i = 0; i < MR; i++) {
             const VEC start = EI_VSET1(ep->bias != NULL && i < m ? ep->bias[i] : 0.0f);
+            EI_UNROLL
             for (v = 0; v < NRV; v++)
                 acc[i][v] = start;
         }
@@ -57,10 +78,13 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
 #if defined(TILE_INDIRECT)
         const float *b = b_rows[k] + b_col;
 #endif
+        EI_UNROLL
         for (v = 0; v < NRV; v++)
             bv[v] = EI_VLOAD(b + v * VL);
+        EI_UNROLL
         for (i = 0; i < MR; i++) {
             const VEC ai = EI_VSET1(row[i][k]);
+            EI_UNROLL
             for (v = 0; v < NRV; v++)
                 acc[i][v] = EI_VFMA(acc[i][v], ai, bv[v]);
         }
@@ -71,17 +95,23 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
 
     if (last && ep->clamp) {
         const VEC lo = EI_VSET1(ep->lo), hi = EI_VSET1(ep->hi);
+        EI_UNROLL
         for (i = 0; i < MR; i++)
+            EI_UNROLL
             for (v = 0; v < NRV; v++)
                 acc[i][v] = EI_VMIN(EI_VMAX(acc[i][v], lo), hi);
     }
 
     if (full) {
+        EI_UNROLL
         for (i = 0; i < MR; i++)
+            EI_UNROLL
             for (v = 0; v < NRV; v++)
                 EI_VSTORE(c + i * ldc + v * VL, acc[i][v]);
     } else {
+        EI_UNROLL
         for (i = 0; i < MR; i++)
+            EI_UNROLL
             for (v = 0; v < NRV; v++)
                 EI_VSTORE(edge + i * TILE_NR + v * VL, acc[i][v]);
         for (i = 0; i < m; i++)
