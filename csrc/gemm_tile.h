@@ -42,7 +42,6 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
     int i, j, v, k;
 
     EI_UNROLL
-
     for (i = 0; i < MR; i++) /* rows past m repeat the last one; their sums are dropped */
         row[i] = a + (i < m ? i : m - 1) * lda;
     if (accumulate) {
