@@ -57,29 +57,33 @@ static int threads_for(double work_items, double macs_per_item)
 static int depthwise_path = -1; /* -1: by size, 0: rows, 1: flat */
 static int indirect_path = -1;  /* -1: by shape, 0: im2col, 1: indirect */
 
-int ei_conv2d_force_indirect(int path)
+static int force_path(int *choice, int path)
 {
     if (path < -1 || path > 1)
         return -1;
-    indirect_path = path;
+    *choice = path;
     return 0;
 }
 
-/* Output rows of at least one full panel, where im2col would copy the input
- * once per tap; narrower rows fill panels better through im2col, which
- * runs panels across row ends. */
-static int worth_indirect(int wo)
+int ei_conv2d_force_indirect(int path)
 {
-    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
-    return wo >= kernel.nr;
+    return force_path(&indirect_path, path);
 }
 
 int ei_conv2d_force_depthwise(int path)
 {
-    if (path < -1 || path > 1)
-        return -1;
-    depthwise_path = path;
-    return 0;
+    return force_path(&depthwise_path, path);
+}
+
+/* Bias and clamp of the output rows from first_row of the layer on. */
+static ei_epilogue epilogue_from(const ei_conv2d_params *p, const float *bias, size_t first_row)
+{
+    ei_epilogue ep;
+    ep.bias = bias != NULL ? bias + first_row : NULL;
+    ep.clamp = p->clamp;
+    ep.lo = p->lo;
+    ep.hi = p->hi;
+    return ep;
 }
 
 /* One input channel per group, flat: each thread pads its planes into its
@@ -208,16 +212,15 @@ static int is_pointwise(const ei_conv2d_params *p)
  * input, read in place too (packing it would copy as many floats as there are
  * multiply-adds per output channel, a large share when there are few); the
  * last columns, fewer than a vector, are dot products of gathered inputs. */
-static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, const float *w,
-                     const float *bias, float *y)
+static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo,
+                     const float *x, const float *w, const float *bias, float *y)
 {
-    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
     const int k = cg * p->kernel_h * p->kernel_w;
     const int n_out = ho * wo;
     int threads = ei_get_num_threads();
-    const int block = columns_per_block(k, n_out, kernel.nr, threads);
+    const int block = columns_per_block(k, n_out, kernel->nr, threads);
     const int blocks_per_image = (n_out + block - 1) / block;
     const int column_items = p->batch * groups * blocks_per_image;
     const int pointwise = is_pointwise(p);
@@ -229,7 +232,7 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
     if (pointwise && threads > 1 && column_items < 4 * threads) {
         const int wanted = (4 * threads + column_items - 1) / column_items;
         rows_per_item = (mg + wanted - 1) / wanted;
-        rows_per_item = (rows_per_item + kernel.mr - 1) / kernel.mr * kernel.mr;
+        rows_per_item = (rows_per_item + kernel->mr - 1) / kernel->mr * kernel->mr;
         row_blocks = (mg + rows_per_item - 1) / rows_per_item;
     }
     items = column_items * row_blocks;
@@ -241,7 +244,7 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
 #pragma omp parallel num_threads(threads) reduction(min : status)
 #endif
     {
-        float *packed_b = (float *)malloc(sizeof(float) * ei_gemm_packed_b_size(&kernel, k, block));
+        float *packed_b = (float *)malloc(sizeof(float) * ei_gemm_packed_b_size(kernel, k, block));
         int item;
         if (packed_b == NULL)
             status = -2;
@@ -256,22 +259,18 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
             const int gi = column_item / blocks_per_image % groups;
             const int p0 = column_item % blocks_per_image * block;
             const int count = n_out - p0 < block ? n_out - p0 : block;
-            const int in_place = pointwise ? count / kernel.vl * kernel.vl : 0;
+            const int in_place = pointwise ? count / kernel->vl * kernel->vl : 0;
             const float *x_group =
                 x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
             const float *w_group = w + ((size_t)gi * mg + r0) * k;
             float *y_block =
                 y + ((size_t)n * p->out_channels + (size_t)gi * mg + r0) * n_out + p0;
+            const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg + r0);
             ei_im2col_src src;
-            ei_epilogue ep;
             if (packed_b == NULL)
                 continue;
-            ep.bias = bias != NULL ? bias + (size_t)gi * mg + r0 : NULL;
-            ep.clamp = p->clamp;
-            ep.lo = p->lo;
-            ep.hi = p->hi;
             if (in_place > 0)
-                ei_gemm_in_place(&kernel, mm, in_place, k, w_group, k, x_group + p0, n_out,
+                ei_gemm_in_place(kernel, mm, in_place, k, w_group, k, x_group + p0, n_out,
                                  y_block, n_out, &ep);
             if (in_place == count)
                 continue;
@@ -283,7 +282,7 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
                 for (j = 0; j < tail; j++)
                     for (kk = 0; kk < k; kk++)
                         packed_b[(size_t)j * k + kk] = column[(size_t)kk * n_out + j];
-                kernel.narrow(mm, tail, k, w_group, k, packed_b, y_block + in_place, n_out, &ep);
+                kernel->narrow(mm, tail, k, w_group, k, packed_b, y_block + in_place, n_out, &ep);
                 continue;
             }
             src.x = x_group;
@@ -300,12 +299,12 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
             src.pad_left = p->pad_left;
             src.out_height = ho;
             src.out_width = wo;
-            if (ei_im2col_packed(&src, p0 + in_place, count - in_place, kernel.nr, kernel.vl,
+            if (ei_im2col_packed(&src, p0 + in_place, count - in_place, kernel->nr, kernel->vl,
                                  packed_b) != 0) {
                 status = -2;
                 continue;
             }
-            ei_gemm_packed(&kernel, mm, count - in_place, k, w_group, k, packed_b,
+            ei_gemm_packed(kernel, mm, count - in_place, k, w_group, k, packed_b,
                            y_block + in_place, n_out, &ep);
         }
         free(packed_b);
@@ -320,10 +319,9 @@ static int conv_gemm(const ei_conv2d_params *p, int ho, int wo, const float *x, 
  * column (kx * dw) / sw on. The tiles read those rows through a table of K
  * row pointers, offset per output row: one GEMM per output row of Wo columns,
  * written straight into y. */
-static int conv_indirect(const ei_conv2d_params *p, int ho, int wo, const float *x,
-                         const float *w, const float *bias, float *y)
+static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo,
+                         const float *x, const float *w, const float *bias, float *y)
 {
-    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
     const int kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
@@ -388,14 +386,10 @@ static int conv_indirect(const ei_conv2d_params *p, int ho, int wo, const float 
         const ptrdiff_t group_base = (ptrdiff_t)((size_t)n * p->in_channels + (size_t)gi * cg) *
                                      (ptrdiff_t)plane;
         float *y_group = y + ((size_t)n * p->out_channels + (size_t)gi * mg) * ho * wo;
-        ei_epilogue ep;
+        const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg);
         int oy;
-        ep.bias = bias != NULL ? bias + (size_t)gi * mg : NULL;
-        ep.clamp = p->clamp;
-        ep.lo = p->lo;
-        ep.hi = p->hi;
         for (oy = oy0; oy < oy1; oy++)
-            ei_gemm_indirect(&kernel, mg, wo, k, w + (size_t)gi * mg * k, k, table,
+            ei_gemm_indirect(kernel, mg, wo, k, w + (size_t)gi * mg * k, k, table,
                              group_base + (ptrdiff_t)oy * p->stride_h * wq,
                              y_group + (size_t)oy * wo, (ptrdiff_t)ho * wo, &ep);
     }
@@ -407,12 +401,17 @@ static int conv_indirect(const ei_conv2d_params *p, int ho, int wo, const float 
 int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
               float *y)
 {
+    ei_gemm_kernel kernel;
     int ho, wo;
     if (ei_conv2d_output_size(p, &ho, &wo) != 0)
         return -1;
     if (p->in_channels == p->groups)
         return conv_depthwise(p, ho, wo, x, w, bias, y);
-    if (!is_pointwise(p) && (indirect_path == 1 || (indirect_path == -1 && worth_indirect(wo))))
-        return conv_indirect(p, ho, wo, x, w, bias, y);
-    return conv_gemm(p, ho, wo, x, w, bias, y);
+    kernel = ei_gemm_kernel_for(ei_simd_active());
+    /* Output rows of at least one full panel go through the indirect GEMM;
+     * narrower ones fill panels better through im2col, whose panels run
+     * across row ends. */
+    if (!is_pointwise(p) && (indirect_path == 1 || (indirect_path == -1 && wo >= kernel.nr)))
+        return conv_indirect(p, &kernel, ho, wo, x, w, bias, y);
+    return conv_gemm(p, &kernel, ho, wo, x, w, bias, y);
 }
