@@ -36,7 +36,6 @@ __attribute__((target("avx512f"))) static inline void store_bytes_avx512(uint8_t
 
 #define EI_INLINE static inline __attribute__((always_inline))
 
-typedef ei_row_kernel row_fn;
 typedef void (*store_u8_fn)(const float *src, uint8_t *dst, int n);
 
 EI_INLINE uint8_t saturate_u8(float v)
@@ -144,9 +143,6 @@ EI_INLINE uint8_t saturate_u8(float v)
 #undef ROW_BODY
 #undef ROW_ATTR
 #endif
-
-/* Widest vector any row function reads past the end of a row. */
-#define ROW_SLACK EI_ROW_SLACK
 
 /* Where a coordinate outside [0, len) reads from, as OpenCV's
  * borderInterpolate; -1 for the constant border. */
@@ -262,13 +258,13 @@ EI_INLINE void store_u8(const float *src, uint8_t *dst, ptrdiff_t step, int n, s
 /* The whole row loop, instantiated once per vector unit so that padding,
  * conversion and stores vectorise as widely as the multiply-adds. */
 EI_INLINE int rows_impl(const ei_plane *in, const ei_plane_filter *f, const ei_plane *out,
-                        int row_begin, int row_end, row_fn compute,
+                        int row_begin, int row_end, ei_row_kernel compute,
                         store_u8_fn store_fast)
 {
     const int kh = f->kernel_h, kw = f->kernel_w, sw = f->stride_w;
     const int wo = out->width;
     const int span = (wo - 1) * sw + (kw - 1) * f->dilation_w + 1;
-    const ptrdiff_t phase_len = (span + sw - 1) / sw + ROW_SLACK;
+    const ptrdiff_t phase_len = (span + sw - 1) / sw + EI_ROW_SLACK;
     const int window = (kh - 1) * f->dilation_h + 1;
     int slots = 1;
     const int direct = out->type == EI_PIXEL_F32 && out->col_stride == 1;
@@ -284,7 +280,8 @@ EI_INLINE int rows_impl(const ei_plane *in, const ei_plane_filter *f, const ei_p
     /* a power of two, so a row's slot is iy & (slots - 1), negative iy too */
     while (slots < window)
         slots *= 2;
-    ring = (float *)calloc((size_t)slots * sw * phase_len + (size_t)span + (size_t)wo + ROW_SLACK,
+    ring = (float *)calloc((size_t)slots * sw * phase_len + (size_t)span + (size_t)wo +
+                               EI_ROW_SLACK,
                            sizeof(float));
     rows = (const float **)malloc(sizeof(float *) * (size_t)kh);
     tap = (ptrdiff_t *)malloc(sizeof(ptrdiff_t) * (size_t)kw);
