@@ -46,3 +46,8 @@ def test_softmax_matches_reference(shape, data):
 def test_unknown_activation_is_refused():
     with pytest.raises(ValueError, match="kind must be one of"):
         kernels.activation(np.zeros(3, np.float32), "gelu")
+
+
+def test_zero_dimensional_input_gives_a_zero_dimensional_result():
+    """A 0-d input came back as shape (1,)."""
+    assert kernels.activation(np.array(-1.0, np.float32), "relu").shape == ()

@@ -45,3 +45,11 @@ def test_max_and_min_propagate_nan():
 def test_unknown_op_is_refused():
     with pytest.raises(ValueError, match="op must be one of"):
         kernels.binary("pow", np.ones(2), np.ones(2))
+
+
+def test_zero_dimensional_operands_give_a_zero_dimensional_result():
+    """Two 0-d operands came back as shape (1,), and a 0-d `out` was refused."""
+    a, b = np.array(2.0, np.float32), np.array(3.0, np.float32)
+    assert kernels.binary("mul", a, b).shape == ()
+    out = np.empty((), np.float32)
+    assert kernels.binary("add", a, b, out=out) is out and out == 5.0

@@ -9,7 +9,7 @@ ACTIVATIONS = _core.ACTIVATIONS
 
 
 def _float_out(x, out):
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    x = np.asarray(x, dtype=np.float32, order="C")  # keeps a 0-d input 0-d
     if out is None:
         out = np.empty_like(x)
     elif out.shape != x.shape or out.dtype != np.float32 or not out.flags.c_contiguous:

@@ -47,8 +47,8 @@ def binary(op, a, b, out=None):
     """a op b with numpy broadcasting; op one of BINARY_OPS."""
     if op not in BINARY_OPS:
         raise ValueError(f"op must be one of {BINARY_OPS}, got {op!r}")
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    b = np.ascontiguousarray(b, dtype=np.float32)
+    a = np.asarray(a, dtype=np.float32, order="C")  # keeps a 0-d operand 0-d
+    b = np.asarray(b, dtype=np.float32, order="C")
     shape = np.broadcast_shapes(a.shape, b.shape)
     if len(shape) > 8:
         raise ValueError("binary: at most 8 axes")
