@@ -129,28 +129,15 @@ static int lanes_for(int channels)
 
 #define EI_INLINE static inline __attribute__((always_inline))
 
-/* Horizontal resampling of one source row. `safe_columns`: output columns
- * whose taps all lie before the last pixel of the row, where a four-byte load
- * of a three-byte pixel stays inside the image. */
-EI_INLINE void resample_row(const uint8_t *row, int channels, const axis_taps *tx,
-                            const ptrdiff_t *offset, int first, int safe_columns, int n,
-                            float *dst)
+/* Horizontal resampling of output columns [begin, end) of one source row, one
+ * channel at a time: reads only the bytes of the pixels it samples. */
+EI_INLINE void resample_columns(const uint8_t *row, int channels, const axis_taps *tx,
+                                const ptrdiff_t *offset, int begin, int end, float *dst)
 {
     int x, j, k;
     const int T = tx->taps, L = lanes_for(channels);
     const float *w = tx->weight;
-    if (channels == 3 && T == 2) {
-        for (x = first; x < safe_columns; x++)
-            v4_store(dst + 4 * x, v4_madd(v4_set1(w[2 * x]), v4_from_u8(row + offset[2 * x]),
-                                          v4_mul(v4_set1(w[2 * x + 1]),
-                                                 v4_from_u8(row + offset[2 * x + 1]))));
-    } else if (channels == 3 && T == 1) {
-        for (x = first; x < safe_columns; x++)
-            v4_store(dst + 4 * x, v4_from_u8(row + offset[x]));
-    } else {
-        safe_columns = first;
-    }
-    for (x = safe_columns > first ? safe_columns : first; x < n; x++) {
+    for (x = begin; x < end; x++) {
         for (k = 0; k < channels; k++) {
             float acc = 0.0f;
             for (j = 0; j < T; j++)
@@ -160,25 +147,69 @@ EI_INLINE void resample_row(const uint8_t *row, int channels, const axis_taps *t
     }
 }
 
+/* Horizontal resampling of output columns [first, n) of one source row.
+ * Colour columns in [vec_begin, vec_end) (see vector_columns) load each
+ * three-byte pixel as one four-byte vector. */
+EI_INLINE void resample_row(const uint8_t *row, int channels, const axis_taps *tx,
+                            const ptrdiff_t *offset, int first, int n, int vec_begin,
+                            int vec_end, float *dst)
+{
+    int x;
+    const int T = tx->taps;
+    const float *w = tx->weight;
+    if (vec_begin < first)
+        vec_begin = first;
+    if (vec_end > n)
+        vec_end = n;
+    if (channels != 3 || T > 2 || vec_begin >= vec_end) {
+        resample_columns(row, channels, tx, offset, first, n, dst);
+        return;
+    }
+    resample_columns(row, channels, tx, offset, first, vec_begin, dst);
+    if (T == 2) {
+        for (x = vec_begin; x < vec_end; x++)
+            v4_store(dst + 4 * x, v4_madd(v4_set1(w[2 * x]), v4_from_u8(row + offset[2 * x]),
+                                          v4_mul(v4_set1(w[2 * x + 1]),
+                                                 v4_from_u8(row + offset[2 * x + 1]))));
+    } else {
+        for (x = vec_begin; x < vec_end; x++)
+            v4_store(dst + 4 * x, v4_from_u8(row + offset[x]));
+    }
+    resample_columns(row, channels, tx, offset, vec_end, n, dst);
+}
+
 /* Both rows of a bilinear output row resampled and blended in one pass:
  * when shrinking, source rows are rarely shared between output rows, so
  * caching them buys nothing and one loop over the taps does the work of
- * three. Colour frames only, and only the safe columns (see resample_row). */
-EI_INLINE int blend_two_rows(const uint8_t *top, float wt, const uint8_t *bottom, float wb,
-                             const axis_taps *tx, const ptrdiff_t *offset, int safe_columns,
-                             float *dst)
+ * three. Colour frames only, and only columns [begin, end) that may be read
+ * as vectors (see vector_columns). */
+EI_INLINE void blend_two_rows(const uint8_t *top, float wt, const uint8_t *bottom, float wb,
+                              const axis_taps *tx, const ptrdiff_t *offset, int begin, int end,
+                              float *dst)
 {
     const float *w = tx->weight;
     const v4 vt = v4_set1(wt), vb = v4_set1(wb);
     int x;
-    for (x = 0; x < safe_columns; x++) {
+    for (x = begin; x < end; x++) {
         const ptrdiff_t left = offset[2 * x], right = offset[2 * x + 1];
         const v4 wl = v4_set1(w[2 * x]), wr = v4_set1(w[2 * x + 1]);
         v4 upper = v4_madd(wl, v4_from_u8(top + left), v4_mul(wr, v4_from_u8(top + right)));
         v4 lower = v4_madd(wl, v4_from_u8(bottom + left), v4_mul(wr, v4_from_u8(bottom + right)));
         v4_store(dst + 4 * x, v4_madd(vt, upper, v4_mul(vb, lower)));
     }
-    return x;
+}
+
+/* The columns of a blended row outside the vector range: both source rows
+ * resampled byte by byte, then blended. */
+EI_INLINE void blend_columns(const uint8_t *top, float wt, const uint8_t *bottom, float wb,
+                             const axis_taps *tx, const ptrdiff_t *offset, int begin, int end,
+                             float *upper, float *lower, float *dst)
+{
+    size_t i;
+    resample_columns(top, 3, tx, offset, begin, end, upper);
+    resample_columns(bottom, 3, tx, offset, begin, end, lower);
+    for (i = (size_t)4 * begin; i < (size_t)4 * end; i++)
+        dst[i] = wt * upper[i] + wb * lower[i];
 }
 
 EI_INLINE uint8_t saturate_u8(float v)
@@ -277,7 +308,7 @@ typedef struct {
     const ei_preprocess_params *p;
     const axis_taps *tx, *ty;
     const ptrdiff_t *xoffset;
-    int safe_columns;
+    int vec_begin, vec_end; /* columns whose pixels may be read as vectors */
     int blend_rows; /* bilinear colour shrinking: see blend_two_rows */
     void *out;
 } row_job;
@@ -320,15 +351,13 @@ EI_INLINE int run_rows_impl(const row_job *job, int row_begin, int row_end)
             const uint8_t *top = src->data + (ptrdiff_t)r0 * src->row_stride;
             const uint8_t *bottom = src->data + (ptrdiff_t)r1 * src->row_stride;
             const float w0 = ty->weight[2 * by], w1 = ty->weight[2 * by + 1];
-            int x = blend_two_rows(top, w0, bottom, w1, job->tx, job->xoffset, job->safe_columns,
-                                   acc);
-            if (x < bw) { /* the unsafe tail columns, one channel at a time */
-                float *upper = scratch, *lower = scratch + row_floats;
-                resample_row(top, ch, job->tx, job->xoffset, x, x, bw, upper);
-                resample_row(bottom, ch, job->tx, job->xoffset, x, x, bw, lower);
-                for (i = (size_t)4 * x; i < row_floats; i++)
-                    acc[i] = w0 * upper[i] + w1 * lower[i];
-            }
+            float *upper = scratch, *lower = scratch + row_floats;
+            blend_columns(top, w0, bottom, w1, job->tx, job->xoffset, 0, job->vec_begin, upper,
+                          lower, acc);
+            blend_two_rows(top, w0, bottom, w1, job->tx, job->xoffset, job->vec_begin,
+                           job->vec_end, acc);
+            blend_columns(top, w0, bottom, w1, job->tx, job->xoffset, job->vec_end, bw, upper,
+                          lower, acc);
             h[0] = h[1] = acc;
             hw[0] = 1.0f;
             used = 1;
@@ -342,7 +371,7 @@ EI_INLINE int run_rows_impl(const row_job *job, int row_begin, int row_end)
                 continue;
             if (tag[r % slots] != r) {
                 resample_row(src->data + (ptrdiff_t)r * src->row_stride, ch, job->tx,
-                             job->xoffset, 0, job->safe_columns, bw, row);
+                             job->xoffset, 0, bw, job->vec_begin, job->vec_end, row);
                 tag[r % slots] = r;
             }
             if (used < 2) {
@@ -395,15 +424,36 @@ static int run_rows(const row_job *job, int row_begin, int row_end)
     return run_rows_portable(job, row_begin, row_end);
 }
 
-/* Output columns whose every tap lies before the row's last pixel. */
-static int count_safe_columns(const axis_taps *tx, int box_width, int in_width)
+/* True when every tap of output column x may be read as a four-byte vector:
+ * the fourth byte of a three-byte pixel must still lie inside the row's
+ * memory. The row's highest byte is its last pixel's only when the row runs
+ * forwards; a flipped view ends at pixel 0, a broadcast one never advances. */
+static int vector_readable(const axis_taps *tx, const ptrdiff_t *offset, int x,
+                           ptrdiff_t row_end)
 {
-    int x, j;
-    for (x = 0; x < box_width; x++)
-        for (j = 0; j < tx->taps; j++)
-            if (tx->index[x * tx->taps + j] >= in_width - 1)
-                return x;
-    return box_width;
+    int j;
+    for (j = 0; j < tx->taps; j++)
+        if (offset[x * tx->taps + j] + 4 > row_end)
+            return 0;
+    return 1;
+}
+
+/* The first run [*begin, *end) of output columns that vector_readable allows;
+ * every other column is read byte by byte. Taps move monotonically along the
+ * row, so for any stride the readable columns form one run; a column left
+ * outside it would only be slower, never wrong. */
+static void vector_columns(const ei_image_u8 *src, const axis_taps *tx, const ptrdiff_t *offset,
+                           int box_width, int *begin, int *end)
+{
+    const ptrdiff_t last = (ptrdiff_t)(src->width - 1) * src->pixel_stride;
+    const ptrdiff_t row_end = (last > 0 ? last : 0) + src->channels; /* one past the highest byte */
+    int x = 0;
+    while (x < box_width && !vector_readable(tx, offset, x, row_end))
+        x++;
+    *begin = x;
+    while (x < box_width && vector_readable(tx, offset, x, row_end))
+        x++;
+    *end = x;
 }
 
 static int params_valid(const ei_image_u8 *src, const ei_preprocess_params *p)
@@ -454,7 +504,7 @@ int ei_preprocess(const ei_image_u8 *src, const ei_preprocess_params *p, void *o
     job.tx = &tx;
     job.ty = &ty;
     job.xoffset = xoffset;
-    job.safe_columns = count_safe_columns(&tx, p->box_width, src->width);
+    vector_columns(src, &tx, xoffset, p->box_width, &job.vec_begin, &job.vec_end);
     job.out = out;
     /* below a 2x vertical shrink consecutive output rows share source rows,
      * which the row cache computes once */

@@ -27,7 +27,11 @@ def filter2d(const pixel[:, :, :] image, pixel[:, :, :] out, const float[:, ::1]
     cdef ei_image im
     cdef int status
     cdef Py_ssize_t size = sizeof(pixel)
-    if image.strides[2] != size or out.strides[2] != size:
+    # a buffer reports any stride for an axis of length one (numpy recomputes
+    # it for contiguous arrays: a transposed grey image's channel stride is
+    # its whole size), and no element is ever addressed through it
+    if (image.shape[2] > 1 and image.strides[2] != size) or \
+            (out.shape[2] > 1 and out.strides[2] != size):
         raise ValueError("the channels of a pixel must be adjacent in memory")
     im.data = &image[0, 0, 0]
     im.out = &out[0, 0, 0]
