@@ -20,6 +20,7 @@ from . import backends
 from .errors import ModelError
 from .kernels import preprocess
 from .metadata import ImageInput, MetadataError, ModelInfo, read_info
+from .model_file import read_onnx_file
 from .sensor_window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
 from .postprocess import Prediction, looks_like_probabilities, softmax, top_k
 
@@ -40,35 +41,13 @@ def load(path, backend="auto", threads=None, *, labels=None, image=None, output=
         and named in a warning.
     Raises ModelError (one line: which file, what is wrong, what to do).
     """
-    proto = _read_onnx(path)
+    proto = read_onnx_file(path)
     try:
         info = read_info(proto, origin=path)
     except MetadataError as error:
         raise ModelError(str(error)) from None
     engine = backends.open_backend(path, backend, threads)
     return Model(path, engine, info, labels=labels, image=image, output=output)
-
-
-def _read_onnx(path):
-    import onnx
-
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ModelError(f"model file {path} does not exist: check the path, or make one with "
-                         "`edgeinfer convert`")
-    if not os.path.isfile(path):
-        raise ModelError(f"model path {path} is not a file: give the .onnx file itself")
-    try:
-        proto = onnx.load(path, load_external_data=False)
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else \
-            type(error).__name__
-        raise ModelError(f"{path} is not a readable ONNX model ({reason}): it may be truncated or "
-                         "another kind of file; export or convert it again") from None
-    if len(proto.graph.node) == 0 or len(proto.graph.output) == 0:
-        raise ModelError(f"{path} holds no ONNX graph (empty or not an ONNX file): export or "
-                         "convert the model again")
-    return proto
 
 
 class Model:

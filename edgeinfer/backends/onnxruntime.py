@@ -43,7 +43,18 @@ class Backend:
     name = NAME
 
     def __init__(self, model_path, threads=None):
+        import onnx
         import onnxruntime as ort
+
+        from .onnx_memory import check_model_memory
+
+        try:
+            proto = onnx.load(model_path, load_external_data=False)
+        except Exception:   # onnxruntime says below what is wrong with the file
+            proto = None
+        if proto is not None:
+            # the session folds constants as it is created: check before, not after
+            check_model_memory(proto, model_path)
 
         options = ort.SessionOptions()
         if threads:
