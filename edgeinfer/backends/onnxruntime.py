@@ -29,6 +29,12 @@ def is_available():
     return True, "installed"
 
 
+def version():
+    import onnxruntime
+
+    return onnxruntime.__version__
+
+
 def _spec(node):
     shape = tuple(d if isinstance(d, int) and d > 0 else None for d in node.shape)
     return TensorSpec(node.name, shape, DTYPES.get(node.type))
