@@ -77,7 +77,10 @@ def backends(model_path):
         try:
             registry.open_backend(model_path, name, threads=1)
         except ModelError as error:
-            found[name] = f"no ({str(error).split('; use --backend')[0][:160]})"
+            reason = str(error).split("; use --backend")[0]
+            reason = reason[len(f"{model_path}: "):] if reason.startswith(f"{model_path}: ") \
+                else reason   # the path is on the first line already
+            found[name] = f"no ({reason[:240]})"
         else:
             version = getattr(registry._module(name), "version", lambda: None)()
             found[name] = f"yes ({version})" if version else "yes"

@@ -116,3 +116,14 @@ def test_a_max_memory_that_is_not_a_size_is_one_line(tmp_path, monkeypatch, cli)
         edgeinfer.load(path, backend="native")
     code, _, err = cli("run", "--model", path, "--image", path)
     assert_one_line_error(code, err, "EDGEINFER_MAX_MEMORY")
+
+
+def test_inspect_says_why_a_memory_bomb_cannot_run(tmp_path, monkeypatch, cli):
+    path = tmp_path / "bomb.onnx"
+    onnx.save(bomb_model(), str(path))
+    monkeypatch.setenv("EDGEINFER_MAX_MEMORY", "1G")
+    code, out, _ = cli("inspect", path)
+    assert code == 0
+    verdicts = [line for line in out.splitlines() if line.startswith("backend")]
+    assert len(verdicts) == 2
+    assert all("no (" in line and "'bomb'" in line and "6.0 GB" in line for line in verdicts)
