@@ -1,8 +1,25 @@
-"""Reading class names from a file: one per line, or a JSON list."""
+"""Reading class names: one per line (Teachable Machine's "0 cat" lines lose
+their index), or a JSON list. `run --labels` and `convert --labels` both read
+through here, so one file gives the same names to both."""
 import json
 import os
+import re
 
 from .errors import UserError
+
+# Teachable Machine writes "0 Class 1", "1 Class 2", ...
+INDEXED_LINE = re.compile(r"^(\d+)\s+(.*\S)\s*$")
+
+
+def parse_label_lines(lines, origin):
+    """Names from lines; "N name" lines whose N count 0, 1, 2, ... lose the N."""
+    names = [line.strip() for line in lines if line.strip()]
+    matches = [INDEXED_LINE.match(name) for name in names]
+    if names and all(matches) and [int(m.group(1)) for m in matches] == list(range(len(names))):
+        names = [m.group(2) for m in matches]
+    if not names:
+        raise UserError(f"labels {origin} holds no class names: give one name per line")
+    return names
 
 
 def read_labels(path):
@@ -10,10 +27,13 @@ def read_labels(path):
         raise UserError(f"labels file {path} does not exist: give a text file with one label "
                         "per line")
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:
             text = f.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise UserError(f"cannot read labels file {path}: {error}") from None
+    except OSError as error:
+        raise UserError(f"cannot read labels file {path} ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise UserError(f"labels file {path} is not UTF-8 text: give one class name per "
+                        "line") from None
     if text.lstrip().startswith("["):
         try:
             labels = json.loads(text)
@@ -23,9 +43,4 @@ def read_labels(path):
         if not isinstance(labels, list):
             raise UserError(f"labels file {path}: expected a JSON list of names")
         return [str(label) for label in labels]
-    lines = [line.strip() for line in text.splitlines()]
-    while lines and not lines[-1]:
-        lines.pop()
-    if not lines:
-        raise UserError(f"labels file {path} is empty: one label per line, in class order")
-    return lines
+    return parse_label_lines(text.splitlines(), f"file {path}")

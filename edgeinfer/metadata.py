@@ -8,8 +8,14 @@ meeting a newer file says so instead of guessing.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+import logging
+import numbers
+from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
+
+from .errors import ModelError
+
+log = logging.getLogger("edgeinfer")
 
 METADATA_KEY = "edgeinfer"
 FORMAT_VERSION = 1
@@ -18,8 +24,8 @@ TASKS = ("image-classification", "sensor-classification")
 OUTPUT_KINDS = ("logits", "probabilities")
 
 
-class MetadataError(ValueError):
-    """A model file's edgeinfer metadata is unreadable or too new."""
+class MetadataError(ModelError, ValueError):
+    """A model file's edgeinfer metadata is unreadable, malformed or too new."""
 
 
 @dataclass
@@ -68,6 +74,7 @@ class ModelInfo:
     task: str = "image-classification"
     labels: list = field(default_factory=list)
     input_name: Optional[str] = None
+    output_name: Optional[str] = None    # the scores output of a multi-output graph
     image: Optional[ImageInput] = None
     sensor: Optional[SensorInput] = None
     output: str = "logits"
@@ -85,22 +92,110 @@ class ModelInfo:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise MetadataError(f"{origin}: edgeinfer metadata is not valid JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise MetadataError(f"{origin}: edgeinfer metadata is a JSON {_json_kind(data)}, not "
+                                "an object: convert the model again")
         version = data.get("format_version", 0)
-        if not isinstance(version, int) or version > FORMAT_VERSION:
+        if not _is_int(version):
+            raise MetadataError(f"{origin}: edgeinfer metadata key 'format_version' must be a "
+                                f"whole number, got {_json_kind(version)} {json.dumps(version)}: "
+                                "convert the model again")
+        if version > FORMAT_VERSION:
             raise MetadataError(
                 f"{origin} was written in edgeinfer model format {version}, this edgeinfer reads "
                 f"up to format {FORMAT_VERSION}: upgrade with `pip install -U edgeinfer`")
-        known = set(cls.__dataclass_fields__)
-        info = cls(**{k: v for k, v in data.items() if k in known})
-        if isinstance(info.image, dict):
-            info.image = ImageInput(**info.image)
-        if isinstance(info.sensor, dict):
-            info.sensor = SensorInput(**info.sensor)
+        values = _known_fields(cls, data, "", origin)
+        for key, kind in (("image", ImageInput), ("sensor", SensorInput)):
+            if values.get(key) is not None:
+                values[key] = kind(**_known_fields(kind, values[key], f"{key}.", origin))
+        info = cls(**values)
         if info.task not in TASKS:
             raise MetadataError(f"{origin}: unknown task {info.task!r} (known: {', '.join(TASKS)})")
         if info.output not in OUTPUT_KINDS:
             raise MetadataError(f"{origin}: unknown output kind {info.output!r}")
         return info
+
+
+# what each field may hold in JSON; a newer converter's extra keys are not here
+# and are ignored with a warning, so an older runtime still reads the file
+_TEXT, _NUMBER, _OBJECT = "a string", "a number", "an object"
+SCHEMA = {
+    "": {"task": _TEXT, "labels": "a list of strings", "input_name": "a string or null",
+         "output_name": "a string or null", "image": "an object or null",
+         "sensor": "an object or null", "output": _TEXT, "source": _OBJECT,
+         "verification": _OBJECT, "quantization": _OBJECT, "format_version": "a whole number"},
+    "image.": {"size": "[height, width]", "layout": _TEXT, "color": _TEXT,
+               "resize": _TEXT, "crop": "null, a number, [x, y, w, h] or \"letterbox\"",
+               "mean": "a list of numbers", "std": "a list of numbers", "dtype": _TEXT,
+               "pad": _NUMBER},
+    "sensor.": {"window": "a whole number", "hop": "a whole number",
+                "channels": "a list of strings", "mean": "a list of numbers",
+                "std": "a list of numbers", "layout": _TEXT, "sample_rate": "a number or null"},
+}
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _fits(kind, value):
+    if kind.endswith(" or null") and value is None:
+        return True
+    kind = kind.replace(" or null", "")
+    if kind == _TEXT:
+        return isinstance(value, str)
+    if kind == _NUMBER:
+        return _is_number(value)
+    if kind == "a whole number":
+        return _is_int(value)
+    if kind == _OBJECT:
+        return isinstance(value, dict)
+    if kind == "a list of strings":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "a list of numbers":
+        return isinstance(value, list) and all(_is_number(v) for v in value)
+    if kind.startswith("[height, width]"):
+        return isinstance(value, list) and len(value) == 2 and all(_is_int(v) and v > 0
+                                                                   for v in value)
+    if kind.startswith("null, a number"):
+        return value is None or value == "letterbox" or _is_number(value) or (
+            isinstance(value, list) and len(value) == 4 and all(_is_number(v) for v in value))
+    raise AssertionError(kind)
+
+
+def _json_kind(value):
+    if value is None:
+        return "null"
+    return {bool: "boolean", str: "string", list: "list", dict: "object"}.get(
+        type(value), "number")
+
+
+def _known_fields(cls, data, prefix, origin):
+    """data's fields that cls has, each checked against SCHEMA; unknown ones
+    are dropped with one warning."""
+    if not isinstance(data, dict):
+        raise MetadataError(f"{origin}: edgeinfer metadata key {prefix[:-1]!r} must be "
+                            f"{SCHEMA[''][prefix[:-1]]}, got {_json_kind(data)} "
+                            f"{json.dumps(data)[:60]}: convert the model again")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(key for key in data if key not in known)
+    if unknown:
+        log.warning(f"{origin}: ignoring edgeinfer metadata keys this version does not know: "
+                    f"{', '.join(prefix + key for key in unknown)} (written by a newer "
+                    "edgeinfer?)")
+    values = {}
+    for key in sorted(known & set(data)):
+        kind = SCHEMA[prefix][key]
+        if not _fits(kind, data[key]):
+            raise MetadataError(f"{origin}: edgeinfer metadata key {prefix + key!r} must be "
+                                f"{kind}, got {_json_kind(data[key])} "
+                                f"{json.dumps(data[key])[:60]}: convert the model again")
+        values[key] = data[key]
+    return values
 
 
 def read_info(model, origin="the model file"):

@@ -20,6 +20,7 @@ from . import backends
 from .errors import ModelError
 from .kernels import preprocess
 from .metadata import ImageInput, MetadataError, ModelInfo, read_info
+from .model_file import read_onnx_file
 from .sensor_window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
 from .postprocess import Prediction, looks_like_probabilities, softmax, top_k
 
@@ -28,7 +29,8 @@ log = logging.getLogger("edgeinfer")
 MAX_BATCH = 32  # frames per backend call when the batch axis is free
 
 
-def load(path, backend="auto", threads=None, *, labels=None, image=None, output=None):
+def load(path, backend="auto", threads=None, *, labels=None, image=None, output=None,
+         output_name=None):
     """Loads an ONNX model file for inference.
 
     backend: "auto" (the best one installed), or a name from edgeinfer.backends.BACKENDS.
@@ -38,43 +40,25 @@ def load(path, backend="auto", threads=None, *, labels=None, image=None, output=
         dict of its fields (size, color, mean, std, crop, ...), output "logits"
         or "probabilities". What a file without metadata leaves open is assumed
         and named in a warning.
+    output_name: the graph output holding the class scores, for a model with
+        several (default: the one the metadata names, else the first).
     Raises ModelError (one line: which file, what is wrong, what to do).
     """
-    proto = _read_onnx(path)
+    proto = read_onnx_file(path)
     try:
         info = read_info(proto, origin=path)
     except MetadataError as error:
         raise ModelError(str(error)) from None
     engine = backends.open_backend(path, backend, threads)
-    return Model(path, engine, info, labels=labels, image=image, output=output)
-
-
-def _read_onnx(path):
-    import onnx
-
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ModelError(f"model file {path} does not exist: check the path, or make one with "
-                         "`edgeinfer convert`")
-    if not os.path.isfile(path):
-        raise ModelError(f"model path {path} is not a file: give the .onnx file itself")
-    try:
-        proto = onnx.load(path, load_external_data=False)
-    except Exception as error:
-        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else \
-            type(error).__name__
-        raise ModelError(f"{path} is not a readable ONNX model ({reason}): it may be truncated or "
-                         "another kind of file; export or convert it again") from None
-    if len(proto.graph.node) == 0 or len(proto.graph.output) == 0:
-        raise ModelError(f"{path} holds no ONNX graph (empty or not an ONNX file): export or "
-                         "convert the model again")
-    return proto
+    return Model(path, engine, info, labels=labels, image=image, output=output,
+                 output_name=output_name)
 
 
 class Model:
     """Runs one model on frames. Not thread-safe: one Model per thread."""
 
-    def __init__(self, path, backend, info, labels=None, image=None, output=None):
+    def __init__(self, path, backend, info, labels=None, image=None, output=None,
+                 output_name=None):
         self.path = os.fspath(path)
         self.backend = backend
         self.has_metadata = info is not None
@@ -82,6 +66,8 @@ class Model:
         assumed = []
         self.input = self._choose_input(info)
         info.input_name = self.input.name
+        self.output_index = self._choose_output(output_name or info.output_name)
+        info.output_name = self.backend.outputs[self.output_index].name
         if info.task == "image-classification":
             info.image = self._image_input(info.image, image, assumed)
         else:
@@ -108,7 +94,26 @@ class Model:
                         "`edgeinfer convert`) to be sure")
         self._buffer = None
 
-    # -- what the model takes -------------------------------------------------------------
+    # -- what the model takes and gives ----------------------------------------------------
+
+    def _choose_output(self, name):
+        """The index of the scores output; a ModelError listing the outputs when
+        the chosen one is not (batch, classes) scores."""
+        outputs = self.backend.outputs
+        listed = ", ".join(f"{o.name} {_show_shape(o.shape)}" for o in outputs)
+        index = 0
+        if name is not None:
+            names = [o.name for o in outputs]
+            if name not in names:
+                raise ModelError(f"{self.path} has no output {name!r}; its outputs are {listed}")
+            index = names.index(name)
+        if not _are_class_scores(outputs[index].shape):
+            raise ModelError(f"{self.path}: output {outputs[index].name!r} is "
+                             f"{_show_shape(outputs[index].shape)}, not class scores [N, C] (a "
+                             f"detector or other non-classifier?); its outputs are {listed}: "
+                             "edgeinfer runs classifiers; pick the scores output with --output "
+                             "NAME (edgeinfer.load(..., output_name=NAME))")
+        return index
 
     def _choose_input(self, info):
         inputs = self.backend.inputs
@@ -213,8 +218,9 @@ class Model:
         return guess
 
     def _check_classes(self, labels_given):
-        shape = self.backend.outputs[0].shape
-        classes = shape[-1] if shape else None
+        shape = self.backend.outputs[self.output_index].shape
+        classes = max((d for d in shape[1:] if d is not None), default=None) if len(shape) > 1 \
+            else (shape[0] if shape else None)
         labels = self.info.labels
         if classes is not None and labels and len(labels) != classes:
             whose = "the labels given have" if labels_given else "its metadata has"
@@ -256,14 +262,14 @@ class Model:
             raise ModelError(f"cannot prepare a frame for {self.path}: {error}") from None
 
     def run(self, tensor):
-        """The raw first output of the graph for an input tensor (batch axis first)."""
+        """The raw scores output of the graph for an input tensor (batch axis first)."""
         tensor = np.asarray(tensor)
         expected = self.input.shape
         if tensor.ndim != len(expected) or any(
                 have is not None and have != got for have, got in zip(expected, tensor.shape)):
             raise ModelError(f"{self.path}: input {self.input.name!r} takes "
                              f"{_show_shape(expected)}, got an array of shape {tensor.shape}")
-        return self.backend.run({self.input.name: tensor})[0]
+        return self.backend.run({self.input.name: tensor})[self.output_index]
 
     def probabilities(self, raw):
         """(batch, classes) probabilities from raw output: softmax applied to logits."""
@@ -329,6 +335,17 @@ def _input_shape(image):
     if image.layout == "nchw":
         return (1, channels, height, width)
     return (1, height, width, channels)
+
+
+def _are_class_scores(shape):
+    """(N, C), or (N, C, 1, 1 ...) as a convolutional head leaves it; an unknown
+    shape is given the benefit of the doubt (the run shows what it is)."""
+    if len(shape) <= 1:
+        return True
+    rest = shape[1:]
+    if len(rest) == 1:
+        return True
+    return all(d == 1 for d in rest[1:])
 
 
 def _show_shape(shape):

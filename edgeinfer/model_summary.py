@@ -5,7 +5,6 @@ from collections import Counter
 
 import numpy as np
 
-from .errors import UserError
 
 
 def _dims(value_info):
@@ -64,37 +63,32 @@ def summarize(model):
     )
 
 
-def backends(model_bytes):
-    """Which backends can run the model here: name -> "yes" or why not."""
+def backends(model_path):
+    """Which backends can run the model here: name -> "yes" or why not, by
+    opening each as `edgeinfer.load` would (so inspect and load agree)."""
+    from . import backends as registry
+    from .errors import ModelError
+
     found = {}
-    try:
-        import onnxruntime as ort
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
-        found["onnxruntime"] = f"yes ({ort.__version__})"
-    except ImportError:
-        found["onnxruntime"] = "not installed"
-    except Exception as error:
-        found["onnxruntime"] = f"no ({(str(error).splitlines() or ['error'])[0][:120]})"
-    try:
-        from .backends import native
-    except ImportError:
-        found["native"] = "not in this build"
-    else:
-        found["native"] = native.can_run(model_bytes)
+    for name, (available, reason) in registry.availability().items():
+        if not available:
+            found[name] = f"not available ({reason})"
+            continue
+        try:
+            registry.open_backend(model_path, name, threads=1)
+        except ModelError as error:
+            reason = str(error).split("; use --backend")[0]
+            reason = reason[len(f"{model_path}: "):] if reason.startswith(f"{model_path}: ") \
+                else reason   # the path is on the first line already
+            found[name] = f"no ({reason[:240]})"
+        else:
+            version = getattr(registry._module(name), "version", lambda: None)()
+            found[name] = f"yes ({version})" if version else "yes"
     return found
 
 
 def load_model_file(path):
-    import os
+    """The ModelProto at path, refused exactly as `edgeinfer.load` refuses it."""
+    from .model_file import read_onnx_file
 
-    import onnx
-
-    if not os.path.isfile(path):
-        raise UserError(f"model {path} does not exist")
-    try:
-        return onnx.load(path)
-    except Exception as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
-        raise UserError(f"{path} is not a readable ONNX model ({first})") from None
+    return read_onnx_file(path)

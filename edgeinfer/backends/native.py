@@ -3,6 +3,7 @@
 has no wheel (32-bit ARM)."""
 from __future__ import annotations
 
+from ..errors import ModelError
 from ..native import NativeBackend, NativeModelError, profile_by_operator
 from .onnxruntime import TensorSpec    # the spec type only; onnxruntime itself is not imported
 
@@ -18,7 +19,7 @@ def can_run(model):
     everything the native backend checks at load, without running it."""
     try:
         NativeBackend(model)
-    except NativeModelError as error:
+    except ModelError as error:   # unsupported, unreadable, or larger than the memory limit
         reason = str(error).split("; use --backend")[0]
         return f"no ({reason[:160]})"
     return "yes"

@@ -29,6 +29,12 @@ def is_available():
     return True, "installed"
 
 
+def version():
+    import onnxruntime
+
+    return onnxruntime.__version__
+
+
 def _spec(node):
     shape = tuple(d if isinstance(d, int) and d > 0 else None for d in node.shape)
     return TensorSpec(node.name, shape, DTYPES.get(node.type))
@@ -43,7 +49,18 @@ class Backend:
     name = NAME
 
     def __init__(self, model_path, threads=None):
+        import onnx
         import onnxruntime as ort
+
+        from .onnx_memory import check_model_memory
+
+        try:
+            proto = onnx.load(model_path, load_external_data=False)
+        except Exception:   # onnxruntime says below what is wrong with the file
+            proto = None
+        if proto is not None:
+            # the session folds constants as it is created: check before, not after
+            check_model_memory(proto, model_path)
 
         options = ort.SessionOptions()
         if threads:

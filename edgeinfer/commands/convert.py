@@ -11,6 +11,9 @@ def add_arguments(parser):
     parser.add_argument("--labels", default=None,
                         help="class names: a file (one per line, or Teachable Machine's '0 Name') "
                              "or a,b,c; labels.txt beside the model is used when present")
+    parser.add_argument("--output-name", default=None, metavar="NAME",
+                        help="for an ONNX model with several outputs: the one holding the class "
+                             "scores, recorded so `edgeinfer run` uses it")
     parser.add_argument("--preprocess", action="append", default=None, metavar="SPEC",
                         help="how inputs were prepared in training: a preset (imagenet, "
                              "teachable-machine, tf, caffe, unit, pixels) and/or key=value "
@@ -78,7 +81,7 @@ def run(args):
     if _sensor_words(args):
         preprocess = (preprocess or []) + _sensor_words(args)
     convert_file(args.source, args.output, labels=resolve_labels(args.labels),
-                        preprocess=preprocess, opset=args.opset, verify=not args.no_verify,
+                        output_name=args.output_name, preprocess=preprocess, opset=args.opset, verify=not args.no_verify,
                         sample_images=samples, quantize=quantize,
                         input_shape=_input_shape(args.input_shape))
     print(args.output)

@@ -2,8 +2,7 @@
 the edgeinfer metadata, and which backends can run it."""
 import json
 
-from ..errors import UserError
-from ..metadata import MetadataError, read_info
+from ..metadata import read_info
 from ..model_summary import backends, load_model_file, summarize
 
 
@@ -18,12 +17,9 @@ def _shape(dims):
 
 def run(args):
     model = load_model_file(args.model)
-    try:
-        info = read_info(model, args.model)
-    except MetadataError as error:
-        raise UserError(str(error)) from None
+    info = read_info(model, args.model)   # MetadataError is a ModelError: one line, exit 2
     facts = summarize(model)
-    runs = backends(model.SerializeToString())
+    runs = backends(args.model)
     if args.json:
         facts["operators"] = dict(facts["operators"])
         facts["metadata"] = json.loads(info.to_json()) if info else None

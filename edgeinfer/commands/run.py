@@ -67,6 +67,9 @@ def add_arguments(parser):
     engine = parser.add_argument_group("engine")
     engine.add_argument("--backend", default="auto",
                         help=" | ".join(["auto", *BACKENDS]) + " (auto: the best installed)")
+    engine.add_argument("--output", metavar="NAME", default=None,
+                        help="the graph output holding the class scores, for a model with "
+                             "several (default: the one its metadata names, else the first)")
     engine.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for inference (default: all cores); a frame's "
                              "preprocessing runs on one")
@@ -188,7 +191,8 @@ def run(args):
         raise UserError("--model is required: the .onnx file to run (make one from a Keras or "
                         "PyTorch model with `edgeinfer convert`)")
     labels = read_labels(args.labels) if args.labels else None
-    model = load(args.model, backend=args.backend, threads=args.threads, labels=labels)
+    model = load(args.model, backend=args.backend, threads=args.threads, labels=labels,
+                 output_name=args.output)
     if model.info.image is None and not args.sensor:
         raise UserError(f"{args.model} is a {model.info.task} model: it classifies sensor "
                         "windows, not images; give it a stream with --sensor FILE|-|serial:..."

@@ -43,6 +43,7 @@ SOURCE_KINDS = {
 def convert_file(source, out_path, **options):
     """Converts whatever source is, told by its extension (or a SavedModel directory)."""
     input_shape = options.pop("input_shape", None)
+    output_name = options.pop("output_name", None)
     if os.path.isdir(source):
         return from_keras(source, out_path, **options)
     extension = os.path.splitext(source)[1].lower()
@@ -58,6 +59,11 @@ def convert_file(source, out_path, **options):
         options["input_shape"] = input_shape
     if convert is from_onnx:
         options.pop("opset", None)
+        options["output_name"] = output_name
+    elif output_name is not None:
+        raise UserError("--output-name picks an output of an ONNX model: convert this one "
+                        "first, then `edgeinfer convert model.onnx -o out.onnx --output-name "
+                        f"{output_name}`")
     return convert(source, out_path, **options)
 
 

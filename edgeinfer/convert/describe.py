@@ -39,11 +39,11 @@ def image_layout(dims):
     return None
 
 
-def ends_in_softmax(model):
-    """True when the (first) output is produced by a Softmax, possibly behind
-    shape-only nodes: such a model outputs probabilities, not logits."""
+def ends_in_softmax(model, name=None):
+    """True when the output (default the first) is produced by a Softmax, possibly
+    behind shape-only nodes: such a model outputs probabilities, not logits."""
     producers = {out: node for node in model.graph.node for out in node.output}
-    name = model.graph.output[0].name
+    name = name or model.graph.output[0].name
     while name in producers:
         node = producers[name]
         if node.op_type == "Softmax":
@@ -62,17 +62,31 @@ def single_input(model, origin):
     return inputs[0]
 
 
-def describe(model, origin, labels=None, image_defaults=None, preprocess=None, source=None):
+def scores_output(model, origin, output_name=None):
+    """(name, dims) of the output holding the class scores: output_name, or the first."""
+    outputs = graph_outputs(model)
+    if output_name is None:
+        return outputs[0]
+    for output in outputs:
+        if output[0] == output_name:
+            return output
+    listed = ", ".join(f"{n} {d}" for n, d in outputs)
+    raise UserError(f"{origin} has no output {output_name!r}; its outputs are {listed}")
+
+
+def describe(model, origin, labels=None, image_defaults=None, preprocess=None, source=None,
+             output_name=None):
     """A ModelInfo for model: task and input spec from its input shape, the
     output kind from its last node, labels checked against the output width."""
     name, dims, dtype = single_input(model, origin)
-    outputs = graph_outputs(model)
-    classes = outputs[0][1][-1] if outputs[0][1] else None
+    output, output_dims = scores_output(model, origin, output_name)
+    classes = output_dims[-1] if output_dims else None
     if labels is not None and classes is not None and len(labels) != classes:
         raise UserError(f"{origin} outputs {classes} scores but {len(labels)} labels were given: "
                         "give one label per output class, in output order")
     info = ModelInfo(labels=list(labels or []), input_name=name, source=dict(source or {}),
-                     output="probabilities" if ends_in_softmax(model) else "logits")
+                     output="probabilities" if ends_in_softmax(model, output) else "logits",
+                     output_name=output_name)
     image = image_layout(dims)
     if image:
         layout, size, channels = image

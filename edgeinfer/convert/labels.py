@@ -1,33 +1,14 @@
-"""Class names from a file or a comma-separated list."""
+"""Class names for convert: a file (read as `run --labels` reads it), a
+comma-separated list, or the labels.txt beside a Teachable Machine export."""
 import os
-import re
 
 from ..errors import UserError
+from ..labels import INDEXED_LINE, parse_label_lines, read_labels
 
-# Teachable Machine writes "0 Class 1", "1 Class 2", ...
-INDEXED_LINE = re.compile(r"^(\d+)\s+(.*\S)\s*$")
 TEACHABLE_MACHINE_FILES = ("keras_model.h5", "model_unquant.tflite", "model.tflite")
 
-
-def parse_label_lines(lines, origin):
-    """Names from lines; "N name" lines whose N count 0, 1, 2, ... lose the N."""
-    names = [line.strip() for line in lines if line.strip()]
-    matches = [INDEXED_LINE.match(name) for name in names]
-    if names and all(matches) and [int(m.group(1)) for m in matches] == list(range(len(names))):
-        names = [m.group(2) for m in matches]
-    if not names:
-        raise UserError(f"labels {origin} holds no class names: give one name per line")
-    return names
-
-
-def read_labels_file(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return parse_label_lines(f.read().splitlines(), path)
-    except OSError as error:
-        raise UserError(f"cannot read labels file {path} ({error.strerror})") from None
-    except UnicodeDecodeError:
-        raise UserError(f"labels file {path} is not UTF-8 text: give one class name per line") from None
+# one reader for `run --labels` and `convert --labels`
+read_labels_file = read_labels
 
 
 def resolve_labels(value):

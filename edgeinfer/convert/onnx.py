@@ -23,9 +23,10 @@ def load_onnx(path):
 
 
 def from_onnx(path, out_path, labels=None, preprocess=None, verify=True, sample_images=(),
-              quantize=None):
+              quantize=None, output_name=None):
     """Annotates an ONNX file. Its existing edgeinfer metadata, if any, is the
-    starting point that labels and preprocess override."""
+    starting point that labels and preprocess override; output_name picks the
+    scores output of a model with several."""
     model = load_onnx(path)
     try:
         previous = read_info(model, path)
@@ -36,7 +37,9 @@ def from_onnx(path, out_path, labels=None, preprocess=None, verify=True, sample_
         labels = previous.labels or None
     source = dict(previous.source) if previous else dict(framework="onnx", file=os.path.basename(path))
     source.setdefault("producer", f"{model.producer_name} {model.producer_version}".strip())
-    info = describe(model, path, labels, defaults, preprocess, source)
+    if output_name is None and previous:
+        output_name = previous.output_name
+    info = describe(model, path, labels, defaults, preprocess, source, output_name)
     if previous and preprocess is None:
         info.output = previous.output
     _, dims, dtype = single_input(model, path)

@@ -27,7 +27,7 @@ class NativeBackend:
 
     def __init__(self, model, threads=None):
         self.origin = os.fspath(model) if isinstance(model, (str, os.PathLike)) else "the model"
-        self.graph = from_onnx(read_model(model))
+        self.graph = from_onnx(read_model(model), self.origin)
         check_operators(self.graph, self.origin)
         self.threads = threads
         self.input_names = [t.name for t in self.graph.inputs]
@@ -53,7 +53,7 @@ class NativeBackend:
         key = tuple(shapes[name] for name in self.input_names)
         plan = self._plans.pop(key, None)
         if plan is None:
-            plan = Plan(self.graph, shapes)
+            plan = Plan(self.graph, shapes, self.origin)
             # each plan holds an arena: keep the few shapes seen last (a stream
             # of frames uses one or two batch sizes)
             while len(self._plans) >= MAX_PLANS:

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .. import memory_limit
 from .errors import ADVICE, NativeModelError, unsupported
 from .kernel import Operand
 from .ops import OPS
@@ -36,6 +37,45 @@ def check_operators(graph, origin="the model"):
     if names:
         raise NativeModelError(f"{origin} uses operators the native backend does not run: "
                                f"{', '.join(names)}; {ADVICE}")
+
+
+# folded by onnx.reference: outputs shaped like their broadcast inputs
+BROADCASTING = {"Equal", "Less", "Greater", "And", "Or", "Where", "Mod", "Xor", "LessOrEqual",
+                "GreaterOrEqual"}
+
+
+def folded_bytes(node, operands, opset):
+    """An upper bound of the bytes a node's folded outputs take, found
+    without computing them (a 1 KB model may ask for gigabytes)."""
+    present = [o for o in operands if o is not None]
+    if node.op in ("Shape", "Size"):
+        return 0
+    shape = memory_limit.made_shape(node.op, present[0].shape if present else (),
+                                    [o.value if o is not None else None for o in operands])
+    if node.op == "ConstantOfShape" and shape is not None:
+        value = node.attr("value")
+        dtype = np.asarray(value).dtype if value is not None else np.float32
+        return memory_limit.tensor_bytes(shape, dtype)
+    if shape is not None:
+        return memory_limit.tensor_bytes(shape, present[0].dtype)
+    if node.op in BROADCASTING:
+        try:
+            shape = np.broadcast_shapes(*(o.shape for o in present))
+        except ValueError:
+            return 0   # the evaluation itself says what is wrong
+        return memory_limit.tensor_bytes(shape, np.int64)
+    if node.op in OPS and node.op not in FOLD_ONLY:
+        try:
+            kernel = OPS[node.op](node, operands, opset)
+        except NativeModelError:
+            kernel = None
+        if kernel is not None and kernel.view_of is None:
+            return sum(memory_limit.tensor_bytes(s, d) for s, d in zip(kernel.shapes,
+                                                                       kernel.dtypes))
+    # the rest (Not, Sign, CumSum, Split, NonZero ...) is no larger than its inputs
+    # (NonZero: one int64 index per input element and axis)
+    largest = max((memory_limit.tensor_bytes(o.shape, np.int64) for o in present), default=0)
+    return largest * (max(len(present[0].shape), 1) if node.op == "NonZero" else 1)
 
 
 def _evaluate(node, operands, opset):
@@ -72,10 +112,12 @@ def _is_constant_input(node, operands):
     return bool(present) and all(o.constant for o in present)
 
 
-def fold(graph, input_shapes):
+def fold(graph, input_shapes, origin="the model"):
     """(nodes left to run, constants, {tensor: (shape, dtype)}) for inputs of
-    the given shapes. Raises NativeModelError for what cannot run."""
+    the given shapes. Raises NativeModelError for what cannot run, ModelError
+    for constants larger than the memory limit (before computing them)."""
     constants = dict(graph.constants)
+    folded_total = 0
     info = {name: (tuple(np.shape(v)), np.asarray(v).dtype) for name, v in constants.items()}
     for tensor in graph.inputs:
         info[tensor.name] = (tuple(input_shapes[tensor.name]), tensor.dtype)
@@ -92,6 +134,11 @@ def fold(graph, input_shapes):
             shape, dtype = info[name]
             operands.append(Operand(shape, dtype, constants.get(name)))
         if _is_constant_input(node, operands):
+            what = f"node {node.name or node.outputs[0]!r} ({node.op})"
+            nbytes = folded_bytes(node, operands, graph.opset)
+            memory_limit.check(nbytes, f"the constant made by {what}", origin)
+            folded_total += nbytes
+            memory_limit.check(folded_total, f"the constants folded up to {what} together", origin)
             for name, value in zip(node.outputs, _evaluate(node, operands, graph.opset)):
                 if name:
                     value = np.asarray(value)

@@ -10,6 +10,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from ..errors import ModelError
+from ..model_file import first_line, not_onnx
 from .errors import NativeModelError
 
 
@@ -59,7 +61,7 @@ def _attributes(node):
     for attribute in node.attribute:
         value = helper.get_attribute_value(attribute)
         if isinstance(value, onnx.TensorProto):
-            value = numpy_helper.to_array(value)
+            value = _tensor_values(value, f"the {attribute.name} of node {node.name!r}")
         elif isinstance(value, bytes):
             value = value.decode()
         elif isinstance(value, list) and value and isinstance(value[0], bytes):
@@ -83,20 +85,43 @@ def _constant_value(node):
 def read_model(source, base_dir=None):
     """A ModelProto, a path, or serialized bytes -> ModelProto with its
     external data (if any) loaded."""
-    if isinstance(source, onnx.ModelProto):
-        if base_dir is not None:
-            onnx.external_data_helper.load_external_data_for_model(source, base_dir)
-        return source
-    if isinstance(source, (bytes, bytearray)):
-        return onnx.load_from_string(bytes(source))
-    return onnx.load(os.fspath(source))
+    origin = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the model"
+    try:
+        if isinstance(source, onnx.ModelProto):
+            if base_dir is not None:
+                onnx.external_data_helper.load_external_data_for_model(source, base_dir)
+            return source
+        if isinstance(source, (bytes, bytearray)):
+            return onnx.load_from_string(bytes(source))
+        return onnx.load(origin)
+    except Exception as error:  # protobuf and onnx raise many kinds; each is a bad file
+        if isinstance(error, OSError) and getattr(error, "filename", None):
+            raise ModelError(f"{origin}: cannot read the external data file {error.filename} "
+                             f"({error.strerror}): keep it beside the model") from None
+        if origin != "the model" and os.path.isfile(origin):
+            raise not_onnx(origin, first_line(error)) from None
+        raise ModelError(f"{origin} is not a readable ONNX model ({first_line(error)})") from None
 
 
-def from_onnx(model):
+def _tensor_values(tensor, what):
+    """A stored tensor's values; ModelError naming it when it holds fewer than it declares."""
+    try:
+        return numpy_helper.to_array(tensor)
+    except Exception as error:
+        name = f" {tensor.name!r}" if tensor.name else ""
+        raise ModelError(f"{what}{name} (shape {list(tensor.dims)}) cannot be "
+                         f"read ({first_line(error)}): the file is damaged or its data "
+                         "missing; export the model again") from None
+
+
+def from_onnx(model, origin="the model"):
     """ModelProto -> Graph. Initializers and Constant nodes become constants."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     g = model.graph
-    constants = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    if len(g.output) == 0:
+        raise ModelError(f"{origin} holds no ONNX graph (empty or not an ONNX file): export or "
+                         "convert the model again")
+    constants = {t.name: _tensor_values(t, f"{origin}: initializer") for t in g.initializer}
     nodes = []
     for node in g.node:
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from .. import memory_limit
 from .fold import fold
 from .kernel import Operand
 from .memory import ALIGN, Lifetime, place
@@ -26,8 +27,9 @@ def _aligned_arena(nbytes):
 
 
 class Plan:
-    def __init__(self, graph, input_shapes):
-        nodes, constants, info = fold(graph, input_shapes)
+    def __init__(self, graph, input_shapes, origin="the model"):
+        self.origin = origin
+        nodes, constants, info = fold(graph, input_shapes, origin)
         self.output_names = [t.name for t in graph.outputs]
         nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
         kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]
@@ -35,6 +37,9 @@ class Plan:
         # only what the steps read: weights replaced by folded ones are not kept twice
         used = {name for node in nodes for name in node.inputs} | set(self.output_names)
         self.constants = {k: np.asarray(v, order="C") for k, v in constants.items() if k in used}
+        for t in graph.inputs:
+            memory_limit.check(memory_limit.tensor_bytes(*info[t.name]), f"input {t.name!r}",
+                               origin)
         self.inputs = {t.name: np.zeros(info[t.name][0], info[t.name][1]) for t in graph.inputs}
         self.arena_bytes, buffers = self._allocate(nodes, kernels, info)
         self.buffers = buffers
@@ -81,9 +86,17 @@ class Plan:
         lifetimes = []
         for name, step in writer.items():
             shape, dtype = info[name]
-            nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            nbytes = memory_limit.tensor_bytes(shape, dtype)
             lifetimes.append(Lifetime(name, nbytes, step, last[name]))
+        largest = max(lifetimes, key=lambda item: item.nbytes, default=None)
+        if largest is not None:
+            node = nodes[largest.first]
+            memory_limit.check(largest.nbytes, f"the output of node "
+                               f"{node.name or node.outputs[0]!r} ({node.op})", self.origin)
         offsets, total = place(lifetimes)
+        if largest is not None:
+            memory_limit.check(total, f"the memory plan (its largest tensor is written by node "
+                               f"{node.name or node.outputs[0]!r}, {node.op})", self.origin)
         arena = _aligned_arena(total)
         self.arena = arena
         buffers = {}
