@@ -4,6 +4,7 @@ verifies, and the ONNX file matches Keras on runtime-shaped inputs."""
 import os
 
 import numpy as np
+import onnx
 import pytest
 
 pytest.importorskip("tensorflow")
@@ -186,3 +187,39 @@ def test_sensor_shaped_keras_model(tmp_path):
     assert info.task == "sensor-classification" and info.image is None
     x = np.random.default_rng(0).standard_normal((2, 6, 50)).astype(np.float32)
     np.testing.assert_allclose(run_onnx(str(out), x), model(x).numpy(), atol=1e-5)
+
+
+def test_adapted_normalization_layer_is_frozen_into_the_model(tmp_path, cli):
+    """An adapted Normalization layer keeps its mean and variance as tensors
+    the traced function captures; they used to become two extra graph inputs
+    and the conversion was refused for having 3 inputs."""
+    import keras
+
+    keras.utils.set_random_seed(8)
+    rng = np.random.default_rng(8)
+    # windows of 12 samples x 4 channels, far from zero mean and unit variance, as raw sensor data is
+    offsets, scales = np.array([9.8, -3.0, 250.0, 0.5]), np.array([0.5, 4.0, 30.0, 0.01])
+    x = (rng.standard_normal((96, 12, 4)) * scales + offsets).astype(np.float32)
+    y = (x[:, :, 0].mean(1) > offsets[0]).astype(np.int64) + (x[:, :, 2].mean(1) > offsets[2])
+    normalization = keras.layers.Normalization(axis=-1)
+    normalization.adapt(x)
+    model = keras.Sequential([keras.Input((12, 4)), normalization,
+                              keras.layers.Conv1D(8, 3, activation="relu"),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(3)])
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    source, out = tmp_path / "motion.keras", tmp_path / "motion.onnx"
+    model.save(source)
+
+    code, _, err = cli("convert", source, "-o", out)
+    assert code == 0, err
+    info = read_metadata(str(out))
+    assert info.task == "sensor-classification" and info.verification["passed"]
+    graph = onnx.load(str(out)).graph
+    initializers = {i.name for i in graph.initializer}
+    assert [i.name for i in graph.input if i.name not in initializers] == ["input"]
+    want = model.predict(x, verbose=0)
+    got = run_onnx(str(out), x)
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=1e-4)
+    assert (got.argmax(1) == want.argmax(1)).all()

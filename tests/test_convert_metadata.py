@@ -1,5 +1,7 @@
 """The self-description a converted file carries: written, read back equal,
 refused when too new; labels and preprocessing specs as users write them."""
+import re
+
 import numpy as np
 import onnx
 import pytest
@@ -161,3 +163,27 @@ def test_written_model_has_the_usual_file_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~mask
+
+
+def test_onnx_without_preprocess_prints_the_default_it_records(tmp_path, cli):
+    """`convert X.onnx` without --preprocess used to record ImageNet statistics,
+    crop 0.875 and 224x224 for free dimensions without a word."""
+    fixed, free = tiny_image_model(), tiny_image_model()
+    dims = fixed.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_value, dims[3].dim_value = 12, 20
+    dims = free.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    for name, model, size, words in [("fixed", fixed, (12, 20), "fixed input size"),
+                                     ("free", free, (224, 224), "input size is free")]:
+        source, out = tmp_path / f"{name}.onnx", tmp_path / f"{name}-out.onnx"
+        onnx.save(model, str(source))
+        code, _, err = cli("convert", source, "-o", out)
+        assert code == 0, err
+        said = [line for line in err.splitlines() if "preprocessing:" in line]
+        assert len(said) == 1 and "'imagenet'" in said[0] and words in said[0], err
+        info = read_info(onnx.load(str(out)))
+        assert info.image.size == size and info.image.crop == 0.875
+        # what is printed is exactly what is recorded, in words --preprocess takes back
+        spec = re.search(r"(size=.*?) \(", said[0]).group(1)
+        assert f"size={size[0]},{size[1]}" in spec and "crop=0.875" in spec
+        assert apply_spec(ImageInput(), spec) == info.image

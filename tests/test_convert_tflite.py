@@ -71,3 +71,50 @@ def test_truncated_tflite(tflite_file, tmp_path, cli):
     code, _, err = cli("convert", truncated, "-o", tmp_path / "out.onnx")
     assert_one_line_error(code, err, "truncated.tflite")
     assert not (tmp_path / "out.onnx").exists()
+
+
+@pytest.fixture(scope="module")
+def dynamic_range_tflite(tmp_path_factory):
+    """Dynamic-range quantisation (int8 weights, float activations computed
+    through int8 kernels): TFLite quantises only weights of 1024+ elements, so
+    the model carries two such layers."""
+    import keras
+
+    keras.utils.set_random_seed(9)
+    model = keras.Sequential([
+        keras.Input((32, 32, 3)),
+        keras.layers.Conv2D(16, 3, strides=2, activation="relu"),
+        keras.layers.Conv2D(32, 3, strides=2, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(10)])
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    path = tmp_path_factory.mktemp("quantized") / "model_quantized.tflite"
+    path.write_bytes(converter.convert())
+    return path
+
+
+def test_dynamic_range_quantized_tflite_verifies_with_a_quantization_tolerance(
+        dynamic_range_tflite, tflite_file, tmp_path, cli):
+    out = tmp_path / "quantized.onnx"
+    code, _, err = cli("convert", dynamic_range_tflite, "-o", out)
+    assert code == 0, err
+    assert "--no-verify" not in err
+    assert "int8 tensors" in err and "top-1 agreement" in err
+    report = read_metadata(str(out)).verification
+    assert report["passed"] and report["source_quantization"] == {"bits": 8, "tensors": 2}
+    assert report["rtol"] == pytest.approx(4 / 127)
+    # it needed the wider tolerance: the int8 kernels differ from float beyond 1e-3
+    assert report["max_rel_diff"] > 1e-3 and report["top1_agreement"] is not None
+    info = read_metadata(str(out))
+    for x in runtime_inputs(info):
+        want = interpreter_output(dynamic_range_tflite,
+                                  np.ascontiguousarray(x.transpose(0, 2, 3, 1)))
+        got = run_onnx(str(out), x)
+        assert np.abs(got - want).max() <= report["rtol"] * np.abs(want).max()
+    # a float TFLite model keeps the float tolerance
+    code, _, err = cli("convert", tflite_file, "-o", tmp_path / "float.onnx")
+    assert code == 0, err
+    float_report = read_metadata(str(tmp_path / "float.onnx")).verification
+    assert "source_quantization" not in float_report and float_report["rtol"] == 1e-3

@@ -114,3 +114,19 @@ def test_single_score_outputs_have_no_top1():
     report = compare(lambda x: x, lambda x: x, samples([[0.7]]))
     assert report["passed"] and report["top1_agreement"] is None
     assert "top-1" not in summary(report)
+
+
+def test_quantized_source_tolerance_is_scaled_to_its_step_and_keeps_top1():
+    from edgeinfer.convert.verify import quantized_tolerance
+
+    int8 = {"bits": 8, "tensors": 3}
+    data = samples([[10.0, -4.0, 2.5]])
+    one_step = compare(lambda x: x, lambda x: x + np.float32(10 / 127), data,
+                       source_quantization=int8)
+    assert one_step["passed"] and one_step["rtol"] == quantized_tolerance(8) == 4 / 127
+    assert "int8 tensors" in summary(one_step) and "top-1 agreement 100%" in summary(one_step)
+    assert not compare(lambda x: x, lambda x: x + np.float32(10 / 127), data)["passed"]
+    beyond = compare(lambda x: x, lambda x: x * 1.1, data, source_quantization=int8)
+    assert not beyond["passed"]
+    clear_flip = compare(lambda x: x, lambda x: x[:, [1, 0, 2]], data, source_quantization=int8)
+    assert not clear_flip["passed"]

@@ -43,6 +43,9 @@ def add_arguments(parser):
                         help="static int8 quantisation; needs --calibration")
     parser.add_argument("--calibration", default=None, metavar="DIR",
                         help="folder of representative images for --quantize (also verified on)")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --quantize int8: fail, writing nothing, instead of warning about "
+                             "too few calibration images or low int8/float top-1 agreement")
     parser.add_argument("--no-verify", action="store_true",
                         help="skip comparing the converted model with the source framework")
 
@@ -70,13 +73,15 @@ def run(args):
 
     if args.quantize and not args.calibration:
         raise UserError("--quantize int8 needs --calibration DIR: a folder of representative images")
+    if args.strict and not args.quantize:
+        raise UserError("--strict applies to --quantize int8's warnings; add --quantize int8 or drop it")
     samples = list(args.sample)
     quantize = None
     if args.calibration:
         from ..convert.quantize import calibration_images
         samples += calibration_images(args.calibration)[:VERIFY_CALIBRATION_IMAGES]
         if args.quantize:
-            quantize = dict(calibration=args.calibration)
+            quantize = dict(calibration=args.calibration, strict=args.strict)
     preprocess = args.preprocess
     if _sensor_words(args):
         preprocess = (preprocess or []) + _sensor_words(args)

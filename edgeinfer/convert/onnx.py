@@ -5,8 +5,8 @@ import os
 from ..errors import UserError
 from ..metadata import MetadataError, read_info
 from .describe import describe, single_input
-from .output import finish
-from .preprocessing import preset
+from .output import finish, say
+from .preprocessing import preset, spec_words
 from .verify import image_samples, tensor_samples
 
 
@@ -20,6 +20,17 @@ def load_onnx(path):
     except Exception as error:  # protobuf DecodeError and friends
         first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         raise UserError(f"{path} is not a readable ONNX model ({first})") from None
+
+
+def _say_default_preprocessing(image, dims, previous):
+    if previous and previous.image:
+        why = "kept from the file's edgeinfer metadata"
+    else:
+        why = "'imagenet' preset, as the file has no edgeinfer metadata"
+    fixed = all(dims[axis] for axis in ((2, 3) if image.layout == "nchw" else (1, 2)))
+    size = ("the model's fixed input size" if fixed
+            else "the model's input size is free; give size=H,W if it was trained at another")
+    say(f"preprocessing: {why}: {spec_words(image)} ({size}); override with --preprocess")
 
 
 def from_onnx(path, out_path, labels=None, preprocess=None, verify=True, sample_images=(),
@@ -43,6 +54,8 @@ def from_onnx(path, out_path, labels=None, preprocess=None, verify=True, sample_
     if previous and preprocess is None:
         info.output = previous.output
     _, dims, dtype = single_input(model, path)
+    if info.image and preprocess is None:
+        _say_default_preprocessing(info.image, dims, previous)
     samples = image_samples(info.image, sample_images) if info.image else tensor_samples(dims, dtype)
     # there is no other framework to compare with: prove it loads and runs, and
     # leave the graph as its author wrote it

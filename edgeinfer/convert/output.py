@@ -34,10 +34,12 @@ def _check_graph(model, origin):
 
 
 def finish(model, out_path, info, reference=None, samples=(), verify=True,
-           source_name="the source model", quantize=None, simplify=True):
+           source_name="the source model", quantize=None, simplify=True,
+           source_quantization=None):
     """Simplifies model, annotates it with info, checks it against reference
     on samples, quantises it if asked, and writes it to out_path. Raises
-    before writing anything when any step fails."""
+    before writing anything when any step fails. source_quantization
+    ({"bits", "tensors"}) widens the tolerance for a source with integer tensors."""
     _check_self_contained(model, source_name)
     _check_graph(model, source_name)
     if simplify:
@@ -46,7 +48,8 @@ def finish(model, out_path, info, reference=None, samples=(), verify=True,
     data = model.SerializeToString()
     candidate = verification.onnx_runner(data)
     if verify and reference is not None:
-        report = verification.compare(reference, candidate, samples)
+        report = verification.compare(reference, candidate, samples,
+                                      source_quantization=source_quantization)
         info.verification = dict(report, reference=source_name)
         say(f"verified against {source_name}: {verification.summary(report)}")
         verification.check(report, source_name)

@@ -91,3 +91,18 @@ def apply_spec(image, spec):
 
 def preset(name, **fields):
     return replace(ImageInput(), **{**PRESETS[name], **fields})
+
+
+def _text(values):
+    return ",".join(f"{v:g}" for v in values)
+
+
+def spec_words(image):
+    """image as the --preprocess words that would declare it, for the user to
+    read or pass back."""
+    if image.crop is None or image.crop == "letterbox":
+        crop = image.crop or "none"
+    else:
+        crop = _text(image.crop if isinstance(image.crop, tuple) else (image.crop,))
+    return (f"size={image.size[0]},{image.size[1]} layout={image.layout} color={image.color} "
+            f"resize={image.resize} crop={crop} mean={_text(image.mean)} std={_text(image.std)}")

@@ -19,6 +19,21 @@ from .verify import onnx_runner
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 TIMING_RUNS = 20
+# MinMax calibration sets each activation range from these images alone: with fewer, the ranges
+# miss values real inputs reach and the int8 model clips them
+MIN_CALIBRATION_IMAGES = 20
+# below this share of calibration images classified as the float model does, int8 has changed
+# the model's answers, not only its scores
+MIN_TOP1_AGREEMENT = 0.9
+
+
+def _caution(message, strict, warnings):
+    """A result the user should question: a warning, or with --strict the end
+    of the conversion before anything is written."""
+    if strict:
+        raise UserError(f"{message}; stopping as --strict asks, nothing was written")
+    warnings.append(message)
+    say(f"warning: {message}")
 
 
 def calibration_images(directory):
@@ -58,10 +73,12 @@ def _median_ms(run, tensor):
 ACTIVATION_TYPES = {"uint8": "QUInt8", "int8": "QInt8"}
 
 
-def quantize_int8(model, info, calibration, activations="uint8"):
+def quantize_int8(model, info, calibration, activations="uint8", strict=False):
     """The int8 twin of model (an onnx.ModelProto carrying info), with
     info.quantization filled in from a comparison on the calibration images.
-    activations: "uint8" (U8S8, the default) or "int8" (S8S8)."""
+    activations: "uint8" (U8S8, the default) or "int8" (S8S8). Too few
+    calibration images or too low a top-1 agreement is a warning, or with
+    strict a UserError."""
     import logging
 
     import onnx
@@ -73,6 +90,11 @@ def quantize_int8(model, info, calibration, activations="uint8"):
     if info.image is None:
         raise UserError("--quantize int8 calibrates on images; this model does not take images")
     paths = calibration_images(calibration)
+    warnings = []
+    if len(paths) < MIN_CALIBRATION_IMAGES:
+        _caution(f"only {len(paths)} calibration images in {calibration} (at least "
+                 f"{MIN_CALIBRATION_IMAGES} recommended): the int8 activation ranges may miss values "
+                 "real inputs reach; add representative images", strict, warnings)
     kwargs = info.image.preprocess_kwargs()
     tensors = [preprocess(read_image(p), **kwargs) for p in paths]
     with tempfile.TemporaryDirectory(prefix="edgeinfer-quantize-") as tmp:
@@ -108,6 +130,12 @@ def quantize_int8(model, info, calibration, activations="uint8"):
     say(f"int8: {report['int8_mb']:.2f} MB (float {report['float_mb']:.2f} MB), "
         f"{report['int8_ms']:.2f} ms vs {report['float_ms']:.2f} ms per image here, top-1 agrees "
         f"with float on {report['top1_agreement_with_float']:.0%} of {len(paths)} calibration images")
+    if report["top1_agreement_with_float"] < MIN_TOP1_AGREEMENT:
+        _caution(f"int8 top-1 agrees with float on only {report['top1_agreement_with_float']:.0%} "
+                 f"of the calibration images (below {MIN_TOP1_AGREEMENT:.0%}): the int8 model "
+                 "changes answers; calibrate on more representative images or keep the float "
+                 "model", strict, warnings)
+    report["warnings"] = warnings
     info.quantization = report
     write_info(quantized, info)
     return quantized

@@ -68,6 +68,25 @@ def check_supported(model, origin):
     return model
 
 
+def freeze_captured_tensors(model, concrete_function):
+    """Turns graph inputs that stand for tensors the traced function captured
+    (not variables, which tf2onnx freezes, but constants such as the mean and
+    variance of an adapted keras Normalization layer) into initializers, so the
+    model keeps its one real input."""
+    from onnx import numpy_helper
+
+    captured = {internal.name: external
+                for internal, external in zip(concrete_function.graph.internal_captures,
+                                              concrete_function.captured_inputs)
+                if external.dtype.name != "resource"}
+    frozen = [value for value in model.graph.input if value.name in captured]
+    for value in frozen:
+        array = captured[value.name].numpy()
+        model.graph.initializer.append(numpy_helper.from_array(array, value.name))
+        model.graph.input.remove(value)
+    return model
+
+
 def function_to_onnx(function, input_spec, opset, nchw, origin):
     """A tf.function with one input -> onnx.ModelProto; nchw asks tf2onnx to
     expose the NHWC image input as NCHW (its transposes then cancel out)."""
@@ -81,4 +100,6 @@ def function_to_onnx(function, input_spec, opset, nchw, origin):
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise UserError(f"tf2onnx could not convert {origin} ({type(error).__name__}: {first[:200]}); "
                         "a layer may have no ONNX equivalent") from None
+    # the same concrete function tf2onnx traced: tf.function caches it per signature
+    model = freeze_captured_tensors(model, function.get_concrete_function(input_spec))
     return rename_io(check_supported(model, origin))

@@ -69,6 +69,19 @@ def _interpreter(path):
     return interpreter
 
 
+def quantized_tensors(interpreter):
+    """{"bits", "tensors"} for a TFLite model holding quantised integer tensors
+    (int8 weights from dynamic-range quantisation, or a full-integer model),
+    None for a float one."""
+    quantized = [t for t in interpreter.get_tensor_details()
+                 if np.issubdtype(t["dtype"], np.integer)
+                 and len(t["quantization_parameters"]["scales"])]
+    if not quantized:
+        return None
+    bits = min(8 * np.dtype(t["dtype"]).itemsize for t in quantized)
+    return dict(bits=bits, tensors=len(quantized))
+
+
 def from_tflite(path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSET, verify=True,
                 sample_images=(), quantize=None):
     tf2onnx = frameworks.tf2onnx("converting a TFLite model")
@@ -112,4 +125,5 @@ def from_tflite(path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSE
 
     samples = (image_samples(info.image, sample_images) if info.image
                else tensor_samples(dims, np.dtype(tensor["dtype"]).name))
-    return finish(model, out_path, info, reference, samples, verify, f"TFLite {path}", quantize)
+    return finish(model, out_path, info, reference, samples, verify, f"TFLite {path}", quantize,
+                  source_quantization=quantized_tensors(interpreter))

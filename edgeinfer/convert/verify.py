@@ -10,6 +10,10 @@ from ..media import read_image
 
 ABS_TOLERANCE = 1e-4    # below float32 noise for a few thousand accumulated products
 REL_TOLERANCE = 1e-3    # of the largest reference output, for large logits
+# A source with integer weights (TFLite dynamic-range or full-integer quantisation) computes its
+# activations in integers too, which the float ONNX graph does not: allow this many quantisation
+# steps (1/127 of the range for int8) of the largest output, and still require the clear top-1.
+QUANTIZED_STEPS = 4
 RANDOM_INPUTS = 4
 SEED = 20260
 
@@ -59,8 +63,20 @@ def onnx_runner(model_bytes):
     return lambda x: session.run(None, {name: x})[0]
 
 
-def compare(reference, candidate, samples, atol=ABS_TOLERANCE, rtol=REL_TOLERANCE):
-    """Runs both on every sample; a report dict with "passed"."""
+def quantized_tolerance(bits):
+    """The relative tolerance for a source quantised to `bits`-bit integers:
+    QUANTIZED_STEPS steps of a symmetric quantiser, as a fraction of its range."""
+    return QUANTIZED_STEPS / (2 ** (bits - 1) - 1)
+
+
+def compare(reference, candidate, samples, atol=ABS_TOLERANCE, rtol=REL_TOLERANCE,
+            source_quantization=None):
+    """Runs both on every sample; a report dict with "passed".
+
+    source_quantization: {"bits": 8, "tensors": N} when the source holds
+    quantised tensors; the relative tolerance is then scaled to its step."""
+    if source_quantization:
+        rtol = max(rtol, quantized_tolerance(source_quantization["bits"]))
     max_abs = max_rel = 0.0
     agree = classified = disagree_decisive = 0
     worst = None
@@ -89,6 +105,8 @@ def compare(reference, candidate, samples, atol=ABS_TOLERANCE, rtol=REL_TOLERANC
                   top1_agreement=agree / classified if classified else None,
                   atol=atol, rtol=rtol, worst_sample=worst,
                   passed=bool(limit_ok and disagree_decisive == 0))
+    if source_quantization:
+        report["source_quantization"] = dict(source_quantization)
     return report
 
 
@@ -98,6 +116,11 @@ def summary(report):
             f"max rel diff {report['max_rel_diff']:.3g}")
     if top1 is not None:
         text += f", top-1 agreement {top1:.0%}"
+    quantization = report.get("source_quantization")
+    if quantization:
+        text += (f" (source has {quantization['tensors']} int{quantization['bits']} tensors: "
+                 f"tolerance {QUANTIZED_STEPS} quantisation steps, rel {report['rtol']:.3g}, and "
+                 "a clear top-1 must agree)")
     return text
 
 
