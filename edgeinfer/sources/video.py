@@ -2,6 +2,7 @@
 --realtime) and network streams (live: newest frame only, reconnecting)."""
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -10,9 +11,16 @@ from . import Frame
 from .capture import CaptureLatest, ReadAhead, reopening
 from .opencv_io import quiet_cv2
 
+log = logging.getLogger("edgeinfer")
+
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://",
                   "srt://")
 STREAM_TIMEOUT_MS = 5000
+# A failed read is the end of the file or a damaged stretch in it: FFmpeg picks up again
+# at the next packet that decodes, one failed read per lost frame. Reading goes on this
+# many failures past the last good frame before taking it for the end (at the real end a
+# failed read takes microseconds, so the margin costs nothing).
+UNDECODABLE_RUN = 1000
 
 
 def _open_file(path):
@@ -35,22 +43,43 @@ def _open_file(path):
 
 
 class VideoFile:
-    """Every frame of a file, in order, for ReadAhead."""
+    """Every frame of a file, in order, for ReadAhead. Frames that do not decode
+    (damage inside the file) are skipped, counted and reported, and reading goes on
+    to the real end of the file."""
 
     def __init__(self, path):
         self.path = path
         self.description = f"video {path}"
         self._capture, self._first, self.fps = _open_file(path)
+        self.skipped = 0
 
     def frames(self):
-        capture, image, index = self._capture, self._first, 0
+        capture, image = self._capture, self._first
         self._first = None
-        while image is not None:
-            position = index / self.fps if self.fps else None
-            yield Frame(image, index, time.monotonic(), time.time(), position=position)
+        index = 0       # the frame's number in the file, frames that did not decode included
+        undecoded = 0   # failed reads since the last frame that decoded
+        while undecoded <= UNDECODABLE_RUN:
+            if image is None:
+                undecoded += 1
+            else:
+                if undecoded:
+                    self._report_skipped(index, undecoded)
+                    index += undecoded
+                    undecoded = 0
+                position = index / self.fps if self.fps else None
+                yield Frame(image, index, time.monotonic(), time.time(), position=position)
+                index += 1
             ok, image = capture.read()
             image = image if ok else None
-            index += 1
+        # the failed reads after the last frame that decoded were the end of the file
+
+    def _report_skipped(self, first, count):
+        self.skipped += count
+        where = f" ({first / self.fps:.1f} s in)" if self.fps else ""
+        frames = f"frame {first} does" if count == 1 else \
+            f"frames {first}-{first + count - 1} do"
+        log.warning(f"{self.description}: {frames}{where} not decode (the file is damaged "
+                    "there); skipped, the count is in the summary")
 
     def close(self):
         self._capture.release()
