@@ -99,6 +99,11 @@ def _check_numbers(args):
     if args.realtime and not args.video:
         raise UserError("--realtime paces a video file (--video); cameras and streams are "
                         "always live")
+    if args.image and args.smoothing > 1:
+        # averaging the scores of unrelated photos would label one by the others
+        raise UserError("--smoothing averages scores over a sequence (camera, video, stream or "
+                        "sensor); the files given with --image are classified one by one, so "
+                        "leave it out for them")
 
 
 def open_source(args, model):
@@ -216,6 +221,11 @@ def run(args):
             pipeline.run()
     finally:
         _print_summary(pipeline, args)
+    stats = pipeline.stats
+    if stats.classified == 0 and pipeline.stop_reason is None:
+        skipped = f", {stats.skipped} skipped (see the warnings above)" if stats.skipped else ""
+        raise UserError(f"nothing was classified: {source.description} gave no frame the "
+                        f"model could take{skipped}")
     return EXIT_CODES.get(pipeline.stop_reason, 0)
 
 
