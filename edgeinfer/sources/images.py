@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from ..errors import SourceError, UserError
-from ..media import read_image
+from ..errors import SourceError
+from ..media import UnreadableImage, read_image
 from . import Frame
 from .capture import ReadAhead
 
@@ -58,9 +58,9 @@ class ImageFiles:
         for path in self.paths:
             try:
                 image = read_image(path)
-            except UserError as error:
+            except UnreadableImage as error:
                 self.skipped += 1
-                log.warning(f"skipping {path}: {error}")
+                log.warning(f"skipping {path}: it {error.reason}")
                 continue
             yield Frame(np.ascontiguousarray(image), index, time.monotonic(), time.time(),
                         path=path)
