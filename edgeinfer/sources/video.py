@@ -76,9 +76,9 @@ class VideoFile:
     def _report_skipped(self, first, count):
         self.skipped += count
         where = f" ({first / self.fps:.1f} s in)" if self.fps else ""
-        frames = f"frame {first} does" if count == 1 else \
-            f"frames {first}-{first + count - 1} do"
-        log.warning(f"{self.description}: {frames}{where} not decode (the file is damaged "
+        frames = f"frame {first}{where} does" if count == 1 else \
+            f"frames {first}-{first + count - 1}{where} do"
+        log.warning(f"{self.description}: {frames} not decode (the file is damaged "
                     "there); skipped, the count is in the summary")
 
     def close(self):
