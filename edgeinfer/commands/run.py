@@ -46,7 +46,8 @@ def add_arguments(parser):
     results.add_argument("--threshold", type=float, default=0.0, metavar="P",
                          help="leave out predictions scoring below P (0..1)")
     results.add_argument("--smoothing", type=int, default=1, metavar="N",
-                         help="average scores over the last N classified frames")
+                         help="average scores over the last N classified frames of a "
+                              "camera, video, stream or sensor (not with --image)")
     results.add_argument("--labels", metavar="FILE",
                          help="class names, one per line, overriding the model's")
     results.add_argument("--every", type=int, default=1, metavar="N",
