@@ -233,3 +233,23 @@ def test_a_run_that_classified_nothing_exits_non_zero(capsys, media, tmp_path):
     error = error_line(err)
     assert "nothing was classified" in error and "1 skipped" in error
     assert "0 frames, 0 classified" in err  # the summary still prints
+
+
+def test_realtime_play_of_a_damaged_video_skips_the_damage_and_reaches_the_end(
+        capsys, media, tmp_path):
+    clip = tmp_path / "fast.mp4"
+    sample_clip.write_clip(str(clip), (160, 120), frames_per_photo=150, fps=300.0)  # 1 s
+    clean = decoded_frames(clip)
+    damaged = damage(clip, tmp_path / "damaged.mp4")
+    out_json = tmp_path / "r.jsonl"
+    code, _, err = run(capsys, "--model", media["model"], "--video", damaged, "--realtime",
+                       "--json", out_json, "--quiet")
+    assert code == 0, err
+    records = read_jsonl(out_json)
+    # the newest frame is kept, so the last one read is the file's last frame
+    assert records[-1]["position_s"] == pytest.approx((clean - 1) / 300.0, abs=1e-3)
+    summary = next(line for line in err.splitlines() if " classified, " in line)
+    skipped = int(summary.split(" skipped")[0].rsplit(", ", 1)[1])
+    assert 0 < skipped < 40
+    assert any("damaged.mp4" in line and "do not decode" in line
+               for line in err.splitlines() if line.startswith(WARNING))

@@ -50,7 +50,7 @@ class CaptureLatest:
     live = True
 
     def __init__(self, open_device, description, *, reconnect=True, backoff=None, fps=None,
-                 position_of=None):
+                 position_of=None, skipped_of=None):
         self._open = open_device
         self.description = description
         self.reconnect = reconnect
@@ -60,7 +60,7 @@ class CaptureLatest:
         self.dropped = 0
         self.captured = 0
         self.reconnects = 0
-        self.skipped = 0
+        self._skipped_of = skipped_of
         self._latest = None
         self._ended = False
         self._error = None
@@ -70,6 +70,11 @@ class CaptureLatest:
         self._stop = threading.Event()
         self._device = None
         self._thread = None
+
+    @property
+    def skipped(self):
+        """Frames the device could not decode (a damaged file played in real time)."""
+        return self._skipped_of() if self._skipped_of else 0
 
     def start(self):
         self._device = self._open()

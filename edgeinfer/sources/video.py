@@ -86,40 +86,48 @@ class VideoFile:
 
 
 class PacedVideo:
-    """A file read at its own frame rate, as if a camera were filming it."""
+    """A file read at its own frame rate, as if a camera were filming it: each frame
+    is due at its place in the file (frames that do not decode are skipped and counted,
+    as VideoFile does)."""
 
-    def __init__(self, capture, first, fps):
-        self.capture, self.pending, self.period = capture, first, 1.0 / fps
+    def __init__(self, video, fps):
+        self.video, self.period = video, 1.0 / fps
+        self._frames = video.frames()
         self.started = None
-        self.index = 0
+        self.index = 0  # the file's number of the frame read last
+
+    @property
+    def skipped(self):
+        return self.video.skipped
 
     def read(self):
+        frame = next(self._frames, None)
+        if frame is None:
+            return False, None
         if self.started is None:
             self.started = time.monotonic()
-        due = self.started + self.index * self.period
-        delay = due - time.monotonic()
+        delay = self.started + frame.index * self.period - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        self.index += 1
-        if self.pending is not None:
-            image, self.pending = self.pending, None
-            return True, image
-        return self.capture.read()
+        self.index = frame.index
+        return True, frame.image
 
     def release(self):
-        self.capture.release()
+        self._frames.close()
+        self.video.close()
 
 
 def open_video(path, realtime=False):
     """A started source over a video file: every frame in order, or with realtime
     paced at the file's frame rate, keeping the newest (drops counted)."""
+    video = VideoFile(path)
     if not realtime:
-        return ReadAhead(VideoFile(path)).start()
-    capture, first, fps = _open_file(path)
-    fps = fps or 30.0
-    paced = PacedVideo(capture, first, fps)
-    return CaptureLatest(lambda: paced, f"video {path}", reconnect=False, fps=fps,
-                         position_of=lambda i: i / fps).start()
+        return ReadAhead(video).start()
+    fps = video.fps or 30.0
+    paced = PacedVideo(video, fps)
+    return CaptureLatest(lambda: paced, video.description, reconnect=False, fps=fps,
+                         position_of=lambda _: paced.index / fps,
+                         skipped_of=lambda: paced.skipped).start()
 
 
 def open_stream(url, backoff=None):
