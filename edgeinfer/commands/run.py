@@ -225,7 +225,7 @@ def run(args):
     stats = pipeline.stats
     if stats.classified == 0 and pipeline.stop_reason is None:
         skipped = f", {stats.skipped} skipped (see the warnings above)" if stats.skipped else ""
-        raise UserError(f"nothing was classified: {source.description} gave no frame the "
+        raise UserError(f"nothing was classified: {source.description} gave nothing the "
                         f"model could take{skipped}")
     return EXIT_CODES.get(pipeline.stop_reason, 0)
 
