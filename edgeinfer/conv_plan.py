@@ -27,16 +27,22 @@ class ConvPlan:
     out_shape: tuple    # (N, M, Ho, Wo)
 
 
-def _pair(value, name):
-    if isinstance(value, Integral):
-        value = (int(value), int(value))
+# strides, dilations and pads reach C as int
+C_INT_MAX = 2**31 - 1
+
+
+def positive_pair(value, name):
+    """(a, b) from an int or a pair of ints, each in 1..C_INT_MAX; ValueError naming `name`."""
     try:
-        pair = tuple(int(v) for v in value)
+        pair = (value, value) if isinstance(value, Integral) else tuple(value)
     except TypeError:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}") from None
-    if len(pair) != 2 or min(pair) < 1:
-        raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}")
-    return pair
+        pair = ()
+    if len(pair) != 2 or not all(isinstance(v, Integral) for v in pair):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if not all(1 <= v <= C_INT_MAX for v in pair):
+        raise ValueError(f"{name} must be a positive int (at most {C_INT_MAX}) or a pair of "
+                         f"them, got {value!r}")
+    return tuple(int(v) for v in pair)
 
 
 def _clamp(activation):
@@ -125,8 +131,8 @@ def _plan(x_shape, w_shape, b_shape, stride, padding, dilation, groups, activati
                          f"groups={groups}, x {tuple(x_shape)} has {c}")
     if b_shape is not None and tuple(b_shape) != (m,):
         raise ValueError(f"b must have shape ({m},) for w {tuple(w_shape)}, got {tuple(b_shape)}")
-    strides = _pair(stride, "stride")
-    dilations = _pair(dilation, "dilation")
+    strides = positive_pair(stride, "stride")
+    dilations = positive_pair(dilation, "dilation")
     spans = ((kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1)
     pads = _pads(padding, (h, w), spans, strides)
     padded = (h + pads[0] + pads[2], w + pads[1] + pads[3])

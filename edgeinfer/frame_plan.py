@@ -67,15 +67,29 @@ def as_hwc(frame):
 
 
 def _size(size):
-    if isinstance(size, Integral):
+    if isinstance(size, Integral) and not isinstance(size, bool):
         size = (size, size)
+    # a string is iterable too: '16' would read as 1 x 6
+    pair = () if isinstance(size, (str, bytes, bool)) else size
     try:
-        height, width = (int(s) for s in size)
+        height, width = pair
     except (TypeError, ValueError):
         raise ValueError(f"size must be an int or (height, width), got {size!r}") from None
+    if not all(_is_whole(s) for s in (height, width)):
+        raise ValueError(f"size must be whole numbers of pixels, got {size!r}")
+    height, width = int(height), int(width)
     if height < 1 or width < 1:
         raise ValueError(f"size must be positive, got {size!r}")
     return height, width
+
+
+def _is_whole(value):
+    """An int, or a float with a whole finite value (224.0); not a bool or a string."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, Integral):
+        return True
+    return isinstance(value, Real) and np.isfinite(value) and float(value).is_integer()
 
 
 def _choice(name, value, allowed):
@@ -142,7 +156,7 @@ def _region(crop, frame_h, frame_w, out_h, out_w):
         return (int(round((frame_h - height) / 2)), int(round((frame_w - width) / 2)), height, width)
     try:
         x, y, width, height = (int(v) for v in crop)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError("crop must be None, a centre fraction such as 0.875, 'letterbox' "
                          f"or a box (x, y, width, height); got {crop!r}") from None
     if width < 1 or height < 1 or x < 0 or y < 0 or x + width > frame_w or y + height > frame_h:
@@ -217,7 +231,9 @@ def _plan_frame(frame_shape, size, resize, input_color, color, mean, std, layout
                      bias=bias.astype(np.float32), pad=pad_out.astype(np.float32))
 
 
-_cached_plan = lru_cache(maxsize=64)(_plan_frame)
+# typed: True == 1.0 in Python, and crop=True (refused) must not be handed the plan
+# made for crop=1.0 (the whole frame)
+_cached_plan = lru_cache(maxsize=64, typed=True)(_plan_frame)
 
 
 def output_buffer(out, plan):

@@ -9,15 +9,32 @@ DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 SAMPLE_IMAGE = os.path.join(DATA_DIR, "chelsea.jpg")  # a tabby cat, from scikit-image
 
 
-def read_image(path):
-    """A BGR uint8 frame from an image file, or a UserError saying why not."""
-    import cv2
+class UnreadableImage(UserError):
+    """An image file that cannot be read; `reason` says why, without the path."""
 
+    def __init__(self, path, reason, hint=": give a JPEG, PNG, BMP or TIFF file"):
+        super().__init__(f"image {path} {reason}{hint}")
+        self.reason = reason
+
+
+def read_image(path):
+    """A BGR uint8 frame from an image file, or an UnreadableImage saying why not."""
+    from .sources.opencv_io import quiet_cv2
+
+    cv2 = quiet_cv2()
     if not os.path.exists(path):
-        raise UserError(f"image {path} does not exist")
-    frame = cv2.imread(path, cv2.IMREAD_COLOR)
+        raise UnreadableImage(path, "does not exist", hint="")
+    try:
+        frame = cv2.imread(path, cv2.IMREAD_COLOR)
+    except cv2.error as error:
+        # imread raises (rather than returning None) for a header it refuses, such as a
+        # few bytes declaring 60000x60000 pixels: a decompression bomb, or a damaged file
+        if "CV_IO_MAX_IMAGE_PIXELS" in str(error):
+            raise UnreadableImage(path, "declares more pixels than OpenCV will decode (a "
+                                        "damaged file or a decompression bomb)") from None
+        raise UnreadableImage(path, "is damaged: OpenCV cannot decode it") from None
     if frame is None:
         data = np.fromfile(path, dtype=np.uint8) if os.path.isfile(path) else None
         what = "is empty" if data is not None and data.size == 0 else "is not an image OpenCV can read"
-        raise UserError(f"image {path} {what}: give a JPEG, PNG, BMP or TIFF file")
+        raise UnreadableImage(path, what)
     return frame

@@ -15,7 +15,7 @@ class RunStats:
         self.frames = 0          # frames taken from the source
         self.classified = 0      # frames that went through the model
         self.dropped = 0         # frames a live source replaced before they were taken
-        self.skipped = 0         # files that were not images
+        self.skipped = 0         # image files, video frames or sensor lines that did not read
         self.started = None      # time.monotonic() of the first frame
         self.ended = None
         self.samples = {stage: [] for stage in SUMMARY_STAGES}

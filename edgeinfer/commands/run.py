@@ -46,7 +46,8 @@ def add_arguments(parser):
     results.add_argument("--threshold", type=float, default=0.0, metavar="P",
                          help="leave out predictions scoring below P (0..1)")
     results.add_argument("--smoothing", type=int, default=1, metavar="N",
-                         help="average scores over the last N classified frames")
+                         help="average scores over the last N classified frames of a "
+                              "camera, video, stream or sensor (not with --image)")
     results.add_argument("--labels", metavar="FILE",
                          help="class names, one per line, overriding the model's")
     results.add_argument("--every", type=int, default=1, metavar="N",
@@ -102,6 +103,11 @@ def _check_numbers(args):
     if args.realtime and not args.video:
         raise UserError("--realtime paces a video file (--video); cameras and streams are "
                         "always live")
+    if args.image and args.smoothing > 1:
+        # averaging the scores of unrelated photos would label one by the others
+        raise UserError("--smoothing averages scores over a sequence (camera, video, stream or "
+                        "sensor); the files given with --image are classified one by one, so "
+                        "leave it out for them")
 
 
 def open_source(args, model):
@@ -220,6 +226,11 @@ def run(args):
             pipeline.run()
     finally:
         _print_summary(pipeline, args)
+    stats = pipeline.stats
+    if stats.classified == 0 and pipeline.stop_reason is None:
+        skipped = f", {stats.skipped} skipped (see the warnings above)" if stats.skipped else ""
+        raise UserError(f"nothing was classified: {source.description} gave nothing the "
+                        f"model could take{skipped}")
     return EXIT_CODES.get(pipeline.stop_reason, 0)
 
 

@@ -3,13 +3,7 @@ global average pooling, NCHW float32, in C."""
 import numpy as np
 
 from .. import _core
-
-
-def _pair(value, name):
-    pair = (value, value) if np.isscalar(value) else tuple(value)
-    if len(pair) != 2 or min(pair) < 1:
-        raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}")
-    return tuple(int(v) for v in pair)
+from ..conv_plan import positive_pair as _pair
 
 
 def _pads(padding):

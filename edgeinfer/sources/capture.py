@@ -50,7 +50,7 @@ class CaptureLatest:
     live = True
 
     def __init__(self, open_device, description, *, reconnect=True, backoff=None, fps=None,
-                 position_of=None):
+                 position_of=None, skipped_of=None):
         self._open = open_device
         self.description = description
         self.reconnect = reconnect
@@ -60,14 +60,21 @@ class CaptureLatest:
         self.dropped = 0
         self.captured = 0
         self.reconnects = 0
-        self.skipped = 0
+        self._skipped_of = skipped_of
         self._latest = None
         self._ended = False
         self._error = None
+        self._outage_seconds = 0.0
+        self._reopened_without_frames = False
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._device = None
         self._thread = None
+
+    @property
+    def skipped(self):
+        """Frames the device could not decode (a damaged file played in real time)."""
+        return self._skipped_of() if self._skipped_of else 0
 
     def start(self):
         self._device = self._open()
@@ -77,12 +84,23 @@ class CaptureLatest:
         return self
 
     def _capture(self):
+        # One back-off schedule per outage, restarted only by a frame: a device that
+        # reopens but never delivers (a stream that answers with no video) must use up
+        # the attempts instead of starting them afresh at every reopening.
+        attempts = None
         try:
             while not self._stop.is_set():
                 ok, image = self._device.read()
                 if ok and image is not None:
                     self._publish(image)
-                elif not self.reconnect or not self._reopen():
+                    attempts = None
+                    continue
+                if not self.reconnect:
+                    break
+                if attempts is None:
+                    attempts = enumerate(self.backoff.delays(), start=1)
+                    self._outage_seconds = 0.0
+                if not self._reopen(attempts):
                     break
         except Exception as error:  # a device must not die silently in its thread
             self._error = SourceError(f"{self.description} failed: {error}")
@@ -100,6 +118,7 @@ class CaptureLatest:
                 self.dropped += 1
             self._latest = frame
             self.captured += 1
+            self._reopened_without_frames = False
             self._cond.notify_all()
 
     def _release(self):
@@ -110,26 +129,30 @@ class CaptureLatest:
             except Exception:  # releasing a vanished device may fail; nothing to keep
                 pass
 
-    def _reopen(self):
+    def _reopen(self, attempts):
+        """Reopens the device on the outage's next attempts; False when they are used up
+        (the error then says so) or the source is closed."""
         self._release()
-        waited = 0.0
-        for attempt, delay in enumerate(self.backoff.delays(), start=1):
+        for attempt, delay in attempts:
             log.warning(f"{self.description} stopped delivering frames; reconnecting in "
                         f"{delay:.1f} s (attempt {attempt} of {self.backoff.attempts})")
             if self._stop.wait(delay):
                 return False
-            waited += delay
+            self._outage_seconds += delay
             try:
                 self._device = self._open()
             except Exception:
                 continue
             self.reconnects += 1
+            self._reopened_without_frames = True
             log.warning(f"{self.description} is back")
             return True
+        what = ("opens but delivers no frames" if self._reopened_without_frames else
+                "did not come back")
         self._error = SourceError(
-            f"{self.description} stopped delivering frames and did not come back after "
-            f"{self.backoff.attempts} attempts over {waited:.0f} s: check the cable or network, "
-            "then start again")
+            f"{self.description} stopped delivering frames and {what} after "
+            f"{self.backoff.attempts} attempts over {self._outage_seconds:.0f} s: check the "
+            "cable or network and that the device or stream is sending video, then start again")
         return False
 
     def read(self, timeout=None):

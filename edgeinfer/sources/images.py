@@ -10,9 +10,9 @@ import time
 import numpy as np
 
 from ..errors import SourceError
+from ..media import UnreadableImage, read_image
 from . import Frame
 from .capture import ReadAhead
-from .opencv_io import quiet_cv2
 
 log = logging.getLogger("edgeinfer")
 
@@ -54,15 +54,13 @@ class ImageFiles:
         self.skipped = 0
 
     def frames(self):
-        cv2 = quiet_cv2()
         index = 0
         for path in self.paths:
-            image = cv2.imread(path, cv2.IMREAD_COLOR)
-            if image is None:
+            try:
+                image = read_image(path)
+            except UnreadableImage as error:
                 self.skipped += 1
-                empty = os.path.getsize(path) == 0 if os.path.exists(path) else False
-                why = "is empty" if empty else "is not an image OpenCV can read"
-                log.warning(f"skipping {path}: it {why}")
+                log.warning(f"skipping {path}: it {error.reason}")
                 continue
             yield Frame(np.ascontiguousarray(image), index, time.monotonic(), time.time(),
                         path=path)

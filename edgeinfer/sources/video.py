@@ -2,6 +2,7 @@
 --realtime) and network streams (live: newest frame only, reconnecting)."""
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -10,9 +11,16 @@ from . import Frame
 from .capture import CaptureLatest, ReadAhead, reopening
 from .opencv_io import quiet_cv2
 
+log = logging.getLogger("edgeinfer")
+
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://",
                   "srt://")
 STREAM_TIMEOUT_MS = 5000
+# A failed read is the end of the file or a damaged stretch in it: FFmpeg picks up again
+# at the next packet that decodes, one failed read per lost frame. Reading goes on this
+# many failures past the last good frame before taking it for the end (at the real end a
+# failed read takes microseconds, so the margin costs nothing).
+UNDECODABLE_RUN = 1000
 
 
 def _open_file(path):
@@ -35,62 +43,91 @@ def _open_file(path):
 
 
 class VideoFile:
-    """Every frame of a file, in order, for ReadAhead."""
+    """Every frame of a file, in order, for ReadAhead. Frames that do not decode
+    (damage inside the file) are skipped, counted and reported, and reading goes on
+    to the real end of the file."""
 
     def __init__(self, path):
         self.path = path
         self.description = f"video {path}"
         self._capture, self._first, self.fps = _open_file(path)
+        self.skipped = 0
 
     def frames(self):
-        capture, image, index = self._capture, self._first, 0
+        capture, image = self._capture, self._first
         self._first = None
-        while image is not None:
-            position = index / self.fps if self.fps else None
-            yield Frame(image, index, time.monotonic(), time.time(), position=position)
+        index = 0       # the frame's number in the file, frames that did not decode included
+        undecoded = 0   # failed reads since the last frame that decoded
+        while undecoded <= UNDECODABLE_RUN:
+            if image is None:
+                undecoded += 1
+            else:
+                if undecoded:
+                    self._report_skipped(index, undecoded)
+                    index += undecoded
+                    undecoded = 0
+                position = index / self.fps if self.fps else None
+                yield Frame(image, index, time.monotonic(), time.time(), position=position)
+                index += 1
             ok, image = capture.read()
             image = image if ok else None
-            index += 1
+        # the failed reads after the last frame that decoded were the end of the file
+
+    def _report_skipped(self, first, count):
+        self.skipped += count
+        where = f" ({first / self.fps:.1f} s in)" if self.fps else ""
+        frames = f"frame {first}{where} does" if count == 1 else \
+            f"frames {first}-{first + count - 1}{where} do"
+        log.warning(f"{self.description}: {frames} not decode (the file is damaged "
+                    "there); skipped, the count is in the summary")
 
     def close(self):
         self._capture.release()
 
 
 class PacedVideo:
-    """A file read at its own frame rate, as if a camera were filming it."""
+    """A file read at its own frame rate, as if a camera were filming it: each frame
+    is due at its place in the file (frames that do not decode are skipped and counted,
+    as VideoFile does)."""
 
-    def __init__(self, capture, first, fps):
-        self.capture, self.pending, self.period = capture, first, 1.0 / fps
+    def __init__(self, video, fps):
+        self.video, self.period = video, 1.0 / fps
+        self._frames = video.frames()
         self.started = None
-        self.index = 0
+        self.index = 0  # the file's number of the frame read last
+
+    @property
+    def skipped(self):
+        return self.video.skipped
 
     def read(self):
+        frame = next(self._frames, None)
+        if frame is None:
+            return False, None
         if self.started is None:
             self.started = time.monotonic()
-        due = self.started + self.index * self.period
-        delay = due - time.monotonic()
+        delay = self.started + frame.index * self.period - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        self.index += 1
-        if self.pending is not None:
-            image, self.pending = self.pending, None
-            return True, image
-        return self.capture.read()
+        self.index = frame.index
+        return True, frame.image
 
     def release(self):
-        self.capture.release()
+        self._frames.close()
+        self.video.close()
 
 
 def open_video(path, realtime=False):
     """A started source over a video file: every frame in order, or with realtime
     paced at the file's frame rate, keeping the newest (drops counted)."""
+    video = VideoFile(path)
     if not realtime:
-        return ReadAhead(VideoFile(path)).start()
-    capture, first, fps = _open_file(path)
-    fps = fps or 30.0
-    paced = PacedVideo(capture, first, fps)
-    return CaptureLatest(lambda: paced, f"video {path}", reconnect=False, fps=fps,
-                         position_of=lambda i: i / fps).start()
+        return ReadAhead(video).start()
+    fps = video.fps or 30.0
+    paced = PacedVideo(video, fps)
+    return CaptureLatest(lambda: paced, video.description, reconnect=False, fps=fps,
+                         position_of=lambda _: paced.index / fps,
+                         skipped_of=lambda: paced.skipped).start()
 
 
 def open_stream(url, backoff=None):
