@@ -83,6 +83,7 @@ class SensorWindow:
         self.samples = 0          # samples pushed since the start
         self.windows = 0
         self.gaps = 0
+        self.last_gap = None      # (time before, time after) of the latest gap
         self._last_time = None
 
     def restart(self):
@@ -93,11 +94,15 @@ class SensorWindow:
 
     def push(self, values, time=None):
         """Adds one sample; returns a Window when one is complete, else None.
-        A timestamp gap longer than gap_factor sample periods restarts the
-        window and is counted in `gaps`."""
-        if self.gap_seconds is not None and time is not None and self._last_time is not None \
-                and time - self._last_time > self.gap_seconds:
+        A timestamp gap longer than gap_factor sample periods, or a timestamp
+        earlier than the one before (a logger restarted, a clock reset),
+        restarts the window and is counted in `gaps`; `last_gap` holds the
+        two times around it."""
+        if time is not None and self._last_time is not None and (
+                time < self._last_time
+                or (self.gap_seconds is not None and time - self._last_time > self.gap_seconds)):
             self.gaps += 1
+            self.last_gap = (self._last_time, time)
             self.restart()
         self._last_time = time
         if self._end == len(self._ring):  # slide the newest window-1 samples to the front

@@ -81,10 +81,64 @@ def test_stdin_pipe(model, tmp_path):
     assert [json.loads(line)["label"] for line in run.stdout.splitlines()] == ["az", "ax"]
 
 
+def test_timestamps_going_backwards_are_reported_and_no_window_spans_them(tmp_path, capsys,
+                                                                         model):
+    path = tmp_path / "back.csv"
+    rows = ["t,ax,ay,az"] + [f"{i / 10:.1f},5,0,0" for i in range(11)] + \
+        [f"{0.3 + i / 10:.1f},0,5,0" for i in range(8)]
+    path.write_text("\n".join(rows) + "\n")
+    out_json = tmp_path / "r.jsonl"
+    assert main(["run", "--model", model, "--sensor", str(path), "--json", str(out_json)]) == 0
+    _, err = capsys.readouterr()
+    records = [json.loads(line) for line in out_json.read_text().splitlines()]
+    assert [(r["label"], r["first_sample_time"]) for r in records] == \
+        [("ax", pytest.approx(0.0)), ("ay", pytest.approx(0.3))]
+    assert "timestamps go back from 1 to 0.3 at line 13" in err
+
+
+def run_stdin(model, data):
+    """`edgeinfer run --sensor -` in a process of its own, `data` (bytes) piped in."""
+    run = subprocess.run([sys.executable, "-m", "edgeinfer", "run", "--model", model,
+                          "--sensor", "-", "--json", "-"], input=data, capture_output=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr.decode()
+    return [json.loads(line) for line in run.stdout.splitlines()], run.stderr.decode()
+
+
+def window_results(records):
+    return [(r["label"], r["score"], r["first_sample_time"], r["last_sample_time"])
+            for r in records]
+
+
+def test_stdin_with_banner_bom_cr_endings_and_latin1_gives_every_clean_window(model, tmp_path):
+    dominant = ["ay", "ax", "az", "ay", "az"]
+    clean = stream_csv(tmp_path / "clean.csv", dominant)
+    clean_records, _ = run_stdin(model, open(clean, "rb").read())
+    assert [r["label"] for r in clean_records] == dominant
+    lines = open(clean, encoding="utf-8").read().splitlines()
+    lines[5] = lines[5][:-1] + "caf\xe9"          # the note column, in Latin-1
+    messy = (b"\xef\xbb\xbf" + "MPU6050 ready\r".encode()
+             + "\r".join(lines).encode("latin-1") + b"\r")
+    messy_records, err = run_stdin(model, messy)
+    assert window_results(messy_records) == window_results(clean_records)
+    assert "MPU6050 ready" in err and "1 skipped" in err
+
+
+def test_non_utf8_byte_on_stdin_is_counted_and_the_run_goes_on(model, tmp_path):
+    dominant = ["az", "ax", "ay", "ax"]
+    clean = stream_csv(tmp_path / "s.csv", dominant)
+    lines = open(clean, "rb").read().splitlines(keepends=True)
+    lines.insert(6, b"0.45,0.5,\xb0,0.5,x\n")
+    records, err = run_stdin(model, b"".join(lines))
+    assert [r["label"] for r in records] == dominant
+    assert "1 skipped" in err and "not a number: '\\xb0'" in err
+
+
 @pytest.mark.parametrize("argv,words", [
     (["--sensor", "MISSING.csv"], ["does not exist"]),
     (["--image", "x.jpg"], ["sensor windows, not images", "--sensor"]),
     (["--sensor", "s.csv", "--save-video", "o.mp4"], ["--save-video"]),
+    (["--sensor", "udp:127.0.0.1:99999"], ["udp:127.0.0.1:99999", "from 1 to 65535"]),
 ])
 def test_sensor_errors_are_one_line(model, tmp_path, capsys, argv, words):
     stream_csv(tmp_path / "s.csv", ["ax"])

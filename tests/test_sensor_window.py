@@ -59,6 +59,25 @@ def test_gap_restarts_the_window_and_is_counted():
     assert all(w.last_time - w.first_time == pytest.approx(0.9) for w in windows)
 
 
+@pytest.mark.parametrize("sample_rate", [10.0, None])
+def test_timestamps_going_backwards_restart_the_window(sample_rate):
+    # a logger restarted: its clock starts again from 0.3 after 1.0
+    times = np.concatenate([np.arange(11) * 0.1, 0.3 + np.arange(10) * 0.1])
+    stream = np.arange(21, dtype=np.float32)[:, None]
+    windower = SensorWindow(5, 5, 1, sample_rate=sample_rate)
+    windows = push_all(windower, stream, times)
+    assert windower.gaps == 1 and windower.last_gap == (pytest.approx(1.0), pytest.approx(0.3))
+    assert [w.first_sample for w in windows] == [0, 5, 11, 16]  # none spans the jump back
+    assert all(w.last_time > w.first_time for w in windows)
+
+
+def test_equal_timestamps_are_not_a_gap():
+    windower = SensorWindow(4, 4, 1, sample_rate=10.0)
+    windows = push_all(windower, np.ones((8, 1), np.float32), [0.0, 0.0, 0.1, 0.1, 0.2, 0.2,
+                                                                0.3, 0.3])
+    assert windower.gaps == 0 and len(windows) == 2
+
+
 def test_bad_window_arguments():
     with pytest.raises(ValueError, match="must be positive"):
         SensorWindow(window=0, hop=1, channels=3)

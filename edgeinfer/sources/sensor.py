@@ -2,9 +2,12 @@
 one sample per line ("t,ax,ay,az,..." or just the values).
 
 Columns are matched to the model's channels by name when the stream starts
-with a header row; without one, a line holds the channels in the model's
-order, optionally preceded by a timestamp. A malformed line (wrong number of
-fields, a non-number, NaN or infinity) is skipped and counted, never fatal.
+with a header row (a line naming a model channel or t/timestamp); without one,
+a line holds the channels in the model's order, optionally preceded by a
+timestamp. Other text before the data (a boot banner such as "MPU6050 ready",
+which an Arduino prints each time its port opens) is skipped and counted, and
+so is a malformed line (wrong number of fields, a non-number, NaN or
+infinity): neither is fatal. A UTF-8 byte order mark is ignored.
 
     source = open_sensor("walk.csv", channels=["ax", "ay", "az"])
     while not source.finished:
@@ -29,11 +32,14 @@ import numpy as np
 from ..errors import UserError
 from ..sensor_window import SensorWindow
 from . import Frame
+from .sensor_lines import DatagramLines, LineSplitter, printable
 
 log = logging.getLogger("edgeinfer")
 
 TIME_COLUMNS = ("timestamp", "t", "time", "ts")
 FIELD_SEPARATOR = re.compile(r"[,;\t ]+")
+BYTE_ORDER_MARK = "\ufeff"   # Excel's "CSV UTF-8" starts with one
+READ_SIZE = 65536
 
 
 @dataclass
@@ -67,12 +73,23 @@ class SampleParser:
         self.lines = 0
         self.malformed = 0
         self.last_problem = None
+        self.banner_lines = 0        # text before the data that is not a header
+        self.first_banner = None
+
+    @property
+    def skipped(self):
+        """Lines that gave no sample and were not blank, comments or the header."""
+        return self.malformed + self.banner_lines
+
+    def _is_header(self, names):
+        return any(n in self.channels or n in TIME_COLUMNS for n in names)
 
     def _read_header(self, fields):
         names = [f.strip().lower() for f in fields]
         missing = [c for c in self.channels if c not in names]
         if missing:
-            raise UserError(f"{self.origin} has columns {', '.join(names)} but the model needs "
+            raise UserError(f"{self.origin} has columns {', '.join(map(printable, names))} but "
+                            f"the model needs "
                             f"{', '.join(self.channels)} (missing: {', '.join(missing)}); rename "
                             "the columns or convert the model with matching --channels")
         self.value_columns = [names.index(c) for c in self.channels]
@@ -93,13 +110,17 @@ class SampleParser:
     def parse(self, text):
         """A Sample, None for a header or blank line; raises MalformedLine."""
         self.lines += 1
-        text = text.strip()
+        text = text.strip().lstrip(BYTE_ORDER_MARK).strip()
         if not text or text.startswith("#"):
             return None
         fields = FIELD_SEPARATOR.split(text)
         if self.field_count is None:
-            if not any(_is_number(f) for f in fields):
-                self._read_header(fields)
+            if not all(_is_number(f) for f in fields):
+                if self._is_header([f.strip().lower() for f in fields]):
+                    self._read_header(fields)
+                else:
+                    self.banner_lines += 1
+                    self.first_banner = self.first_banner or f"line {self.lines}: {printable(text)}"
                 return None
             self._positional(len(fields))
         if len(fields) != self.field_count:
@@ -109,7 +130,7 @@ class SampleParser:
             time = float(fields[self.time_column]) if self.time_column is not None else None
         except ValueError:
             bad = next(f for f in fields if not _is_number(f))
-            raise MalformedLine(f"not a number: {bad!r}") from None
+            raise MalformedLine(f"not a number: {printable(bad)}") from None
         if not all(math.isfinite(v) for v in values) or (time is not None and not math.isfinite(time)):
             raise MalformedLine("a value is NaN or infinite")
         return Sample(np.asarray(values, np.float32), time, self.lines)
@@ -144,6 +165,10 @@ class SensorSource:
     @property
     def malformed(self):
         return self.parser.malformed
+
+    @property
+    def skipped(self):
+        return self.parser.skipped
 
     def _read_lines(self):
         try:
@@ -181,9 +206,20 @@ class SensorSource:
             self._closer()
 
 
+def _chunk_lines(read):
+    """Lines from a blocking `read()` of byte chunks, until it returns b""."""
+    splitter = LineSplitter()
+    while True:
+        chunk = read()
+        if not chunk:
+            break
+        yield from splitter.feed(chunk)
+    yield from splitter.finish()
+
+
 def _file_lines(path):
     try:
-        handle = open(path, "r", encoding="utf-8", errors="replace", newline="")
+        handle = open(path, "rb")
     except FileNotFoundError:
         raise UserError(f"sensor file {path} does not exist") from None
     except OSError as error:
@@ -191,8 +227,17 @@ def _file_lines(path):
 
     def lines():
         with handle:
-            yield from handle
+            yield from _chunk_lines(lambda: handle.read(READ_SIZE))
     return lines(), handle.close
+
+
+def _stdin_lines():
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # stdin replaced by a text stream (embedding, tests)
+        return (line.rstrip("\r\n") for line in iter(sys.stdin.readline, ""))
+    # read1 returns what the pipe holds now: samples are handed on as they arrive
+    read = getattr(stream, "read1", stream.read)
+    return _chunk_lines(lambda: read(READ_SIZE))
 
 
 def _serial_lines(spec):
@@ -210,40 +255,50 @@ def _serial_lines(spec):
                         "(the dialout group)") from None
 
     def lines():
-        pending = b""
+        splitter = LineSplitter()
         while device.is_open:
             try:
                 chunk = device.read(device.in_waiting or 1)
             except (serial.SerialException, TypeError, OSError):
                 return
-            pending += chunk
-            *complete, pending = pending.split(b"\n")
-            for raw in complete:
-                yield raw.decode("utf-8", errors="replace")
+            yield from splitter.feed(chunk)
     return lines(), device.close
 
 
-def _udp_lines(spec):
+def _udp_address(spec):
     host, _, port = spec.rpartition(":")
     try:
-        address = (host or "0.0.0.0", int(port))
+        number = int(port)
+    except ValueError:
+        number = None
+    if number is None or not 0 < number < 65536:
+        raise UserError(f"udp:{spec}: the port must be a number from 1 to 65535, e.g. "
+                        "udp:0.0.0.0:5555")
+    return host or "0.0.0.0", number
+
+
+def _udp_lines(spec):
+    address = _udp_address(spec)
+    try:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.bind(address)
-    except (ValueError, OSError) as error:
+    except (OSError, OverflowError) as error:
         raise UserError(f"cannot listen for UDP on {spec}: {error}; use udp:HOST:PORT with a "
                         "free port, e.g. udp:0.0.0.0:5555") from None
     sock.settimeout(0.5)
     closed = threading.Event()
 
     def lines():
+        senders = DatagramLines()
         while not closed.is_set():
             try:
-                datagram, _ = sock.recvfrom(65536)
+                datagram, sender = sock.recvfrom(65536)
             except socket.timeout:
+                yield from senders.pause()
                 continue
             except OSError:
                 return
-            yield from datagram.decode("utf-8", errors="replace").splitlines()
+            yield from senders.feed(datagram, sender)
 
     def close():
         closed.set()
@@ -255,8 +310,7 @@ def open_sensor(spec, channels):
     """A SensorSource for `spec`: a CSV path, "-" (stdin), serial:PORT@BAUD or
     udp:HOST:PORT; `channels` are the model's channel names, in its order."""
     if spec == "-":
-        return SensorSource("stdin", iter(sys.stdin.readline, ""), SampleParser(channels, "stdin"),
-                            live=True)
+        return SensorSource("stdin", _stdin_lines(), SampleParser(channels, "stdin"), live=True)
     if spec.startswith("serial:"):
         lines, close = _serial_lines(spec[len("serial:"):])
         return SensorSource(spec, lines, SampleParser(channels, spec), live=True, closer=close)
@@ -282,6 +336,7 @@ class SensorWindows:
         self.description = (f"{source.name} ({sensor.window}-sample windows every {sensor.hop} "
                             f"samples of {', '.join(sensor.channels)})")
         self._warned_malformed = False
+        self._warned_banner = False
 
     @property
     def finished(self):
@@ -289,8 +344,8 @@ class SensorWindows:
 
     @property
     def skipped(self):
-        """Malformed lines skipped."""
-        return self.source.malformed
+        """Malformed lines and text before the data, skipped."""
+        return self.source.skipped
 
     def read(self, timeout=None):
         """The next complete window as a Frame, or None when none came in time."""
@@ -298,20 +353,29 @@ class SensorWindows:
         while True:
             left = None if deadline is None else max(0.0, deadline - clock.monotonic())
             sample = self.source.read(timeout=left)
-            self._report_malformed()
+            self._report_skipped()
             if sample is None:
                 return None
             gaps = self.windower.gaps
             window = self.windower.push(sample.values, sample.time)
             if self.windower.gaps > gaps:
-                log.warning(f"{self.source.name}: timestamps jump before line {sample.line}; "
-                            "the window starts again after the gap")
+                before, after = self.windower.last_gap
+                change = "go back" if after < before else "jump"
+                log.warning(f"{self.source.name}: timestamps {change} from {before:g} to "
+                            f"{after:g} at line {sample.line}; the window starts again there")
             if window is not None:
                 return Frame(image=window.samples, index=window.index,
                              captured=clock.monotonic(), wall_time=clock.time(),
                              span=(window.first_time, window.last_time))
 
-    def _report_malformed(self):
+    def _report_skipped(self):
+        parser = self.source.parser
+        if parser.banner_lines and not self._warned_banner:
+            self._warned_banner = True
+            log.warning(f"{self.source.name}: skipping text before the data that is not a header "
+                        f"({parser.first_banner}); a header names the model's channels "
+                        f"({', '.join(parser.channels)}) or t/timestamp; the count is in the "
+                        "summary")
         if self.source.malformed and not self._warned_malformed:
             self._warned_malformed = True
             log.warning(f"{self.source.name}: skipping malformed lines "
