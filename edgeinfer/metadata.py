@@ -85,6 +85,8 @@ class ModelInfo:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise MetadataError(f"{origin}: edgeinfer metadata is not valid JSON ({error})") from None
+        if not isinstance(data, dict):
+            raise MetadataError(f"{origin}: edgeinfer metadata is not a JSON object")
         version = data.get("format_version", 0)
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise MetadataError(
@@ -92,10 +94,15 @@ class ModelInfo:
                 f"up to format {FORMAT_VERSION}: upgrade with `pip install -U edgeinfer`")
         known = set(cls.__dataclass_fields__)
         info = cls(**{k: v for k, v in data.items() if k in known})
-        if isinstance(info.image, dict):
-            info.image = ImageInput(**info.image)
-        if isinstance(info.sensor, dict):
-            info.sensor = SensorInput(**info.sensor)
+        for name, kind in (("image", ImageInput), ("sensor", SensorInput)):
+            section = getattr(info, name)
+            if section is not None and not isinstance(section, dict):
+                raise MetadataError(f"{origin}: edgeinfer metadata {name!r} is not a JSON object")
+            try:
+                setattr(info, name, None if section is None else kind(**section))
+            except TypeError as error:   # an unknown field, or a list field given a number
+                raise MetadataError(f"{origin}: malformed edgeinfer metadata {name!r} ({error})") \
+                    from None
         if info.task not in TASKS:
             raise MetadataError(f"{origin}: unknown task {info.task!r} (known: {', '.join(TASKS)})")
         if info.output not in OUTPUT_KINDS:

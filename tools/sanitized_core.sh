@@ -20,6 +20,12 @@ build() {
     tar -c --exclude='*.so' --exclude=__pycache__ --exclude='.hypothesis' \
         edgeinfer csrc tests tools setup.py pyproject.toml README.md | tar -x -C "$DEST"
     (cd "$DEST" && EDGEINFER_SANITIZE=$SANITIZERS "$PYTHON" setup.py -q build_ext --inplace)
+    # for the fuzz job: atheris' coverage past libasan (tests/fuzz/coverage_forward.c)
+    core=$("$PYTHON" -c 'import atheris, glob, os
+print(glob.glob(os.path.join(os.path.dirname(atheris.__file__), "core_with_libfuzzer*.so"))[0])' \
+        2>/dev/null) || { rm -f "$DEST/coverage_forward.so"; return 0; }
+    cc -shared -fPIC -O2 -Wall -Werror -DATHERIS_CORE="\"$core\"" \
+        tests/fuzz/coverage_forward.c -o "$DEST/coverage_forward.so"
 }
 
 run() {
@@ -27,10 +33,15 @@ run() {
     # loaded before anything else in the process
     cc=$("$PYTHON" -c 'import sysconfig; print((sysconfig.get_config_var("CC") or "cc").split()[0])')
     asan=$("$cc" -print-file-name=libasan.so)
+    # preloaded too, so that ASan finds the real __cxa_throw when atheris turns a
+    # Python exception into a C++ one
+    cxx=$("$cc" -print-file-name=libstdc++.so)
     cd "$DEST"
-    # Python itself leaks by design; UBSan halts at its first report
-    LD_PRELOAD="$asan" \
-    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1 \
+    forward=$([ -f coverage_forward.so ] && echo "$PWD/coverage_forward.so" || true)
+    # Python itself leaks by design; UBSan halts at its first report. ASan
+    # allows the coverage forwarder ahead of it (it defines nothing ASan wraps)
+    LD_PRELOAD="$forward $asan $cxx" \
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:halt_on_error=1:verify_asan_link_order=0 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     PYTHONPATH="$PWD" \
         "$@"

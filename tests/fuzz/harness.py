@@ -7,6 +7,7 @@ finding. Run as a script it fuzzes under atheris (libFuzzer arguments pass
 through); imported (tests/test_fuzz_corpus.py) it replays its seed corpus
 without atheris."""
 import contextlib
+import inspect
 import os
 import sys
 
@@ -35,8 +36,23 @@ def fuzz(one_input, clean_errors):
         except clean_errors:
             pass
 
+    # the choices drawn from the input live here and in the harness script,
+    # which are imported before instrument_imports could see them
+    for module in (sys.modules["__main__"], sys.modules[__name__]):
+        for function in _functions(module):
+            atheris.instrument_func(function)
     atheris.Setup(sys.argv, test_one_input)
     atheris.Fuzz()
+
+
+def _functions(module):
+    for value in vars(module).values():
+        if getattr(value, "__module__", None) != module.__name__:
+            continue
+        if inspect.isfunction(value):
+            yield value
+        elif inspect.isclass(value):
+            yield from (f for f in vars(value).values() if inspect.isfunction(f))
 
 
 class Provider:
