@@ -161,3 +161,23 @@ def test_written_model_has_the_usual_file_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~mask
+
+
+# metadata the reader once failed on with TypeError, AttributeError or
+# UnicodeDecodeError instead of MetadataError (found by tests/fuzz/fuzz_metadata.py
+# and fuzz_native_loader.py)
+MALFORMED_METADATA = {
+    "json_number_not_object": b"2\n",
+    "image_section_not_object": b'{"image": 5}',
+    "image_section_unknown_field": b'{"image": {"size": [8, 8], "zoom": 2}}',
+    "sensor_channels_a_number": b'{"task": "sensor-classification", "sensor": {"channels": 3}}',
+    "metadata_not_utf8": b'{"labels": ["\x89\xff"]}',
+    "json_nested_too_deep": b"[" * 100000 + b"]" * 100000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_METADATA))
+def test_malformed_metadata_is_a_metadata_error(name):
+    with pytest.raises(MetadataError, match="fuzzed.onnx"):
+        ModelInfo.from_json(MALFORMED_METADATA[name], "fuzzed.onnx")
+
