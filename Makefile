@@ -13,7 +13,7 @@ SAMPLE_CLIP := out/sample.mp4
 INSTALLED := $(VENV)/.installed
 BUILD_INPUTS := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h edgeinfer/*.pyx edgeinfer/*.pxi)
 
-.PHONY: demo demo-model test build bench bench-check clean
+.PHONY: demo demo-model test build bench bench-check clean sanitize fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,43 @@ demo: $(DEMO_MODEL) $(SAMPLE_CLIP)
 test: build
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q benchmarks --benchmark-disable
+
+# The kernel tests on a core built with AddressSanitizer + UBSan, apart in
+# build/sanitize (tools/sanitized_core.sh); any report fails the job. Takes the
+# guard-page tests too once they exist. docs/safety.md says more.
+SANITIZE_TESTS := $(wildcard tests/test_preprocess.py tests/test_filter2d.py tests/test_conv2d.py \
+	tests/test_pool.py tests/test_dense.py tests/test_elementwise.py tests/test_activation.py \
+	tests/test_guard_pages.py)
+SANITIZED := PYTHON=$(abspath $(BIN)/python) tools/sanitized_core.sh
+# the sanitized build runs setup.py directly, so its build tools go into the venv
+$(VENV)/.installed-sanitize: $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),sanitize]"
+	touch $@
+
+sanitize: $(VENV)/.installed-sanitize
+	$(SANITIZED) build
+	$(SANITIZED) run env HYPOTHESIS_PROFILE=sanitize $(abspath $(BIN)/python) -m pytest -q \
+		-p no:cacheprovider $(SANITIZE_TESTS)
+
+# Each atheris harness in tests/fuzz for FUZZ_SECONDS on the sanitized build,
+# from its seed corpus, with a fixed seed; a crash is written to
+# build/fuzz/<harness>-crash-* and fails the job.
+FUZZ_HARNESSES := preprocess filter2d conv2d metadata native_loader
+FUZZ_SECONDS ?= 8
+FUZZ_SEED ?= 1
+$(VENV)/.installed-fuzz: $(VENV)/.installed-sanitize
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS),sanitize,fuzz]"
+	touch $@
+
+fuzz: $(VENV)/.installed-fuzz
+	$(SANITIZED) build
+	for harness in $(FUZZ_HARNESSES); do \
+		mkdir -p build/fuzz/$$harness && \
+		$(SANITIZED) run $(abspath $(BIN)/python) tests/fuzz/fuzz_$$harness.py \
+			-seed=$(FUZZ_SEED) -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$(CURDIR)/build/fuzz/$$harness- \
+			$(CURDIR)/build/fuzz/$$harness tests/fuzz/corpus/$$harness || exit 1; \
+	done
 
 bench: build
 	$(BIN)/python -m pytest benchmarks --benchmark-columns=min,median,mean,rounds --benchmark-sort=name

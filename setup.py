@@ -6,7 +6,12 @@ Build-time switches (environment variables):
   EDGEINFER_EXTRA_CFLAGS=... extra compiler flags, e.g. "-mcpu=native" for a
                              build tuned to the machine it runs on, or
                              "-mfpu=neon-vfpv4" on 32-bit ARM boards with NEON
-  EDGEINFER_DEBUG=1          -O0 -g, for debuggers and sanitizers
+  EDGEINFER_DEBUG=1          -O0 -g, for debuggers
+  EDGEINFER_SANITIZE=address,undefined
+                             a sanitizer build (-fsanitize=..., -O1 -g, frame
+                             pointers, UBSan reports abort): for `make sanitize`
+                             and `make fuzz`, which build it apart in
+                             build/sanitize and leave the in-place core alone
 
 The default build is portable: no -march=native. Wider x86 vector units
 (AVX2+FMA, AVX-512) are chosen at run time; NEON is always on for aarch64.
@@ -54,10 +59,28 @@ def openmp_flags():
     return []
 
 
+def sanitizer_flags():
+    """Compile and link flags for EDGEINFER_SANITIZE (e.g. "address,undefined")."""
+    wanted = os.environ.get("EDGEINFER_SANITIZE", "")
+    if not wanted or sys.platform == "win32":
+        return []
+    flags = [f"-fsanitize={wanted}", "-fno-omit-frame-pointer"]
+    if "undefined" in wanted.split(","):
+        # a UBSan report must fail the run, not scroll past
+        flags.append("-fno-sanitize-recover=undefined")
+    return flags
+
+
+def optimisation_flags():
+    if os.environ.get("EDGEINFER_SANITIZE"):
+        return ["-O1", "-g"]   # fast enough for the kernel tests, still exact line numbers
+    return ["-O0", "-g"] if os.environ.get("EDGEINFER_DEBUG") else ["-O3"]
+
+
 def compile_flags():
     if sys.platform == "win32":
         return ["/O2"]
-    flags = ["-O0", "-g"] if os.environ.get("EDGEINFER_DEBUG") else ["-O3"]
+    flags = optimisation_flags()
     # vectorised loops may reorder nothing that changes results; only contraction to FMA
     flags += ["-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wno-unused-function"]
     return flags + shlex.split(os.environ.get("EDGEINFER_EXTRA_CFLAGS", ""))
@@ -71,8 +94,8 @@ def core_extension():
         "edgeinfer._core",
         sources=["edgeinfer/_core.pyx"] + sorted(glob(os.path.join(CSRC, "*.c"))),
         include_dirs=[CSRC],
-        extra_compile_args=compile_flags() + omp,
-        extra_link_args=omp,
+        extra_compile_args=compile_flags() + sanitizer_flags() + omp,
+        extra_link_args=sanitizer_flags() + omp,
         depends=sorted(glob(os.path.join(CSRC, "*.h")) + glob("edgeinfer/*.pxi")),
     )
     return cythonize([ext], compiler_directives={"language_level": 3}, include_path=["edgeinfer"])

@@ -90,7 +90,9 @@ class ModelInfo:
     def from_json(cls, text, origin="the model file"):
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
+        # text may be bytes that are not UTF-8 (protobuf hands those back raw), or
+        # nested deeper than the parser recurses
+        except (ValueError, RecursionError) as error:
             raise MetadataError(f"{origin}: edgeinfer metadata is not valid JSON ({error})") from None
         if not isinstance(data, dict):
             raise MetadataError(f"{origin}: edgeinfer metadata is a JSON {_json_kind(data)}, not "

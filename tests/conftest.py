@@ -12,6 +12,9 @@ settings.register_profile("ci", max_examples=60, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=600, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
+# the sanitizer job (make sanitize) runs the kernel tests ~3x slower: fewer examples
+settings.register_profile("sanitize", max_examples=15, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

@@ -2,10 +2,17 @@
 Raspberry Pi builds them — aarch64 with NEON, 32-bit armv7 with and without
 NEON — and for the host's plain-C path and clang, and says how to run it
 (under qemu-user for the ARM builds). A build whose compiler or emulator is
-not installed skips (.ci/run installs them)."""
+not installed skips (.ci/run installs them).
+
+Every build has UndefinedBehaviorSanitizer where its compiler takes it, in
+trap mode: undefined behaviour stops the driver at once (SIGILL/SIGTRAP) and
+the test fails, and no sanitizer runtime library is needed, which the cross
+toolchains do not all have."""
+import functools
 import os
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -20,6 +27,20 @@ BUILDS = {  # name: (compiler, flags, emulator)
     "armv7-neon": (["arm-linux-gnueabihf-gcc"], ["-static", "-mfpu=neon-vfpv4"], "qemu-arm"),
 }
 
+UBSAN = ["-fsanitize=undefined", "-fsanitize-undefined-trap-on-error"]
+
+
+@functools.lru_cache(maxsize=None)
+def sanitizer_flags(compiler, flags):
+    """UBSAN when `compiler` with `flags` builds a program with it, else []."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write("int main(int argc, char **argv) { (void)argv; return argc + 1 < 0; }\n")
+        cmd = list(compiler) + list(flags) + UBSAN + [src, "-o", os.path.join(tmp, "probe")]
+        built = subprocess.run(cmd, capture_output=True).returncode == 0
+    return UBSAN if built else []
+
 
 def build_driver(name, driver, sources, out_dir):
     """The command that runs tests/c/<driver> built as BUILDS[name] with the
@@ -30,6 +51,7 @@ def build_driver(name, driver, sources, out_dir):
     if emulator and shutil.which(emulator) is None:
         pytest.skip(f"{emulator} is not installed")
     out = os.path.join(str(out_dir), os.path.splitext(driver)[0])
+    flags = flags + sanitizer_flags(tuple(compiler), tuple(flags))
     cmd = compiler + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", CSRC] + flags + \
         [os.path.join(ROOT, "tests", "c", driver)] + \
         [os.path.join(CSRC, source) for source in sources] + ["-lm", "-o", out]

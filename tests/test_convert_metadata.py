@@ -187,3 +187,22 @@ def test_onnx_without_preprocess_prints_the_default_it_records(tmp_path, cli):
         spec = re.search(r"(size=.*?) \(", said[0]).group(1)
         assert f"size={size[0]},{size[1]}" in spec and "crop=0.875" in spec
         assert apply_spec(ImageInput(), spec) == info.image
+
+
+# metadata the reader once failed on with TypeError, AttributeError or
+# UnicodeDecodeError instead of MetadataError (found by tests/fuzz/fuzz_metadata.py
+# and fuzz_native_loader.py)
+MALFORMED_METADATA = {
+    "json_number_not_object": b"2\n",
+    "image_section_not_object": b'{"image": 5}',
+    "sensor_channels_a_number": b'{"task": "sensor-classification", "sensor": {"channels": 3}}',
+    "metadata_not_utf8": b'{"labels": ["\x89\xff"]}',
+    "json_nested_too_deep": b"[" * 100000 + b"]" * 100000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED_METADATA))
+def test_malformed_metadata_is_a_metadata_error(name):
+    with pytest.raises(MetadataError, match="fuzzed.onnx"):
+        ModelInfo.from_json(MALFORMED_METADATA[name], "fuzzed.onnx")
+

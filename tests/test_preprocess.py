@@ -266,3 +266,24 @@ def test_nearest_picks_the_pixels_opencv_and_pil_pick(n_in, n_out):
         for other in (opencv, pil):
             assert np.all(picked[~on_boundary] == other[~on_boundary])
             assert np.all(np.abs(picked - other)[on_boundary] <= 1)
+
+
+# frames the C kernel once read past: each must give the reference's tensor, and
+# under `make sanitize` (ASan) any byte read outside the frame fails the run.
+# flipped_frame_last_pixel: issue 13; flipped_both_axes_uint8: found by
+# tests/fuzz/fuzz_preprocess.py (3x35x3 frame, both axes reversed)
+READ_PAST_FRAME = {
+    "flipped_frame_last_pixel": (lambda f: f[:, ::-1], (20, 20, 3),
+                                 dict(size=(16, 16))),
+    "flipped_both_axes_uint8": (lambda f: f[::-1, ::-1], (3, 35, 3),
+                                dict(size=(14, 43), dtype="uint8")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(READ_PAST_FRAME))
+def test_frame_views_read_no_byte_outside_the_frame(name, rng):
+    view, shape, options = READ_PAST_FRAME[name]
+    # a buffer of the frame's exact size, so the view's last pixel ends the allocation
+    frame = view(rng.integers(0, 256, size=shape, dtype=np.uint8))
+    assert_match(edgeinfer.preprocess(frame, **options), reference.preprocess(frame, **options),
+                 dtype=options.get("dtype", "float32"))
