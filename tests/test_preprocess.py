@@ -8,6 +8,8 @@ from hypothesis import given, strategies as st
 import edgeinfer
 from edgeinfer import reference
 from edgeinfer.frame_plan import plan_frame
+from guard_pages import guarded_like
+from simd_levels import SIMD_LEVELS, forced_simd
 
 IMAGENET = dict(mean=edgeinfer.IMAGENET_MEAN, std=edgeinfer.IMAGENET_STD)
 
@@ -272,18 +274,29 @@ def test_nearest_picks_the_pixels_opencv_and_pil_pick(n_in, n_out):
 # under `make sanitize` (ASan) any byte read outside the frame fails the run.
 # flipped_frame_last_pixel: issue 13; flipped_both_axes_uint8: found by
 # tests/fuzz/fuzz_preprocess.py (3x35x3 frame, both axes reversed)
+# Views that once made preprocess read outside the frame: it loaded each
+# three-byte pixel as four bytes wherever the pixel was not the last in
+# logical order, but a reversed column axis puts column 0 at the highest
+# address and a zero stride never advances.
 READ_PAST_FRAME = {
     "flipped_frame_last_pixel": (lambda f: f[:, ::-1], (20, 20, 3),
                                  dict(size=(16, 16))),
     "flipped_both_axes_uint8": (lambda f: f[::-1, ::-1], (3, 35, 3),
                                 dict(size=(14, 43), dtype="uint8")),
+    "broadcast_single_pixel": (lambda f: np.broadcast_to(f, (4, 9, 3)), (1, 1, 3),
+                               dict(size=(3, 5))),
 }
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("name", sorted(READ_PAST_FRAME))
-def test_frame_views_read_no_byte_outside_the_frame(name, rng):
+def test_frame_views_read_no_byte_outside_the_frame(name, level, rng):
     view, shape, options = READ_PAST_FRAME[name]
-    # a buffer of the frame's exact size, so the view's last pixel ends the allocation
     frame = view(rng.integers(0, 256, size=shape, dtype=np.uint8))
-    assert_match(edgeinfer.preprocess(frame, **options), reference.preprocess(frame, **options),
+    # the view's highest byte against an unmapped page: a read past it faults
+    # here, not only under the sanitizer
+    guarded = guarded_like(frame, "end")
+    with forced_simd(level):
+        ours = edgeinfer.preprocess(guarded, **options)
+    assert_match(ours, reference.preprocess(frame, **options),
                  dtype=options.get("dtype", "float32"))
