@@ -46,12 +46,14 @@ class Embedder:
         engine = backends.open_backend(self.trunk.SerializeToString(), backend, threads)
         engine.model_path = self.path   # its errors name the base file
         # the trunk takes the base's input and settings; its one output is the
-        # embedding, whose width is left open in the graph, so a placeholder label
-        # stands for its "classes" without being checked against them
+        # embedding, and a name per dimension stands in for labels (a Model
+        # warns about missing ones)
         trunk_info = replace(self.info, labels=[], output_name=EMBEDDING,
                              output="probabilities") if info is not None else \
             ModelInfo(output="probabilities")
-        self.model = Model(self.path, engine, trunk_info, labels=["embedding"])
+        width = engine.outputs[0].shape[-1] if engine.outputs[0].shape else None
+        names = [f"dim {i}" for i in range(width)] if isinstance(width, int) else ["embedding"]
+        self.model = Model(self.path, engine, trunk_info, labels=names)
         self.backend = engine.name
 
     @property

@@ -64,6 +64,16 @@ def _classes(embedder, files, add):
     old = layer.weights.shape[1]
     base = list(embedder.info.labels) or [f"class {i}" for i in range(old)]
     names = base + [name for name in files.classes if name not in base]
+    if not set(files.classes) & set(base):
+        # the base layer stays as it was; the new classes are learnt against
+        # samples of the old ones, without which any new score only grows
+        raise UserError(f"--add learns the new classes of {files.root} against a few samples of "
+                        f"the base model's classes, and it has none: add folders named like its "
+                        f"labels ({', '.join(base[:5])}{' ...' if len(base) > 5 else ''}) with "
+                        "a few samples each")
+    if len(names) == len(base):
+        raise UserError(f"every class folder in {files.root} is one of the base model's classes: "
+                        "--add needs a new one (or leave out --add to train a new head)")
     return names, np.asarray([names.index(files.classes[i]) for i in files.labels], np.int64)
 
 
