@@ -44,9 +44,9 @@ class _Progress:
     """'embedding 64/300' on one line rewritten in place on a terminal; every
     quarter on its own line elsewhere (logs)."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.live = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
         self.shown = 0
 
     def __call__(self, done, total):
