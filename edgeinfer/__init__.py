@@ -5,6 +5,7 @@ from .filter_kernels import FILTER_KERNELS
 from .kernels import conv2d, filter2d, preprocess
 from . import reference
 from .model import Model, load
+from .learn import Embedder, personalize
 from .postprocess import Prediction
 
 __version__ = "0.1.0"
@@ -32,4 +33,4 @@ def build_info():
 
 __all__ = ["load", "Model", "Prediction", "preprocess", "conv2d", "filter2d", "FILTER_KERNELS",
            "reference", "set_num_threads", "get_num_threads", "build_info",
-           "IMAGENET_MEAN", "IMAGENET_STD"]
+           "IMAGENET_MEAN", "IMAGENET_STD", "Embedder", "personalize"]

@@ -14,6 +14,9 @@ COMMANDS = {
     "bench": "Measure a model's latency, throughput and memory per backend and thread count",
     "convert": "Turn a Keras, PyTorch, TFLite or ONNX model into one verified, self-describing ONNX file",
     "inspect": "Show what an ONNX model file takes, computes and says about itself",
+    "collect": "Save labelled samples from a camera, video, images or sensor stream, a folder "
+               "per class",
+    "personalize": "Teach a model your own classes: a new head on its embeddings of your samples",
 }
 
 

@@ -81,6 +81,7 @@ class ModelInfo:
     source: dict = field(default_factory=dict)        # framework, version, file
     verification: dict = field(default_factory=dict)  # max_abs_diff, top1_agreement, ...
     quantization: dict = field(default_factory=dict)  # empty for float models; scheme, agreement
+    personalization: dict = field(default_factory=dict)  # empty unless made by personalize
     format_version: int = FORMAT_VERSION
 
     def to_json(self):
@@ -125,7 +126,8 @@ SCHEMA = {
     "": {"task": _TEXT, "labels": "a list of strings", "input_name": "a string or null",
          "output_name": "a string or null", "image": "an object or null",
          "sensor": "an object or null", "output": _TEXT, "source": _OBJECT,
-         "verification": _OBJECT, "quantization": _OBJECT, "format_version": "a whole number"},
+         "verification": _OBJECT, "quantization": _OBJECT,
+         "personalization": _OBJECT, "format_version": "a whole number"},
     "image.": {"size": "[height, width]", "layout": _TEXT, "color": _TEXT,
                "resize": _TEXT, "crop": "null, a number, [x, y, w, h] or \"letterbox\"",
                "mean": "a list of numbers", "std": "a list of numbers", "dtype": _TEXT,

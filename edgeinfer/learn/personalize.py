@@ -1,0 +1,191 @@
+"""personalize(): a base model and a folder of labelled samples in, one new
+model file out — the base's trunk with a head trained on its embeddings of
+the samples, its labels, the base's preprocessing, and how it was made.
+
+    base.onnx + DATA/<label>/*  ->  Embedder (trunk)  ->  embeddings
+        ->  head fitted on most, checked on a held-out part, refitted on all
+        ->  trunk + head + Softmax  ->  checked on a backend  ->  out.onnx (atomically)
+"""
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import UserError
+from ..metadata import write_info
+from ..output_files import atomic_write
+from .embed import Embedder
+from .heads import HEADS, SoftmaxHead, accuracy
+from .onnx_head import OUTPUT, join
+from .samples import augmented, list_samples, read_image_sample, read_window_sample
+
+
+@dataclass
+class Personalized:
+    """What personalize() made: the file, its classes and the head's held-out accuracy."""
+    path: str
+    labels: list
+    head: object
+    samples_per_class: dict
+    validation_accuracy: object     # None when no class had samples to hold out
+    metadata: dict
+
+
+def _split(labels, fraction, rng):
+    """Indices of a stratified held-out part: a `fraction` of each class with
+    at least three samples (never its last two)."""
+    held = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        count = min(int(round(len(members) * fraction)), len(members) - 2)
+        if len(members) >= 3 and fraction > 0:
+            held.extend(rng.permutation(members)[:max(1, count)])
+    mask = np.zeros(len(labels), bool)
+    mask[np.asarray(held, np.int64)] = True
+    return mask
+
+
+def _classes(embedder, files, add):
+    """All class names and each sample's index among them."""
+    if not add:
+        if len(files.classes) < 2:
+            raise UserError(f"data folder {files.root} has one class ({files.classes[0]}): a "
+                            "classifier needs at least two class folders, or --add to join "
+                            "the base model's classes")
+        return list(files.classes), files.labels
+    layer = embedder.cut.last_layer
+    if layer is None:
+        raise UserError(f"--add starts from {embedder.path}'s last layer, but the embedding "
+                        f"was cut at {embedder.cut.tensor!r}, which does not feed it: leave out "
+                        "--cut")
+    old = layer.weights.shape[1]
+    base = list(embedder.info.labels) or [f"class {i}" for i in range(old)]
+    names = base + [name for name in files.classes if name not in base]
+    if not set(files.classes) & set(base):
+        # the base layer stays as it was; the new classes are learnt against
+        # samples of the old ones, without which any new score only grows
+        raise UserError(f"--add learns the new classes of {files.root} against a few samples of "
+                        f"the base model's classes, and it has none: add folders named like its "
+                        f"labels ({', '.join(base[:5])}{' ...' if len(base) > 5 else ''}) with "
+                        "a few samples each")
+    if len(names) == len(base):
+        raise UserError(f"every class folder in {files.root} is one of the base model's classes: "
+                        "--add needs a new one (or leave out --add to train a new head)")
+    return names, np.asarray([names.index(files.classes[i]) for i in files.labels], np.int64)
+
+
+def _read(embedder, path):
+    if embedder.is_image:
+        return read_image_sample(path)
+    return read_window_sample(path, embedder.model.info.sensor)
+
+
+def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend="auto",
+                threads=None, augment=0, seed=0, validation=0.2, weight_decay=1e-2,
+                batch=32, progress=None):
+    """Trains a new head on base's embeddings of the samples in data (a folder
+    per class) and writes trunk + head as one ONNX file at out.
+
+    head: "softmax" (logistic regression), "knn" (1-nearest neighbour, cosine)
+    or "ncm" (nearest class mean). add: keep the base model's classes (its last
+    layer, unchanged) and append data's new ones. cut: the tensor to take as the
+    embedding. augment: extra seeded variations per image (mirror, crop,
+    brightness). validation: the fraction of each class held out to choose
+    when training stops and to measure accuracy. progress(done, total).
+    Raises UserError (one line) before writing anything when an input is unusable.
+    """
+    if head not in HEADS:
+        raise UserError(f"unknown head {head!r}: choose one of {', '.join(HEADS)}")
+    if add and head != "softmax":
+        raise UserError("--add extends the base model's softmax layer: use --head softmax")
+    if os.path.isdir(out):
+        raise UserError(f"output {out} is a folder: give the .onnx file to write")
+    if os.path.exists(out) and os.path.samefile(out, base):
+        raise UserError(f"output {out} is the base model: write the new model to another file")
+    embedder = Embedder(base, cut=cut, backend=backend, threads=threads)
+    files = list_samples(data, "image" if embedder.is_image else "sensor")
+    names, labels = _classes(embedder, files, add)
+    samples = [_read(embedder, path) for path in files.paths]
+    rng = np.random.default_rng(seed)
+    held = _split(labels, validation, rng)
+    copies = int(augment) if embedder.is_image else 0
+    extra = [augmented(s, rng) for s in samples for _ in range(copies)]
+    embeddings = embedder.embed(samples + extra, batch=batch, progress=progress)
+    original, varied = embeddings[:len(samples)], embeddings[len(samples):]
+    varied_labels = np.repeat(labels, copies)
+    varied_held = np.repeat(held, copies)
+
+    def make():
+        if head == "softmax":
+            init = None
+            if add:
+                layer = embedder.cut.last_layer
+                init = (layer.weights, layer.bias)
+            return SoftmaxHead(weight_decay=weight_decay, init=init)
+        return HEADS[head]()
+
+    train_x = np.concatenate([original[~held], varied[~varied_held]])
+    train_y = np.concatenate([labels[~held], varied_labels[~varied_held]])
+    _check_every_class_taught(names, train_y, add, embedder, files)
+    val_accuracy = None
+    if held.any():
+        trial = make().fit(train_x, train_y, len(names), original[held], labels[held])
+        val_accuracy = accuracy(trial, original[held], labels[held])
+        final = SoftmaxHead(**trial.refit_kwargs()) if head == "softmax" else make()
+    else:
+        final = make()
+    all_x, all_y = np.concatenate([original, varied]), np.concatenate([labels, varied_labels])
+    final.fit(all_x, all_y, len(names))
+
+    model = join(embedder.trunk, final, len(names))
+    made = {
+        "base_model": os.path.basename(embedder.path),
+        "embedding": embedder.cut.tensor,
+        "embedding_size": int(embeddings.shape[1]),
+        "head": head,
+        "added_to_base": bool(add),
+        "samples_per_class": {name: int(np.sum(labels == i)) for i, name in enumerate(names)
+                              if np.sum(labels == i)},
+        "augmented_copies": copies,
+        "validation_samples": int(held.sum()),
+        "validation_accuracy": val_accuracy,
+        "seed": int(seed),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if head == "softmax":
+        made.update(weight_decay=weight_decay, iterations=final.iterations)
+    info = replace(embedder.model.info, labels=names, output="probabilities",
+                   output_name=OUTPUT, personalization=made,
+                   source=dict(embedder.info.source, personalized_from=embedder.path),
+                   verification={})
+    write_info(model, info)
+    data_bytes = model.SerializeToString()
+    _check_runs(data_bytes, embedder, samples[:4], final, backend, threads)
+    atomic_write(out, lambda f: f.write(data_bytes))
+    return Personalized(out, names, final, made["samples_per_class"], val_accuracy, made)
+
+
+def _check_every_class_taught(names, train_y, add, embedder, files):
+    taught = set(train_y.tolist())
+    first_new = embedder.cut.last_layer.weights.shape[1] if add else 0
+    for index in range(first_new, len(names)):
+        if index not in taught:
+            raise UserError(f"class {names[index]} has no samples in {files.root}")
+
+
+def _check_runs(model_bytes, embedder, samples, head, backend, threads):
+    """The joined file loads and gives the head's scores, before it is written."""
+    from .. import backends
+
+    engine = backends.open_backend(model_bytes, backend, threads)
+    tensor = embedder.model.new_input(1)
+    for sample in samples:
+        embedder.model.prepare(sample, out=tensor)
+        got = engine.run({embedder.model.input.name: tensor})[0]
+        want = head.scores(embedder.embed_tensor(tensor))
+        if not np.allclose(got, want, atol=1e-3):
+            raise AssertionError(f"the written head disagrees with the trained one by "
+                                 f"{np.max(np.abs(got - want)):.2g}")
