@@ -18,7 +18,7 @@ from .ops import OPS
 FOLD_ONLY = {"Shape", "Size", "ConstantOfShape", "Range", "Equal", "Less", "Greater", "Not",
              "And", "Or", "Where", "Expand", "Tile", "Mod", "Sign", "Round", "ReduceProd",
              "CumSum", "NonZero", "Xor", "LessOrEqual", "GreaterOrEqual", "Trilu", "ScatterND",
-             "GatherElements", "Split", "Einsum", "Sin", "Cos"}
+             "GatherElements", "Einsum", "Sin", "Cos"}
 
 
 def unknown_operators(graph):
