@@ -3,6 +3,8 @@ MTCNN's three stages (PRelu, MaxPool, Conv, Gemm, Softmax; P-Net at any
 input size) and a YOLOv8n-style detector (Conv+SiLU, Split, Concat, nearest
 Resize, SPPF MaxPools, a detect head of Reshape/Transpose/Softmax), seeded
 torch modules exported in the test. Skipped without torch."""
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,21 @@ from tools.torch_exports import export  # noqa: E402
 from torch_detectors import ONet, PNet, RNet, YoloV8Style, seeded  # noqa: E402
 
 TOLERANCE = 1e-4    # max abs difference to onnxruntime, every output
+
+
+def assert_runs_allocate_only_outputs(backend, x):
+    """The new operators write into planned buffers: a run allocates its outputs
+    (and a few small Python objects), nothing the size of a tensor."""
+    backend.run({"input": x})
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        outputs = backend.run({"input": x})
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak < sum(o.nbytes for o in outputs) + 16 * 1024
 
 
 def compare(path, x):
@@ -32,8 +49,10 @@ def compare(path, x):
 def test_mtcnn_stage_matches_onnxruntime(stage, shape, tmp_path):
     path = export(seeded(stage), torch.zeros(shape), str(tmp_path / "stage.onnx"), "legacy")
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
-    left = compare(path, x).plan_summary()["operators"]
+    backend = compare(path, x)
+    left = backend.plan_summary()["operators"]
     assert {"PRelu", "MaxPool", "Conv", "Gemm", "Softmax"} <= set(left)
+    assert_runs_allocate_only_outputs(backend, x)
 
 
 def test_mtcnn_pnet_at_every_pyramid_size(tmp_path):
@@ -63,3 +82,4 @@ def test_yolov8_style_detector_matches_onnxruntime(exporter, tmp_path):
     # every conv's SiLU runs in its conv's step; the only Sigmoid left is the class scores'
     assert left["Conv+silu"] >= 50 and left.get("Sigmoid") == 1 and "Swish" not in left
     assert {"Split", "Concat", "Resize", "MaxPool", "Softmax", "Transpose"} <= set(left)
+    assert_runs_allocate_only_outputs(backend, x)

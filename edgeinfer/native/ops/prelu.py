@@ -2,6 +2,7 @@
 broadcast to x as ONNX's unidirectional broadcasting says."""
 import numpy as np
 
+from ...kernels.elementwise import binary_call
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, Operand, require_float
 
@@ -28,16 +29,20 @@ def make_prelu(node, operands, opset):
         src, weights, out = ins[0], ins[1].reshape(slope.shape), outs[0]
         if slope.constant and np.all((weights >= 0) & (weights <= 1)):
             # a slope in [0, 1] makes PRelu max(x, slope * x): two passes, no scratch
+            scaled = binary_call("mul", src, np.ascontiguousarray(weights), out)
+
             def run_bounded():
-                np.multiply(src, weights, out=out)
+                scaled()
                 np.maximum(out, src, out=out)
             return run_bounded
         # below zero as its own buffer, made once: x * slope would need one per run too
         negative = np.empty_like(out)
+        # the C core's broadcast walk: numpy's would buffer the per-channel slope every run
+        scale_negative = binary_call("mul", negative, weights, negative)
 
         def run():
             np.minimum(src, np.float32(0), out=negative)
-            np.multiply(negative, weights, out=negative)
+            scale_negative()
             np.maximum(src, np.float32(0), out=out)
             np.add(out, negative, out=out)
         return run
