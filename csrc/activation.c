@@ -67,6 +67,22 @@ static void hard_swish(size_t n, const float *x, float *y)
     }
 }
 
+/* x * sigmoid(x) (SiLU, "swish"): the Sigmoid-Mul pair YOLO-style detectors
+ * write after each conv, in one pass and in place */
+static void silu(size_t n, const float *x, float *y)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float v = x[i];
+        if (v >= 0.0f) {
+            y[i] = v / (1.0f + expf(-v));
+        } else {
+            float e = expf(v);
+            y[i] = v * e / (1.0f + e);
+        }
+    }
+}
+
 static void tanh_(size_t n, const float *x, float *y)
 {
     size_t i;
@@ -84,13 +100,14 @@ static void apply(int kind, size_t n, const float *x, float *y, float alpha, flo
     case EI_ACT_HARD_SIGMOID: hard_sigmoid(n, x, y, alpha, beta); break;
     case EI_ACT_HARD_SWISH: hard_swish(n, x, y); break;
     case EI_ACT_TANH: tanh_(n, x, y); break;
+    case EI_ACT_SILU: silu(n, x, y); break;
     }
 }
 
 int ei_activation(int kind, size_t n, const float *x, float *y, float alpha, float beta)
 {
     long chunks = (long)((n + CHUNK - 1) / CHUNK), c;
-    if (kind < EI_ACT_RELU || kind > EI_ACT_TANH)
+    if (kind < EI_ACT_RELU || kind > EI_ACT_SILU)
         return -1;
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) if (chunks > 1)

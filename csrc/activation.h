@@ -12,7 +12,8 @@ typedef enum {
     EI_ACT_SIGMOID = 3,
     EI_ACT_HARD_SIGMOID = 4, /* max(0, min(1, alpha * x + beta)) */
     EI_ACT_HARD_SWISH = 5,   /* x * max(0, min(1, x / 6 + 1 / 2)) */
-    EI_ACT_TANH = 6
+    EI_ACT_TANH = 6,
+    EI_ACT_SILU = 7          /* x * sigmoid(x) */
 } ei_activation_kind;
 
 /* y[i] = f(x[i]) for n values; y may be x. Returns -1 for an unknown kind. */

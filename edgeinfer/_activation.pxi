@@ -2,7 +2,8 @@ cdef extern from "activation.h":
     int ei_activation(int kind, size_t n, const float *x, float *y, float alpha, float beta) nogil
     void ei_softmax(size_t outer, size_t axis_len, size_t inner, const float *x, float *y) nogil
 
-ACTIVATIONS = ("relu", "clip", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "tanh")
+ACTIVATIONS = ("relu", "clip", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish", "tanh",
+               "silu")
 
 
 def activation(int kind, const float[::1] x, float[::1] out, float alpha=0.0, float beta=0.0):

@@ -12,16 +12,36 @@ def _dims(value_info):
             for d in value_info.type.tensor_type.shape.dim]
 
 
-def _shapes_at_batch_one(model):
-    """Every tensor's shape with free axes set to 1, by ONNX shape inference."""
+# counted at this size when a model's height and width are free and its
+# metadata names none: the size most image classifiers are trained at
+DEFAULT_IMAGE_SIZE = (224, 224)
+
+
+def _free_image_axes(value):
+    """(height axis, width axis) of a 4-D image input whose height and width
+    are free (NCHW when the channel axis 1 is fixed, else NHWC), or None."""
+    dims = value.type.tensor_type.shape.dim
+    if len(dims) != 4:
+        return None
+    fixed = [d.HasField("dim_value") for d in dims]
+    for axes, channel in (((2, 3), 1), ((1, 2), 3)):
+        if fixed[channel] and not any(fixed[a] for a in axes):
+            return axes
+    return None
+
+
+def _shapes_at_batch_one(model, image_size):
+    """Every tensor's shape by ONNX shape inference, with free image height and
+    width set to image_size (height, width) and other free axes to 1."""
     import onnx
 
     fixed = onnx.ModelProto()
     fixed.CopyFrom(model)
     for value in fixed.graph.input:
-        for dim in value.type.tensor_type.shape.dim:
+        image_axes = _free_image_axes(value) or ()
+        for axis, dim in enumerate(value.type.tensor_type.shape.dim):
             if not dim.HasField("dim_value"):
-                dim.dim_value = 1
+                dim.dim_value = image_size[image_axes.index(axis)] if axis in image_axes else 1
     try:
         inferred = onnx.shape_inference.infer_shapes(fixed)
     except Exception:  # a graph shape inference cannot follow still has its other facts
@@ -48,10 +68,16 @@ def _macs(node, shapes):
     return 0
 
 
-def summarize(model):
+def summarize(model, image_size=None):
+    """Facts of a model. MACs of a model with free image height and width are
+    counted at image_size (height, width) — the size its metadata names — or
+    at DEFAULT_IMAGE_SIZE; `macs_at` says which size was used (None when
+    every size is fixed)."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     initializers = {t.name for t in model.graph.initializer}
-    shapes = _shapes_at_batch_one(model)
+    free_images = any(_free_image_axes(v) for v in model.graph.input if v.name not in initializers)
+    size = tuple(int(d) for d in (image_size or DEFAULT_IMAGE_SIZE))
+    shapes = _shapes_at_batch_one(model, size)
     return dict(
         inputs=[(v.name, _dims(v)) for v in model.graph.input if v.name not in initializers],
         outputs=[(v.name, _dims(v)) for v in model.graph.output],
@@ -60,6 +86,8 @@ def summarize(model):
         operators=Counter(node.op_type for node in model.graph.node),
         parameters=int(sum(np.prod(t.dims) for t in model.graph.initializer)),
         macs=sum(_macs(node, shapes) for node in model.graph.node),
+        macs_at=dict(height=size[0], width=size[1],
+                     size_from="metadata" if image_size else "default") if free_images else None,
     )
 
 
@@ -80,7 +108,7 @@ def backends(model_path):
             reason = str(error).split("; use --backend")[0]
             reason = reason[len(f"{model_path}: "):] if reason.startswith(f"{model_path}: ") \
                 else reason   # the path is on the first line already
-            found[name] = f"no ({reason[:240]})"
+            found[name] = f"no ({reason[:600]})"   # long enough for every blocking node
         else:
             version = getattr(registry._module(name), "version", lambda: None)()
             found[name] = f"yes ({version})" if version else "yes"

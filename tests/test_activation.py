@@ -7,7 +7,7 @@ from edgeinfer import kernels, reference
 
 PARAMS = {"relu": (0.0, 0.0), "clip": (-0.5, 6.0), "leaky_relu": (0.1, 0.0),
           "sigmoid": (0.0, 0.0), "hard_sigmoid": (0.2, 0.5), "hard_swish": (0.0, 0.0),
-          "tanh": (0.0, 0.0)}
+          "tanh": (0.0, 0.0), "silu": (0.0, 0.0)}
 
 
 @given(st.sampled_from(sorted(PARAMS)), st.integers(0, 40000), st.integers(0, 2**32 - 1))

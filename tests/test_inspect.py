@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import onnx
+import pytest
 
 from edgeinfer.metadata import ImageInput, ModelInfo, write_info
 from edgeinfer.model_summary import summarize
@@ -53,3 +54,48 @@ def test_unreadable_file_is_one_line(tmp_path, cli):
     path.write_bytes(b"\xff" * 64)
     code, _, err = cli("inspect", path)
     assert_one_line_error(code, err, "broken.onnx")
+
+
+def free_size_model(layout="nchw"):
+    """tiny_image_model with free height and width."""
+    model = tiny_image_model(channels=3, classes=5, layout=layout)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    for axis in ((2, 3) if layout == "nchw" else (1, 2)):
+        dims[axis].dim_param = "height" if axis == (2 if layout == "nchw" else 1) else "width"
+    return model
+
+
+@pytest.mark.parametrize("layout", ["nchw", "nhwc"])
+def test_macs_of_free_height_and_width_are_counted_at_a_stated_size(layout):
+    """They were counted at 1x1 without a word: 135 MACs for a model that does 6.8 million."""
+    facts = summarize(free_size_model(layout))
+    assert facts["macs_at"] == {"height": 224, "width": 224, "size_from": "default"}
+    assert facts["macs"] == 224 * 224 * 5 * 3 * 9
+    facts = summarize(free_size_model(layout), image_size=(96, 128))
+    assert facts["macs_at"] == {"height": 96, "width": 128, "size_from": "metadata"}
+    assert facts["macs"] == 96 * 128 * 5 * 3 * 9
+
+
+def test_fixed_size_model_says_no_size(tmp_path, cli):
+    assert summarize(tiny_image_model())["macs_at"] is None
+    path = tmp_path / "fixed.onnx"
+    onnx.save(tiny_image_model(), str(path))
+    code, out, _ = cli("inspect", path)
+    assert code == 0
+    assert f"MACs        {8 * 8 * 3 * 3 * 9:,} per input (Conv" in out
+
+
+def test_cli_prints_the_size_free_macs_are_counted_at(tmp_path, cli):
+    path = tmp_path / "free.onnx"
+    onnx.save(free_size_model(), str(path))
+    code, out, _ = cli("inspect", path)
+    assert code == 0
+    assert f"MACs        {224 * 224 * 5 * 3 * 9:,} per input at 224x224 (a common size" in out
+    info = ModelInfo(labels=list("abcde"), input_name="input",
+                     image=ImageInput(size=(96, 128), mean=(127.0,) * 3, std=(128.0,) * 3))
+    annotated = tmp_path / "annotated.onnx"
+    onnx.save(write_info(free_size_model(), info), str(annotated))
+    code, out, _ = cli("inspect", annotated)
+    assert f"{96 * 128 * 5 * 3 * 9:,} per input at 96x128 (the size in its metadata)" in out
+    code, out, _ = cli("inspect", annotated, "--json")
+    assert json.loads(out)["macs_at"] == {"height": 96, "width": 128, "size_from": "metadata"}

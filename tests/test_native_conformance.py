@@ -26,7 +26,8 @@ from onnx_cases import data_sets, pytorch_converted_dir
 OPERATORS = {"Conv", "Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Add",
              "Sub", "Mul", "Div", "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean",
              "Gemm", "MatMul", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat",
-             "Pad", "Softmax", "BatchNormalization", "Identity", "Dropout", "Constant"}
+             "Pad", "Softmax", "BatchNormalization", "Identity", "Dropout", "Constant",
+             "PRelu", "Resize", "Upsample", "Split", "Slice"}
 
 # Cases of those operators left out, and why. Each says what the native
 # backend does instead: refuse the model at load with a message naming the
@@ -59,6 +60,8 @@ EXCLUDED = {
     "test_div_uint64": "integer Div",
 }
 EXCLUDED_PATTERNS = {
+    "cubic": "Resize in cubic mode (nearest and linear only)",
+    "antialias": "Resize shrinking with antialias (nearest and linear only)",
     "3d": "3-D pooling / convolution (no 3-D kernels: image and sensor models are 1-D and 2-D)",
 }
 

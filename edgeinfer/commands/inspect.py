@@ -15,10 +15,19 @@ def _shape(dims):
     return "[" + ", ".join(str(d) for d in dims) + "]"
 
 
+def _macs_size(at):
+    """' at HxW (why that size)' for a model whose height and width are free."""
+    if at is None:
+        return ""
+    why = "the size in its metadata" if at["size_from"] == "metadata" else \
+        "a common size; the model takes any"
+    return f" at {at['height']}x{at['width']} ({why})"
+
+
 def run(args):
     model = load_model_file(args.model)
     info = read_info(model, args.model)   # MetadataError is a ModelError: one line, exit 2
-    facts = summarize(model)
+    facts = summarize(model, info.image.size if info and info.image else None)
     runs = backends(args.model)
     if args.json:
         facts["operators"] = dict(facts["operators"])
@@ -33,7 +42,8 @@ def run(args):
     for name, dims in facts["outputs"]:
         print(f"output      {name} {_shape(dims)}")
     print(f"parameters  {facts['parameters']:,}")
-    print(f"MACs        {facts['macs']:,} per input (Conv, Gemm and MatMul, batch 1)")
+    print(f"MACs        {facts['macs']:,} per input{_macs_size(facts['macs_at'])} "
+          "(Conv, Gemm and MatMul, batch 1)")
     ops = ", ".join(f"{op} {n}" for op, n in facts["operators"].most_common())
     print(f"operators   {sum(facts['operators'].values())}: {ops}")
     for name, verdict in runs.items():

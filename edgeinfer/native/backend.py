@@ -28,7 +28,6 @@ class NativeBackend:
     def __init__(self, model, threads=None):
         self.origin = os.fspath(model) if isinstance(model, (str, os.PathLike)) else "the model"
         self.graph = from_onnx(read_model(model), self.origin)
-        check_operators(self.graph, self.origin)
         self.threads = threads
         self.input_names = [t.name for t in self.graph.inputs]
         self.output_names = [t.name for t in self.graph.outputs]
@@ -36,8 +35,11 @@ class NativeBackend:
         self.input_dtypes = [t.dtype for t in self.graph.inputs]
         self._plans = {}
         shapes = self._load_time_shapes()
-        if shapes is not None:
-            self._plan(shapes)
+        if shapes is None:
+            # planned on the first run; what needs no shapes is refused now
+            check_operators(self.graph, self.origin)
+        else:
+            self._plan(shapes)     # refuses every blocking operator and node at once
 
     def _load_time_shapes(self):
         """Input shapes to plan for at load: declared ones with a free batch
@@ -124,7 +126,8 @@ class NativeBackend:
         plan = self._prepare(inputs) if inputs is not None else next(iter(self._plans.values()))
         counts = defaultdict(int)
         for node, _ in plan.calls:
-            key = node.op + ("+clamp" if node.attr("_clamp") is not None else "")
+            key = node.op + ("+clamp" if node.attr("_clamp") is not None else "") + \
+                (f"+{node.attr('_activation')}" if node.attr("_activation") else "")
             counts[key] += 1
         return {"steps": len(plan.calls), "operators": dict(counts),
                 "arena_bytes": plan.arena_bytes}

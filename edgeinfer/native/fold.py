@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import memory_limit
+from .blockers import Blockers, inferred_outputs
 from .errors import ADVICE, NativeModelError, unsupported
 from .kernel import Operand
 from .ops import OPS
@@ -18,25 +19,23 @@ from .ops import OPS
 FOLD_ONLY = {"Shape", "Size", "ConstantOfShape", "Range", "Equal", "Less", "Greater", "Not",
              "And", "Or", "Where", "Expand", "Tile", "Mod", "Sign", "Round", "ReduceProd",
              "CumSum", "NonZero", "Xor", "LessOrEqual", "GreaterOrEqual", "Trilu", "ScatterND",
-             "GatherElements", "Split", "Einsum", "Sin", "Cos"}
+             "GatherElements", "Einsum", "Sin", "Cos"}
 
 
-def unknown_operators(graph):
-    """Names of the operators in the graph the native backend has no way to run."""
-    names = set()
-    for node in graph.nodes:
-        if node.domain not in ("", "ai.onnx"):
-            names.add(f"{node.domain}.{node.op}")
-        elif node.op not in OPS and node.op not in FOLD_ONLY:
-            names.add(node.op)
-    return sorted(names)
+def is_unknown_operator(node):
+    """True for an operator the native backend has no way to run."""
+    return node.domain not in ("", "ai.onnx") or (node.op not in OPS and node.op not in FOLD_ONLY)
 
 
 def check_operators(graph, origin="the model"):
-    names = unknown_operators(graph)
-    if names:
-        raise NativeModelError(f"{origin} uses operators the native backend does not run: "
-                               f"{', '.join(names)}; {ADVICE}")
+    """Refuses a graph with operators the backend has no way to run, naming
+    all of them and their nodes (what needs no shapes to be known)."""
+    blockers = Blockers()
+    for node in graph.nodes:
+        if is_unknown_operator(node):
+            blockers.unknown_operator(node)
+    if blockers:
+        raise blockers.error(origin)
 
 
 # folded by onnx.reference: outputs shaped like their broadcast inputs
@@ -122,7 +121,15 @@ def fold(graph, input_shapes, origin="the model"):
     for tensor in graph.inputs:
         info[tensor.name] = (tuple(input_shapes[tensor.name]), tensor.dtype)
     kept = []
+    blockers = Blockers()
+    unknown = set()     # tensors made by refused nodes whose shapes inference cannot tell
     for node in graph.nodes:
+        foreign = is_unknown_operator(node)
+        if foreign:
+            blockers.unknown_operator(node)
+        if any(name in unknown for name in node.inputs):
+            unknown.update(node.outputs)    # cannot be judged without its input shapes
+            continue
         operands = []
         for name in node.inputs:
             if not name:
@@ -133,6 +140,9 @@ def fold(graph, input_shapes, origin="the model"):
                                        f"node before it makes; {ADVICE}")
             shape, dtype = info[name]
             operands.append(Operand(shape, dtype, constants.get(name)))
+        if foreign:
+            _follow(node, operands, graph.opset, info, unknown)
+            continue
         if _is_constant_input(node, operands):
             what = f"node {node.name or node.outputs[0]!r} ({node.op})"
             nbytes = folded_bytes(node, operands, graph.opset)
@@ -145,12 +155,29 @@ def fold(graph, input_shapes, origin="the model"):
                     constants[name] = value
                     info[name] = (value.shape, value.dtype)
             continue
-        if node.op not in OPS:
-            raise unsupported(f"{node.op} node {node.name!r} on values known only at run time")
-        kernel = OPS[node.op](node, operands, graph.opset)
+        try:
+            if node.op not in OPS:
+                raise unsupported(f"{node.op} node {node.name!r} on values known only at run "
+                                  "time")
+            kernel = OPS[node.op](node, operands, graph.opset)
+        except NativeModelError as error:
+            blockers.refused(node, error)
+            _follow(node, operands, graph.opset, info, unknown)
+            continue
         for name, shape, dtype in zip(node.outputs, kernel.shapes, kernel.dtypes):
             info[name] = (tuple(int(d) for d in shape), np.dtype(dtype))
         # the plan's rewrites edit their own copy; the graph serves every input shape
         kept.append(replace(node, inputs=list(node.inputs), outputs=list(node.outputs),
                             attrs=dict(node.attrs)))
+    if blockers:
+        raise blockers.error(origin)
     return kept, constants, info
+
+
+def _follow(node, operands, opset, info, unknown):
+    """Shapes of a refused node's outputs, so the nodes after it are checked too."""
+    found = inferred_outputs(node, operands, opset)
+    if found is None:
+        unknown.update(name for name in node.outputs if name)
+    else:
+        info.update(found)

@@ -4,7 +4,10 @@ value and removes work from every run.
 - a zero Pad before a Conv becomes the Conv's own padding (TF-style SAME padding
   from PyTorch's legacy exporter and from Keras);
 - BatchNormalization after a Conv is folded into the Conv's weights and bias;
+- Sigmoid(x) * x (torch's SiLU) becomes one Swish;
 - Relu / Clip after a Conv becomes the clamp on the Conv's output write;
+  HardSwish / Swish after a Conv runs in place on the Conv's output in the
+  same step (one C pass while the output is still in cache, no buffer);
 - a Transpose that keeps the order of every axis longer than 1 is a reshape;
 - two Transposes that undo each other vanish (Keras' layout round trips)."""
 from __future__ import annotations
@@ -114,15 +117,44 @@ def fold_batchnorm_into_conv(nodes, constants, info, outputs, opset):
     return [n for n in nodes if id(n) not in removed]
 
 
+def sigmoid_mul_to_swish(nodes, constants, info, outputs, opset):
+    uses, producers = _Uses(nodes, outputs), _producers(nodes)
+    removed = set()
+    replaced = {}
+    for mul in nodes:
+        if mul.op != "Mul" or len(mul.inputs) != 2:
+            continue
+        for x, gate in (mul.inputs, mul.inputs[::-1]):
+            sigmoid = producers.get(gate)
+            if sigmoid is not None and sigmoid.op == "Sigmoid" and sigmoid.inputs[0] == x and \
+                    uses.only_one(gate) and id(sigmoid) not in removed and \
+                    info[x][0] == info[mul.outputs[0]][0]:
+                removed.add(id(sigmoid))
+                replaced[id(mul)] = Node("Swish", [x], mul.outputs, {}, mul.name)
+                break
+    return [replaced.get(id(n), n) for n in nodes if id(n) not in removed]
+
+
+# activations run in place on a Conv's output, in the Conv's step
+CONV_ACTIVATIONS = {"HardSwish": "hard_swish", "Swish": "silu"}
+
+
 def fuse_activation_into_conv(nodes, constants, info, outputs, opset):
     uses, producers = _Uses(nodes, outputs), _producers(nodes)
     removed = set()
     for act in nodes:
-        if act.op not in ("Relu", "Clip"):
+        if act.op not in ("Relu", "Clip") and act.op not in CONV_ACTIVATIONS:
             continue
         conv = producers.get(act.inputs[0])
         if conv is None or conv.op != "Conv" or conv.attr("_clamp") is not None or \
-                not uses.only_one(conv.outputs[0]):
+                conv.attr("_activation") is not None or not uses.only_one(conv.outputs[0]):
+            continue
+        if act.op in CONV_ACTIVATIONS:
+            if float(act.attr("alpha", 1.0)) != 1.0:
+                continue
+            conv.attrs = {**conv.attrs, "_activation": CONV_ACTIVATIONS[act.op]}
+            conv.outputs = [act.outputs[0]]
+            removed.add(id(act))
             continue
         if act.op == "Relu":
             clamp = (0.0, float("inf"))
@@ -190,7 +222,8 @@ def cancel_transpose_pairs(nodes, constants, info, outputs, opset):
     return kept
 
 
-PASSES = (fuse_pad_into_conv, fold_batchnorm_into_conv, fuse_activation_into_conv,
+PASSES = (fuse_pad_into_conv, fold_batchnorm_into_conv, sigmoid_mul_to_swish,
+          fuse_activation_into_conv,
           cancel_transpose_pairs, transposes_to_reshapes)
 
 

@@ -18,6 +18,8 @@ def activation(x, kind, alpha=0.0, beta=0.0, out=None):
         result = x * np.clip(x / 6.0 + 0.5, 0, 1)
     elif kind == "tanh":
         result = np.tanh(x)
+    elif kind == "silu":
+        result = x / (1.0 + np.exp(-x))
     else:
         raise ValueError(kind)
     result = result.astype(np.float32)

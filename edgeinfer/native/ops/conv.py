@@ -66,6 +66,7 @@ def make_conv(node, operands, opset):
         begin, end = [0] + begin, [0] + end
     pads = (begin[0], begin[1], end[0], end[1])
     clamp = node.attr("_clamp")
+    activation = node.attr("_activation")    # set by the rewrite: run in place after the write
 
     def bind(ins, outs):
         # planned buffers and constants are contiguous: these reshapes are views
@@ -76,7 +77,15 @@ def make_conv(node, operands, opset):
         conv2d = _native.core.conv2d
         stride, dilation = tuple(strides), tuple(dilations)
         bounds = None if clamp is None else (float(clamp[0]), float(clamp[1]))
-        return lambda: conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds)
+        if activation is None:
+            return lambda: conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds)
+        kind, flat_out = _native.core.ACTIVATIONS.index(activation), outs[0].reshape(-1)
+        apply = _native.core.activation
+
+        def conv_then_activation():
+            conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds)
+            apply(kind, flat_out, flat_out, 0.0, 0.0)
+        return conv_then_activation
 
     return Kernel([shape], [FLOAT], bind)
 
