@@ -135,4 +135,23 @@ def from_onnx(model, origin="the model"):
     # before IR 4, initializers were listed among the inputs too
     inputs = [_value_info(v) for v in g.input if v.name not in constants]
     outputs = [_value_info(v) for v in g.output]
+    _check_every_value_is_defined(nodes, constants, inputs, outputs, origin)
     return Graph(nodes, constants, inputs, outputs, opset)
+
+
+def _check_every_value_is_defined(nodes, constants, inputs, outputs, origin):
+    """Each node input comes from a graph input, a constant or an earlier node, and each
+    graph output from one of them: ONNX asks the nodes to be in that order, and a name
+    defined nowhere would otherwise surface only mid-run."""
+    defined = set(constants) | {v.name for v in inputs} | {""}  # "": an omitted optional input
+    for node in nodes:
+        for name in node.inputs:
+            if name not in defined:
+                raise ModelError(f"{origin}: node {node.name or node.op_type!r} reads {name!r}, "
+                                 "which no earlier node, input or initializer defines: the "
+                                 "graph is damaged or out of order; export the model again")
+        defined.update(node.outputs)
+    for value in outputs:
+        if value.name not in defined:
+            raise ModelError(f"{origin}: graph output {value.name!r} is produced by no node: "
+                             "the graph is damaged; export the model again")
