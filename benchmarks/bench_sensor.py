@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from edgeinfer import backends, load
-from edgeinfer.pipeline import Pipeline
-from edgeinfer.postprocess import Postprocessor
+from edgeinfer.run.pipeline import Pipeline
+from edgeinfer.run.postprocess import Postprocessor
 from edgeinfer.sources.sensor import open_sensor_windows
 
 pytest.importorskip("torch")

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from edgeinfer.benchmarking import latency_summary, with_ratios
+from edgeinfer.commands.benchmarking import latency_summary, with_ratios
 from edgeinfer.cli import main
 from tools import tiny_models
 

@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import edgeinfer
 from edgeinfer import reference
-from edgeinfer.frame_plan import plan_frame
+from edgeinfer.kernels.frame_plan import plan_frame
 
 IMAGENET = dict(mean=edgeinfer.IMAGENET_MEAN, std=edgeinfer.IMAGENET_STD)
 

@@ -6,7 +6,7 @@ import onnx
 
 from ..errors import UserError
 from ..metadata import write_info
-from ..output_files import atomic_write
+from ..sinks.output_files import atomic_write
 from . import verify as verification
 from .simplify import fold_constants
 

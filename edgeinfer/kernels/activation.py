@@ -2,7 +2,7 @@
 HardSwish, Tanh) and softmax, float32, in C."""
 import numpy as np
 
-from .. import _core
+from ..core.loader import core as _core
 
 # alpha, beta: Clip's (min, max), LeakyRelu's slope, HardSigmoid's (alpha, beta)
 ACTIVATIONS = _core.ACTIVATIONS

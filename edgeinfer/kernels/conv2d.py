@@ -1,8 +1,8 @@
 """2-D convolution with ONNX Conv semantics, in C."""
 import numpy as np
 
-from .. import _core
-from ..conv_plan import plan_conv
+from ..core.loader import core as _core
+from .conv_plan import plan_conv
 
 
 def as_float32(array, name):

@@ -1,7 +1,7 @@
 """Dense (fully connected) layer, float32, in C: x . w + bias."""
 import numpy as np
 
-from .. import _core
+from ..core.loader import core as _core
 
 
 def dense(x, w, bias=None, out=None):

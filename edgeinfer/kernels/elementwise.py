@@ -1,7 +1,7 @@
 """Broadcasting float32 arithmetic (ONNX Add, Sub, Mul, Div, Max, Min), in C."""
 import numpy as np
 
-from .. import _core
+from ..core.loader import core as _core
 
 BINARY_OPS = _core.BINARY_OPS
 

@@ -2,8 +2,8 @@
 global average pooling, NCHW float32, in C."""
 import numpy as np
 
-from .. import _core
-from ..conv_plan import positive_pair as _pair
+from ..core.loader import core as _core
+from .conv_plan import positive_pair as _pair
 
 
 def _pads(padding):

@@ -31,14 +31,14 @@ def _sample_input(model, image_path):
         sensor = model.info.sensor
         return np.random.default_rng(0).normal(size=(sensor.window, len(sensor.channels))) \
             .astype(np.float32)
-    from .media import SAMPLE_IMAGE, read_image
+    from ..media import SAMPLE_IMAGE, read_image
     return read_image(image_path or SAMPLE_IMAGE)
 
 
 def measure(model_path, backend, threads, runs, warmup, batch=1, image=None, profile=False):
     """One row: this backend at this thread count, measured in this process."""
-    from . import _core
-    from .model import load
+    from ..core.loader import core as _core
+    from ..model import load
 
     _core.set_num_threads(1)  # preprocessing one frame: see the pipeline's choice
     model = load(model_path, backend=backend, threads=threads)
@@ -100,7 +100,7 @@ def cpu_model():
 
 
 def machine_info():
-    from . import __version__, build_info
+    from .. import __version__, build_info
 
     versions = {"edgeinfer": __version__, "python": platform.python_version()}
     for name in ("numpy", "onnx", "onnxruntime", "cv2"):
