@@ -37,10 +37,10 @@ def _sample_input(model, image_path):
 
 def measure(model_path, backend, threads, runs, warmup, batch=1, image=None, profile=False):
     """One row: this backend at this thread count, measured in this process."""
-    from ..core.loader import core as _core
+    from ..core.runtime import set_num_threads
     from ..model import load
 
-    _core.set_num_threads(1)  # preprocessing one frame: see the pipeline's choice
+    set_num_threads(1)  # preprocessing one frame: see the pipeline's choice
     model = load(model_path, backend=backend, threads=threads)
     frame = _sample_input(model, image)
     tensor = model.new_input(batch)
@@ -100,7 +100,8 @@ def cpu_model():
 
 
 def machine_info():
-    from .. import __version__, build_info
+    from ..core.runtime import build_info
+    from ..version import __version__
 
     versions = {"edgeinfer": __version__, "python": platform.python_version()}
     for name in ("numpy", "onnx", "onnxruntime", "cv2"):
