@@ -8,7 +8,7 @@ import pytest
 from edgeinfer import backends, load
 from edgeinfer.run.pipeline import Pipeline
 from edgeinfer.run.postprocess import Postprocessor
-from edgeinfer.sources.sensor import open_sensor_windows
+from edgeinfer.sensor.stream import open_sensor_windows
 
 pytest.importorskip("torch")
 pytest.importorskip("aeon")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from edgeinfer.sensor_window import SensorWindow, window_starts, window_tensor
+from edgeinfer.sensor.window import SensorWindow, window_starts, window_tensor
 
 
 def push_all(windower, samples, times=None):

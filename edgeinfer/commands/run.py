@@ -16,7 +16,7 @@ from ..run.pipeline import Pipeline
 from ..run.postprocess import Postprocessor
 from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSink
 from ..sources import open_camera, open_images, open_picam, open_stream, open_video
-from ..sources.sensor import open_sensor_windows
+from ..sensor.stream import open_sensor_windows
 
 PROG = "edgeinfer run"
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
