@@ -27,8 +27,8 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
+from ..sources.frame import Frame
 from .window import SensorWindow
-from ..sources import Frame
 
 log = logging.getLogger("edgeinfer")
 

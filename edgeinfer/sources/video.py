@@ -7,8 +7,8 @@ import os
 import time
 
 from ..errors import SourceError
-from . import Frame
 from .capture import CaptureLatest, ReadAhead, reopening
+from .frame import Frame
 from .opencv_io import quiet_cv2
 
 log = logging.getLogger("edgeinfer")
