@@ -7,9 +7,9 @@ import os
 import time
 
 from ..errors import SourceError
+from ..opencv_io import quiet_cv2
 from .capture import CaptureLatest, ReadAhead, reopening
 from .frame import Frame
-from .opencv_io import quiet_cv2
 
 log = logging.getLogger("edgeinfer")
 
