@@ -62,14 +62,15 @@ def measure(model_path, backend, threads, runs, warmup, batch=1, image=None, pro
            "throughput_per_s": batch * runs / sum(total),
            "peak_rss_mb": peak_rss_mb()}
     if profile:
-        row["profile"] = operator_profile(model.backend)
+        row["profile"] = operator_profile(model.backend, {model.input.name: tensor})
     return row
 
 
-def operator_profile(backend):
-    """Per-operator times from a backend that can report them, else None."""
+def operator_profile(backend, feed):
+    """Per-operator times over runs of feed, from a backend that can report
+    them, else None."""
     report = getattr(backend, "profile", None)
-    return report() if callable(report) else None
+    return report(feed) if callable(report) else None
 
 
 def peak_rss_mb():
