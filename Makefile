@@ -13,7 +13,7 @@ SAMPLE_CLIP := out/sample.mp4
 INSTALLED := $(VENV)/.installed
 BUILD_INPUTS := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h edgeinfer/*.pyx edgeinfer/*.pxi)
 
-.PHONY: demo demo-model test build bench bench-check clean sanitize fuzz
+.PHONY: demo demo-model test build bench bench-check bench-smoke clean sanitize fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,3 +93,14 @@ bench-check: build
 	$(BIN)/python -m pytest -q benchmarks --benchmark-json=out/bench.json
 	$(BIN)/python tools/bench_check.py out/bench.json
 	$(BIN)/python tools/bench_table.py out/bench.json
+
+# CI's smoke form of the gate (~20 s): only the suites floors.json gates, at
+# least 10 rounds each, spread over a quarter second. The gate compares each
+# suite's fastest round, which a busy shared machine slows least; a smoke run
+# still fails when a kernel has really lost its speed-up.
+GATED_BENCHMARKS := benchmarks/bench_preprocess.py benchmarks/bench_conv2d.py
+bench-smoke: build
+	mkdir -p out
+	$(BIN)/python -m pytest -q $(GATED_BENCHMARKS) --benchmark-min-rounds=10 \
+		--benchmark-max-time=0.25 --benchmark-json=out/bench-smoke.json
+	$(BIN)/python tools/bench_check.py out/bench-smoke.json

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import edgeinfer
-from edgeinfer.pipeline import Pipeline
-from edgeinfer.postprocess import Postprocessor
+from edgeinfer.run.pipeline import Pipeline
+from edgeinfer.run.postprocess import Postprocessor
 from edgeinfer.sources import open_video
 from tools import sample_clip, tiny_models
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from edgeinfer import backends, load
-from edgeinfer.pipeline import Pipeline
-from edgeinfer.postprocess import Postprocessor
-from edgeinfer.sources.sensor import open_sensor_windows
+from edgeinfer.run.pipeline import Pipeline
+from edgeinfer.run.postprocess import Postprocessor
+from edgeinfer.sensor.stream import open_sensor_windows
 
 pytest.importorskip("torch")
 pytest.importorskip("aeon")

@@ -1,5 +1,9 @@
 """`edgeinfer <command>`: each command lives in edgeinfer/commands/<name>.py
-with add_arguments(parser) and run(args) -> exit code."""
+with add_arguments(parser) and run(args) -> exit code.
+
+A failure the user can fix (UserError) is one line and exit status 2; any other
+error is a bug, shown as one line too unless EDGEINFER_DEBUG=1 asks for the
+traceback."""
 import argparse
 import importlib
 import os
@@ -48,6 +52,17 @@ def main(argv=None):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as error:
+        if debugging():
+            raise
+        what = type(error).__name__ + (f": {str(error).splitlines()[0]}" if str(error) else "")
+        print(f"edgeinfer {args.command}: unexpected error ({what}); set EDGEINFER_DEBUG=1 for "
+              "the traceback", file=sys.stderr)
+        return 1
+
+
+def debugging():
+    return os.environ.get("EDGEINFER_DEBUG", "") not in ("", "0")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ class UnreadableImage(UserError):
 
 def read_image(path):
     """A BGR uint8 frame from an image file, or an UnreadableImage saying why not."""
-    from .sources.opencv_io import quiet_cv2
+    from .opencv_io import quiet_cv2
 
     cv2 = quiet_cv2()
     if not os.path.exists(path):

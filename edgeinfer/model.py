@@ -21,8 +21,8 @@ from .errors import ModelError
 from .kernels import preprocess
 from .metadata import ImageInput, MetadataError, ModelInfo, read_info
 from .model_file import read_onnx_file
-from .sensor_window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
-from .postprocess import Prediction, looks_like_probabilities, softmax, top_k
+from .sensor.window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
+from .run.postprocess import Prediction, looks_like_probabilities, softmax, top_k
 
 log = logging.getLogger("edgeinfer")
 

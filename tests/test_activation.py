@@ -51,3 +51,15 @@ def test_unknown_activation_is_refused():
 def test_zero_dimensional_input_gives_a_zero_dimensional_result():
     """A 0-d input came back as shape (1,)."""
     assert kernels.activation(np.array(-1.0, np.float32), "relu").shape == ()
+
+
+def test_wrong_out_error_names_what_was_given():
+    x = np.zeros((2, 3), np.float32)
+    with pytest.raises(ValueError, match=r"shape \(2, 3\), got float32 \(3, 2\)"):
+        kernels.activation(x, "relu", out=np.empty((3, 2), np.float32))
+    with pytest.raises(ValueError, match=r"got float64 \(2, 3\)"):
+        kernels.softmax(x, out=np.empty((2, 3), np.float64))
+    with pytest.raises(ValueError, match=r"got list"):
+        kernels.activation(x, "relu", out=[0.0] * 6)
+    with pytest.raises(ValueError, match=r"got a 0-d array"):
+        kernels.softmax(np.float32(1.0))

@@ -10,7 +10,7 @@ from onnx import numpy_helper
 import edgeinfer
 from edgeinfer import backends
 from edgeinfer.errors import ModelError
-from edgeinfer.postprocess import softmax
+from edgeinfer.run.postprocess import softmax
 from tools import sample_clip
 
 TOLERANCE = 1e-4  # on probabilities

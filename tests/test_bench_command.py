@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from edgeinfer.benchmarking import latency_summary, with_ratios
+from edgeinfer.commands.benchmarking import latency_summary, with_ratios
 from edgeinfer.cli import main
 from tools import tiny_models
 
@@ -70,3 +70,18 @@ def test_errors_are_one_line(model, tmp_path, capsys, argv, words):
     assert len(lines) == 1 and lines[0].startswith("edgeinfer bench: ") and "Traceback" not in err
     for word in words:
         assert word in lines[0]
+
+
+def test_profile_times_the_input_measure_gives_it(model):
+    """The native backend keeps no copy of the inputs it ran: bench --profile
+    hands the timed tensor to profile() itself."""
+    from edgeinfer.backends.native import Backend
+    from edgeinfer.commands.benchmarking import measure
+
+    row = measure(model, "native", 1, runs=2, warmup=0, profile=True)
+    assert row["profile"] and all(entry["calls"] > 0 for entry in row["profile"])
+    backend = Backend(model)
+    backend.run({backend.inputs[0].name: np.zeros((1, 3, 32, 32), np.float32)})
+    assert not hasattr(backend, "_last_feed")
+    with pytest.raises(TypeError):
+        backend.profile()

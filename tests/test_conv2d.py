@@ -14,7 +14,7 @@ from onnx.reference import ReferenceEvaluator
 
 import edgeinfer
 from edgeinfer import reference
-from edgeinfer.conv_plan import plan_conv
+from edgeinfer.kernels.conv_plan import plan_conv
 
 SIMD_LEVELS = ("portable", "sse2", "avx2", "avx512", "neon")
 

@@ -39,3 +39,11 @@ def test_dense_every_vector_unit_matches_reference(level, rng):
                                    rtol=1e-4, atol=4e-3)
     finally:
         _core.simd_force(None)
+
+
+def test_wrong_out_error_names_what_was_given():
+    x, w = np.zeros((2, 3), np.float32), np.zeros((3, 4), np.float32)
+    with pytest.raises(ValueError, match=r"shape \(2, 4\), got float32 \(4, 2\)"):
+        kernels.dense(x, w, out=np.empty((4, 2), np.float32))
+    with pytest.raises(ValueError, match=r"got float32 \(2, 4\), not C-contiguous"):
+        kernels.dense(x, w, out=np.empty((4, 2), np.float32).T)

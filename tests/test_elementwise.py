@@ -53,3 +53,15 @@ def test_zero_dimensional_operands_give_a_zero_dimensional_result():
     assert kernels.binary("mul", a, b).shape == ()
     out = np.empty((), np.float32)
     assert kernels.binary("add", a, b, out=out) is out and out == 5.0
+
+
+def test_wrong_out_error_names_what_was_given():
+    a, b = np.zeros((2, 1), np.float32), np.zeros((1, 3), np.float32)
+    with pytest.raises(ValueError, match=r"shape \(2, 3\), got int32 \(2, 3\)"):
+        kernels.binary("add", a, b, out=np.empty((2, 3), np.int32))
+    read_only = np.empty((2, 3), np.float32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match=r"got float32 \(2, 3\), read-only"):
+        kernels.binary("add", a, b, out=read_only)
+    with pytest.raises(ValueError, match=r"at most 8 axes, got 9"):
+        kernels.binary("add", np.zeros((1,) * 9, np.float32), 1.0)

@@ -7,7 +7,7 @@ import onnx
 import pytest
 
 from edgeinfer.metadata import ImageInput, ModelInfo, write_info
-from edgeinfer.model_summary import summarize
+from edgeinfer.commands.model_summary import summarize
 from test_convert_metadata import tiny_image_model
 
 

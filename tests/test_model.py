@@ -13,7 +13,7 @@ from edgeinfer import backends, reference
 from edgeinfer.errors import ModelError
 from edgeinfer.media import SAMPLE_IMAGE
 from edgeinfer.metadata import FORMAT_VERSION, METADATA_KEY
-from edgeinfer.postprocess import softmax
+from edgeinfer.run.postprocess import softmax
 from tools import tiny_models
 
 LABELS = ["ant", "bee", "cow", "dog", "eel"]

@@ -55,3 +55,21 @@ def test_out_of_wrong_shape_is_refused():
     x = np.zeros((1, 1, 4, 4), np.float32)
     with pytest.raises(ValueError, match="out must be"):
         kernels.max_pool2d(x, 2, out=np.empty((1, 1, 2, 2), np.float32))
+
+
+def test_global_avg_pool_checks_out():
+    """It used to write through whatever `out` it was given, unchecked."""
+    x = np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4)
+    with pytest.raises(ValueError, match=r"shape \(2, 3, 1, 1\), got float32 \(2, 3\)"):
+        kernels.global_avg_pool(x, out=np.empty((2, 3), np.float32))
+    with pytest.raises(ValueError, match=r"got float64 \(2, 3, 1, 1\)"):
+        kernels.global_avg_pool(x, out=np.empty((2, 3, 1, 1), np.float64))
+    out = np.empty((2, 3, 1, 1), np.float32)
+    assert kernels.global_avg_pool(x, out=out) is out
+    np.testing.assert_allclose(out, reference.global_avg_pool(x), rtol=1e-6)
+
+
+def test_wrong_out_error_names_what_was_given():
+    x = np.zeros((1, 2, 4, 4), np.float32)
+    with pytest.raises(ValueError, match=r"shape \(1, 2, 2, 2\), got float32 \(1, 2, 4, 4\)"):
+        kernels.max_pool2d(x, 2, stride=2, out=np.empty((1, 2, 4, 4), np.float32))

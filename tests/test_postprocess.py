@@ -5,7 +5,7 @@ import scipy.special
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from edgeinfer.postprocess import (Postprocessor, Prediction, ScoreSmoother,
+from edgeinfer.run.postprocess import (Postprocessor, Prediction, ScoreSmoother,
                                    looks_like_probabilities, softmax, top_k)
 
 finite = st.floats(-1e4, 1e4, allow_nan=False, width=32)

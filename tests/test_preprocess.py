@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 
 import edgeinfer
 from edgeinfer import reference
-from edgeinfer.frame_plan import plan_frame
+from edgeinfer.kernels.frame_plan import plan_frame
 from guard_pages import guarded_like
 from simd_levels import SIMD_LEVELS, forced_simd
 

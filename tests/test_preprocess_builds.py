@@ -10,7 +10,7 @@ import pytest
 
 from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
-from edgeinfer.frame_plan import RESIZE_MODES
+from edgeinfer.kernels.frame_plan import RESIZE_MODES
 
 CASES = [  # (frame h, w, channels), (out h, w)
     ((48, 64, 3), (24, 20)),

@@ -3,7 +3,7 @@ only) however the bytes are cut into chunks, bytes that are not UTF-8 shown
 escaped, and UDP lines reassembled per sender across datagrams."""
 from hypothesis import given, strategies as st
 
-from edgeinfer.sources.sensor_lines import DatagramLines, LineSplitter, printable
+from edgeinfer.sensor.lines import DatagramLines, LineSplitter, printable
 
 LINE_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),
                     min_size=1, max_size=12)  # an empty line after a CR-only end would be CRLF

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from edgeinfer.errors import UserError
-from edgeinfer.sources.sensor import MalformedLine, SampleParser, open_sensor
+from edgeinfer.sensor.stream import MalformedLine, SampleParser, open_sensor
 
 CHANNELS = ["ax", "ay", "az"]
 
@@ -84,7 +84,7 @@ def test_missing_file_is_a_user_error(tmp_path):
 def test_stdin_is_read_line_by_line_as_it_arrives():
     reader = textwrap.dedent("""
         import sys
-        from edgeinfer.sources.sensor import open_sensor
+        from edgeinfer.sensor.stream import open_sensor
         source = open_sensor("-", ["ax", "ay", "az"])
         while not source.finished:
             sample = source.read(timeout=0.1)
@@ -160,7 +160,7 @@ def test_serial_without_pyserial_or_device_says_what_to_do():
 
 STDIN_READER = textwrap.dedent("""
     import json
-    from edgeinfer.sources.sensor import open_sensor
+    from edgeinfer.sensor.stream import open_sensor
     source = open_sensor("-", ["ax", "ay", "az"])
     while not source.finished:
         sample = source.read(timeout=0.1)

@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from edgeinfer.sensor_window import SensorWindow, window_starts, window_tensor
+from edgeinfer.sensor.window import SensorWindow, window_tensor
+
+
+def window_starts(samples, window, hop):
+    """Stream indices where SensorWindow's windows begin, for `samples` samples
+    without gaps: the arithmetic the class must follow, stated plainly."""
+    if samples < window:
+        return []
+    return list(range(0, samples - window + 1, hop))
 
 
 def push_all(windower, samples, times=None):

@@ -1,6 +1,8 @@
 """Fails when a kernel's speed-up over its numpy reference, measured in the
 same benchmark run, falls below its committed floor (benchmarks/floors.json).
-Ratios, not seconds, so a slower or busier machine does not trip it.
+Ratios, not seconds, so a slower or busier machine does not trip it; each
+suite's fastest round is compared, the one a busy machine slows least, so a
+smoke run of a few rounds (make bench-smoke) reads the same as a long one.
 
 usage: python tools/bench_check.py RUN.json [--floors benchmarks/floors.json]"""
 import argparse

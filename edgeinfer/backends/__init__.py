@@ -13,19 +13,8 @@ BACKENDS = {
 }
 
 
-def register_backend(name, module, prefer=False):
-    """Adds a backend module (a dotted path under edgeinfer.backends, or absolute)."""
-    global BACKENDS
-    entries = [(name, module)] + list(BACKENDS.items()) if prefer else [*BACKENDS.items(),
-                                                                         (name, module)]
-    BACKENDS = dict(entries)
-
-
 def _module(name):
-    path = BACKENDS[name]
-    if "." not in path:
-        path = f"{__name__}.{path}"
-    return importlib.import_module(path)
+    return importlib.import_module(f"{__name__}.{BACKENDS[name]}")
 
 
 def availability():

@@ -41,15 +41,11 @@ class Backend:
         self.threads = threads
 
     def run(self, feed):
-        self._last_feed = feed
         return self.engine.run(feed)
 
-    def profile(self, feed=None, repeat=10):
-        """Per operator kind over `repeat` runs of `feed` (default: the last
-        input run): [{"op", "calls", "ms"}], slowest first."""
-        feed = feed if feed is not None else getattr(self, "_last_feed", None)
-        if feed is None:
-            return None
+    def profile(self, feed, repeat=10):
+        """Per operator kind over `repeat` runs of `feed`: [{"op", "calls", "ms"}],
+        slowest first."""
         rows = profile_by_operator(self.engine.profile(feed, repeat))
         return [{"op": op, "calls": calls, "ms": ms} for op, calls, ms in rows]
 

@@ -6,10 +6,10 @@ import os
 import sys
 
 from .. import backends
-from ..benchmarking import machine_info, measure_isolated, with_ratios
+from .benchmarking import machine_info, measure_isolated, with_ratios
 from ..errors import UserError
 from ..model import load
-from ..output_files import atomic_write
+from ..sinks.output_files import atomic_write
 
 
 def add_arguments(parser):

@@ -75,7 +75,7 @@ def run(args):
     folder = ClassFolder(args.data, args.label)
     channels = None
     if args.sensor:
-        from ..sources.sensor import open_sensor_windows
+        from ..sensor.stream import open_sensor_windows
 
         sensor = _sensor_settings(args)
         channels = list(sensor.channels)

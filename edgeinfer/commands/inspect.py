@@ -3,7 +3,7 @@ the edgeinfer metadata, and which backends can run it."""
 import json
 
 from ..metadata import read_info
-from ..model_summary import backends, load_model_file, summarize
+from .model_summary import backends, load_model_file, summarize
 
 
 def add_arguments(parser):

@@ -7,9 +7,9 @@ import numpy as np
 
 from .. import kernels, reference
 from ..errors import UserError
-from ..frame_plan import IMAGENET_MEAN, IMAGENET_STD
+from ..kernels.frame_plan import IMAGENET_MEAN, IMAGENET_STD
 from ..media import SAMPLE_IMAGE, read_image
-from ..output_files import save_npy
+from ..sinks.output_files import save_npy
 
 NAMED_STATS = {"imagenet-mean": IMAGENET_MEAN, "imagenet-std": IMAGENET_STD}
 

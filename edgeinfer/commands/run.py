@@ -12,11 +12,11 @@ from ..backends import BACKENDS
 from ..errors import SourceError, UserError
 from ..labels import read_labels
 from ..model import load
-from ..pipeline import Pipeline
-from ..postprocess import Postprocessor
+from ..run.pipeline import Pipeline
+from ..run.postprocess import Postprocessor
 from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSink
 from ..sources import open_camera, open_images, open_picam, open_stream, open_video
-from ..sources.sensor import open_sensor_windows
+from ..sensor.stream import open_sensor_windows
 
 PROG = "edgeinfer run"
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}

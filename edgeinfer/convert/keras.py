@@ -8,22 +8,13 @@ import json
 import os
 import shutil
 import tempfile
-import warnings
-from dataclasses import replace
-
-import numpy as np
 
 from ..errors import UserError
-from ..metadata import ImageInput
 from . import frameworks
-from .describe import describe, image_layout
+from .common import DEFAULT_OPSET, say
 from .labels import labels_beside, teachable_machine_export
-from .output import finish, say
-from .preprocessing import apply_spec, preset
-from .tf_graph import INPUT_NAME, function_to_onnx
-from .verify import image_samples, tensor_samples
-
-DEFAULT_OPSET = 17
+from .preprocessing import preset
+from .tf_function import convert_function
 
 # keras.applications models by name prefix, and the input each expects
 KERAS_APPLICATIONS = (
@@ -137,37 +128,6 @@ def _default_preprocessing(model):
     if first and type(first[0]).__name__ in RESCALING_LAYERS:
         return "pixels", f"its first layer, {type(first[0]).__name__}, scales pixels itself"
     return "unit", "no rescaling layer found, so pixels are assumed divided by 255"
-
-
-def _wants_nhwc(preprocess):
-    probe = apply_spec(replace(ImageInput(), layout="unset"), preprocess)
-    return probe.layout == "nhwc"
-
-
-def convert_function(function, input_shape, dtype, out_path, origin, source, labels, defaults,
-                     preprocess, opset, verify, sample_images, quantize):
-    """The shared tail of the Keras and SavedModel paths: function takes one
-    NHWC (or non-image) tensor."""
-    tf = frameworks.tensorflow()
-    dims = [None, *input_shape[1:]]
-    image = image_layout(dims) is not None and image_layout(dims)[0] == "nhwc"
-    nchw = image and not _wants_nhwc(preprocess)
-    spec = tf.TensorSpec(dims, dtype, name=INPUT_NAME)
-    traced = tf.function(function, input_signature=[spec])
-    with warnings.catch_warnings():
-        # Keras 2 files name their nested inputs; Keras 3 warns when tracing them
-        warnings.filterwarnings("ignore", message="The structure of `inputs`")
-        model = function_to_onnx(traced, spec, opset, nchw, origin)
-    source = dict(tensorflow=tf.__version__, exporter=f"tf2onnx opset {opset}", **source)
-    info = describe(model, origin, labels, defaults, preprocess, source)
-
-    def reference(x):
-        x = np.transpose(x, (0, 2, 3, 1)) if nchw else x
-        out = traced(tf.constant(x))
-        return (out[0] if isinstance(out, (list, tuple)) else out).numpy()
-
-    samples = image_samples(info.image, sample_images) if info.image else tensor_samples(dims, dtype)
-    return finish(model, out_path, info, reference, samples, verify, origin, quantize)
 
 
 def from_keras(model_or_path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSET,

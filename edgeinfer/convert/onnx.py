@@ -4,8 +4,9 @@ import os
 
 from ..errors import UserError
 from ..metadata import MetadataError, read_info
+from .common import say
 from .describe import describe, single_input
-from .output import finish, say
+from .output import finish
 from .preprocessing import preset, spec_words
 from .verify import image_samples, tensor_samples
 

@@ -1,20 +1,13 @@
 """The last steps every converter shares: describe, verify, optionally
 quantise, then write one self-contained file, all or nothing."""
-import sys
-
 import onnx
 
 from ..errors import UserError
 from ..metadata import write_info
-from ..output_files import atomic_write
+from ..sinks.output_files import atomic_write
 from . import verify as verification
+from .common import say
 from .simplify import fold_constants
-
-
-def say(message):
-    """Progress and decisions the user should know about, on stderr so that
-    stdout stays clean for scripts."""
-    print(f"edgeinfer convert: {message}", file=sys.stderr)
 
 
 def _check_self_contained(model, origin):

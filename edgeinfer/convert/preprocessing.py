@@ -3,7 +3,7 @@ key=value overrides, turned into the ImageInput the runtime follows."""
 from dataclasses import replace
 
 from ..errors import UserError
-from ..frame_plan import IMAGENET_MEAN, IMAGENET_STD, LAYOUTS, OUTPUT_COLORS, RESIZE_MODES
+from ..kernels.frame_plan import IMAGENET_MEAN, IMAGENET_STD, LAYOUTS, OUTPUT_COLORS, RESIZE_MODES
 from ..metadata import ImageInput
 
 # Statistics in 0..255 units: out = (pixel - mean) / std.

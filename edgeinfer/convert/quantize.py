@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import UserError
 from ..media import read_image
 from ..metadata import write_info
-from .output import say
+from .common import say
 from .simplify import fold_constants
 from .verify import onnx_runner
 
@@ -85,7 +85,7 @@ def quantize_int8(model, info, calibration, activations="uint8", strict=False):
     import onnxruntime
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
-    from .. import preprocess
+    from ..kernels import preprocess
 
     if info.image is None:
         raise UserError("--quantize int8 calibrates on images; this model does not take images")

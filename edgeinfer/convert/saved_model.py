@@ -4,10 +4,10 @@ import os
 
 from ..errors import UserError
 from . import frameworks
-from .keras import DEFAULT_OPSET, convert_function
+from .common import DEFAULT_OPSET, say
 from .labels import labels_beside
-from .output import say
 from .preprocessing import preset
+from .tf_function import convert_function
 
 SIGNATURE = "serving_default"
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..metadata import SensorInput
-from ..sensor_window import LAYOUTS
+from ..sensor.window import LAYOUTS
 
 KEYS = ("window", "hop", "channels", "mean", "std", "layout", "sample_rate")
 

@@ -7,11 +7,12 @@ import numpy as np
 
 from ..errors import UserError
 from . import frameworks
+from .common import DEFAULT_OPSET, say
 from .describe import describe, image_layout
-from .keras import DEFAULT_OPSET, _wants_nhwc
 from .labels import labels_beside, teachable_machine_export
-from .output import finish, say
+from .output import finish
 from .preprocessing import preset
+from .tf_function import wants_nhwc
 from .tf_graph import check_supported, quiet_tf2onnx, rename_io
 from .verify import image_samples, tensor_samples
 
@@ -94,7 +95,7 @@ def from_tflite(path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSE
     tensor = inputs[0]
     dims = [None, *(int(d) for d in tensor["shape"][1:])]
     layout = image_layout(dims)
-    nchw = bool(layout and layout[0] == "nhwc" and not _wants_nhwc(preprocess))
+    nchw = bool(layout and layout[0] == "nhwc" and not wants_nhwc(preprocess))
     try:
         with quiet_tf2onnx():
             model, _ = tf2onnx.convert.from_tflite(

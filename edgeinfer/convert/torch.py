@@ -12,12 +12,11 @@ import numpy as np
 
 from ..errors import UserError
 from . import frameworks
+from .common import DEFAULT_OPSET, say
 from .describe import describe
-from .output import finish, say
+from .output import finish
 from .preprocessing import preset
 from .verify import image_samples, tensor_samples
-
-DEFAULT_OPSET = 17
 
 
 def _first_tensor(output):

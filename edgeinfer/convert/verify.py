@@ -32,7 +32,7 @@ def image_samples(image, paths=(), count=RANDOM_INPUTS, seed=SEED):
     """Seeded random frames of varied shape plus real photos, each through the
     declared preprocessing, so verification sees inputs in the range the model
     will meet at run time."""
-    from .. import preprocess
+    from ..kernels import preprocess
 
     rng = np.random.default_rng(seed)
     kwargs = image.preprocess_kwargs()

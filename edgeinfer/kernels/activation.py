@@ -2,7 +2,8 @@
 HardSwish, Tanh) and softmax, float32, in C."""
 import numpy as np
 
-from .. import _core
+from ..core.loader import core as _core
+from .buffers import output_buffer
 
 # alpha, beta: Clip's (min, max), LeakyRelu's slope, HardSigmoid's (alpha, beta)
 ACTIVATIONS = _core.ACTIVATIONS
@@ -10,11 +11,7 @@ ACTIVATIONS = _core.ACTIVATIONS
 
 def _float_out(x, out):
     x = np.asarray(x, dtype=np.float32, order="C")  # keeps a 0-d input 0-d
-    if out is None:
-        out = np.empty_like(x)
-    elif out.shape != x.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous float32 array of shape {x.shape}")
-    return x, out
+    return x, output_buffer(out, x.shape)
 
 
 def activation(x, kind, alpha=0.0, beta=0.0, out=None):
@@ -30,7 +27,7 @@ def softmax(x, axis=-1, out=None):
     """Softmax along one axis."""
     x, out = _float_out(x, out)
     if x.ndim == 0:
-        raise ValueError("softmax needs at least one axis")
+        raise ValueError("softmax needs at least one axis, got a 0-d array")
     axis = axis % x.ndim
     blocks = (int(np.prod(x.shape[:axis])), x.shape[axis], int(np.prod(x.shape[axis + 1:])))
     _core.softmax(x.reshape(blocks), out.reshape(blocks))

@@ -1,28 +1,9 @@
 """2-D convolution with ONNX Conv semantics, in C."""
 import numpy as np
 
-from .. import _core
-from ..conv_plan import plan_conv
-
-
-def as_float32(array, name):
-    """Contiguous float32: float32 C-ordered arrays pass through, other real
-    floating arrays and non-contiguous views are converted once."""
-    array = np.asarray(array)
-    if array.dtype.kind != "f":
-        raise ValueError(f"{name} must be a floating-point array, got {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.float32)
-
-
-def output_buffer(out, shape):
-    if out is None:
-        return np.empty(shape, np.float32)
-    if not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != shape \
-            or not out.flags.c_contiguous or not out.flags.writeable:
-        got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
-        raise ValueError(f"out must be a writable C-contiguous float32 array of shape {shape}, "
-                         f"got {got}")
-    return out
+from ..core.loader import core as _core
+from .buffers import as_float32, output_buffer
+from .conv_plan import plan_conv
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, activation=None, out=None):

@@ -1,7 +1,8 @@
 """Dense (fully connected) layer, float32, in C: x . w + bias."""
 import numpy as np
 
-from .. import _core
+from ..core.loader import core as _core
+from .buffers import output_buffer
 
 
 def dense(x, w, bias=None, out=None):
@@ -13,9 +14,6 @@ def dense(x, w, bias=None, out=None):
     if bias is not None:
         bias = np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
     shape = (x.shape[0], w.shape[1])
-    if out is None:
-        out = np.empty(shape, np.float32)
-    elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous float32 array of shape {shape}")
+    out = output_buffer(out, shape)
     _core.dense(x, w, bias, out)
     return out

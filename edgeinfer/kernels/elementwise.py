@@ -1,7 +1,8 @@
 """Broadcasting float32 arithmetic (ONNX Add, Sub, Mul, Div, Max, Min), in C."""
 import numpy as np
 
-from .. import _core
+from ..core.loader import core as _core
+from .buffers import output_buffer
 
 BINARY_OPS = _core.BINARY_OPS
 
@@ -51,10 +52,7 @@ def binary(op, a, b, out=None):
     b = np.asarray(b, dtype=np.float32, order="C")
     shape = np.broadcast_shapes(a.shape, b.shape)
     if len(shape) > 8:
-        raise ValueError("binary: at most 8 axes")
-    if out is None:
-        out = np.empty(shape, np.float32)
-    elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous float32 array of shape {shape}")
+        raise ValueError(f"binary: at most 8 axes, got {len(shape)} (shape {shape})")
+    out = output_buffer(out, shape)
     binary_call(op, a, b, out)()
     return out

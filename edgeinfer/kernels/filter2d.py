@@ -1,8 +1,8 @@
 """Frame filters (OpenCV filter2D semantics) on the convolution core, in C."""
 import numpy as np
 
-from .. import _core
-from ..filter_kernels import BORDERS, check_border, check_image, filter_kernel
+from ..core.loader import core as _core
+from .filter_kernels import BORDERS, check_border, check_image, filter_kernel
 
 
 def filter2d(image, kernel, border="reflect101"):

@@ -2,8 +2,9 @@
 global average pooling, NCHW float32, in C."""
 import numpy as np
 
-from .. import _core
-from ..conv_plan import positive_pair as _pair
+from ..core.loader import core as _core
+from .buffers import output_buffer
+from .conv_plan import positive_pair as _pair
 
 
 def _pads(padding):
@@ -39,10 +40,7 @@ def _pool(average, x, kernel, stride, padding, dilation, ceil_mode, count_includ
     shape = (n, c, pool_output_size(h, kernel[0], stride[0], dilation[0], pads[0], pads[2],
                                     ceil_mode),
              pool_output_size(w, kernel[1], stride[1], dilation[1], pads[1], pads[3], ceil_mode))
-    if out is None:
-        out = np.empty(shape, np.float32)
-    elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous float32 array of shape {shape}")
+    out = output_buffer(out, shape)
     if out.size and x.size:
         _core.pool2d(average, x.reshape(n * c, h, w), out.reshape(n * c, *shape[2:]), kernel,
                      stride, dilation, pads, bool(count_include_pad))
@@ -65,8 +63,7 @@ def global_avg_pool(x, out=None):
     if x.ndim < 3 or x.size == 0:
         raise ValueError(f"x must be N x C x spatial... and not empty, got shape {x.shape}")
     shape = x.shape[:2] + (1,) * (x.ndim - 2)
-    if out is None:
-        out = np.empty(shape, np.float32)
+    out = output_buffer(out, shape)
     planes = x.shape[0] * x.shape[1]
     _core.global_avg_pool(x.reshape(planes, -1), out.reshape(planes))
     return out

@@ -1,8 +1,8 @@
 """Frame to model input tensor in one pass over memory, in C."""
 import numpy as np
 
-from .. import _core
-from ..frame_plan import LAYOUTS, OUTPUT_DTYPES, RESIZE_MODES, as_hwc, output_buffer, plan_frame
+from ..core.loader import core as _core
+from .frame_plan import LAYOUTS, OUTPUT_DTYPES, RESIZE_MODES, as_hwc, output_buffer, plan_frame
 
 
 def preprocess(frame, size=(224, 224), resize="bilinear", input_color="bgr", color="rgb",

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from ..errors import UserError
-from ..output_files import atomic_write
+from ..sinks.output_files import atomic_write
 
 NUMBERED = re.compile(r"^(\d+)\.[A-Za-z0-9]+$")
 
@@ -50,7 +50,7 @@ class ClassFolder:
                 return path
 
     def save_image(self, frame):
-        from ..sources.opencv_io import quiet_cv2
+        from ..opencv_io import quiet_cv2
 
         ok, encoded = quiet_cv2().imencode(".png", frame)
         if not ok:

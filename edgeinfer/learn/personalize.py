@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..metadata import write_info
-from ..output_files import atomic_write
+from ..sinks.output_files import atomic_write
 from .embed import Embedder
 from .heads import HEADS, SoftmaxHead, accuracy
 from .onnx_head import OUTPUT, join

@@ -60,7 +60,7 @@ def list_samples(root, kind):
 
 def read_image_sample(path):
     """A BGR uint8 frame, or a UserError naming the file."""
-    from ..sources.opencv_io import quiet_cv2
+    from ..opencv_io import quiet_cv2
 
     cv2 = quiet_cv2()
     if os.path.getsize(path) == 0:

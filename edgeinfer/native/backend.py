@@ -8,13 +8,12 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from .. import _native
+from ..core.loader import core
 from .errors import ADVICE, NativeModelError
 from .fold import check_operators
 from .graph import from_onnx, read_model
 from .plan import Plan
 
-core = _native.core
 MAX_PLANS = 4
 
 

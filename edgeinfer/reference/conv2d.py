@@ -1,7 +1,7 @@
 """numpy twin of edgeinfer.conv2d: pad, then one strided slice per tap."""
 import numpy as np
 
-from ..conv_plan import plan_conv
+from ..kernels.conv_plan import plan_conv
 
 
 def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, activation=None, out=None):

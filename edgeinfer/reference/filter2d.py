@@ -1,7 +1,7 @@
 """numpy twin of edgeinfer.filter2d."""
 import numpy as np
 
-from ..filter_kernels import check_border, check_image, filter_kernel
+from ..kernels.filter_kernels import check_border, check_image, filter_kernel
 
 NUMPY_PAD_MODES = {"constant": "constant", "replicate": "edge", "reflect101": "reflect"}
 

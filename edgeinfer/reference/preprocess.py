@@ -1,7 +1,7 @@
 """numpy twin of edgeinfer.preprocess."""
 import numpy as np
 
-from ..frame_plan import as_hwc, output_buffer, plan_frame
+from ..kernels.frame_plan import as_hwc, output_buffer, plan_frame
 
 
 def _bilinear_taps(in_len, out_len):

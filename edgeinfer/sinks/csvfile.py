@@ -3,7 +3,7 @@ label:score pairs in one column, the latency split in their own."""
 import csv
 import io
 
-from ..results import STAGES
+from ..run.results import STAGES
 from .files import close_file, open_for_lines, write_line
 
 COLUMNS = ["frame", "file", "position_s", "first_sample_time", "last_sample_time", "label",

@@ -11,27 +11,9 @@ decoding overlaps inference:
 Live sources (cameras, streams, --realtime files) keep only the newest frame
 and count the ones they drop; file sources deliver every frame, in order.
 """
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Optional
-
-import numpy as np
-
-
-@dataclass
-class Frame:
-    image: np.ndarray               # H x W x 3 uint8, BGR (as OpenCV delivers)
-    index: int                      # the source's count of frames read, from 0
-    captured: float                 # time.monotonic() when it was read off the device or file
-    wall_time: float                # time.time() at the same moment
-    position: Optional[float] = None  # seconds into a video file
-    path: Optional[str] = None        # the image file it came from
-    span: Optional[tuple] = None      # a sensor window's first and last sample times
-
-
-from .camera import open_camera, open_picam  # noqa: E402
-from .images import open_images  # noqa: E402
-from .video import open_stream, open_video  # noqa: E402
+from .camera import open_camera, open_picam
+from .frame import Frame
+from .images import open_images
+from .video import open_stream, open_video
 
 __all__ = ["Frame", "open_camera", "open_picam", "open_images", "open_stream", "open_video"]

@@ -8,8 +8,8 @@ import os
 import sys
 
 from ..errors import SourceError
+from ..opencv_io import quiet_cv2
 from .capture import CaptureLatest, reopening
-from .opencv_io import quiet_cv2
 
 ON_LINUX = sys.platform.startswith("linux")
 

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 from ..errors import SourceError
-from . import Frame
+from .frame import Frame
 
 log = logging.getLogger("edgeinfer")
 

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..errors import SourceError
 from ..media import UnreadableImage, read_image
-from . import Frame
 from .capture import ReadAhead
+from .frame import Frame
 
 log = logging.getLogger("edgeinfer")
 

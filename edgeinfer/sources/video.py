@@ -7,9 +7,9 @@ import os
 import time
 
 from ..errors import SourceError
-from . import Frame
+from ..opencv_io import quiet_cv2
 from .capture import CaptureLatest, ReadAhead, reopening
-from .opencv_io import quiet_cv2
+from .frame import Frame
 
 log = logging.getLogger("edgeinfer")
 

@@ -7,7 +7,7 @@ from harness import SIMD_LEVELS, Provider, forced_simd, fuzz, instrumented, stri
 
 with instrumented(__name__):
     import edgeinfer
-    from edgeinfer.filter_kernels import BORDERS, FILTER_KERNELS
+    from edgeinfer.kernels.filter_kernels import BORDERS, FILTER_KERNELS
 
 CLEAN_ERRORS = (ValueError,)
 

@@ -7,7 +7,7 @@ from harness import SIMD_LEVELS, Provider, forced_simd, fuzz, instrumented, stri
 
 with instrumented(__name__):
     import edgeinfer
-    from edgeinfer.frame_plan import RESIZE_MODES
+    from edgeinfer.kernels.frame_plan import RESIZE_MODES
 
 CLEAN_ERRORS = (ValueError,)
 

@@ -1,11 +1,10 @@
 """Elementwise activations and softmax, on the C core."""
 import numpy as np
 
-from ... import _native
+from ...core.loader import core
 from ..kernel import FLOAT, Kernel, flat, normalise_axis, optional_input, require_constant, \
     require_float
 
-core = _native.core
 KIND = {name: i for i, name in enumerate(core.ACTIVATIONS)}
 
 

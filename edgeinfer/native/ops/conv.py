@@ -2,7 +2,7 @@
 The planner folds most BatchNormalizations into the Conv before them."""
 import numpy as np
 
-from ... import _native
+from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, require_constant, require_float
 
@@ -74,13 +74,13 @@ def make_conv(node, operands, opset):
         w4 = ins[1].reshape(as_2d(ins[1].shape))
         bias = ins[2] if len(ins) > 2 else None
         out4 = outs[0].reshape(as_2d(outs[0].shape))
-        conv2d = _native.core.conv2d
+        conv2d = core.conv2d
         stride, dilation = tuple(strides), tuple(dilations)
         bounds = None if clamp is None else (float(clamp[0]), float(clamp[1]))
         if activation is None:
             return lambda: conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds)
-        kind, flat_out = _native.core.ACTIVATIONS.index(activation), outs[0].reshape(-1)
-        apply = _native.core.activation
+        kind, flat_out = core.ACTIVATIONS.index(activation), outs[0].reshape(-1)
+        apply = core.activation
 
         def conv_then_activation():
             conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds)

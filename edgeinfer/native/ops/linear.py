@@ -3,7 +3,7 @@ run on the C core's dense kernel with the bias fused and the core's thread
 count; otherwise numpy's matmul writes into the planned buffer."""
 import numpy as np
 
-from ... import _native
+from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, optional_input, require_float
 
@@ -25,7 +25,7 @@ def dense_call(x, weights, bias, out):
     """out (rows x N) = x (rows x K) . weights (K x N) + bias."""
     w = np.ascontiguousarray(weights, dtype=np.float32)
     b = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32).reshape(-1)
-    dense = _native.core.dense
+    dense = core.dense
     return lambda: dense(x, w, b, out)
 
 

@@ -1,13 +1,12 @@
 """Pooling and mean reductions: the spatial ones on the C core."""
 import numpy as np
 
-from ... import _native
+from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant, \
     require_float
 from .conv import as_2d, output_size, resolve_pads
 
-core = _native.core
 
 
 def _pool(average):

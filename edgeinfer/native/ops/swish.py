@@ -1,11 +1,11 @@
 """Swish / SiLU, x * sigmoid(x): ONNX's Swish operator with alpha 1, and the
 Sigmoid-Mul pair exporters write for torch's nn.SiLU (rewritten into one
 Swish at load). One pass of the C core's silu activation."""
-from ... import _native
+from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, flat, require_float
 
-SILU = _native.core.ACTIVATIONS.index("silu")
+SILU = core.ACTIVATIONS.index("silu")
 
 
 def make_swish(node, operands, opset):
@@ -16,7 +16,7 @@ def make_swish(node, operands, opset):
 
     def bind(ins, outs):
         src, dst = flat(ins[0]), flat(outs[0])
-        activation = _native.core.activation
+        activation = core.activation
         return lambda: activation(SILU, src, dst, 0.0, 0.0)
 
     return Kernel([x.shape], [FLOAT], bind)

@@ -30,9 +30,9 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UserError
-from ..sensor_window import SensorWindow
-from . import Frame
-from .sensor_lines import DatagramLines, LineSplitter, printable
+from ..sources.frame import Frame
+from .lines import DatagramLines, LineSplitter, printable
+from .window import SensorWindow
 
 log = logging.getLogger("edgeinfer")
 

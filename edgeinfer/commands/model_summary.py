@@ -94,8 +94,8 @@ def summarize(model, image_size=None):
 def backends(model_path):
     """Which backends can run the model here: name -> "yes" or why not, by
     opening each as `edgeinfer.load` would (so inspect and load agree)."""
-    from . import backends as registry
-    from .errors import ModelError
+    from .. import backends as registry
+    from ..errors import ModelError
 
     found = {}
     for name, (available, reason) in registry.availability().items():
@@ -117,6 +117,6 @@ def backends(model_path):
 
 def load_model_file(path):
     """The ModelProto at path, refused exactly as `edgeinfer.load` refuses it."""
-    from .model_file import read_onnx_file
+    from ..model_file import read_onnx_file
 
     return read_onnx_file(path)

@@ -128,11 +128,3 @@ class SensorWindow:
                         last_time=None if np.isnan(times[-1]) else float(times[-1]))
         self.windows += 1
         return window
-
-
-def window_starts(samples, window, hop):
-    """Stream indices where SensorWindow's windows begin, for `samples` samples
-    without gaps: the arithmetic the class must follow, stated plainly."""
-    if samples < window:
-        return []
-    return list(range(0, samples - window + 1, hop))

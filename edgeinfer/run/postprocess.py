@@ -72,10 +72,6 @@ class ScoreSmoother:
         self._count += 1
         return self._history[:min(self._count, self.n)].mean(axis=0)
 
-    def reset(self):
-        self._history = None
-        self._count = 0
-
 
 class Postprocessor:
     """One frame's probability vector to its labelled top-k, with smoothing."""

@@ -1,6 +1,6 @@
 """Loads the compiled core, or says how to build it."""
 try:
-    from . import _core  # noqa: F401
+    import edgeinfer._core as _core  # the extension setup.py builds; imported here only
 except ImportError as error:  # pragma: no cover - only on a broken install
     raise ImportError(
         "edgeinfer's compiled core (edgeinfer._core) is missing or does not load "

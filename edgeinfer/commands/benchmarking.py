@@ -31,16 +31,16 @@ def _sample_input(model, image_path):
         sensor = model.info.sensor
         return np.random.default_rng(0).normal(size=(sensor.window, len(sensor.channels))) \
             .astype(np.float32)
-    from .media import SAMPLE_IMAGE, read_image
+    from ..media import SAMPLE_IMAGE, read_image
     return read_image(image_path or SAMPLE_IMAGE)
 
 
 def measure(model_path, backend, threads, runs, warmup, batch=1, image=None, profile=False):
     """One row: this backend at this thread count, measured in this process."""
-    from . import _core
-    from .model import load
+    from ..core.runtime import set_num_threads
+    from ..model import load
 
-    _core.set_num_threads(1)  # preprocessing one frame: see the pipeline's choice
+    set_num_threads(1)  # preprocessing one frame: see the pipeline's choice
     model = load(model_path, backend=backend, threads=threads)
     frame = _sample_input(model, image)
     tensor = model.new_input(batch)
@@ -62,14 +62,15 @@ def measure(model_path, backend, threads, runs, warmup, batch=1, image=None, pro
            "throughput_per_s": batch * runs / sum(total),
            "peak_rss_mb": peak_rss_mb()}
     if profile:
-        row["profile"] = operator_profile(model.backend)
+        row["profile"] = operator_profile(model.backend, {model.input.name: tensor})
     return row
 
 
-def operator_profile(backend):
-    """Per-operator times from a backend that can report them, else None."""
+def operator_profile(backend, feed):
+    """Per-operator times over runs of feed, from a backend that can report
+    them, else None."""
     report = getattr(backend, "profile", None)
-    return report() if callable(report) else None
+    return report(feed) if callable(report) else None
 
 
 def peak_rss_mb():
@@ -100,7 +101,8 @@ def cpu_model():
 
 
 def machine_info():
-    from . import __version__, build_info
+    from ..core.runtime import build_info
+    from ..version import __version__
 
     versions = {"edgeinfer": __version__, "python": platform.python_version()}
     for name in ("numpy", "onnx", "onnxruntime", "cv2"):

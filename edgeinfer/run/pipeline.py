@@ -12,10 +12,10 @@ import logging
 import threading
 import time
 
-from ._native import core
+from ..core.loader import core
 from .results import Result
 from .run_stats import RunStats
-from .sinks.overlay import draw_overlay
+from ..sinks.overlay import draw_overlay
 
 log = logging.getLogger("edgeinfer")
 

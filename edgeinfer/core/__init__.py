@@ -1,0 +1,1 @@
+"""The compiled C core (edgeinfer._core, built by setup.py) and what loads it."""

@@ -1,0 +1,23 @@
+"""What the compiled core runs with: its thread count, and what it was built
+with and detects on this CPU."""
+from .loader import core
+
+
+def set_num_threads(n):
+    """Threads the C kernels may use; n <= 0 restores the default
+    (EDGEINFER_NUM_THREADS, else OMP_NUM_THREADS, else all cores)."""
+    core.set_num_threads(int(n))
+
+
+def get_num_threads():
+    return core.get_num_threads()
+
+
+def build_info():
+    """What the compiled core was built with and what it runs on this CPU."""
+    return {
+        "openmp": core.openmp_enabled(),
+        "threads": core.get_num_threads(),
+        "simd_detected": core.simd_detected(),
+        "simd_active": core.simd_active(),
+    }
