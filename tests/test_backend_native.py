@@ -80,27 +80,29 @@ def test_can_run_says_yes_or_why_not(media):
     assert verdict.startswith("no (") and "Erf" in verdict
 
 
-def _relu_graph(node_input, graph_output):
+def _relu_graph(node_input, graph_output, node_name):
     from onnx import TensorProto, helper
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])
     y = helper.make_tensor_value_info(graph_output, TensorProto.FLOAT, [1, 2])
-    graph = helper.make_graph([helper.make_node("Relu", [node_input], ["y"], name="relu")],
+    graph = helper.make_graph([helper.make_node("Relu", [node_input], ["y"], name=node_name)],
                               "g", [x], [y])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
-@pytest.mark.parametrize("node_input,graph_output,words", [
-    ("x", "nope", "graph output 'nope' is produced by no node"),
-    ("missing", "y", "reads 'missing', which no earlier node"),
+@pytest.mark.parametrize("node_input,graph_output,node_name,words", [
+    ("x", "nope", "relu", "graph output 'nope' is produced by no node"),
+    ("missing", "y", "relu", "node 'relu' reads 'missing', which no earlier node"),
+    # an unnamed node is named by its operator (the message itself once raised AttributeError)
+    ("missing", "y", "", "node 'Relu' reads 'missing'"),
 ])
 def test_graph_output_defined_nowhere_is_refused_at_load(tmp_path, node_input, graph_output,
-                                                         words):
+                                                         node_name, words):
     """A graph output no node produced loaded, then raised KeyError mid-run (found by fuzzing
     the native loader); a node input defined nowhere likewise."""
     import onnx
     from edgeinfer.native import NativeBackend
 
     path = tmp_path / "damaged.onnx"
-    onnx.save(_relu_graph(node_input, graph_output), str(path))
+    onnx.save(_relu_graph(node_input, graph_output, node_name), str(path))
     with pytest.raises(ModelError, match=words):
         NativeBackend(str(path))

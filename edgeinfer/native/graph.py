@@ -147,7 +147,7 @@ def _check_every_value_is_defined(nodes, constants, inputs, outputs, origin):
     for node in nodes:
         for name in node.inputs:
             if name not in defined:
-                raise ModelError(f"{origin}: node {node.name or node.op_type!r} reads {name!r}, "
+                raise ModelError(f"{origin}: node {node.name or node.op!r} reads {name!r}, "
                                  "which no earlier node, input or initializer defines: the "
                                  "graph is damaged or out of order; export the model again")
         defined.update(node.outputs)
