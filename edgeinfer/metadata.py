@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
 from .errors import ModelError
+from .kernels.frame_plan import INPUT_COLORS, LAYOUTS, OUTPUT_COLORS, OUTPUT_DTYPES, RESIZE_MODES
+from .sensor.window import LAYOUTS as SENSOR_LAYOUTS
 
 log = logging.getLogger("edgeinfer")
 
@@ -122,19 +124,34 @@ class ModelInfo:
 # what each field may hold in JSON; a newer converter's extra keys are not here
 # and are ignored with a warning, so an older runtime still reads the file
 _TEXT, _NUMBER, _OBJECT = "a string", "a number", "an object"
+
+
+class _OneOf(str):
+    """A string field that names one of the kernels' choices: a value outside them
+    would otherwise surface later as a raw error from numpy or the kernels."""
+
+    def __new__(cls, choices):
+        kind = super().__new__(cls, "one of " + ", ".join(f'"{c}"' for c in choices))
+        kind.choices = tuple(choices)
+        return kind
+
+
 SCHEMA = {
     "": {"task": _TEXT, "labels": "a list of strings", "input_name": "a string or null",
          "output_name": "a string or null", "image": "an object or null",
          "sensor": "an object or null", "output": _TEXT, "source": _OBJECT,
          "verification": _OBJECT, "quantization": _OBJECT,
          "personalization": _OBJECT, "format_version": "a whole number"},
-    "image.": {"size": "[height, width]", "layout": _TEXT, "color": _TEXT,
-               "resize": _TEXT, "crop": "null, a number, [x, y, w, h] or \"letterbox\"",
-               "mean": "a list of numbers", "std": "a list of numbers", "dtype": _TEXT,
-               "pad": _NUMBER},
+    "image.": {"size": "[height, width]", "layout": _OneOf(LAYOUTS),
+               "color": _OneOf(dict.fromkeys(OUTPUT_COLORS + INPUT_COLORS)),
+               "resize": _OneOf(RESIZE_MODES),
+               "crop": "null, a number, [x, y, w, h] or \"letterbox\"",
+               "mean": "a list of numbers", "std": "a list of numbers",
+               "dtype": _OneOf(OUTPUT_DTYPES), "pad": _NUMBER},
     "sensor.": {"window": "a whole number", "hop": "a whole number",
                 "channels": "a list of strings", "mean": "a list of numbers",
-                "std": "a list of numbers", "layout": _TEXT, "sample_rate": "a number or null"},
+                "std": "a list of numbers", "layout": _OneOf(SENSOR_LAYOUTS),
+                "sample_rate": "a number or null"},
 }
 
 
@@ -147,6 +164,8 @@ def _is_number(value):
 
 
 def _fits(kind, value):
+    if isinstance(kind, _OneOf):
+        return value in kind.choices
     if kind.endswith(" or null") and value is None:
         return True
     kind = kind.replace(" or null", "")

@@ -198,6 +198,11 @@ MALFORMED_METADATA = {
     "sensor_channels_a_number": b'{"task": "sensor-classification", "sensor": {"channels": 3}}',
     "metadata_not_utf8": b'{"labels": ["\x89\xff"]}',
     "json_nested_too_deep": b"[" * 100000 + b"]" * 100000,
+    # a name no kernel knows reached numpy as np.dtype("float33"): TypeError
+    "image_dtype_unknown": b'{"image": {"dtype": "float33"}}',
+    "image_layout_unknown": b'{"image": {"layout": "chw"}}',
+    "sensor_layout_unknown": b'{"task": "sensor-classification", "sensor": {"window": 4, '
+                             b'"hop": 1, "channels": ["x"], "layout": "wc"}}',
 }
 
 
