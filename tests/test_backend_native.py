@@ -106,3 +106,23 @@ def test_graph_output_defined_nowhere_is_refused_at_load(tmp_path, node_input, g
     onnx.save(_relu_graph(node_input, graph_output, node_name), str(path))
     with pytest.raises(ModelError, match=words):
         NativeBackend(str(path))
+
+
+def test_gemm_bias_that_does_not_broadcast_is_refused_at_load(tmp_path):
+    """A Gemm whose C cannot broadcast to its output raised numpy's ValueError from the
+    native loader (found by fuzzing it); a node whose arithmetic fails on a broken
+    graph is now named in one ModelError."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    from edgeinfer.native import NativeBackend
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])
+    weights = [numpy_helper.from_array(np.ones((4, 8), np.float32), "w"),
+               numpy_helper.from_array(np.ones(2, np.float32), "c")]
+    graph = helper.make_graph([helper.make_node("Gemm", ["x", "w", "c"], ["y"], name="fc")],
+                              "g", [x], [y], weights)
+    path = tmp_path / "gemm.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    with pytest.raises(ModelError, match=r"node 'fc' \(Gemm\) does not fit its inputs"):
+        NativeBackend(str(path))

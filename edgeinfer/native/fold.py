@@ -5,11 +5,14 @@ Slice/Cast/ConstantOfShape/Pad chains of PyTorch's legacy exporter) is
 computed once and becomes a constant."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
 
 from .. import memory_limit
+from ..errors import ModelError
+from ..model_file import first_line
 from .blockers import Blockers, inferred_outputs
 from .errors import ADVICE, NativeModelError, unsupported
 from .kernel import Operand
@@ -111,6 +114,25 @@ def _is_constant_input(node, operands):
     return bool(present) and all(o.constant for o in present)
 
 
+# what an operator's shape and attribute arithmetic raises on a graph that breaks
+# ONNX's own rules: shapes that do not broadcast, an axis out of range, ...
+MALFORMED = (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError)
+
+
+@contextmanager
+def malformed_node(node, origin):
+    """Turns what a node's arithmetic raises on a broken graph into a ModelError naming
+    the node, so a damaged file is refused in one line at load."""
+    try:
+        yield
+    except ModelError:
+        raise
+    except MALFORMED as error:
+        raise ModelError(f"{origin}: node {node.name or node.op!r} ({node.op}) does not fit "
+                         f"its inputs ({first_line(error)}): the graph is damaged; export the "
+                         "model again") from None
+
+
 def fold(graph, input_shapes, origin="the model"):
     """(nodes left to run, constants, {tensor: (shape, dtype)}) for inputs of
     the given shapes. Raises NativeModelError for what cannot run, ModelError
@@ -145,11 +167,14 @@ def fold(graph, input_shapes, origin="the model"):
             continue
         if _is_constant_input(node, operands):
             what = f"node {node.name or node.outputs[0]!r} ({node.op})"
-            nbytes = folded_bytes(node, operands, graph.opset)
-            memory_limit.check(nbytes, f"the constant made by {what}", origin)
-            folded_total += nbytes
-            memory_limit.check(folded_total, f"the constants folded up to {what} together", origin)
-            for name, value in zip(node.outputs, _evaluate(node, operands, graph.opset)):
+            with malformed_node(node, origin):
+                nbytes = folded_bytes(node, operands, graph.opset)
+                memory_limit.check(nbytes, f"the constant made by {what}", origin)
+                folded_total += nbytes
+                memory_limit.check(folded_total, f"the constants folded up to {what} together",
+                                   origin)
+                values = _evaluate(node, operands, graph.opset)
+            for name, value in zip(node.outputs, values):
                 if name:
                     value = np.asarray(value)
                     constants[name] = value
@@ -159,7 +184,8 @@ def fold(graph, input_shapes, origin="the model"):
             if node.op not in OPS:
                 raise unsupported(f"{node.op} node {node.name!r} on values known only at run "
                                   "time")
-            kernel = OPS[node.op](node, operands, graph.opset)
+            with malformed_node(node, origin):
+                kernel = OPS[node.op](node, operands, graph.opset)
         except NativeModelError as error:
             blockers.refused(node, error)
             _follow(node, operands, graph.opset, info, unknown)
