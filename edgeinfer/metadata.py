@@ -229,6 +229,13 @@ def read_info(model, origin="the model file"):
     return None
 
 
+def info_from_metadata(metadata, origin="the model file"):
+    """ModelInfo from a model file's metadata as {key: text or bytes} (what
+    model_file.ModelFile reads without the onnx package), or None."""
+    text = metadata.get(METADATA_KEY)
+    return None if text is None else ModelInfo.from_json(text, origin)
+
+
 def write_info(model, info):
     """Stores info in an onnx.ModelProto, replacing what was there."""
     for prop in list(model.metadata_props):

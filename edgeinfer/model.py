@@ -19,8 +19,9 @@ import numpy as np
 from . import backends
 from .errors import ModelError
 from .kernels import preprocess
-from .metadata import ImageInput, MetadataError, ModelInfo, read_info
-from .model_file import read_onnx_file
+from .metadata import ImageInput, MetadataError, ModelInfo, info_from_metadata
+from .model_file import open_model_file
+from .model_guess import guess_image, show_shape as _show_shape
 from .sensor.window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
 from .run.postprocess import Prediction, looks_like_probabilities, softmax, top_k
 
@@ -44,12 +45,12 @@ def load(path, backend="auto", threads=None, *, labels=None, image=None, output=
         several (default: the one the metadata names, else the first).
     Raises ModelError (one line: which file, what is wrong, what to do).
     """
-    proto = read_onnx_file(path)
+    model_file = open_model_file(path)   # read once; each backend parses these bytes
     try:
-        info = read_info(proto, origin=path)
+        info = info_from_metadata(model_file.metadata, origin=model_file.origin)
     except MetadataError as error:
         raise ModelError(str(error)) from None
-    engine = backends.open_backend(path, backend, threads)
+    engine = backends.open_backend(model_file, backend, threads)
     return Model(path, engine, info, labels=labels, image=image, output=output,
                  output_name=output_name)
 
@@ -147,7 +148,7 @@ class Model:
         if meta_image is not None:
             image = replace(meta_image, **given)
         else:
-            image = ImageInput(**self._guess_image(shape, given, assumed))
+            image = ImageInput(**guess_image(self.path, shape, self.input.dtype, given, assumed))
         image.size = _pair(image.size)
         expected = _input_shape(image)
         for axis, (want, have) in enumerate(zip(expected[1:], shape[1:]), start=1):
@@ -181,41 +182,6 @@ class Model:
                              f"but its sensor settings make {_show_shape(expected)} "
                              f"({sensor.layout}, window {sensor.window}, "
                              f"{len(sensor.channels)} channels): convert the model again")
-
-    def _guess_image(self, shape, given, assumed):
-        """Image settings read off the input's shape and type where they show, assumed
-        (and listed) where they do not."""
-        guess = {}
-        if "layout" not in given:
-            if shape[1] in (1, 3):
-                guess["layout"] = "nchw"
-            elif shape[3] in (1, 3):
-                guess["layout"] = "nhwc"
-            else:
-                raise ModelError(f"{self.path}: cannot tell the channel axis of input shape "
-                                 f"{_show_shape(shape)}: pass image=dict(layout='nchw' or 'nhwc')")
-        layout = given.get("layout", guess.get("layout"))
-        channels, height, width = (shape[1], shape[2], shape[3]) if layout == "nchw" else \
-            (shape[3], shape[1], shape[2])
-        if "size" not in given:
-            if height is None or width is None:
-                guess["size"] = (224, 224)
-                assumed.append("size 224x224 (the input's height and width are free)")
-            else:
-                guess["size"] = (height, width)
-        if "color" not in given:
-            guess["color"] = "gray" if channels == 1 else "rgb"
-            if channels != 1:
-                assumed.append("colour order RGB")
-        if "dtype" not in given:
-            guess["dtype"] = "uint8" if self.input.dtype == np.uint8 else "float32"
-        if guess.get("dtype", given.get("dtype")) == "float32" and not {"mean", "std"} & set(given):
-            guess["std"] = (255.0, 255.0, 255.0)
-            assumed.append("pixels scaled to 0..1 (mean 0, std 255)")
-        if not {"resize", "crop"} & set(given):
-            assumed.append("the whole frame resized bilinearly, no crop")
-        guess.update(given)
-        return guess
 
     def _check_classes(self, labels_given):
         shape = self.backend.outputs[self.output_index].shape
@@ -346,10 +312,6 @@ def _are_class_scores(shape):
     if len(rest) == 1:
         return True
     return all(d == 1 for d in rest[1:])
-
-
-def _show_shape(shape):
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 __all__ = ["load", "Model", "Prediction"]

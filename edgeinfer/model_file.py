@@ -2,12 +2,19 @@
 instead. Files from the frameworks edgeinfer converts from (Keras HDF5 and
 .keras, TFLite, TorchScript, PyTorch pickles) are told by their first bytes
 and pointed to `edgeinfer convert`; `load` and `inspect` read through here so
-they agree on every file."""
+they agree on every file.
+
+`open_model_file` reads the file once and skims its top level without the
+`onnx` package (see backends/onnx_wire.py): the metadata and the graph's
+presence are known at once, and each backend parses the same bytes its own
+way (onnxruntime in C++, the native backend with `onnx` when it builds its
+graph)."""
 from __future__ import annotations
 
 import os
 import zipfile
 
+from .backends.onnx_wire import Model as WireModel, WireError
 from .errors import ModelError
 
 CONVERT = "convert it first with `edgeinfer convert {path} -o model.onnx`"
@@ -59,11 +66,7 @@ def first_line(error):
     return text.splitlines()[0][:200] if text else type(error).__name__
 
 
-def read_onnx_file(path, load_external_data=False):
-    """The onnx.ModelProto in the file at path, or ModelError (one line)."""
-    import onnx
-
-    path = os.fspath(path)
+def _check_path(path):
     if not os.path.exists(path):
         raise ModelError(f"model file {path} does not exist: check the path, or make one with "
                          "`edgeinfer convert`")
@@ -71,11 +74,86 @@ def read_onnx_file(path, load_external_data=False):
         raise ModelError(f"model path {path} is not a file: give the .onnx file itself")
     if foreign_format(path) is not None:
         raise not_onnx(path, "")
+
+
+def _no_graph(path):
+    return ModelError(f"{path} holds no ONNX graph (empty or not an ONNX file): export or "
+                      "convert the model again")
+
+
+class ModelFile:
+    """An ONNX file read once: its bytes, where they came from (`path`, None for
+    bytes given in memory), its metadata ({key: bytes}) and, on demand, the
+    graph's fields (`wire`) or the full onnx.ModelProto (`proto()`)."""
+
+    def __init__(self, data, path=None):
+        self.data = data
+        self.path = path
+        self.origin = path if path is not None else "the model"
+        try:
+            self.wire = WireModel(data)
+        except WireError as error:
+            if path is None:
+                raise ModelError(f"the model is not a readable ONNX model ({error})") from None
+            raise not_onnx(path, str(error)) from None
+        if not self.wire.has_graph:
+            raise _no_graph(self.origin)
+        self.metadata = self.wire.metadata
+        self._proto = None
+
+    def proto(self):
+        """The onnx.ModelProto of the same bytes (imports onnx; external data
+        loaded from beside the file)."""
+        if self._proto is None:
+            import onnx
+            from onnx.external_data_helper import load_external_data_for_model
+
+            try:
+                proto = onnx.load_from_string(bytes(self.data))
+            except Exception as error:
+                if self.path is None:
+                    raise ModelError(f"the model is not a readable ONNX model "
+                                     f"({first_line(error)})") from None
+                raise not_onnx(self.path, first_line(error)) from None
+            if self.path is not None:
+                try:
+                    load_external_data_for_model(proto, os.path.dirname(self.path) or ".")
+                except OSError as error:
+                    raise ModelError(f"{self.path}: cannot read the external data file "
+                                     f"{error.filename} ({error.strerror}): keep it beside the "
+                                     "model") from None
+                except Exception as error:   # onnx's checker refuses a missing or odd file
+                    raise ModelError(f"{self.path}: cannot read its external data "
+                                     f"({first_line(error)}): keep the data file beside the "
+                                     "model") from None
+            self._proto = proto
+        return self._proto
+
+
+def open_model_file(source):
+    """A ModelFile from a path, serialized bytes or a ModelFile; ModelError (one
+    line) for a missing, foreign, damaged or empty file."""
+    if isinstance(source, ModelFile):
+        return source
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return ModelFile(bytes(source))
+    path = os.fspath(source)
+    _check_path(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    return ModelFile(data, path)
+
+
+def read_onnx_file(path, load_external_data=False):
+    """The onnx.ModelProto in the file at path, or ModelError (one line)."""
+    import onnx
+
+    path = os.fspath(path)
+    _check_path(path)
     try:
         proto = onnx.load(path, load_external_data=load_external_data)
     except Exception as error:
         raise not_onnx(path, first_line(error)) from None
     if len(proto.graph.node) == 0 or len(proto.graph.output) == 0:
-        raise ModelError(f"{path} holds no ONNX graph (empty or not an ONNX file): export or "
-                         "convert the model again")
+        raise _no_graph(path)
     return proto

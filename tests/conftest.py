@@ -3,6 +3,8 @@ import os
 # before any test imports TensorFlow: no C++ start-up chatter, no oneDNN reordering
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+# the native plan cache of the models tests make goes in a folder of this run, not ~/.cache
+os.environ.setdefault("EDGEINFER_CACHE_DIR", __import__("tempfile").mkdtemp(prefix="edgeinfer-"))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

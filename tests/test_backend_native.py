@@ -29,7 +29,7 @@ def test_load_with_the_native_backend(media):
 def test_auto_falls_back_to_native_without_onnxruntime(monkeypatch, media):
     from edgeinfer.backends import onnxruntime as ort_backend
 
-    monkeypatch.setattr(ort_backend, "is_available",
+    monkeypatch.setattr(ort_backend, "available",
                         lambda: (False, "onnxruntime is not installed"))
     assert backends.resolve("auto")[0] == "native"
     assert edgeinfer.load(media["model"]).backend.name == "native"

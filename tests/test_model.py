@@ -125,7 +125,7 @@ def test_model_without_metadata_works_and_names_what_it_assumed(tmp_path, photo,
 
 def test_backend_registry_picks_an_available_backend(tmp_path):
     name, module = backends.resolve("auto")
-    assert name in backends.BACKENDS and module.is_available()[0]
+    assert name in backends.BACKENDS and module.available()[0]
     path = save(tiny_models.random_classifier(LABELS), tmp_path)
     assert edgeinfer.load(path, backend="onnxruntime", threads=1).backend.name == "onnxruntime"
     with pytest.raises(ModelError, match="unknown backend 'tpu'"):

@@ -1,11 +1,16 @@
 """The runtime installs on a Pi without TensorFlow or PyTorch: importing
 edgeinfer, reading a model's metadata, running it, and every CLI command's
-module must not pull either in."""
+module must not pull either in. A start must be quick too: `import onnx`
+alone costs over a second (ml_dtypes), so neither `import edgeinfer` nor a
+run on onnxruntime, nor a native start from the plan cache, may import it."""
+import json
+import os
 import subprocess
 import sys
 import textwrap
 
 import onnx
+import pytest
 
 from edgeinfer.metadata import ImageInput, ModelInfo, write_info
 from test_convert_metadata import tiny_image_model
@@ -53,3 +58,52 @@ def test_missing_framework_gives_install_advice(monkeypatch):
     monkeypatch.setattr(frameworks.importlib, "import_module", without_torch)
     with pytest.raises(UserError, match=r"edgeinfer\[convert\]"):
         frameworks.torch()
+
+
+# over a second each to import on a small board, and not needed to run a model
+HEAVY = ("tensorflow", "torch", "keras", "tf2onnx", "onnx", "ml_dtypes", "onnxscript", "scipy")
+
+
+def heavy_modules_after(script, env=None):
+    """The HEAVY modules present once `script` has run in a fresh interpreter."""
+    probe = script + f"\nimport sys, json\nprint(json.dumps(sorted(m for m in {HEAVY!r} " \
+                     "if m in sys.modules)))\n"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, **(env or {})})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_import_edgeinfer_pulls_in_no_heavy_module():
+    assert heavy_modules_after("import edgeinfer") == []
+
+
+@pytest.fixture
+def image_model(tmp_path):
+    from tools import tiny_models
+
+    return str(tiny_models.save(tiny_models.random_classifier(["cat", "dog"], size=(16, 16)),
+                                tmp_path / "m.onnx"))
+
+
+def test_onnxruntime_load_predict_and_run_import_no_onnx(image_model):
+    script = textwrap.dedent(f"""
+        import edgeinfer, edgeinfer.cli
+        from edgeinfer.media import SAMPLE_IMAGE, read_image
+        model = edgeinfer.load({image_model!r}, backend="onnxruntime")
+        assert len(model.predict(read_image(SAMPLE_IMAGE))) == 2
+        assert edgeinfer.cli.main(["run", "--model", {image_model!r}, "--image", SAMPLE_IMAGE,
+                                   "--backend", "onnxruntime", "--quiet"]) == 0
+    """)
+    assert heavy_modules_after(script) == []
+
+
+def test_native_start_from_the_plan_cache_imports_no_onnx(image_model, tmp_path):
+    script = textwrap.dedent(f"""
+        import edgeinfer
+        from edgeinfer.media import SAMPLE_IMAGE, read_image
+        edgeinfer.load({image_model!r}, backend="native").predict(read_image(SAMPLE_IMAGE))
+    """)
+    cache = {"EDGEINFER_CACHE_DIR": str(tmp_path / "cache")}
+    assert "onnx" in heavy_modules_after(script, cache)   # the first start reads the graph
+    assert heavy_modules_after(script, cache) == []

@@ -1,5 +1,8 @@
-"""Backends execute a model's ONNX graph. Each is a module here with
-is_available() -> (bool, reason) and a Backend class; BACKENDS lists them in
+"""Backends execute a model's ONNX graph. Each is a module here with the same
+small interface: available() -> (bool, reason); can_run(model) -> "yes" or
+"no (why)"; and Backend(model, threads=None) with .inputs, .outputs
+(TensorSpec lists) and .run(feed), where model is a path, serialized bytes or
+a model_file.ModelFile (the file read once by load). BACKENDS lists them in
 order of preference, which is the order "auto" tries them."""
 import importlib
 
@@ -22,7 +25,7 @@ def availability():
     result = {}
     for name in BACKENDS:
         try:
-            result[name] = _module(name).is_available()
+            result[name] = _module(name).available()
         except ImportError as error:
             result[name] = (False, str(error))
     return result
@@ -46,7 +49,7 @@ def resolve(name="auto"):
     return name, _module(name)
 
 
-def open_backend(model_path, name="auto", threads=None):
-    """A ready backend instance for the ONNX file at model_path."""
+def open_backend(model, name="auto", threads=None):
+    """A ready backend instance for an ONNX model (path, bytes or ModelFile)."""
     name, module = resolve(name)
-    return module.Backend(model_path, threads=threads)
+    return module.Backend(model, threads=threads)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from ..errors import ModelError
 from ..native import NativeBackend, NativeModelError, profile_by_operator
-from .onnxruntime import TensorSpec    # the spec type only; onnxruntime itself is not imported
+from .tensor_spec import TensorSpec
 
 NAME = "native"
 
 
-def is_available():
+def available():
     return True, "built in"
 
 
 def can_run(model):
-    """"yes", or "no (why)", for a model path, ModelProto or serialized bytes:
-    everything the native backend checks at load, without running it."""
+    """"yes", or "no (why)", for a model path, ModelFile, ModelProto or serialized
+    bytes: everything the native backend checks at load, without running it."""
     try:
         NativeBackend(model)
     except ModelError as error:   # unsupported, unreadable, or larger than the memory limit
@@ -26,18 +26,17 @@ def can_run(model):
 
 
 class Backend:
-    """Backend(model_path, threads=None): .inputs, .outputs (TensorSpec lists),
-    .run({input name: array}) -> [outputs]."""
+    """Backend(model, threads=None), model a path, bytes or ModelFile: .inputs,
+    .outputs (TensorSpec lists), .run({input name: array}) -> [outputs]."""
     name = NAME
 
-    def __init__(self, model_path, threads=None):
-        self.model_path = model_path
-        self.engine = NativeBackend(model_path, threads=threads)
-        graph = self.engine.graph
+    def __init__(self, model, threads=None):
+        self.engine = NativeBackend(model, threads=threads)
+        self.model_path = self.engine.origin
         self.inputs = [TensorSpec(t.name, tuple(t.shape or ()), t.dtype.type)
-                       for t in graph.inputs]
+                       for t in self.engine.inputs]
         self.outputs = [TensorSpec(t.name, tuple(t.shape or ()), t.dtype.type)
-                        for t in graph.outputs]
+                        for t in self.engine.outputs]
         self.threads = threads
 
     def run(self, feed):
@@ -51,4 +50,4 @@ class Backend:
 
 
 __all__ = ["NAME", "Backend", "NativeBackend", "NativeModelError", "TensorSpec", "can_run",
-           "is_available"]
+           "available"]

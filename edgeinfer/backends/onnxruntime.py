@@ -1,11 +1,14 @@
-"""The onnxruntime backend: a CPU InferenceSession over the model file."""
+"""The onnxruntime backend: a CPU InferenceSession over the model file.
+Nothing here imports `onnx`: the memory pre-check reads the file with the
+protobuf-free reader, and onnxruntime parses the graph itself."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import ModelError
+from ..model_file import open_model_file
+from .onnx_memory import check_model_memory
+from .tensor_spec import TensorSpec
 
 NAME = "onnxruntime"
 
@@ -14,14 +17,7 @@ DTYPES = {"tensor(float)": np.float32, "tensor(uint8)": np.uint8, "tensor(int8)"
           "tensor(float16)": np.float16, "tensor(double)": np.float64}
 
 
-@dataclass(frozen=True)
-class TensorSpec:
-    name: str
-    shape: tuple        # ints for fixed axes, None for free ones
-    dtype: object       # numpy dtype, or None for types the runtime cannot feed
-
-
-def is_available():
+def available():
     try:
         import onnxruntime  # noqa: F401
     except ImportError as error:
@@ -45,22 +41,33 @@ def _first_line(error):
     return text.splitlines()[0][:300] if text else type(error).__name__
 
 
+def can_run(model):
+    """"yes", or "no (why)", for a model path, bytes or ModelFile: onnxruntime runs
+    every standard operator, so only a missing install or the memory pre-check
+    refuses it ahead of loading."""
+    ok, reason = available()
+    if not ok:
+        return f"no ({reason})"
+    try:
+        model = open_model_file(model)
+        check_model_memory(model.data, model.origin, model.wire)
+    except ModelError as error:
+        return f"no ({str(error)[:160]})"
+    return "yes"
+
+
 class Backend:
+    """Backend(model, threads=None), model a path, bytes or ModelFile: .inputs,
+    .outputs (TensorSpec lists), .run({input name: array}) -> [outputs]."""
     name = NAME
 
-    def __init__(self, model_path, threads=None):
-        import onnx
+    def __init__(self, model, threads=None):
         import onnxruntime as ort
 
-        from .onnx_memory import check_model_memory
-
-        try:
-            proto = onnx.load(model_path, load_external_data=False)
-        except Exception:   # onnxruntime says below what is wrong with the file
-            proto = None
-        if proto is not None:
-            # the session folds constants as it is created: check before, not after
-            check_model_memory(proto, model_path)
+        model = open_model_file(model)
+        # the session folds constants as it is created: check before, not after
+        check_model_memory(model.data, model.origin, model.wire)
+        model_path = model.origin
 
         options = ort.SessionOptions()
         if threads:
@@ -73,7 +80,8 @@ class Backend:
         # other programs need on a small board; waking them costs microseconds
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self.session = ort.InferenceSession(model_path, sess_options=options,
+            # from the path when there is one, so external data is found beside it
+            self.session = ort.InferenceSession(model.path or model.data, sess_options=options,
                                                 providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own untyped errors
             raise ModelError(f"onnxruntime cannot load {model_path}: "

@@ -9,56 +9,92 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..core.loader import core
+from ..model_file import open_model_file
+from . import plan_cache
 from .errors import ADVICE, NativeModelError
 from .fold import check_operators
-from .graph import from_onnx, read_model
+from .graph import Graph, from_onnx, read_model
 from .plan import Plan
 
 MAX_PLANS = 4
 
 
 class NativeBackend:
-    """NativeBackend(path or ModelProto or bytes, threads=None).
+    """NativeBackend(path, bytes, ModelFile or ModelProto, threads=None).
 
     run({input name: array}) -> [output arrays]. Everything that can be done
     once is done when a set of input shapes is first seen (at load when the
-    model's input shapes are fixed; a free batch axis is planned as 1)."""
+    model's input shapes are fixed; a free batch axis is planned as 1). The
+    load-time plan of a file is kept in the plan cache (plan_cache.py): a
+    second start of the same file reads it back and parses nothing; the graph
+    itself is read only when another set of shapes needs planning."""
 
-    def __init__(self, model, threads=None):
-        self.origin = os.fspath(model) if isinstance(model, (str, os.PathLike)) else "the model"
-        self.graph = from_onnx(read_model(model), self.origin)
+    def __init__(self, model, threads=None, origin=None):
         self.threads = threads
-        self.input_names = [t.name for t in self.graph.inputs]
-        self.output_names = [t.name for t in self.graph.outputs]
-        self.input_shapes = [t.shape for t in self.graph.inputs]
-        self.input_dtypes = [t.dtype for t in self.graph.inputs]
         self._plans = {}
+        self._graph = None
+        if hasattr(model, "graph"):    # an onnx.ModelProto, already parsed
+            self.origin = origin or "the model"
+            self._file, cache_entry = None, None
+            self._graph = from_onnx(read_model(model), self.origin)
+        else:
+            self._file = open_model_file(model)
+            self.origin = origin or self._file.origin
+            # the key is the file's bytes: weights kept in other files are not in it
+            external = any(t.external for t in self._file.wire.graph.initializers)
+            cache_entry = None if external else plan_cache.entry_path(self._file.data)
+        cached = plan_cache.load(cache_entry)
+        if cached is not None:
+            self.inputs, self.outputs = cached["inputs"], cached["outputs"]
+        else:
+            self.inputs, self.outputs = self.graph.inputs, self.graph.outputs
+        self.input_names = [t.name for t in self.inputs]
+        self.output_names = [t.name for t in self.outputs]
+        self.input_shapes = [t.shape for t in self.inputs]
+        self.input_dtypes = [t.dtype for t in self.inputs]
+        if cached is not None:
+            light = Graph([], {}, self.inputs, self.outputs, cached["opset"])
+            self._remember(cached["shapes"], Plan(light, cached["shapes"], self.origin, folded=(
+                cached["nodes"], cached["constants"], cached["info"])))
+            return
         shapes = self._load_time_shapes()
         if shapes is None:
             # planned on the first run; what needs no shapes is refused now
             check_operators(self.graph, self.origin)
         else:
-            self._plan(shapes)     # refuses every blocking operator and node at once
+            plan = self._plan(shapes)     # refuses every blocking operator and node at once
+            plan_cache.save(cache_entry, self.graph, shapes, plan)
+
+    @property
+    def graph(self):
+        """The model's graph as read from the file (parsed on first use)."""
+        if self._graph is None:
+            self._graph = from_onnx(self._file.proto(), self.origin)
+        return self._graph
 
     def _load_time_shapes(self):
         """Input shapes to plan for at load: declared ones with a free batch
         axis taken as 1, or None when other axes are free."""
         shapes = {}
-        for t in self.graph.inputs:
+        for t in self.inputs:
             if t.shape is None or any(d is None for d in t.shape[1:]):
                 return None
             shapes[t.name] = tuple(1 if d is None else d for d in t.shape)
         return shapes
 
     def _plan(self, shapes):
-        key = tuple(shapes[name] for name in self.input_names)
+        key = tuple(tuple(shapes[name]) for name in self.input_names)
         plan = self._plans.pop(key, None)
         if plan is None:
             plan = Plan(self.graph, shapes, self.origin)
-            # each plan holds an arena: keep the few shapes seen last (a stream
-            # of frames uses one or two batch sizes)
-            while len(self._plans) >= MAX_PLANS:
-                self._plans.pop(next(iter(self._plans)))
+        return self._remember(shapes, plan)
+
+    def _remember(self, shapes, plan):
+        # each plan holds an arena: keep the few shapes seen last (a stream
+        # of frames uses one or two batch sizes)
+        key = tuple(tuple(shapes[name]) for name in self.input_names)
+        while len(self._plans) >= MAX_PLANS:
+            self._plans.pop(next(iter(self._plans)))
         self._plans[key] = plan
         return plan
 

@@ -1,14 +1,13 @@
 """An ONNX graph as plain Python: nodes in execution order, constants as numpy
 arrays, declared inputs and outputs. Only the onnx protobuf is read here;
-nothing runs."""
+nothing runs. `onnx` is imported when a graph is read, not with this module:
+a start from the plan cache, and the onnxruntime backend, never need it."""
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
-import onnx
-from onnx import helper, numpy_helper
 
 from ..errors import ModelError
 from ..model_file import first_line, not_onnx
@@ -46,6 +45,8 @@ class Graph:
 
 
 def _value_info(value):
+    from onnx import helper
+
     tensor = value.type.tensor_type
     dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type) if tensor.elem_type else \
         np.dtype(np.float32)
@@ -57,6 +58,9 @@ def _value_info(value):
 
 
 def _attributes(node):
+    import onnx
+    from onnx import helper
+
     attrs = {}
     for attribute in node.attribute:
         value = helper.get_attribute_value(attribute)
@@ -85,6 +89,9 @@ def _constant_value(node):
 def read_model(source, base_dir=None):
     """A ModelProto, a path, or serialized bytes -> ModelProto with its
     external data (if any) loaded."""
+    import onnx
+    import onnx.external_data_helper
+
     origin = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the model"
     try:
         if isinstance(source, onnx.ModelProto):
@@ -105,6 +112,8 @@ def read_model(source, base_dir=None):
 
 def _tensor_values(tensor, what):
     """A stored tensor's values; ModelError naming it when it holds fewer than it declares."""
+    from onnx import numpy_helper
+
     try:
         return numpy_helper.to_array(tensor)
     except Exception as error:
@@ -116,6 +125,8 @@ def _tensor_values(tensor, what):
 
 def from_onnx(model, origin="the model"):
     """ModelProto -> Graph. Initializers and Constant nodes become constants."""
+    import onnx
+
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     g = model.graph
     if len(g.output) == 0:

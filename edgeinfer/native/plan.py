@@ -27,11 +27,16 @@ def _aligned_arena(nbytes):
 
 
 class Plan:
-    def __init__(self, graph, input_shapes, origin="the model"):
+    def __init__(self, graph, input_shapes, origin="the model", folded=None):
+        """folded: (nodes, constants, info) already folded and rewritten for these
+        shapes (from the plan cache); graph then needs only inputs, outputs, opset."""
         self.origin = origin
-        nodes, constants, info = fold(graph, input_shapes, origin)
         self.output_names = [t.name for t in graph.outputs]
-        nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
+        if folded is None:
+            nodes, constants, info = fold(graph, input_shapes, origin)
+            nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
+        else:
+            nodes, constants, info = folded
         kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]
         self.nodes = nodes
         # only what the steps read: weights replaced by folded ones are not kept twice

@@ -1,0 +1,132 @@
+"""The native backend's load-time work kept on disk: the folded, rewritten
+nodes, their constants and every tensor's shape and type for the input
+shapes planned at load, so the next start of the same model builds its plan
+from them instead of parsing the file (no `import onnx`), folding and
+rewriting again.
+
+One .npz file per model, named by a hash of the model file's bytes and the
+edgeinfer version (either changing makes a new entry): arrays in the npz,
+everything else as one JSON document inside it, read back with
+allow_pickle=False so an entry can hold no code. Written to a temporary file
+and renamed into place, so a reader never sees half an entry; an entry that
+cannot be read is ignored and written again.
+
+Where: $EDGEINFER_CACHE_DIR, else $XDG_CACHE_HOME/edgeinfer, else
+~/.cache/edgeinfer (in a `plans` folder). EDGEINFER_PLAN_CACHE=0 turns it off."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from ..version import __version__
+from .graph import Node, TensorInfo
+
+FORMAT = 1
+
+
+def cache_dir():
+    """The folder entries go in, or None when the cache is off."""
+    if os.environ.get("EDGEINFER_PLAN_CACHE", "1").strip().lower() in ("0", "off", "no", "false"):
+        return None
+    root = os.environ.get("EDGEINFER_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "edgeinfer")
+    return os.path.join(root, "plans")
+
+
+def entry_path(data):
+    """Where the entry for the model file holding `data` lives, or None (cache off)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    digest = hashlib.blake2b(data, digest_size=20)
+    digest.update(f"edgeinfer {__version__} plan format {FORMAT}".encode())
+    return os.path.join(folder, digest.hexdigest() + ".npz")
+
+
+def _tensor_infos(items):
+    return [TensorInfo(name, None if shape is None else tuple(shape), np.dtype(dtype))
+            for name, shape, dtype in items]
+
+
+def load(path):
+    """The cached load-time plan at path: {"inputs", "outputs", "opset", "shapes",
+    "nodes", "constants", "info"}, or None when there is none or it is unreadable."""
+    if path is None or not os.path.isfile(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as entry:
+            doc = json.loads(str(entry["plan.json"]))
+            arrays = {key: entry[key] for key in entry.files if key != "plan.json"}
+        if doc.get("format") != FORMAT or doc.get("version") != __version__:
+            return None
+        nodes = []
+        for op, inputs, outputs, attrs, name, domain in doc["nodes"]:
+            attrs = {key: arrays[value["array"]] if isinstance(value, dict) else value
+                     for key, value in attrs.items()}
+            nodes.append(Node(op, inputs, outputs, attrs, name, domain))
+        return {"inputs": _tensor_infos(doc["inputs"]), "outputs": _tensor_infos(doc["outputs"]),
+                "opset": doc["opset"],
+                "shapes": {name: tuple(shape) for name, shape in doc["shapes"].items()},
+                "nodes": nodes,
+                "constants": {name: arrays[key] for name, key in doc["constants"].items()},
+                "info": {name: (tuple(shape), np.dtype(dtype))
+                         for name, (shape, dtype) in doc["info"].items()}}
+    except Exception:   # damaged, truncated or from another layout: rebuilt by the caller
+        return None
+
+
+def _plain(value):
+    """An attribute value as JSON holds it (numpy numbers as Python ones)."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def save(path, graph, shapes, plan):
+    """Writes the plan built for `shapes` of `graph` to path, atomically; a cache
+    that cannot be written (read-only home, full disk) only costs the next start."""
+    if path is None:
+        return
+    arrays, nodes = {}, []
+    for node in plan.nodes:
+        attrs = {}
+        for key, value in node.attrs.items():
+            if isinstance(value, np.ndarray):
+                arrays[f"attr{len(arrays)}"] = value
+                attrs[key] = {"array": f"attr{len(arrays) - 1}"}
+            else:
+                attrs[key] = _plain(value)
+        nodes.append([node.op, node.inputs, node.outputs, attrs, node.name, node.domain])
+    constants = {}
+    for name, value in plan.constants.items():
+        constants[name] = f"const{len(constants)}"
+        arrays[constants[name]] = value
+
+    def infos(items):
+        return [[t.name, None if t.shape is None else list(t.shape), t.dtype.str] for t in items]
+
+    doc = {"format": FORMAT, "version": __version__, "opset": graph.opset,
+           "inputs": infos(graph.inputs), "outputs": infos(graph.outputs),
+           "shapes": {name: list(shape) for name, shape in shapes.items()},
+           "nodes": nodes, "constants": constants,
+           "info": {name: [list(shape), np.dtype(dtype).str]
+                    for name, (shape, dtype) in plan.info.items()}}
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as f:
+                np.savez(f, **{"plan.json": np.array(json.dumps(doc))}, **arrays)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, TypeError, ValueError):
+        pass
