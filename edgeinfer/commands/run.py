@@ -139,14 +139,14 @@ def open_source(args, sensor=None):
 
 
 def open_sinks(args, fps):
-    sinks = []
+    sinks, overlays = [], []
     try:
         # the ones that can refuse (no display, bad video name) before any file is made
         if args.show:
             names = ", ".join(os.path.basename(path) for path in args.model)
-            sinks.append(WindowSink(f"edgeinfer: {names}"))
+            overlays.append(WindowSink(f"edgeinfer: {names}"))
         if args.save_video:
-            sinks.append(VideoFileSink(args.save_video, fps))
+            overlays.append(VideoFileSink(args.save_video, fps))
         if not args.quiet and "-" not in (args.json, args.csv):
             sinks.append(ConsoleSink())
         if args.json:
@@ -154,10 +154,10 @@ def open_sinks(args, fps):
         if args.csv:
             sinks.append(CsvSink(args.csv, models=len(args.model)))
     except BaseException:
-        for sink in sinks:
+        for sink in overlays + sinks:
             sink.close()
         raise
-    return sinks
+    return sinks + overlays  # results are written before frames are drawn
 
 
 def _describe(model):
