@@ -14,6 +14,7 @@ import pytest
 
 import edgeinfer
 from edgeinfer.run.pipeline import Pipeline
+from edgeinfer.run.classifier import Classifier
 from edgeinfer.run.postprocess import Postprocessor
 from edgeinfer.sources import open_video
 from tools import sample_clip, tiny_models
@@ -77,7 +78,7 @@ def bench_prepare_and_run(benchmark, model, clip):
 
 def run_clip(model, clip):
     source = open_video(clip)
-    pipeline = Pipeline(source, model, Postprocessor(model.labels, top_k=5))
+    pipeline = Pipeline(source, [Classifier(model, Postprocessor.for_model(model, top_k=5))])
     stats = pipeline.run()
     assert stats.classified == FRAMES
     return stats

@@ -7,6 +7,7 @@ import pytest
 
 from edgeinfer import backends, load
 from edgeinfer.run.pipeline import Pipeline
+from edgeinfer.run.classifier import Classifier
 from edgeinfer.run.postprocess import Postprocessor
 from edgeinfer.sensor.stream import open_sensor_windows
 
@@ -20,7 +21,7 @@ def run_sensor_stream(model_path, stream_path, backend):
     """`edgeinfer run --sensor STREAM --quiet`, without the printing: the run's stats."""
     model = load(model_path, backend=backend, threads=1)
     source = open_sensor_windows(stream_path, model.info.sensor)
-    return Pipeline(source, model, Postprocessor(model.labels, top_k=3)).run()
+    return Pipeline(source, [Classifier(model, Postprocessor.for_model(model, top_k=3))]).run()
 
 
 @pytest.fixture(scope="module")

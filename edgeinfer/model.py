@@ -23,7 +23,7 @@ from .metadata import ImageInput, MetadataError, ModelInfo, info_from_metadata
 from .model_file import open_model_file
 from .model_guess import guess_image, show_shape as _show_shape
 from .sensor.window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
-from .run.postprocess import Prediction, looks_like_probabilities, softmax, top_k
+from .run.postprocess import Prediction, probabilities, top_k
 
 log = logging.getLogger("edgeinfer")
 
@@ -239,12 +239,7 @@ class Model:
 
     def probabilities(self, raw):
         """(batch, classes) probabilities from raw output: softmax applied to logits."""
-        raw = np.asarray(raw, dtype=np.float32)
-        raw = raw.reshape(raw.shape[0] if raw.ndim > 1 else 1, -1)
-        kind = self.info.output
-        if kind == "probabilities" or (kind is None and looks_like_probabilities(raw)):
-            return raw
-        return softmax(raw, axis=-1)
+        return probabilities(raw, self.info.output)
 
     def predict(self, frames, top_k=5, threshold=0.0, input_color="bgr"):
         """Top-k Predictions for one frame, or a list of such lists for a list of frames

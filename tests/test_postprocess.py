@@ -69,3 +69,19 @@ def test_probabilities_are_recognised():
 def test_postprocessor_rejects_bad_settings(kwargs):
     with pytest.raises(ValueError):
         Postprocessor(["a"], **kwargs)
+
+
+def test_postprocessor_decides_logits_or_probabilities():
+    logits = np.array([[2.0, 0.0, -1.0]], np.float32)
+    expected = softmax(logits)[0]
+    for output in ("logits", None):  # None: told apart by the scores themselves
+        got = Postprocessor(["a", "b", "c"], top_k=3, output=output)(logits)
+        np.testing.assert_allclose([p.score for p in got], expected, rtol=1e-6)
+    given = softmax(logits)
+    for output in ("probabilities", None):
+        got = Postprocessor(["a", "b", "c"], top_k=3, output=output)(given)
+        np.testing.assert_allclose([p.score for p in got], given[0], rtol=1e-6)
+    # a model that says it gives logits is softmaxed even when a row happens to sum to 1
+    flat = np.array([[0.5, 0.5, 0.0]], np.float32)
+    got = Postprocessor(["a", "b", "c"], top_k=1, output="logits")(flat)
+    assert got[0].score == pytest.approx(softmax(flat)[0, 0])

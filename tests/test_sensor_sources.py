@@ -35,7 +35,7 @@ def test_csv_columns_matched_by_name(tmp_path):
     path.write_text("az,timestamp,ay,extra,ax\n3,0.0,2,9,1\n6,0.1,5,9,4\n")
     source = open_sensor(str(path), CHANNELS)
     samples = drain(source)
-    assert source.finished and source.malformed == 0
+    assert source.finished and source.producer.malformed == 0
     np.testing.assert_array_equal([s.values for s in samples], [[1, 2, 3], [4, 5, 6]])
     assert [s.time for s in samples] == [0.0, 0.1]
 
@@ -53,8 +53,8 @@ def test_malformed_lines_are_skipped_and_counted(tmp_path, line, problem):
     source = open_sensor(str(path), CHANNELS)
     samples = drain(source)
     assert [s.line for s in samples] == [2, 4]
-    assert source.malformed == 1
-    assert problem in source.parser.last_problem
+    assert source.producer.malformed == 1
+    assert problem in source.producer.parser.last_problem
 
 
 def test_headerless_lines_in_model_order_with_optional_timestamp():
@@ -90,7 +90,7 @@ def test_stdin_is_read_line_by_line_as_it_arrives():
             sample = source.read(timeout=0.1)
             if sample is not None:
                 print(" ".join(str(v) for v in sample.values.tolist()), flush=True)
-        print("malformed", source.malformed, flush=True)
+        print("malformed", source.producer.malformed, flush=True)
     """)
     proc = subprocess.Popen([sys.executable, "-c", reader], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, bufsize=1)
@@ -144,7 +144,7 @@ def test_serial_port_through_a_pseudo_terminal():
         samples = drain(source, limit=2)
         np.testing.assert_array_equal([s.values for s in samples], [[1, 2, 3], [4, 5, 6]])
         time.sleep(0.2)
-        assert source.malformed == 1
+        assert source.producer.malformed == 1
     finally:
         source.close()
         os.close(controller)
@@ -166,7 +166,7 @@ STDIN_READER = textwrap.dedent("""
         sample = source.read(timeout=0.1)
         if sample is not None:
             print(json.dumps([sample.values.tolist(), sample.time]), flush=True)
-    print(json.dumps({"skipped": source.skipped, "malformed": source.malformed}), flush=True)
+    print(json.dumps({"skipped": source.skipped, "malformed": source.producer.malformed}), flush=True)
 """)
 
 
@@ -223,7 +223,7 @@ def read_through(transport, data, expect, tmp_path, chunk=7):
             os.close(controller)
             os.close(device)
     values = [s.values.tolist() for s in samples]
-    return values, [s.time for s in samples], source.skipped, source.malformed
+    return values, [s.time for s in samples], source.skipped, source.producer.malformed
 
 
 ROWS = [[0.1 * i, float(i), float(i + 1), float(i + 2)] for i in range(6)]
@@ -320,7 +320,7 @@ def test_non_utf8_byte_in_the_message_is_escaped(tmp_path):
     path.write_bytes(b"ax,ay,az\n1,2\xb0,3\n")
     source = open_sensor(str(path), CHANNELS)
     drain(source)
-    assert source.parser.last_problem == "line 2: not a number: '2\\xb0'"
+    assert source.producer.parser.last_problem == "line 2: not a number: '2\\xb0'"
 
 
 def test_udp_line_split_across_datagrams_is_reassembled():

@@ -1,14 +1,14 @@
-"""SensorWindow's windowing, hop arithmetic, normalisation, layouts and gap
+"""SlidingWindow's windowing, hop arithmetic, normalisation, layouts and gap
 handling against plain slicing of the whole stream."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from edgeinfer.sensor.window import SensorWindow, window_tensor
+from edgeinfer.sensor.window import SlidingWindow, window_tensor
 
 
 def window_starts(samples, window, hop):
-    """Stream indices where SensorWindow's windows begin, for `samples` samples
+    """Stream indices where SlidingWindow's windows begin, for `samples` samples
     without gaps: the arithmetic the class must follow, stated plainly."""
     if samples < window:
         return []
@@ -32,7 +32,7 @@ def test_windows_are_slices_of_the_stream(samples, window, hop, channels, layout
     stream = rng.normal(size=(samples, channels)).astype(np.float32)
     mean = rng.normal(size=channels)
     std = rng.uniform(0.5, 3, size=channels)
-    windows = push_all(SensorWindow(window, hop, channels), stream)
+    windows = push_all(SlidingWindow(window, hop, channels), stream)
     starts = window_starts(samples, window, hop)
     assert [w.first_sample for w in windows] == starts
     for w, start in zip(windows, starts):
@@ -52,7 +52,7 @@ def test_windows_are_slices_of_the_stream(samples, window, hop, channels, layout
 def test_window_times_are_first_and_last_sample():
     stream = np.arange(20, dtype=np.float32)[:, None]
     times = 100.0 + 0.1 * np.arange(20)
-    windows = push_all(SensorWindow(5, 5, 1), stream, times)
+    windows = push_all(SlidingWindow(5, 5, 1), stream, times)
     assert [(w.first_time, w.last_time) for w in windows] == \
         [(times[i], times[i + 4]) for i in (0, 5, 10, 15)]
 
@@ -60,7 +60,7 @@ def test_window_times_are_first_and_last_sample():
 def test_gap_restarts_the_window_and_is_counted():
     stream = np.ones((30, 2), np.float32)
     times = np.concatenate([np.arange(12) * 0.1, 5.0 + np.arange(18) * 0.1])
-    windower = SensorWindow(10, 10, 2, sample_rate=10.0)
+    windower = SlidingWindow(10, 10, 2, sample_rate=10.0)
     windows = push_all(windower, stream, times)
     assert windower.gaps == 1
     assert [w.first_sample for w in windows] == [0, 12]  # no window spans the gap
@@ -72,7 +72,7 @@ def test_timestamps_going_backwards_restart_the_window(sample_rate):
     # a logger restarted: its clock starts again from 0.3 after 1.0
     times = np.concatenate([np.arange(11) * 0.1, 0.3 + np.arange(10) * 0.1])
     stream = np.arange(21, dtype=np.float32)[:, None]
-    windower = SensorWindow(5, 5, 1, sample_rate=sample_rate)
+    windower = SlidingWindow(5, 5, 1, sample_rate=sample_rate)
     windows = push_all(windower, stream, times)
     assert windower.gaps == 1 and windower.last_gap == (pytest.approx(1.0), pytest.approx(0.3))
     assert [w.first_sample for w in windows] == [0, 5, 11, 16]  # none spans the jump back
@@ -80,7 +80,7 @@ def test_timestamps_going_backwards_restart_the_window(sample_rate):
 
 
 def test_equal_timestamps_are_not_a_gap():
-    windower = SensorWindow(4, 4, 1, sample_rate=10.0)
+    windower = SlidingWindow(4, 4, 1, sample_rate=10.0)
     windows = push_all(windower, np.ones((8, 1), np.float32), [0.0, 0.0, 0.1, 0.1, 0.2, 0.2,
                                                                 0.3, 0.3])
     assert windower.gaps == 0 and len(windows) == 2
@@ -88,7 +88,7 @@ def test_equal_timestamps_are_not_a_gap():
 
 def test_bad_window_arguments():
     with pytest.raises(ValueError, match="must be positive"):
-        SensorWindow(window=0, hop=1, channels=3)
+        SlidingWindow(window=0, hop=1, channels=3)
 
 
 @pytest.mark.parametrize("kwargs,message", [

@@ -1,5 +1,6 @@
-"""`edgeinfer run`: a model on a camera, Pi camera, video, stream or images,
-printing labelled predictions as they come, with where the time went."""
+"""`edgeinfer run`: one model or several side by side on a camera, Pi camera,
+video, stream, images or a sensor stream, printing labelled predictions as
+they come, with where the time went."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +13,7 @@ from ..backends import BACKENDS
 from ..errors import SourceError, UserError
 from ..labels import read_labels
 from ..model import load
+from ..run.classifier import Classifier, distinct_names
 from ..run.pipeline import Pipeline
 from ..run.postprocess import Postprocessor
 from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSink
@@ -23,8 +25,9 @@ EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def add_arguments(parser):
-    parser.add_argument("--model", "-m", metavar="M.onnx",
-                        help="the model file (its metadata sets size, colours, labels ...)")
+    parser.add_argument("--model", "-m", metavar="M.onnx", action="append",
+                        help="the model file (its metadata sets size, colours, labels ...); "
+                             "give it again for several models side by side on each frame")
     source = parser.add_argument_group("source (one of; default: camera 0)")
     choice = source.add_mutually_exclusive_group()
     choice.add_argument("--camera", metavar="N|picam",
@@ -49,7 +52,7 @@ def add_arguments(parser):
                          help="average scores over the last N classified frames of a "
                               "camera, video, stream or sensor (not with --image)")
     results.add_argument("--labels", metavar="FILE",
-                         help="class names, one per line, overriding the model's")
+                         help="class names, one per line, overriding the model's (one model)")
     results.add_argument("--every", type=int, default=1, metavar="N",
                          help="classify every Nth frame")
     results.add_argument("--max-frames", type=int, default=None, metavar="N",
@@ -70,7 +73,8 @@ def add_arguments(parser):
                         help=" | ".join(["auto", *BACKENDS]) + " (auto: the best installed)")
     engine.add_argument("--output", metavar="NAME", default=None,
                         help="the graph output holding the class scores, for a model with "
-                             "several (default: the one its metadata names, else the first)")
+                             "several (default: the one its metadata names, else the first; "
+                             "one model)")
     engine.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for inference (default: all cores); a frame's "
                              "preprocessing runs on one")
@@ -110,9 +114,10 @@ def _check_numbers(args):
                         "leave it out for them")
 
 
-def open_source(args, model):
+def open_source(args, sensor=None):
+    """The source the arguments name; `sensor` the models' SensorInput with --sensor."""
     if args.sensor:
-        return open_sensor_windows(args.sensor, model.info.sensor)
+        return open_sensor_windows(args.sensor, sensor)
     if args.video:
         return open_video(args.video, realtime=args.realtime)
     if args.image:
@@ -134,24 +139,25 @@ def open_source(args, model):
 
 
 def open_sinks(args, fps):
-    sinks, frame_sinks = [], []
+    sinks, overlays = [], []
     try:
         # the ones that can refuse (no display, bad video name) before any file is made
         if args.show:
-            frame_sinks.append(WindowSink(f"edgeinfer: {os.path.basename(args.model)}"))
+            names = ", ".join(os.path.basename(path) for path in args.model)
+            overlays.append(WindowSink(f"edgeinfer: {names}"))
         if args.save_video:
-            frame_sinks.append(VideoFileSink(args.save_video, fps))
+            overlays.append(VideoFileSink(args.save_video, fps))
         if not args.quiet and "-" not in (args.json, args.csv):
             sinks.append(ConsoleSink())
         if args.json:
             sinks.append(JsonLinesSink(args.json))
         if args.csv:
-            sinks.append(CsvSink(args.csv))
+            sinks.append(CsvSink(args.csv, models=len(args.model)))
     except BaseException:
-        for sink in sinks + frame_sinks:
+        for sink in overlays + sinks:
             sink.close()
         raise
-    return sinks, frame_sinks
+    return sinks + overlays  # results are written before frames are drawn
 
 
 def _describe(model):
@@ -190,37 +196,69 @@ class _StopOnSignals:
         return False
 
 
+def load_models(args):
+    """Every --model, loaded and checked against the source: all image models, or
+    all sensor models cutting the stream the same way."""
+    if len(args.model) > 1 and (args.labels or args.output):
+        raise UserError("--labels and --output adjust one model; with several --model, give "
+                        "each its labels and scores output in its metadata (`edgeinfer convert`)")
+    labels = read_labels(args.labels) if args.labels else None
+    models = [load(path, backend=args.backend, threads=args.threads, labels=labels,
+                   output_name=args.output) for path in args.model]
+    for model in models:
+        if model.info.image is None and not args.sensor:
+            raise UserError(f"{model.path} is a {model.info.task} model: it classifies sensor "
+                            "windows, not images; give it a stream with --sensor FILE|-|"
+                            "serial:...|udp:...")
+        if args.sensor and model.info.image is not None:
+            raise UserError(f"{model.path} classifies images; --sensor needs a sensor model")
+    if args.sensor:
+        first = models[0]
+        for model in models[1:]:
+            if _cut(model.info.sensor) != _cut(first.info.sensor):
+                raise UserError(f"{model.path} cuts the stream into {_show_cut(model)} but "
+                                f"{first.path} into {_show_cut(first)}: models side by side "
+                                "on one sensor stream need the same window, hop and channels")
+    return models
+
+
+def _cut(sensor):
+    return (int(sensor.window), int(sensor.hop), [c.strip().lower() for c in sensor.channels])
+
+
+def _show_cut(model):
+    sensor = model.info.sensor
+    return (f"{sensor.window}-sample windows every {sensor.hop} samples of "
+            f"{','.join(sensor.channels)}")
+
+
 def run(args):
     _show_warnings()
     _check_numbers(args)
     if not args.model:
         raise UserError("--model is required: the .onnx file to run (make one from a Keras or "
                         "PyTorch model with `edgeinfer convert`)")
-    labels = read_labels(args.labels) if args.labels else None
-    model = load(args.model, backend=args.backend, threads=args.threads, labels=labels,
-                 output_name=args.output)
-    if model.info.image is None and not args.sensor:
-        raise UserError(f"{args.model} is a {model.info.task} model: it classifies sensor "
-                        "windows, not images; give it a stream with --sensor FILE|-|serial:..."
-                        "|udp:...")
-    if args.sensor and model.info.image is not None:
-        raise UserError(f"{args.model} classifies images; --sensor needs a sensor model")
     if args.sensor and (args.show or args.save_video):
         raise UserError("--show and --save-video draw on camera frames; a sensor run has none")
+    models = load_models(args)
     try:
-        postprocessor = Postprocessor(model.labels, args.top_k, args.threshold, args.smoothing)
+        classifiers = [
+            Classifier(model, Postprocessor.for_model(model, args.top_k, args.threshold,
+                                                      args.smoothing), name)
+            for model, name in zip(models, distinct_names(args.model))]
     except ValueError as error:
         raise UserError(str(error)) from None
-    source = open_source(args, model)
+    source = open_source(args, models[0].info.sensor)
     try:
-        sinks, frame_sinks = open_sinks(args, source.fps)
+        sinks = open_sinks(args, source.fps)
     except BaseException:
         source.close()
         raise
-    pipeline = Pipeline(source, model, postprocessor, sinks, frame_sinks, every=args.every,
+    pipeline = Pipeline(source, classifiers, sinks, every=args.every,
                         max_frames=args.max_frames)
     if not args.quiet:
-        print(f"{PROG}: {_describe(model)} on {source.description}", file=sys.stderr)
+        described = " + ".join(_describe(model) for model in models)
+        print(f"{PROG}: {described} on {source.description}", file=sys.stderr)
     try:
         with _StopOnSignals(pipeline):
             pipeline.run()

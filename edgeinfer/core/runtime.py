@@ -1,5 +1,7 @@
 """What the compiled core runs with: its thread count, and what it was built
 with and detects on this CPU."""
+from contextlib import contextmanager
+
 from .loader import core
 
 
@@ -21,3 +23,14 @@ def build_info():
         "simd_detected": core.simd_detected(),
         "simd_active": core.simd_active(),
     }
+
+
+@contextmanager
+def num_threads(n):
+    """The core on n threads for the work inside the block, then as it was."""
+    before = core.get_num_threads()
+    core.set_num_threads(int(n))
+    try:
+        yield
+    finally:
+        core.set_num_threads(before)

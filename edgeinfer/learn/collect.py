@@ -76,8 +76,8 @@ def collect(source, folder, count=None, every=1, channels=None, progress=None):
     source ends. Returns the number saved; on Ctrl-C what is saved stays."""
     seen = 0
     while count is None or len(folder.saved) < count:
-        frame = source.read(timeout=0.1)
-        if frame is None:
+        item = source.read(timeout=0.1)
+        if item is None:
             if source.finished:
                 break
             continue
@@ -85,9 +85,9 @@ def collect(source, folder, count=None, every=1, channels=None, progress=None):
         if (seen - 1) % every:
             continue
         if channels is not None:
-            path = folder.save_window(frame.image, channels)
+            path = folder.save_window(item.samples, channels)
         else:
-            path = folder.save_image(frame.image)
+            path = folder.save_image(item.image)
         if progress is not None:
             progress(len(folder.saved), count, path)
     return len(folder.saved)

@@ -1,10 +1,17 @@
-"""source -> preprocess -> model -> postprocess -> sinks, one frame at a time,
-timing each stage of each frame.
+"""source -> every model (preprocess, inference, postprocess) -> every sink,
+one item at a time, timing each stage.
 
-Latency is measured from the moment a frame was read off its source: "wait"
-is how long it then sat before preprocessing began (in a live source, the age
-of the newest frame; in a file, its time in the read-ahead queue), followed by
-preprocess, inference and postprocess.
+An item is what the source yields: a Frame of a camera, video or image file,
+or a SensorWindow of a sensor stream. Each Classifier (one per model) prepares
+the item for its own model; the Result carries every model's answer. Every
+sink gets every item through write(item, result); result is None for the
+items --every skips, so a video sink still writes each frame.
+
+Latency is measured from the moment an item was read off its source: "wait"
+is how long it then sat before the first model's preprocessing began (in a
+live source, the age of the newest frame; in a file, its time in the
+read-ahead queue), followed by preprocess, inference and postprocess, summed
+over the models.
 """
 from __future__ import annotations
 
@@ -12,39 +19,35 @@ import logging
 import threading
 import time
 
-from ..core.loader import core
-from .results import Result
+from .results import MODEL_STAGES, Result
 from .run_stats import RunStats
-from ..sinks.overlay import draw_overlay
 
 log = logging.getLogger("edgeinfer")
 
-POLL_SECONDS = 0.1  # how often a wait for frames looks at the stop flag
+POLL_SECONDS = 0.1  # how often a wait for items looks at the stop flag
 
 
 class Pipeline:
-    def __init__(self, source, model, postprocessor, sinks=(), frame_sinks=(), every=1,
-                 max_frames=None, preprocess_threads=1):
+    def __init__(self, source, classifiers, sinks=(), every=1, max_frames=None):
         if int(every) < 1:
             raise ValueError(f"every must be at least 1, got {every}")
+        self.classifiers = list(classifiers)
+        if not self.classifiers:
+            raise ValueError("a run needs at least one model")
+        kinds = {classifier.takes for classifier in self.classifiers}
+        if len(kinds) > 1:
+            raise ValueError("the models take different inputs (" + ", ".join(
+                f"{c.name}: {c.takes}" for c in self.classifiers) + "); one source feeds them all")
         self.source = source
-        self.model = model
-        self.postprocessor = postprocessor
         self.sinks = list(sinks)
-        self.frame_sinks = list(frame_sinks)
         self.every = int(every)
         self.max_frames = max_frames
-        # One frame is too little work to share: with the capture thread and the
-        # backend's threads on the same cores, an OpenMP team waits at its barrier
-        # for a member that is not scheduled (measured 0.07 ms on one thread,
-        # 24 ms on two, for a 320x240 frame on a busy 2-core machine).
-        self.preprocess_threads = preprocess_threads
         self.stats = RunStats()
         self.stop_reason = None
         self._stop = threading.Event()
 
     def stop(self, reason="stopped"):
-        """Asks the run to end after the frame in hand (safe from signal handlers)."""
+        """Asks the run to end after the item in hand (safe from signal handlers)."""
         if self.stop_reason is None:
             self.stop_reason = reason
         self._stop.set()
@@ -57,59 +60,44 @@ class Pipeline:
         """Runs until the source ends, max_frames, or stop(); closes the source and
         sinks whatever happens. Returns the RunStats."""
         stats = self.stats
-        tensor = self.model.new_input()
-        latest = None
-        threads_before = core.get_num_threads()
-        if self.preprocess_threads:
-            core.set_num_threads(int(self.preprocess_threads))
         try:
             while not self._stop.is_set():
                 if self.max_frames is not None and stats.frames >= self.max_frames:
                     break
-                frame = self.source.read(timeout=POLL_SECONDS)
-                if frame is None:
+                item = self.source.read(timeout=POLL_SECONDS)
+                if item is None:
                     if self.source.finished:
                         break
                     continue
                 stats.frame_taken()
+                result = None
                 if (stats.frames - 1) % self.every == 0:
-                    latest = self._classify(frame, tensor)
-                    stats.add(latest.timings_ms)
-                    for sink in self.sinks:
-                        if sink.write(latest) is False:
-                            self.stop("output closed")
-                if self.frame_sinks:
-                    image = draw_overlay(frame.image, latest, stats.fps)
-                    for sink in self.frame_sinks:
-                        if sink.show(image) is False:
-                            self.stop("window closed")
+                    result = self._classify(item)
+                    stats.add(result.timings_ms)
+                for sink in self.sinks:
+                    if sink.write(item, result) is False:
+                        self.stop(getattr(sink, "closed_reason", "output closed"))
         finally:
-            core.set_num_threads(threads_before)
             stats.finish()
             stats.dropped = getattr(self.source, "dropped", 0)
             stats.skipped = getattr(self.source, "skipped", 0)
             self._close_all()
         return stats
 
-    def _classify(self, frame, tensor):
-        started = time.monotonic()
-        self.model.prepare(frame.image, out=tensor)
-        prepared = time.monotonic()
-        raw = self.model.run(tensor)
-        inferred = time.monotonic()
-        predictions = self.postprocessor(self.model.probabilities(raw)[0])
-        done = time.monotonic()
-        ms = {"wait": (started - frame.captured) * 1e3,
-              "preprocess": (prepared - started) * 1e3,
-              "inference": (inferred - prepared) * 1e3,
-              "postprocess": (done - inferred) * 1e3,
-              "latency": (done - frame.captured) * 1e3}
-        return Result(frame.index, predictions, frame.wall_time,
-                      frame.wall_time + (done - frame.captured), ms,
-                      position=frame.position, path=frame.path, span=frame.span)
+    def _classify(self, item):
+        started = done = time.monotonic()
+        answers = []
+        for classify in self.classifiers:  # each model's time starts where the last one's ended
+            answer, done = classify(item, done)
+            answers.append(answer)
+        ms = {"wait": (started - item.captured) * 1e3}
+        ms.update({stage: sum(answer.timings_ms[stage] for answer in answers)
+                   for stage in MODEL_STAGES})
+        ms["latency"] = (done - item.captured) * 1e3
+        return Result.of(item, answers, item.wall_time + (done - item.captured), ms)
 
     def _close_all(self):
-        for closable in [self.source] + self.sinks + self.frame_sinks:
+        for closable in [self.source] + self.sinks:
             try:
                 closable.close()
             except Exception as error:  # one failing close must not keep the others' files open

@@ -1,4 +1,5 @@
-"""Scores to labelled results: softmax, top-k, threshold, smoothing over frames.
+"""A model's raw scores to labelled results: softmax when they are logits,
+smoothing over frames, top-k, threshold.
 
 Pure numpy on one score vector at a time; knows nothing of models or frames."""
 from __future__ import annotations
@@ -28,6 +29,17 @@ def looks_like_probabilities(scores, tolerance=1e-3):
     applied softmax, whose scores must not be softmaxed again."""
     scores = np.asarray(scores)
     return bool(np.all(scores >= 0) and np.all(np.abs(scores.sum(axis=-1) - 1) <= tolerance))
+
+
+def probabilities(raw, output=None):
+    """(batch, classes) probabilities from a model's raw scores output. output is
+    what the model's metadata says it gives: "probabilities" pass as they are,
+    "logits" get a softmax, None (unknown) is told apart by looks_like_probabilities."""
+    raw = np.asarray(raw, dtype=np.float32)
+    raw = raw.reshape(raw.shape[0] if raw.ndim > 1 else 1, -1)
+    if output == "probabilities" or (output is None and looks_like_probabilities(raw)):
+        return raw
+    return softmax(raw, axis=-1)
 
 
 def top_k(scores, labels, k=5, threshold=0.0):
@@ -74,9 +86,12 @@ class ScoreSmoother:
 
 
 class Postprocessor:
-    """One frame's probability vector to its labelled top-k, with smoothing."""
+    """One model's raw scores for one frame (or window) to its labelled top-k:
+    probabilities (output: "logits", "probabilities" or None, as for
+    probabilities()), smoothed over the last `smoothing` frames, the best
+    top_k at or above threshold."""
 
-    def __init__(self, labels, top_k=5, threshold=0.0, smoothing=1):
+    def __init__(self, labels, top_k=5, threshold=0.0, smoothing=1, output=None):
         if int(top_k) < 1:
             raise ValueError(f"top-k must be at least 1, got {top_k}")
         if not 0.0 <= float(threshold) <= 1.0:
@@ -84,8 +99,14 @@ class Postprocessor:
         self.labels = list(labels or [])
         self.top_k = int(top_k)
         self.threshold = float(threshold)
+        self.output = output
         self.smoother = ScoreSmoother(smoothing)
 
-    def __call__(self, probabilities):
-        smoothed = self.smoother.update(probabilities)
+    @classmethod
+    def for_model(cls, model, top_k=5, threshold=0.0, smoothing=1):
+        """The Postprocessor a Model's labels and output kind call for."""
+        return cls(model.labels, top_k, threshold, smoothing, output=model.info.output)
+
+    def __call__(self, raw):
+        smoothed = self.smoother.update(probabilities(raw, self.output)[0])
         return top_k(smoothed, self.labels, self.top_k, self.threshold)

@@ -13,26 +13,28 @@ infinity): neither is fatal. A UTF-8 byte order mark is ignored.
     while not source.finished:
         sample = source.read(timeout=0.1)   # a Sample, or None when none is ready yet
     source.close()
+
+open_sensor_windows() cuts the samples into a model's windows: the run's source
+for a sensor model, delivering SensorWindows. Either is read on its own thread
+by sources.capture.ReadAhead, as video and image files are.
 """
 from __future__ import annotations
 
 import logging
 import math
-import queue
 import re
 import socket
 import sys
 import threading
-import time as clock
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 
 from ..errors import UserError
-from ..sources.frame import Frame
+from ..sources.capture import ReadAhead
 from .lines import DatagramLines, LineSplitter, printable
-from .window import SensorWindow
+from .window import SlidingWindow
 
 log = logging.getLogger("edgeinfer")
 
@@ -40,6 +42,7 @@ TIME_COLUMNS = ("timestamp", "t", "time", "ts")
 FIELD_SEPARATOR = re.compile(r"[,;\t ]+")
 BYTE_ORDER_MARK = "\ufeff"   # Excel's "CSV UTF-8" starts with one
 READ_SIZE = 65536
+FILE_READ_AHEAD = 64  # windows (or samples) a file is read ahead of the model
 
 
 @dataclass
@@ -145,22 +148,19 @@ class SampleParser:
             return None
 
 
-class SensorSource:
-    """Reads lines on a thread of its own and hands Samples out in order."""
+class SampleStream:
+    """The Samples of one stream, parsed from its lines in order; a producer for
+    sources.capture.ReadAhead, whose thread reads it. Text that gives no sample
+    is counted, and named in one warning per kind."""
 
-    def __init__(self, name, lines, parser, live, closer=None):
-        self.name = name
+    def __init__(self, name, lines, parser, interrupt=None):
+        self.name = self.description = name
         self.parser = parser
-        self.live = live
-        self.finished = False
-        self.error = None
+        self.fps = None
         self._lines = lines
-        self._closer = closer
-        self._queue = queue.Queue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._read_lines, name=f"sensor {name}",
-                                        daemon=True)
-        self._thread.start()
+        self._interrupt = interrupt
+        self._warned_malformed = False
+        self._warned_banner = False
 
     @property
     def malformed(self):
@@ -170,40 +170,34 @@ class SensorSource:
     def skipped(self):
         return self.parser.skipped
 
-    def _read_lines(self):
+    def frames(self):
+        """Samples as they parse; a header that does not fit the model raises UserError."""
         try:
             for text in self._lines:
-                if self._stop.is_set():
-                    break
                 sample = self.parser.parse_or_count(text)
+                self._report_skipped()
                 if sample is not None:
-                    self._queue.put(sample)
-        except UserError as error:
-            self.error = error
+                    yield sample
         except OSError as error:
-            self.error = UserError(f"reading {self.name} failed: {error}")
-        finally:
-            self._queue.put(None)  # end of stream
+            raise UserError(f"reading {self.name} failed: {error}") from None
 
-    def read(self, timeout=None):
-        """The next Sample; None when none came within timeout or the stream ended
-        (then `finished` is set). A header that does not fit the model raises here."""
-        if self.finished:
-            return None
-        try:
-            sample = self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        if sample is None:
-            self.finished = True
-            if self.error is not None:
-                raise self.error
-        return sample
+    def _report_skipped(self):
+        parser = self.parser
+        if parser.banner_lines and not self._warned_banner:
+            self._warned_banner = True
+            log.warning(f"{self.name}: skipping text before the data that is not a header "
+                        f"({parser.first_banner}); a header names the model's channels "
+                        f"({', '.join(parser.channels)}) or t/timestamp; the count is in the "
+                        "summary")
+        if parser.malformed and not self._warned_malformed:
+            self._warned_malformed = True
+            log.warning(f"{self.name}: skipping malformed lines ({parser.last_problem}); the "
+                        "count is in the summary")
 
-    def close(self):
-        self._stop.set()
-        if self._closer is not None:
-            self._closer()
+    def interrupt(self):
+        """Unblocks a read waiting on the device (closes the socket, port or file)."""
+        if self._interrupt is not None:
+            self._interrupt()
 
 
 def _chunk_lines(read):
@@ -306,86 +300,70 @@ def _udp_lines(spec):
     return lines(), close
 
 
-def open_sensor(spec, channels):
-    """A SensorSource for `spec`: a CSV path, "-" (stdin), serial:PORT@BAUD or
+def sample_stream(spec, channels):
+    """A SampleStream for `spec`: a CSV path, "-" (stdin), serial:PORT@BAUD or
     udp:HOST:PORT; `channels` are the model's channel names, in its order."""
+    parser = SampleParser(channels, "stdin" if spec == "-" else spec)
     if spec == "-":
-        return SensorSource("stdin", _stdin_lines(), SampleParser(channels, "stdin"), live=True)
+        return SampleStream("stdin", _stdin_lines(), parser)
     if spec.startswith("serial:"):
         lines, close = _serial_lines(spec[len("serial:"):])
-        return SensorSource(spec, lines, SampleParser(channels, spec), live=True, closer=close)
-    if spec.startswith("udp:"):
+    elif spec.startswith("udp:"):
         lines, close = _udp_lines(spec[len("udp:"):])
-        return SensorSource(spec, lines, SampleParser(channels, spec), live=True, closer=close)
-    lines, close = _file_lines(spec)
-    return SensorSource(spec, lines, SampleParser(channels, spec), live=False, closer=close)
+    else:
+        lines, close = _file_lines(spec)
+    return SampleStream(spec, lines, parser, interrupt=close)
+
+
+def _read_ahead(producer, spec):
+    # A live stream is never made to wait: its device's buffer would overflow and
+    # lose samples. A file waits, a bounded way ahead.
+    live = spec == "-" or spec.startswith(("serial:", "udp:"))
+    return ReadAhead(producer, depth=0 if live else FILE_READ_AHEAD).start()
+
+
+def open_sensor(spec, channels):
+    """A started source of Samples (read(timeout), finished, close()) over `spec`,
+    read on its own thread by the same ReadAhead as video and image files."""
+    return _read_ahead(sample_stream(spec, channels), spec)
 
 
 class SensorWindows:
-    """A sensor stream cut into a model's windows, delivered as the pipeline's
-    frames: each Frame's image is a (window, channels) array of samples, its
-    span the first and last sample times."""
+    """A sample stream cut into a model's windows: a producer for ReadAhead,
+    yielding a SensorWindow of (window, channels) samples every hop samples."""
 
-    dropped = 0  # a sensor stream loses no samples: windows wait for the model
     fps = None
 
-    def __init__(self, source, sensor):
-        self.source = source
-        self.windower = SensorWindow(sensor.window, sensor.hop, len(sensor.channels),
-                                     sample_rate=sensor.sample_rate)
-        self.description = (f"{source.name} ({sensor.window}-sample windows every {sensor.hop} "
+    def __init__(self, stream, sensor):
+        self.stream = stream
+        self.windower = SlidingWindow(sensor.window, sensor.hop, len(sensor.channels),
+                                      sample_rate=sensor.sample_rate)
+        self.description = (f"{stream.name} ({sensor.window}-sample windows every {sensor.hop} "
                             f"samples of {', '.join(sensor.channels)})")
-        self._warned_malformed = False
-        self._warned_banner = False
-
-    @property
-    def finished(self):
-        return self.source.finished
 
     @property
     def skipped(self):
         """Malformed lines and text before the data, skipped."""
-        return self.source.skipped
+        return self.stream.skipped
 
-    def read(self, timeout=None):
-        """The next complete window as a Frame, or None when none came in time."""
-        deadline = None if timeout is None else clock.monotonic() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - clock.monotonic())
-            sample = self.source.read(timeout=left)
-            self._report_skipped()
-            if sample is None:
-                return None
+    def frames(self):
+        for sample in self.stream.frames():
             gaps = self.windower.gaps
             window = self.windower.push(sample.values, sample.time)
             if self.windower.gaps > gaps:
                 before, after = self.windower.last_gap
                 change = "go back" if after < before else "jump"
-                log.warning(f"{self.source.name}: timestamps {change} from {before:g} to "
+                log.warning(f"{self.stream.name}: timestamps {change} from {before:g} to "
                             f"{after:g} at line {sample.line}; the window starts again there")
             if window is not None:
-                return Frame(image=window.samples, index=window.index,
-                             captured=clock.monotonic(), wall_time=clock.time(),
-                             span=(window.first_time, window.last_time))
+                yield window
 
-    def _report_skipped(self):
-        parser = self.source.parser
-        if parser.banner_lines and not self._warned_banner:
-            self._warned_banner = True
-            log.warning(f"{self.source.name}: skipping text before the data that is not a header "
-                        f"({parser.first_banner}); a header names the model's channels "
-                        f"({', '.join(parser.channels)}) or t/timestamp; the count is in the "
-                        "summary")
-        if self.source.malformed and not self._warned_malformed:
-            self._warned_malformed = True
-            log.warning(f"{self.source.name}: skipping malformed lines "
-                        f"({self.source.parser.last_problem}); the count is in the summary")
-
-    def close(self):
-        self.source.close()
+    def interrupt(self):
+        self.stream.interrupt()
 
 
 def open_sensor_windows(spec, sensor):
-    """The pipeline's source for a sensor model: `spec` as for open_sensor,
-    `sensor` the model's SensorInput (window, hop, channels, sample rate)."""
-    return SensorWindows(open_sensor(spec, sensor.channels), sensor)
+    """The run's source for a sensor model: SensorWindows of `spec` (as for
+    open_sensor), `sensor` the model's SensorInput (window, hop, channels, sample
+    rate), read on their own thread."""
+    return _read_ahead(SensorWindows(sample_stream(spec, sensor.channels), sensor), spec)

@@ -1,6 +1,7 @@
 """A sliding window over a stream of multi-channel samples: push samples as
-they arrive, get a window (window x channels) every `hop` samples once
-`window` have come.
+they arrive, get a SensorWindow (window x channels) every `hop` samples once
+`window` have come. SensorWindow is what a sensor source delivers to the run,
+as an image source delivers a Frame.
 
 window_tensor() then turns a window into a model input: normalised per
 channel ((x - mean) / std) and laid out as the model wants: "ncw" ->
@@ -10,6 +11,7 @@ which is what a Dense layer after Flatten of (window, channels) sees.
 """
 from __future__ import annotations
 
+import time as clock
 from dataclasses import dataclass
 from typing import Optional
 
@@ -19,12 +21,15 @@ LAYOUTS = ("ncw", "nwc", "flat")
 
 
 @dataclass
-class Window:
-    samples: np.ndarray      # (window, channels) float32, as they came
+class SensorWindow:
+    """One window of a sensor stream, ready for a sensor model."""
+    samples: np.ndarray      # (window, channels) float32 in the model's channel order, as they came
     index: int               # windows emitted before this one
     first_sample: int        # stream index of the window's first sample
-    first_time: Optional[float]
+    first_time: Optional[float]  # the stream's timestamps of its first and last sample, if it has them
     last_time: Optional[float]
+    captured: float = 0.0    # time.monotonic() when its last sample completed it
+    wall_time: float = 0.0   # time.time() at the same moment
 
 
 def per_channel(name, value, channels):
@@ -64,7 +69,7 @@ def window_tensor(samples, mean=None, std=None, layout="ncw", out=None):
     return out
 
 
-class SensorWindow:
+class SlidingWindow:
     def __init__(self, window, hop, channels, sample_rate=None, gap_factor=1.5):
         window, hop, channels = int(window), int(hop), int(channels)
         if window < 1 or hop < 1 or channels < 1:
@@ -93,7 +98,7 @@ class SensorWindow:
         self._fresh = True
 
     def push(self, values, time=None):
-        """Adds one sample; returns a Window when one is complete, else None.
+        """Adds one sample; returns a SensorWindow when one is complete, else None.
         A timestamp gap longer than gap_factor sample periods, or a timestamp
         earlier than the one before (a logger restarted, a clock reset),
         restarts the window and is counted in `gaps`; `last_gap` holds the
@@ -122,9 +127,10 @@ class SensorWindow:
         self._since_emit = 0
         start = self._end - self.window
         times = self._times[start:self._end]
-        window = Window(samples=self._ring[start:self._end].copy(), index=self.windows,
-                        first_sample=self.samples - self.window,
-                        first_time=None if np.isnan(times[0]) else float(times[0]),
-                        last_time=None if np.isnan(times[-1]) else float(times[-1]))
+        window = SensorWindow(samples=self._ring[start:self._end].copy(), index=self.windows,
+                              first_sample=self.samples - self.window,
+                              first_time=None if np.isnan(times[0]) else float(times[0]),
+                              last_time=None if np.isnan(times[-1]) else float(times[-1]),
+                              captured=clock.monotonic(), wall_time=clock.time())
         self.windows += 1
         return window

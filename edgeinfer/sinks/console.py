@@ -1,4 +1,4 @@
-"""One line per classified frame on the terminal."""
+"""One line per classified frame or window on the terminal."""
 import sys
 import time
 
@@ -11,11 +11,19 @@ def clock(wall_time):
     return time.strftime("%H:%M:%S", time.localtime(wall_time)) + f".{milliseconds:03d}"
 
 
+def format_predictions(predictions):
+    if predictions:
+        return "  ".join(f"{p.label} {p.score:.3f}" for p in predictions)
+    return "(nothing above the threshold)"
+
+
 def format_result(result):
-    if result.predictions:
-        labels = "  ".join(f"{p.label} {p.score:.3f}" for p in result.predictions)
+    """One line: the item, its top-k (each model's, named, when there are several), timings."""
+    if len(result.models) == 1:
+        labels = format_predictions(result.predictions)
     else:
-        labels = "(nothing above the threshold)"
+        labels = "  |  ".join(f"{answer.model}: {format_predictions(answer.predictions)}"
+                              for answer in result.models)
     t = result.timings_ms
     return (f"{clock(result.captured_at)}  {result.where}  {labels}  | "
             f"{t['latency']:.1f} ms (wait {t['wait']:.1f}, "
@@ -26,8 +34,10 @@ class ConsoleSink:
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
 
-    def write(self, result):
+    def write(self, item, result):
         """False when the reader has gone (`edgeinfer run ... | head`): the run ends."""
+        if result is None:
+            return True
         try:
             self.stream.write(format_result(result) + "\n")
             self.stream.flush()

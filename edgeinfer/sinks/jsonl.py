@@ -1,4 +1,5 @@
-"""One JSON object per classified frame, a line each, flushed as written."""
+"""One JSON object per classified frame or window, a line each, flushed as
+written (Result.to_dict: with several models, a result per model)."""
 import json
 
 from .files import close_file, open_for_lines, write_line
@@ -9,7 +10,9 @@ class JsonLinesSink:
         self.path = path
         self.file = open_for_lines(path, "JSON lines")
 
-    def write(self, result):
+    def write(self, item, result):
+        if result is None:
+            return True
         line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
         return write_line(self.file, self.path, line)
 

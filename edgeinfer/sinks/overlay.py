@@ -1,23 +1,36 @@
 """The latest result drawn on frames: shown in a window (--show), or burnt into
-a video file (--save-video, needs no display)."""
+a video file (--save-video, needs no display). These sinks take every frame,
+also those --every leaves unclassified, and draw on a copy the latest result
+they were given: the run itself draws nothing."""
 from __future__ import annotations
 
 import os
 import socket
 import sys
+import time
 
 from ..errors import UserError
 
 VIDEO_CODECS = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "MJPG"}
 
 
+def overlay_lines(result):
+    """One model: its top 3, a line each. Several: one line per model, stacked in
+    the order given, naming the model and its best prediction."""
+    if result is None:
+        return []
+    if len(result.models) == 1:
+        return [f"{p.label}  {p.score:.2f}" for p in result.predictions[:3]] or ["-"]
+    return [f"{answer.model}: {answer.top.label}  {answer.top.score:.2f}" if answer.top else
+            f"{answer.model}: -" for answer in result.models]
+
+
 def draw_overlay(image, result, fps=None):
     """Writes the top predictions, FPS and latency onto image (in place) and returns it."""
     import cv2
 
-    lines = []
-    if result is not None:
-        lines = [f"{p.label}  {p.score:.2f}" for p in result.predictions[:3]] or ["-"]
+    lines = overlay_lines(result)
+    several = result is not None and len(result.models) > 1
     status = []
     if fps:
         status.append(f"{fps:.1f} FPS")
@@ -32,12 +45,35 @@ def draw_overlay(image, result, fps=None):
         (width, height), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = y + 4
         cv2.rectangle(image, (4, top), (12 + width, top + height + base + 6), (0, 0, 0), -1)
-        color = (80, 255, 80) if i == 0 and result is not None and result.predictions else \
-            (255, 255, 255)
+        highlighted = result is not None and (
+            (i < len(result.models) and result.models[i].predictions) if several else
+            (i == 0 and result.predictions))
+        color = (80, 255, 80) if highlighted else (255, 255, 255)
         cv2.putText(image, text, (8, top + height + 3), cv2.FONT_HERSHEY_SIMPLEX, scale, color,
                     thickness, cv2.LINE_AA)
         y = top + height + base + 6
     return image
+
+
+class Overlay:
+    """The latest result and the classification rate so far, drawn on a copy of
+    each frame (the frame itself stays as it came, for the other sinks)."""
+
+    def __init__(self):
+        self.latest = None
+        self.started = None
+        self.classified = 0
+
+    def draw(self, frame, result):
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        if result is not None:
+            self.latest = result
+            self.classified += 1
+        seconds = now - self.started
+        fps = self.classified / seconds if seconds > 0 else 0.0
+        return draw_overlay(frame.image.copy(), self.latest, fps)
 
 
 class VideoFileSink:
@@ -55,10 +91,12 @@ class VideoFileSink:
         self.path, self.fourcc, self.fps = path, VIDEO_CODECS[ext], fps or 15.0
         self.writer = None
         self.frames = 0
+        self.overlay = Overlay()
 
-    def show(self, image):
+    def write(self, frame, result):
         import cv2
 
+        image = self.overlay.draw(frame, result)
         if self.writer is None:
             height, width = image.shape[:2]
             # 4:2:0 codecs need even sides; they would trim an odd one silently anyway
@@ -114,6 +152,8 @@ def display_problem():
 class WindowSink:
     """A window showing the frames with their overlay; q or Esc stops the run."""
 
+    closed_reason = "window closed"
+
     def __init__(self, title="edgeinfer"):
         problem = display_problem()
         if problem:
@@ -129,11 +169,12 @@ class WindowSink:
                             "opencv-python-headless has no GUI: `pip install opencv-python`, or "
                             "use --save-video") from None
         self.title = title
+        self.overlay = Overlay()
 
-    def show(self, image):
+    def write(self, frame, result):
         import cv2
 
-        cv2.imshow(self.title, image)
+        cv2.imshow(self.title, self.overlay.draw(frame, result))
         key = cv2.waitKey(1) & 0xFF
         if key in (ord("q"), 27):
             return False

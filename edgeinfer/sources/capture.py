@@ -6,8 +6,8 @@ Reading continuously in a thread and keeping only the newest frame bounds
 the lag to one frame; each frame replaced before it was taken is counted
 as dropped. A device that stops delivering is reopened with back-off.
 
-ReadAhead: for files. Every frame, in order, decoded a little ahead of the
-consumer in a bounded queue, so decoding overlaps inference and nothing is
+ReadAhead: for files and sensor streams. Every item, in order, read a little
+ahead of the consumer in a queue, so reading overlaps inference and nothing is
 dropped.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from ..errors import SourceError
+from ..errors import SourceError, UserError
 from .frame import Frame
 
 log = logging.getLogger("edgeinfer")
@@ -192,7 +192,10 @@ _END = object()
 
 
 class ReadAhead:
-    """Runs producer.frames() (a generator of Frames) in a thread, `depth` frames ahead."""
+    """Runs producer.frames() (a generator of Frames, SensorWindows or sensor
+    Samples) in a thread, `depth` items ahead (0: no limit, for a live stream
+    that must never wait). A producer whose reads may block for good (a socket,
+    a serial port) offers interrupt(), which close() calls to unblock them."""
 
     live = False
     dropped = 0
@@ -232,7 +235,7 @@ class ReadAhead:
                 if not self._put(frame):
                     break
         except Exception as error:
-            failure = error if isinstance(error, SourceError) else \
+            failure = error if isinstance(error, UserError) else \
                 SourceError(f"reading {self.description} failed: {error}")
             self._put(failure)
             return
@@ -264,5 +267,8 @@ class ReadAhead:
 
     def close(self):
         self._stop.set()
+        interrupt = getattr(self.producer, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
         if self._thread is not None:
             self._thread.join(timeout=2.0)
