@@ -74,6 +74,9 @@ def add_arguments(parser):
     engine.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for inference (default: all cores); a frame's "
                              "preprocessing runs on one")
+    engine.add_argument("--ray", metavar="auto|ADDRESS",
+                        help="classify the --image files on a Ray cluster (auto: the running "
+                             "one, else a local instance); needs edgeinfer[ray]")
 
 
 class _StderrHandler(logging.Handler):
@@ -211,6 +214,10 @@ def run(args):
         postprocessor = Postprocessor(model.labels, args.top_k, args.threshold, args.smoothing)
     except ValueError as error:
         raise UserError(str(error)) from None
+    if args.ray:
+        from .run_ray import run_on_ray
+
+        return run_on_ray(args, model, open_sinks)
     source = open_source(args, model)
     try:
         sinks, frame_sinks = open_sinks(args, source.fps)
