@@ -49,6 +49,14 @@ def connect(address):
     return ray
 
 
+def _quiet_progress(ray):
+    # Ray Data's progress lines would bury the results on the terminal
+    import logging
+
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+
+
 def _pool(ray):
     cpus = int(ray.cluster_resources().get("CPU", 1))
     return max(1, min(ACTORS, cpus))
@@ -89,10 +97,12 @@ def evaluate_on_ray(address, specs, scorers, test_set, backend="auto", threads=N
     from .evaluate import outcomes_from_rows
 
     ray = connect(address)
+    _quiet_progress(ray)
     rows = _item_rows(test_set.items)
     dataset = ray.data.from_items(rows).map_batches(
         _EvalActor, fn_constructor_args=(specs, backend, threads or 1, label_column),
-        batch_size=BATCH, concurrency=_pool(ray), num_cpus=1, batch_format="numpy")
+        batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=_pool(ray)), num_cpus=1,
+        batch_format="numpy")
     answers = sorted(dataset.iter_rows(), key=lambda r: int(r["index"]))
     if len(answers) != len(rows):
         raise UserError(f"the Ray run gave {len(answers)} answers for {len(rows)} samples")
@@ -155,11 +165,13 @@ def classify_images_on_ray(address, paths, model_path, backend, threads, labels,
 
     log = logging.getLogger("edgeinfer")
     ray = connect(address)
+    _quiet_progress(ray)
     rows = [{"index": i, "path": p} for i, p in enumerate(paths)]
     dataset = ray.data.from_items(rows).map_batches(
         _RunActor, fn_constructor_args=(model_path, backend, threads or 1, labels, output_name,
                                         top_k, threshold),
-        batch_size=BATCH, concurrency=_pool(ray), num_cpus=1, batch_format="numpy")
+        batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=_pool(ray)), num_cpus=1,
+        batch_format="numpy")
     answers = sorted(dataset.iter_rows(), key=lambda r: int(r["index"]))
     results, skipped = [], 0
     for answer in answers:
