@@ -154,8 +154,9 @@ def image_scenario(out, name, images, labels, names, shots, test_per_class):
     personal = os.path.join(folder, "personal.onnx")
     cli("personalize", DEMO_MODEL, "--data", train_dir, "-o", personal)
     report = os.path.join(folder, "report")
-    cli("eval", personal, "--data", test_dir, "--baseline", "knn", "--train", train_dir,
-        "--report", report, "--plot")
+    # the generic ImageNet model first: the kNN baseline embeds with the first model
+    cli("eval", DEMO_MODEL, personal, "--data", test_dir, "--baseline", "knn", "--train",
+        train_dir, "--report", report, "--plot")
     # the native backend on the personalised model alone, a slice of the test set per class
     native_dir = os.path.join(folder, "test-native-check")
     few = np.concatenate([np.flatnonzero(labels[test] == c)[:10] for c in range(len(names))])
