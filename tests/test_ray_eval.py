@@ -79,3 +79,17 @@ def test_run_on_ray_writes_the_local_json_lines_and_skips_the_same_files(local_r
     assert len(local) == len(os.listdir(folder))
     assert [json.loads(line)["frame"] for line in on_ray] == list(range(len(local)))
     assert np.mean([json.loads(line)["label"] == "3" for line in on_ray]) > 0.8
+
+
+def test_eval_on_ray_refuses_an_unreadable_sample_in_one_line(local_ray, scene, tmp_path,
+                                                              capsys):
+    images, labels = digits()
+    data = write_class_folders(str(tmp_path / "test"), images[:4], labels[:4] % 2)
+    broken = os.path.join(data, "1", "9999.png")
+    open(broken, "wb").close()
+    assert main(["eval", scene["base"], "--data", data, "--ray", "auto",
+                 "--report", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"edgeinfer eval: sample {broken} is empty: delete it or collect it again"
+    assert "Traceback" not in "\n".join(err)
+    assert not (tmp_path / "report").exists()

@@ -22,6 +22,7 @@ needs: pip install 'edgeinfer[learn-demo]' (aeon, mlxtend, torch)
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -49,6 +50,13 @@ def cli(*argv):
     code = edgeinfer(list(argv))
     if code != 0:
         raise SystemExit(f"edgeinfer {argv[0]} failed with exit status {code}")
+
+
+def fresh(folder):
+    """An empty scenario folder: samples of an earlier run must not join this one's."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    return folder
 
 
 def rotate(recordings, matrix):
@@ -114,7 +122,7 @@ def sensor_scenario(out):
     rng = np.random.default_rng(SEED)
     rows = []
     for name, matrix in ROTATIONS.items():
-        folder = os.path.join(base_dir, name.replace(" ", "_"))
+        folder = fresh(os.path.join(base_dir, name.replace(" ", "_")))
         windows, labels = make_sensor_demo.windows_of(rotate(train_x, matrix), train_y, starts)
         chosen = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:SENSOR_SHOTS]
                                  for c in sorted(set(labels))])
@@ -148,7 +156,7 @@ def image_scenario(out, name, images, labels, names, shots, test_per_class):
         train.extend(members[:shots])
         test.extend(members[shots:shots + test_per_class])
     train, test = np.asarray(train), np.asarray(test)
-    folder = os.path.join(out, name)
+    folder = fresh(os.path.join(out, name))
     train_dir = write_images(os.path.join(folder, "train"), images[train], labels[train], names)
     test_dir = write_images(os.path.join(folder, "test"), images[test], labels[test], names)
     personal = os.path.join(folder, "personal.onnx")

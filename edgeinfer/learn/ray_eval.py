@@ -57,6 +57,20 @@ def _quiet_progress(ray):
     logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
+def _gather(ray, dataset):
+    """The dataset's rows in sample order; a UserError raised in an actor (an
+    unreadable sample, a model that does not load) comes back as itself."""
+    try:
+        return sorted(dataset.iter_rows(), key=lambda r: int(r["index"]))
+    except Exception as error:
+        cause = error
+        while cause is not None and not isinstance(cause, UserError):
+            cause = getattr(cause, "cause", None) or cause.__cause__
+        if cause is not None:
+            raise UserError(str(cause)) from None
+        raise
+
+
 def _pool(ray):
     cpus = int(ray.cluster_resources().get("CPU", 1))
     return max(1, min(ACTORS, cpus))
@@ -103,7 +117,7 @@ def evaluate_on_ray(address, specs, scorers, test_set, backend="auto", threads=N
         _EvalActor, fn_constructor_args=(specs, backend, threads or 1, label_column),
         batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=_pool(ray)), num_cpus=1,
         batch_format="numpy")
-    answers = sorted(dataset.iter_rows(), key=lambda r: int(r["index"]))
+    answers = _gather(ray, dataset)
     if len(answers) != len(rows):
         raise UserError(f"the Ray run gave {len(answers)} answers for {len(rows)} samples")
     table = [[(str(a[f"label{k}"]), float(a[f"score{k}"]), float(a[f"ms{k}"]))
@@ -172,7 +186,7 @@ def classify_images_on_ray(address, paths, model_path, backend, threads, labels,
                                         top_k, threshold),
         batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=_pool(ray)), num_cpus=1,
         batch_format="numpy")
-    answers = sorted(dataset.iter_rows(), key=lambda r: int(r["index"]))
+    answers = _gather(ray, dataset)
     results, skipped = [], 0
     for answer in answers:
         path = paths[int(answer["index"])]
