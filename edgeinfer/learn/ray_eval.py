@@ -57,18 +57,9 @@ def _quiet_progress(ray):
     logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
-def _gather(ray, dataset):
-    """The dataset's rows in sample order; a UserError raised in an actor (an
-    unreadable sample, a model that does not load) comes back as itself."""
-    try:
-        return sorted(dataset.iter_rows(), key=lambda r: int(r["index"]))
-    except Exception as error:
-        cause = error
-        while cause is not None and not isinstance(cause, UserError):
-            cause = getattr(cause, "cause", None) or cause.__cause__
-        if cause is not None:
-            raise UserError(str(cause)) from None
-        raise
+def _gather(dataset):
+    """The dataset's rows in sample order."""
+    return sorted(dataset.iter_rows(), key=lambda r: int(r["index"]))
 
 
 def _pool(ray):
@@ -96,8 +87,17 @@ class _EvalActor:
 
         items = [str(p) if s < 0 else (str(p), int(s))
                  for p, s in zip(batch["path"], batch["start"])]
-        rows = classify_items(self.scorers, self.readers, items)
-        out = {"index": np.asarray(batch["index"])}
+        rows, errors = [], []
+        for item in items:
+            # a sample the user must fix comes back as data: raised here, Ray
+            # would hand the driver only a traceback in text
+            try:
+                rows += classify_items(self.scorers, self.readers, [item])
+                errors.append("")
+            except UserError as error:
+                rows.append([("", 0.0, 0.0)] * len(self.scorers))
+                errors.append(str(error))
+        out = {"index": np.asarray(batch["index"]), "error": np.asarray(errors, object)}
         for k in range(len(self.scorers)):
             out[f"label{k}"] = np.asarray([r[k][0] for r in rows], object)
             out[f"score{k}"] = np.asarray([r[k][1] for r in rows], np.float64)
@@ -117,9 +117,12 @@ def evaluate_on_ray(address, specs, scorers, test_set, backend="auto", threads=N
         _EvalActor, fn_constructor_args=(specs, backend, threads or 1, label_column),
         batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=_pool(ray)), num_cpus=1,
         batch_format="numpy")
-    answers = _gather(ray, dataset)
+    answers = _gather(dataset)
     if len(answers) != len(rows):
         raise UserError(f"the Ray run gave {len(answers)} answers for {len(rows)} samples")
+    for answer in answers:
+        if answer["error"]:
+            raise UserError(str(answer["error"]))
     table = [[(str(a[f"label{k}"]), float(a[f"score{k}"]), float(a[f"ms{k}"]))
               for k in range(len(scorers))] for a in answers]
     return outcomes_from_rows(scorers, table)
@@ -186,7 +189,7 @@ def classify_images_on_ray(address, paths, model_path, backend, threads, labels,
                                         top_k, threshold),
         batch_size=BATCH, compute=ray.data.ActorPoolStrategy(size=_pool(ray)), num_cpus=1,
         batch_format="numpy")
-    answers = _gather(ray, dataset)
+    answers = _gather(dataset)
     results, skipped = [], 0
     for answer in answers:
         path = paths[int(answer["index"])]
