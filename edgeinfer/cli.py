@@ -21,6 +21,8 @@ COMMANDS = {
     "collect": "Save labelled samples from a camera, video, images or sensor stream, a folder "
                "per class",
     "personalize": "Teach a model your own classes: a new head on its embeddings of your samples",
+    "eval": "Compare models (and a kNN baseline) on one labelled test set: accuracy, confusion, "
+            "latency",
 }
 
 

@@ -133,3 +133,24 @@ def test_heads_in_numpy_match_their_definitions():
     assert (ncm.scores(x).argmax(1) == (unit @ means.T).argmax(1)).all()
     soft = SoftmaxHead(weight_decay=1e-3).fit(x, y, 3)
     np.testing.assert_allclose(soft.scores(x).sum(1), 1.0, atol=1e-6)
+
+
+def test_softmax_head_is_not_swayed_by_dimensions_that_barely_vary_in_few_shots():
+    """Scaling each dimension by its own spread in 3 samples per class blew up
+    the ones that hardly vary there (here the 8x8 digits' border pixels; in
+    EfficientNet-Lite0's embeddings of 10 MNIST shots per digit, many
+    channels): 75.5 % mean accuracy on these splits before, 80.2 % with one
+    overall scale."""
+    from edgeinfer.learn.heads import SoftmaxHead
+
+    images, labels = digits()
+    pixels = images.reshape(len(images), -1).astype(np.float32) / 255
+    scores = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        train = np.concatenate([rng.permutation(np.flatnonzero(labels == d))[:3]
+                                for d in range(10)])
+        test = np.setdiff1d(np.arange(len(labels)), train)
+        head = SoftmaxHead().fit(pixels[train], labels[train], 10)
+        scores.append(np.mean(head.scores(pixels[test]).argmax(axis=1) == labels[test]))
+    assert np.mean(scores) >= 0.78, scores

@@ -31,7 +31,8 @@ def test_runtime_path_imports_no_framework(tmp_path):
         onnxruntime.InferenceSession({str(path)!r}).run(None, {{info.input_name: x}})
         edgeinfer.cli.build_parser()
         assert edgeinfer.cli.main(["inspect", {str(path)!r}]) == 0
-        heavy = sorted(m for m in ("tensorflow", "torch", "keras", "tf2onnx") if m in sys.modules)
+        heavy = sorted(m for m in ("tensorflow", "torch", "keras", "tf2onnx", "ray")
+                       if m in sys.modules)
         print("HEAVY", heavy)
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -107,3 +108,23 @@ def test_native_start_from_the_plan_cache_imports_no_onnx(image_model, tmp_path)
     cache = {"EDGEINFER_CACHE_DIR": str(tmp_path / "cache")}
     assert "onnx" in heavy_modules_after(script, cache)   # the first start reads the graph
     assert heavy_modules_after(script, cache) == []
+
+
+def test_local_eval_and_run_never_import_ray(tmp_path):
+    """Ray is an optional extra for --ray; a local eval or run must not load it."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        from learn_data import digits, write_base_model, write_class_folders
+        from edgeinfer.cli import main
+        images, labels = digits()
+        base = write_base_model({str(tmp_path / "base.onnx")!r})
+        data = write_class_folders({str(tmp_path / "test")!r}, images[:40], labels[:40] % 2)
+        assert main(["eval", base, "--data", data]) == 0
+        assert main(["run", "--model", base, "--image", data + "/0", "--quiet"]) == 0
+        print("RAY", "ray" in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "RAY False" in result.stdout, result.stdout

@@ -78,6 +78,9 @@ def add_arguments(parser):
     engine.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for inference (default: all cores); a frame's "
                              "preprocessing runs on one")
+    engine.add_argument("--ray", metavar="auto|ADDRESS",
+                        help="classify the --image files on a Ray cluster (auto: the running "
+                             "one, else a local instance); needs edgeinfer[ray]")
 
 
 class _StderrHandler(logging.Handler):
@@ -248,6 +251,12 @@ def run(args):
             for model, name in zip(models, distinct_names(args.model))]
     except ValueError as error:
         raise UserError(str(error)) from None
+    if args.ray:
+        from .run_ray import run_on_ray
+
+        if len(models) > 1:
+            raise UserError("--ray runs one model: give one --model")
+        return run_on_ray(args, models[0], open_sinks)
     source = open_source(args, models[0].info.sensor)
     try:
         sinks = open_sinks(args, source.fps)

@@ -32,8 +32,8 @@ def accuracy(head, X, y):
 
 
 class SoftmaxHead:
-    """Multinomial logistic regression with weight decay on standardised
-    embeddings, by L-BFGS; `init` ((D, C0) weights, (C0,) bias) starts the first
+    """Multinomial logistic regression with weight decay on centred embeddings
+    scaled by one overall standard deviation, by L-BFGS; `init` ((D, C0) weights, (C0,) bias) starts the first
     C0 classes from a base model's last layer, kept fixed unless `tune_init`."""
     kind = "softmax"
 
@@ -50,7 +50,11 @@ class SoftmaxHead:
         was lowest and keeps those weights. Returns self."""
         X = np.asarray(X, np.float64)
         self.mean = X.mean(axis=0)
-        self.std = X.std(axis=0) + 1e-6
+        # one scale for every dimension, not one each: in a few samples many
+        # embedding dimensions barely vary, and dividing by their tiny spread
+        # let them outweigh the informative ones on new samples (EfficientNet-
+        # Lite0 on 10 MNIST shots per digit: 75 % per dimension, 82 % overall)
+        self.std = np.full(X.shape[1], X.std() + 1e-6)
         Xs = (X - self.mean) / self.std
         D = X.shape[1]
         start = np.zeros((D + 1, classes))
