@@ -128,3 +128,18 @@ def test_local_eval_and_run_never_import_ray(tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "RAY False" in result.stdout, result.stdout
+
+
+def test_onnx_imports_after_an_onnxruntime_load(image_model):
+    """The memory pre-check loads onnx's compiled extension without the onnx package; it
+    registered it under a short name, and a later `import onnx` in the same process failed
+    ("'onnx.onnx_cpp2py_export' is not a package") — in a Ray actor, in a user's script."""
+    script = textwrap.dedent(f"""
+        import edgeinfer
+        edgeinfer.load({image_model!r}, backend="onnxruntime")
+        import onnx
+        onnx.checker.check_model(onnx.load({image_model!r}))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr

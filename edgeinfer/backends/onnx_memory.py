@@ -51,8 +51,9 @@ def static_shape_inference():
         package = importlib.util.find_spec("onnx")
         if package is None or not package.submodule_search_locations:
             return None
-        spec = importlib.machinery.PathFinder.find_spec(name.split(".")[1],
-                                                        package.submodule_search_locations)
+        # by its full name: the extension registers its submodules (defs, checker ...)
+        # under it, and onnx itself, imported later, finds them there
+        spec = importlib.machinery.PathFinder.find_spec(name, package.submodule_search_locations)
         if spec is None:
             return None
         module = importlib.util.module_from_spec(spec)
