@@ -3,8 +3,10 @@ output size from ONNX-style attributes — explicit pads, auto_pad
 SAME_UPPER/SAME_LOWER/VALID, strides, dilations and, for pools, ceil_mode.
 
 The one place this is computed: `conv_plan`, `pool` and the native Conv and
-pool operators all call it. The numpy references keep their own naive
-arithmetic, so a slip here shows up as a mismatch in their tests.
+pool operators all call it. What checks it: `reference/pool.py` counts its
+windows naively on its own, and the conv tests hold `plan_conv` (which the conv
+reference shares, to read arguments alike) against the ONNX reference
+evaluator, onnxruntime and the ONNX node tests.
 """
 from __future__ import annotations
 
