@@ -1,7 +1,10 @@
 """Numpy twins of edgeinfer.kernels.pool: each window gathered and reduced
 plainly, one output value at a time. The windows are counted one by one
-here, not taken from the kernels' geometry, so the two check each other."""
+here, not taken from the kernels' geometry, so the two check each other;
+only the argument checks are shared, so both refuse the same arguments."""
 import numpy as np
+
+from ..kernels.geometry import positive_pair
 
 
 def _pair(value):
@@ -34,7 +37,8 @@ def _window_count(size, span, stride, begin, end, ceil_mode):
 
 def _pool(reduce, x, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
     x = np.asarray(x, np.float32)
-    (kh, kw), (sh, sw), (dh, dw) = _pair(kernel), _pair(stride), _pair(dilation)
+    (kh, kw), (sh, sw), (dh, dw) = positive_pair(kernel, "kernel"), \
+        positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
     n, c, h, w = x.shape
     span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
     if isinstance(padding, str) and padding.lower() != "valid":
