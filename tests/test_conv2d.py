@@ -1,6 +1,7 @@
 """edgeinfer.conv2d (C) against edgeinfer.reference.conv2d (numpy), the ONNX
 reference evaluator and onnxruntime, over drawn shapes and every attribute of
-ONNX Conv; the official ONNX conformance cases; every SIMD path."""
+ONNX Conv; the official ONNX conformance cases; every SIMD level, thread
+count and forced path (tests/kernel_check.py)."""
 import glob
 import os
 import warnings
@@ -15,26 +16,15 @@ from onnx.reference import ReferenceEvaluator
 import edgeinfer
 from edgeinfer import reference
 from edgeinfer.kernels.conv_plan import plan_conv
-
-SIMD_LEVELS = ("portable", "sse2", "avx2", "avx512", "neon")
-
-
-def available_levels():
-    levels = []
-    for level in SIMD_LEVELS:
-        try:
-            edgeinfer._core.simd_force(level)
-            levels.append(level)
-        except ValueError:
-            pass
-    edgeinfer._core.simd_force(None)
-    return levels
+from kernel_check import Case, KernelCheck
 
 
 def assert_close(ours, expected, reduction):
     """float32 sums of `reduction` terms of unit-scale values."""
     assert ours.shape == expected.shape and ours.dtype == np.float32
-    tolerance = 2e-6 * max(reduction, 1) ** 0.5 * max(1.0, np.abs(expected).max())
+    # NaN counts as equal where both have it (assert_allclose), so it must not set the scale
+    scale = np.abs(expected)[~np.isnan(expected)].max(initial=1.0)
+    tolerance = 2e-6 * max(reduction, 1) ** 0.5 * scale
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=tolerance)
 
 
@@ -143,21 +133,21 @@ def force_paths(name):
     edgeinfer._core.conv2d_force_dense(dense)
 
 
-@pytest.fixture(params=sorted(PATHS))
-def paths(request):
-    force_paths(request.param)
-    yield request.param
-    force_paths("by shape")
+CONV2D = KernelCheck(
+    edgeinfer.conv2d, reference.conv2d,
+    compare=lambda ours, expected, case: assert_close(ours, expected, reduction_of(case.args[1])),
+    paths={name: (lambda name=name: force_paths(name)) for name in PATHS},
+    reset_paths=lambda: force_paths("by shape"))
 
 
-def test_c_matches_reference(paths):
-    @given(conv_cases())
-    def check(case):
-        x, w, b, kwargs = case
-        assert_close(edgeinfer.conv2d(x, w, b, **kwargs), reference.conv2d(x, w, b, **kwargs),
-                     reduction_of(w))
+def conv_case(x, w, b=None, **kwargs):
+    return Case((x, w, b), kwargs)
 
-    check()
+
+test_c_matches_reference = CONV2D.property(conv_cases().map(lambda c: conv_case(*c[:3], **c[3])))
+# larger shapes, so full register tiles, K chunks and panel edges all occur
+test_larger_problems_match_reference = CONV2D.property(
+    conv_cases(max_side=20).map(lambda c: conv_case(*c[:3], **c[3])), max_examples=20)
 
 
 @settings(max_examples=25)
@@ -184,51 +174,68 @@ def test_c_matches_onnxruntime(case):
     assert_close(edgeinfer.conv2d(x, w, b, **kwargs), expected, reduction_of(w))
 
 
-@pytest.mark.parametrize("level", SIMD_LEVELS)
-def test_every_simd_level_matches_portable_path(level, paths):
-    """The same drawn problems through one forced vector unit and through
-    plain C; larger shapes than the property tests so full register tiles,
-    K chunks and panel edges all occur."""
-    if level not in available_levels():
-        pytest.skip(f"{level} is not available on this CPU or build")
+def seeded(x_shape, w_shape, seed=5, bias=False, nan_at=None, **kwargs):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    if nan_at is not None:
+        x[nan_at] = np.nan
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    b = rng.standard_normal(w_shape[0]).astype(np.float32) if bias else None
+    return conv_case(x, w, b, **kwargs)
 
-    @settings(max_examples=20)
-    @given(conv_cases(max_side=20))
-    def check(case):
-        x, w, b, kwargs = case
-        try:
-            edgeinfer._core.simd_force("portable")
-            plain = edgeinfer.conv2d(x, w, b, **kwargs)
-            edgeinfer._core.simd_force(level)
-            ours = edgeinfer.conv2d(x, w, b, **kwargs)
-        finally:
-            edgeinfer._core.simd_force(None)
-        assert_close(ours, plain, reduction_of(w))
 
-    check()
-    rng = np.random.default_rng(5)
-    for xs, ws, kwargs in [((2, 40, 23, 29), (70, 40, 3, 3), dict(padding=1)),  # K > one chunk
-                           ((1, 300, 9, 7), (13, 300, 1, 1), {}),
-                           ((1, 40, 7, 7), (24, 40, 1, 1), {}),  # 49 positions: a narrow last panel
-                           ((1, 12, 40, 37), (24, 1, 5, 5), dict(groups=12, stride=2, padding=2)),
-                           ((1, 8, 33, 70), (8, 1, 3, 3), dict(groups=8, padding=1)),
-                           # depthwise with a multiplier, stride 3, dilation, odd pads
-                           ((2, 5, 17, 23), (10, 1, 3, 5),
-                            dict(groups=5, stride=(2, 3), dilation=(2, 1), padding=(0, 3, 2, 1))),
-                           ((1, 16, 7, 7), (16, 1, 5, 5), dict(groups=16, padding=2,
-                                                               activation="relu6")),
-                           # dense rows wider than a panel, dilated, strided down the rows
-                           ((1, 7, 12, 53), (11, 7, 3, 3), dict(padding=(1, 2, 0, 1),
-                                                                stride=(2, 1), dilation=(1, 2))),
-                           ((2, 4, 1, 70), (6, 4, 1, 5), dict(padding=(0, 2)))]:
-        x = rng.standard_normal(xs).astype(np.float32)
-        w = rng.standard_normal(ws).astype(np.float32)
-        edgeinfer._core.simd_force(level)
-        try:
-            ours = edgeinfer.conv2d(x, w, **kwargs)
-        finally:
-            edgeinfer._core.simd_force(None)
-        assert_close(ours, reference.conv2d(x, w, **kwargs), reduction_of(w))
+def equals(expected):
+    return lambda ours, _: np.testing.assert_array_equal(ours, expected)
+
+
+RAMP = np.arange(1, 5, dtype=np.float32).reshape(1, 1, 1, 4)
+REGRESSIONS = {
+    # a 1x5 kernel over a width-2 input needs padding on both sides of every row
+    "kernel_wider_than_input_with_padding": Case(
+        (np.ones((1, 1, 1, 2), np.float32), np.ones((1, 1, 1, 5), np.float32), None),
+        dict(padding=(0, 2)), then=equals([[[[2, 2]]]])),
+    # a kernel of ones over a ramp: the first output sums the pad and x[0]
+    "same_lower_puts_the_extra_pad_first": Case(
+        (RAMP, np.ones((1, 1, 1, 2), np.float32), None), dict(padding="same_lower"),
+        then=equals([[[[1, 3, 5, 7]]]])),
+    "same_upper_puts_the_extra_pad_last": Case(
+        (RAMP, np.ones((1, 1, 1, 2), np.float32), None), dict(padding="same_upper"),
+        then=equals([[[[3, 5, 7, 4]]]])),
+    # NaN passes through without an activation and through relu (assert_close
+    # counts NaN equal only where the reference has NaN too)
+    "nan_passes_through_dense": seeded((1, 4, 5, 5), (6, 4, 1, 1), seed=1234, nan_at=(0, 1, 2, 2)),
+    "nan_passes_through_dense_relu": seeded((1, 4, 5, 5), (6, 4, 1, 1), seed=1234,
+                                            nan_at=(0, 1, 2, 2), activation="relu"),
+    "nan_passes_through_depthwise": seeded((1, 4, 5, 5), (4, 1, 3, 3), seed=1234,
+                                           nan_at=(0, 1, 2, 2), padding=1, groups=4),
+    "nan_passes_through_depthwise_relu": seeded((1, 4, 5, 5), (4, 1, 3, 3), seed=1234,
+                                                nan_at=(0, 1, 2, 2), padding=1, groups=4,
+                                                activation="relu"),
+    "k_longer_than_one_chunk": seeded((2, 40, 23, 29), (70, 40, 3, 3), padding=1),
+    "pointwise_300_channels": seeded((1, 300, 9, 7), (13, 300, 1, 1)),
+    "narrow_last_panel_49_positions": seeded((1, 40, 7, 7), (24, 40, 1, 1)),
+    "depthwise_strided_5x5": seeded((1, 12, 40, 37), (24, 1, 5, 5), groups=12, stride=2,
+                                    padding=2),
+    "depthwise_wide_rows": seeded((1, 8, 33, 70), (8, 1, 3, 3), groups=8, padding=1),
+    "depthwise_multiplier_stride_3_dilated_odd_pads": seeded(
+        (2, 5, 17, 23), (10, 1, 3, 5), groups=5, stride=(2, 3), dilation=(2, 1),
+        padding=(0, 3, 2, 1)),
+    "depthwise_5x5_relu6": seeded((1, 16, 7, 7), (16, 1, 5, 5), groups=16, padding=2,
+                                  activation="relu6"),
+    # dense rows wider than a panel, dilated, strided down the rows
+    "dense_wide_rows_dilated_strided": seeded((1, 7, 12, 53), (11, 7, 3, 3), padding=(1, 2, 0, 1),
+                                              stride=(2, 1), dilation=(1, 2)),
+    "one_row_wide_kernel": seeded((2, 4, 1, 70), (6, 4, 1, 5), padding=(0, 2)),
+    # the thread split: dense, depthwise (with a multiplier), and pointwise on
+    # a small map, whose output channels are split between threads
+    "threads_dense_batch": seeded((2, 16, 30, 30), (32, 16, 3, 3), seed=1, padding=1),
+    "threads_depthwise_batch": seeded((2, 16, 30, 30), (16, 1, 3, 3), seed=2, padding=1,
+                                      groups=16),
+    "threads_depthwise_multiplier": seeded((2, 16, 30, 30), (48, 1, 5, 5), seed=3, padding=2,
+                                           groups=16),
+    "threads_pointwise_small_map": seeded((1, 256, 7, 7), (100, 256, 1, 1), seed=4),
+}
+test_regressions = CONV2D.regression_test(REGRESSIONS)
 
 
 def onnx_conv_cases():
@@ -337,27 +344,6 @@ def test_activation_is_applied_after_bias(rng):
                                np.maximum(plain, -1), atol=1e-6)
 
 
-def test_nan_passes_through_without_activation_and_relu(rng):
-    x = rng.standard_normal((1, 4, 5, 5)).astype(np.float32)
-    x[0, 1, 2, 2] = np.nan
-    for w_shape, groups in [((6, 4, 1, 1), 1), ((4, 1, 3, 3), 4)]:
-        w = rng.standard_normal(w_shape).astype(np.float32)
-        for activation in (None, "relu"):
-            got = edgeinfer.conv2d(x, w, padding=w_shape[2] // 2, groups=groups,
-                                   activation=activation)
-            ref = reference.conv2d(x, w, padding=w_shape[2] // 2, groups=groups,
-                                   activation=activation)
-            np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
-
-
-def test_same_lower_puts_the_extra_pad_first():
-    # a kernel of ones over a ramp: the first output sums the pad and x[0]
-    x = np.arange(1, 5, dtype=np.float32).reshape(1, 1, 1, 4)
-    w = np.ones((1, 1, 1, 2), np.float32)
-    assert edgeinfer.conv2d(x, w, padding="same_lower")[0, 0, 0].tolist() == [1, 3, 5, 7]
-    assert edgeinfer.conv2d(x, w, padding="same_upper")[0, 0, 0].tolist() == [3, 5, 7, 4]
-
-
 def test_out_buffer_float64_and_views(rng):
     x = rng.standard_normal((2, 4, 9, 11))
     w = rng.standard_normal((6, 4, 3, 3))
@@ -368,35 +354,6 @@ def test_out_buffer_float64_and_views(rng):
     view = np.asfortranarray(x.astype(np.float32))[:, :, ::-1][:, :, ::-1]
     assert_close(edgeinfer.conv2d(view, w.astype(np.float16), padding=1),
                  reference.conv2d(view, w.astype(np.float16), padding=1), 36)
-
-
-def test_threads_give_identical_results(rng):
-    batch = rng.standard_normal((2, 16, 30, 30)).astype(np.float32)
-    small = rng.standard_normal((1, 256, 7, 7)).astype(np.float32)
-    # dense, depthwise (with a multiplier), and pointwise on a small map,
-    # whose output channels are split between threads
-    cases = [(batch, (32, 16, 3, 3), 1), (batch, (16, 1, 3, 3), 16), (batch, (48, 1, 5, 5), 16),
-             (small, (100, 256, 1, 1), 1)]
-    before = edgeinfer.get_num_threads()
-    try:
-        for x, w_shape, groups in cases:
-            w = rng.standard_normal(w_shape).astype(np.float32)
-            edgeinfer.set_num_threads(1)
-            one = edgeinfer.conv2d(x, w, padding=w_shape[2] // 2, groups=groups)
-            edgeinfer.set_num_threads(2)
-            two = edgeinfer.conv2d(x, w, padding=w_shape[2] // 2, groups=groups)
-            np.testing.assert_array_equal(one, two)
-            assert_close(one, reference.conv2d(x, w, padding=w_shape[2] // 2, groups=groups),
-                         reduction_of(w))
-    finally:
-        edgeinfer.set_num_threads(before)
-
-
-def test_regression_kernel_wider_than_input_with_padding():
-    # a 1x5 kernel over a width-2 input needs padding on both sides of every row
-    x = np.ones((1, 1, 1, 2), np.float32)
-    w = np.ones((1, 1, 1, 5), np.float32)
-    np.testing.assert_array_equal(edgeinfer.conv2d(x, w, padding=(0, 2))[0, 0, 0], [2, 2])
 
 
 @pytest.mark.parametrize("args,kwargs,message", [

@@ -1,44 +1,44 @@
-"""edgeinfer.dense (C) against its numpy twin."""
+"""edgeinfer.dense (C) against its numpy twin, under every SIMD level and
+thread count (tests/kernel_check.py)."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import strategies as st
 
 from edgeinfer import kernels, reference
+from kernel_check import Case, KernelCheck
 
 
-@given(st.integers(1, 4), st.integers(1, 700), st.integers(1, 600), st.booleans(),
-       st.integers(0, 2**32 - 1))
-def test_dense_matches_reference(rows, k, n, with_bias, seed):
-    # n past one 256-column block and k * n past the threading threshold are drawn too
+def assert_sums_match(ours, expected, case):
+    k = case.args[0].shape[1]
+    np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+
+
+DENSE = KernelCheck(kernels.dense, reference.dense, compare=assert_sums_match)
+
+
+def seeded(rows, k, n, with_bias, seed):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((rows, k)).astype(np.float32)
     w = rng.standard_normal((k, n)).astype(np.float32)
     bias = rng.standard_normal(n).astype(np.float32) if with_bias else None
-    np.testing.assert_allclose(kernels.dense(x, w, bias), reference.dense(x, w, bias),
-                               rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    return Case((x, w, bias))
+
+
+# n past one 256-column block and k * n past the threading threshold are drawn too
+test_dense_matches_reference = DENSE.property(
+    st.builds(seeded, st.integers(1, 4), st.integers(1, 700), st.integers(1, 600), st.booleans(),
+              st.integers(0, 2**32 - 1)))
+
+REGRESSIONS = {
+    # k past every vector unit's unrolled chunk, n past two column blocks
+    "long_rows_three_column_blocks": seeded(2, 1283, 517, True, 1234),
+}
+test_regressions = DENSE.regression_test(REGRESSIONS)
 
 
 def test_dense_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match="rows x k"):
         kernels.dense(np.ones((1, 3)), np.ones((4, 2)))
-
-
-@pytest.mark.parametrize("level", ["portable", "sse2", "avx2", "avx512"])
-def test_dense_every_vector_unit_matches_reference(level, rng):
-    from edgeinfer import _core
-
-    try:
-        _core.simd_force(level)
-    except ValueError:
-        pytest.skip(f"this CPU or build has no {level}")
-    try:
-        x = rng.standard_normal((2, 1283)).astype(np.float32)
-        w = rng.standard_normal((1283, 517)).astype(np.float32)
-        bias = rng.standard_normal(517).astype(np.float32)
-        np.testing.assert_allclose(kernels.dense(x, w, bias), reference.dense(x, w, bias),
-                                   rtol=1e-4, atol=4e-3)
-    finally:
-        _core.simd_force(None)
 
 
 def test_wrong_out_error_names_what_was_given():

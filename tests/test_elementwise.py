@@ -1,10 +1,12 @@
-"""edgeinfer.binary (C, broadcast resolved once) against numpy."""
+"""edgeinfer.binary (C, broadcast resolved once) against numpy, under every
+SIMD level and thread count (tests/kernel_check.py)."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import strategies as st
 
 from edgeinfer import kernels, reference
 from edgeinfer.kernels.elementwise import broadcast_walk
+from kernel_check import Case, KernelCheck
 
 
 @st.composite
@@ -21,11 +23,32 @@ def broadcast_pairs(draw):
             (rng.standard_normal(b) + 3).astype(np.float32))
 
 
-@given(st.sampled_from(kernels.elementwise.BINARY_OPS), broadcast_pairs())
-def test_binary_matches_reference(op, pair):
-    a, b = pair
-    np.testing.assert_allclose(kernels.binary(op, a, b), reference.binary(op, a, b),
-                               rtol=1e-6, atol=0)
+BINARY = KernelCheck(kernels.binary, reference.binary,
+                     compare=lambda ours, expected, case: np.testing.assert_allclose(
+                         ours, expected, rtol=1e-6, atol=0))
+
+test_binary_matches_reference = BINARY.property(
+    st.tuples(st.sampled_from(kernels.elementwise.BINARY_OPS), broadcast_pairs()).map(
+        lambda c: Case((c[0],) + c[1])))
+
+
+def nan_in_both(ours, _):
+    assert np.isnan(ours[:2]).all()
+
+
+def zero_dimensional(ours, _):
+    assert ours.shape == ()
+
+
+NAN_PAIR = (np.array([np.nan, 1.0, 2.0], np.float32), np.array([0.0, np.nan, 1.0], np.float32))
+REGRESSIONS = {
+    "max_propagates_nan": Case(("max",) + NAN_PAIR, then=nan_in_both),
+    "min_propagates_nan": Case(("min",) + NAN_PAIR, then=nan_in_both),
+    # two 0-d operands came back as shape (1,)
+    "zero_dimensional_operands": Case(("mul", np.array(2.0, np.float32),
+                                       np.array(3.0, np.float32)), then=zero_dimensional),
+}
+test_regressions = BINARY.regression_test(REGRESSIONS)
 
 
 def test_broadcast_walk_merges_axes():
@@ -35,22 +58,14 @@ def test_broadcast_walk_merges_axes():
     assert broadcast_walk((4, 5), (4, 5), (4, 5)) == ([20], [1], [1])
 
 
-def test_max_and_min_propagate_nan():
-    a = np.array([np.nan, 1.0, 2.0], np.float32)
-    b = np.array([0.0, np.nan, 1.0], np.float32)
-    assert np.isnan(kernels.binary("max", a, b)[:2]).all()
-    assert np.isnan(kernels.binary("min", a, b)[:2]).all()
-
-
 def test_unknown_op_is_refused():
     with pytest.raises(ValueError, match="op must be one of"):
         kernels.binary("pow", np.ones(2), np.ones(2))
 
 
-def test_zero_dimensional_operands_give_a_zero_dimensional_result():
-    """Two 0-d operands came back as shape (1,), and a 0-d `out` was refused."""
+def test_zero_dimensional_out_is_filled():
+    """A 0-d `out` was refused."""
     a, b = np.array(2.0, np.float32), np.array(3.0, np.float32)
-    assert kernels.binary("mul", a, b).shape == ()
     out = np.empty((), np.float32)
     assert kernels.binary("add", a, b, out=out) is out and out == 5.0
 

@@ -1,6 +1,6 @@
 """edgeinfer.filter2d (C) against edgeinfer.reference.filter2d (numpy),
 cv2.filter2D and scipy.ndimage.correlate, over drawn images, kernels and
-borders, through every SIMD path."""
+borders, under every SIMD level and thread count (tests/kernel_check.py)."""
 import cv2
 import numpy as np
 import pytest
@@ -9,11 +9,11 @@ from scipy import ndimage
 
 import edgeinfer
 from edgeinfer import reference
+from kernel_check import Case, KernelCheck
 
 CV2_BORDERS = {"reflect101": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE,
                "constant": cv2.BORDER_CONSTANT}
 SCIPY_MODES = {"reflect101": "mirror", "replicate": "nearest", "constant": "constant"}
-SIMD_LEVELS = ("portable", "sse2", "avx2", "avx512", "neon")
 
 
 @st.composite
@@ -63,10 +63,51 @@ def assert_match(ours, expected, image):
         np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-3)
 
 
-@given(images(), kernels(), st.sampled_from(list(CV2_BORDERS)))
-def test_c_matches_reference(image, kernel, border):
-    assert_match(edgeinfer.filter2d(image, kernel, border),
-                 reference.filter2d(image, kernel, border), image)
+FILTER2D = KernelCheck(edgeinfer.filter2d, reference.filter2d,
+                       compare=lambda ours, expected, case: assert_match(ours, expected,
+                                                                         case.args[0]))
+
+
+def filter_cases(max_side=40):
+    return st.builds(lambda image, kernel, border: Case((image, kernel, border)),
+                     images(max_side), kernels(), st.sampled_from(list(CV2_BORDERS)))
+
+
+test_c_matches_reference = FILTER2D.property(filter_cases())
+# wider rows, so every vector width's full steps and tails occur
+test_larger_images_match_reference = FILTER2D.property(filter_cases(max_side=70),
+                                                       max_examples=20)
+
+
+def equals(expected):
+    return lambda ours, _: np.testing.assert_array_equal(ours, expected)
+
+
+RAMP_U8 = np.array([[1, 3, 5, 250]], np.uint8)
+SMALL_IMAGE = np.arange(6, dtype=np.float32).reshape(2, 3)
+WIDE_KERNEL = np.arange(35, dtype=np.float32).reshape(5, 7) / 35
+GRAY = np.random.default_rng(3).integers(0, 256, (20, 30), dtype=np.uint8)
+REGRESSIONS = {
+    # halving: 0.5, 1.5, 2.5, 125 round to 0, 2, 2, 125 (half to even, as cvRound)
+    "uint8_rounds_half_to_even": Case((RAMP_U8, [[0.5]]), then=equals([[0, 2, 2, 125]])),
+    "uint8_saturates_high": Case((RAMP_U8, [[2.0]]), then=equals([[2, 6, 10, 255]])),
+    "uint8_saturates_low": Case((RAMP_U8, [[-1.0]]), then=equals([[0, 0, 0, 0]])),
+    # filter2d refused gray.T: the buffer of a contiguous array reports a
+    # made-up stride for its length-one channel axis
+    "transposed_grey_image": Case((GRAY.T, "sharpen"), then=lambda ours, expected:
+                                  np.testing.assert_array_equal(ours, expected)),
+    # a 5x7 kernel over a 2x3 image reflects (or replicates) again and again
+    **{f"kernel_larger_than_image_{border}": Case(
+        (SMALL_IMAGE, WIDE_KERNEL, border),
+        then=lambda ours, _, border=border: np.testing.assert_allclose(
+            ours, cv2.filter2D(SMALL_IMAGE, -1, WIDE_KERNEL, borderType=CV2_BORDERS[border]),
+            atol=1e-4))
+       for border in CV2_BORDERS},
+    # a frame large enough to be split between threads
+    "threads_split_a_vga_frame": Case((np.random.default_rng(1).integers(
+        0, 256, (480, 640, 3), dtype=np.uint8), "sharpen")),
+}
+test_regressions = FILTER2D.regression_test(REGRESSIONS)
 
 
 @given(images(), kernels(), st.sampled_from(list(CV2_BORDERS)))
@@ -92,30 +133,6 @@ def test_float_matches_scipy_correlate(image, kernel, border):
                                rtol=1e-5, atol=1e-3)
 
 
-@pytest.mark.parametrize("level", SIMD_LEVELS)
-def test_every_simd_level_matches_portable_path(level):
-    try:
-        edgeinfer._core.simd_force(level)
-    except ValueError:
-        pytest.skip(f"{level} is not available on this CPU or build")
-    finally:
-        edgeinfer._core.simd_force(None)
-
-    @settings(max_examples=20)
-    @given(images(max_side=70), kernels(), st.sampled_from(list(CV2_BORDERS)))
-    def check(image, kernel, border):
-        try:
-            edgeinfer._core.simd_force("portable")
-            plain = edgeinfer.filter2d(image, kernel, border)
-            edgeinfer._core.simd_force(level)
-            ours = edgeinfer.filter2d(image, kernel, border)
-        finally:
-            edgeinfer._core.simd_force(None)
-        assert_match(ours, plain, image)
-
-    check()
-
-
 def test_real_photo_presets_match_opencv():
     from edgeinfer.media import SAMPLE_IMAGE, read_image
 
@@ -132,36 +149,6 @@ def test_gaussian_presets_are_opencv_gaussian_blur():
     for size in (3, 5):
         np.testing.assert_allclose(edgeinfer.filter2d(image, f"gaussian{size}"),
                                    cv2.GaussianBlur(image, (size, size), 0), atol=1e-4)
-
-
-def test_uint8_saturates_and_rounds_half_to_even():
-    image = np.array([[1, 3, 5, 250]], np.uint8)
-    # halving: 0.5, 1.5, 2.5, 125 round to 0, 2, 2, 125 (half to even, as cvRound)
-    assert edgeinfer.filter2d(image, [[0.5]]).tolist() == [[0, 2, 2, 125]]
-    assert edgeinfer.filter2d(image, [[2.0]]).tolist() == [[2, 6, 10, 255]]
-    assert edgeinfer.filter2d(image, [[-1.0]]).tolist() == [[0, 0, 0, 0]]
-
-
-def test_kernel_larger_than_image_reflects_repeatedly():
-    image = np.arange(6, dtype=np.float32).reshape(2, 3)
-    kernel = np.arange(35, dtype=np.float32).reshape(5, 7) / 35
-    for border in CV2_BORDERS:
-        np.testing.assert_allclose(edgeinfer.filter2d(image, kernel, border),
-                                   cv2.filter2D(image, -1, kernel,
-                                                borderType=CV2_BORDERS[border]), atol=1e-4)
-
-
-def test_threads_give_identical_results():
-    image = np.random.default_rng(1).integers(0, 256, (480, 640, 3), dtype=np.uint8)
-    before = edgeinfer.get_num_threads()
-    try:
-        edgeinfer.set_num_threads(1)
-        one = edgeinfer.filter2d(image, "sharpen")
-        edgeinfer.set_num_threads(2)
-        two = edgeinfer.filter2d(image, "sharpen")
-    finally:
-        edgeinfer.set_num_threads(before)
-    np.testing.assert_array_equal(one, two)
 
 
 @pytest.mark.parametrize("image,kernel,kwargs,message", [

@@ -6,7 +6,9 @@ order (transposed), reversed, stepped, sliced out of a larger block, or
 broadcast with a zero stride — and places each input and output against an
 unmapped page at its first or last byte. A read or write one byte outside
 crashes the test run; the result must still match the numpy reference. Every
-SIMD level this CPU has runs every case.
+SIMD level this CPU has runs every case. Views a kernel once mishandled are
+named cases in the kernel's own REGRESSIONS table (test_filter2d.py,
+test_preprocess.py).
 """
 import numpy as np
 import pytest
@@ -195,13 +197,3 @@ def test_guard_page_catches_a_read_past_the_end():
     result = subprocess.run([sys.executable, "-c", script, os.path.dirname(__file__)],
                             capture_output=True)
     assert result.returncode < 0 or result.returncode == 139, result
-
-
-# Named cases: each a view a kernel once mishandled (preprocess's are in
-# test_preprocess.py: READ_PAST_FRAME).
-def test_transposed_grey_image_is_filtered():
-    """filter2d refused gray.T: the buffer of a contiguous array reports a
-    made-up stride for its length-one channel axis."""
-    gray = np.random.default_rng(3).integers(0, 256, (20, 30), dtype=np.uint8)
-    ours = edgeinfer.filter2d(gray.T, "sharpen")
-    np.testing.assert_array_equal(ours, reference.filter2d(gray.T, "sharpen"))

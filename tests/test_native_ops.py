@@ -231,3 +231,12 @@ def test_refusal_names_every_blocking_operator_and_node_at_once():
                  "MaxPool node 'pool'", "Indices", "use --backend onnxruntime"):
         assert part in message
     assert "\n" not in message
+
+
+def test_conv_kernel_larger_than_its_padded_input_is_refused_at_load():
+    """Planned as an empty output before Conv and the public conv2d shared one geometry."""
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name="big", pads=[0, 0, 0, 0])]
+    model = model_of(nodes, [("x", (1, 1, 2, 2))], ["y"],
+                     [("w", np.ones((1, 1, 3, 3), np.float32))])
+    with pytest.raises(NativeModelError, match=r"Conv node 'big'.*larger than the padded input"):
+        NativeBackend(model)

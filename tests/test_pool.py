@@ -1,10 +1,12 @@
 """edgeinfer.max_pool2d / avg_pool2d / global_avg_pool (C) against their
-numpy twins over drawn shapes and every attribute."""
+numpy twins over drawn shapes and every attribute, under every SIMD level and
+thread count (tests/kernel_check.py)."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import strategies as st
 
 from edgeinfer import kernels, reference
+from kernel_check import Case, KernelCheck
 
 
 @st.composite
@@ -13,42 +15,67 @@ def pool_cases(draw):
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
-    # ONNX asks pads to be smaller than the kernel; keep them inside the span
-    pads = tuple(draw(st.integers(0, span[i % 2] - 1)) for i in range(4))
-    height = draw(st.integers(max(1, span[0] - pads[0] - pads[2]), 12))
-    width = draw(st.integers(max(1, span[1] - pads[1] - pads[3]), 12))
+    mode = draw(st.sampled_from(["explicit", "explicit", "valid", "same_upper", "same_lower"]))
+    if mode == "explicit":
+        # ONNX asks pads to be smaller than the kernel; keep them inside the span
+        padding = tuple(draw(st.integers(0, span[i % 2] - 1)) for i in range(4))
+    else:
+        padding = mode
+    pads = (0,) * 4 if mode == "valid" else padding if mode == "explicit" else None
+    least = [1, 1] if pads is None else [max(1, span[i] - pads[i] - pads[i + 2]) for i in (0, 1)]
+    height = draw(st.integers(least[0], max(least[0], 12)))
+    width = draw(st.integers(least[1], max(least[1], 12)))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), height, width)
     x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal(shape)
-    return x.astype(np.float32), dict(kernel=kernel, stride=stride, padding=pads,
+    return x.astype(np.float32), dict(kernel=kernel, stride=stride, padding=padding,
                                       dilation=dilation, ceil_mode=draw(st.booleans()))
 
 
-@given(pool_cases())
-def test_max_pool_matches_reference(case):
-    x, args = case
-    np.testing.assert_array_equal(kernels.max_pool2d(x, **args), reference.max_pool2d(x, **args))
+def assert_averages_match(ours, expected, case):
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
 
 
-@given(pool_cases(), st.booleans())
-def test_avg_pool_matches_reference(case, include_pad):
-    x, args = case
-    ours = kernels.avg_pool2d(x, count_include_pad=include_pad, **args)
-    ref = reference.avg_pool2d(x, count_include_pad=include_pad, **args)
-    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+MAX_POOL = KernelCheck(kernels.max_pool2d, reference.max_pool2d,
+                       compare=lambda ours, expected, case: np.testing.assert_array_equal(ours,
+                                                                                          expected))
+AVG_POOL = KernelCheck(kernels.avg_pool2d, reference.avg_pool2d, compare=assert_averages_match)
+GLOBAL_AVG_POOL = KernelCheck(kernels.global_avg_pool, reference.global_avg_pool,
+                              compare=assert_averages_match)
+
+test_max_pool_matches_reference = MAX_POOL.property(
+    pool_cases().map(lambda case: Case((case[0],), case[1])))
+test_avg_pool_matches_reference = AVG_POOL.property(
+    st.tuples(pool_cases(), st.booleans()).map(
+        lambda c: Case((c[0][0],), dict(c[0][1], count_include_pad=c[1]))))
 
 
-def test_max_pool_propagates_nan():
+def seeded(shape, seed=1234):
+    return (np.random.default_rng(seed).standard_normal(shape).astype(np.float32),)
+
+
+def nan_at_one_one():
     x = np.zeros((1, 1, 4, 4), np.float32)
     x[0, 0, 1, 1] = np.nan
-    out = kernels.max_pool2d(x, 2, stride=2)
-    assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1, 1])
+    return (x,)
 
 
-@pytest.mark.parametrize("shape", [(1, 5, 7, 7), (2, 3, 1, 1), (1, 1, 3, 300), (1, 4, 10)])
-def test_global_avg_pool_matches_reference(shape, rng):
-    x = rng.standard_normal(shape).astype(np.float32)
-    np.testing.assert_allclose(kernels.global_avg_pool(x), reference.global_avg_pool(x),
-                               rtol=1e-5, atol=1e-6)
+def only_first_window_nan(ours, _):
+    assert np.isnan(ours[0, 0, 0, 0]) and not np.isnan(ours[0, 0, 1, 1])
+
+
+MAX_POOL_REGRESSIONS = {
+    "max_pool_propagates_nan": Case(nan_at_one_one(), dict(kernel=2, stride=2),
+                                    then=only_first_window_nan),
+}
+test_max_pool_regressions = MAX_POOL.regression_test(MAX_POOL_REGRESSIONS)
+
+GLOBAL_AVG_POOL_REGRESSIONS = {
+    "planes_7x7": Case(seeded((1, 5, 7, 7))),
+    "planes_of_one_pixel": Case(seeded((2, 3, 1, 1))),
+    "one_long_row": Case(seeded((1, 1, 3, 300))),
+    "one_spatial_axis": Case(seeded((1, 4, 10))),
+}
+test_global_avg_pool_regressions = GLOBAL_AVG_POOL.regression_test(GLOBAL_AVG_POOL_REGRESSIONS)
 
 
 def test_out_of_wrong_shape_is_refused():

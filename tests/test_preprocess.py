@@ -1,15 +1,16 @@
 """edgeinfer.preprocess (C) against edgeinfer.reference.preprocess (numpy)
-over drawn frames and every option, and both against OpenCV."""
+over drawn frames and every option, under every SIMD level and thread count
+(tests/kernel_check.py), and both against OpenCV."""
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import strategies as st
 
 import edgeinfer
 from edgeinfer import reference
 from edgeinfer.kernels.frame_plan import plan_frame
 from guard_pages import guarded_like
-from simd_levels import SIMD_LEVELS, forced_simd
+from kernel_check import Case, KernelCheck
 
 IMAGENET = dict(mean=edgeinfer.IMAGENET_MEAN, std=edgeinfer.IMAGENET_STD)
 
@@ -76,14 +77,64 @@ def options(draw, frame):
     return opts
 
 
-@given(st.data())
-def test_c_matches_reference(data):
-    frame = data.draw(frames())
-    opts = data.draw(options(frame))
-    ours = edgeinfer.preprocess(frame, **opts)
-    ref = reference.preprocess(frame, **opts)
-    std = np.asarray(opts.get("std", 1.0))
-    assert_match(ours, ref, opts["dtype"], scale=1.0 / std.min())
+def assert_case_matches(ours, expected, case):
+    dtype = case.kwargs.get("dtype", "float32")
+    std = np.asarray(case.kwargs.get("std", 1.0))
+    assert_match(ours, expected, dtype, scale=1.0 / std.min())
+
+
+PREPROCESS = KernelCheck(edgeinfer.preprocess, reference.preprocess, compare=assert_case_matches)
+
+
+@st.composite
+def preprocess_cases(draw):
+    frame = draw(frames())
+    return Case((frame,), draw(options(frame)))
+
+
+test_c_matches_reference = PREPROCESS.property(preprocess_cases())
+
+
+def seeded(shape, seed=1234, **options):
+    return Case((np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8),),
+                options)
+
+
+# frames the C kernel once read past: each must give the reference's tensor,
+# and each view's highest byte lies against an unmapped page, so a read past
+# it faults here, not only under `make sanitize` (ASan).
+# flipped_frame_last_pixel: issue 13; flipped_both_axes_uint8: found by
+# tests/fuzz/fuzz_preprocess.py (3x35x3 frame, both axes reversed)
+# Views that once made preprocess read outside the frame: it loaded each
+# three-byte pixel as four bytes wherever the pixel was not the last in
+# logical order, but a reversed column axis puts column 0 at the highest
+# address and a zero stride never advances.
+READ_PAST_FRAME = {
+    "flipped_frame_last_pixel": (lambda f: f[:, ::-1], (20, 20, 3),
+                                 dict(size=(16, 16))),
+    "flipped_both_axes_uint8": (lambda f: f[::-1, ::-1], (3, 35, 3),
+                                dict(size=(14, 43), dtype="uint8")),
+    "broadcast_single_pixel": (lambda f: np.broadcast_to(f, (4, 9, 3)), (1, 1, 3),
+                               dict(size=(3, 5))),
+}
+
+
+def guarded_view(view, shape, options):
+    frame = view(np.random.default_rng(1234).integers(0, 256, size=shape, dtype=np.uint8))
+    return Case((guarded_like(frame, "end"),), options)
+
+
+REGRESSIONS = {
+    **{name: guarded_view(*case) for name, case in READ_PAST_FRAME.items()},
+    # every resize mode, shrinking a VGA frame, enlarging an odd one and a tiny one
+    **{f"{resize}_{shape[0]}x{shape[1]}_to_{size[0]}x{size[1]}": seeded(
+        shape + (3,), size=size, resize=resize, **IMAGENET)
+       for shape, size in [((480, 640), (224, 224)), ((31, 17), (64, 40)), ((5, 5), (3, 4))]
+       for resize in ("bilinear", "area", "nearest")},
+    # output rows enough to be split between threads
+    "threads_split_a_large_output": seeded((720, 1280, 3), size=(1080, 1200), **IMAGENET),
+}
+test_regressions = PREPROCESS.regression_test(REGRESSIONS)
 
 
 @pytest.mark.parametrize("shape", [(480, 640), (37, 1001), (1, 1), (3, 2), (224, 224)])
@@ -195,37 +246,6 @@ def test_out_buffer_is_filled_in_place(rng):
     np.testing.assert_allclose(out, reference.preprocess(frame, size=16, **IMAGENET), atol=1e-4)
 
 
-def test_threads_give_identical_results(rng):
-    frame = rng.integers(0, 256, size=(720, 1280, 3), dtype=np.uint8)
-    before = edgeinfer.get_num_threads()
-    try:
-        edgeinfer.set_num_threads(1)
-        one = edgeinfer.preprocess(frame, size=(1080, 1200), **IMAGENET)
-        edgeinfer.set_num_threads(2)
-        two = edgeinfer.preprocess(frame, size=(1080, 1200), **IMAGENET)
-    finally:
-        edgeinfer.set_num_threads(before)
-    np.testing.assert_array_equal(one, two)
-
-
-@pytest.mark.parametrize("level", ["portable", "sse2", "avx2", "avx512", "neon"])
-def test_every_simd_level_matches_reference(level, rng):
-    core = edgeinfer._core
-    try:
-        core.simd_force(level)
-    except ValueError:
-        pytest.skip(f"{level} is not available on this CPU")
-    try:
-        for shape, size in [((480, 640), (224, 224)), ((31, 17), (64, 40)), ((5, 5), (3, 4))]:
-            frame = rng.integers(0, 256, size=shape + (3,), dtype=np.uint8)
-            for resize in ("bilinear", "area", "nearest"):
-                assert_match(edgeinfer.preprocess(frame, size=size, resize=resize, **IMAGENET),
-                             reference.preprocess(frame, size=size, resize=resize, **IMAGENET),
-                             scale=1 / 57.0)
-    finally:
-        core.simd_force(None)
-
-
 @pytest.mark.parametrize("frame,kwargs,message", [
     (np.zeros((10, 10, 3), np.float32), {}, "uint8"),
     (np.zeros((10, 10, 2), np.uint8), {}, "HxWx3"),
@@ -268,35 +288,3 @@ def test_nearest_picks_the_pixels_opencv_and_pil_pick(n_in, n_out):
         for other in (opencv, pil):
             assert np.all(picked[~on_boundary] == other[~on_boundary])
             assert np.all(np.abs(picked - other)[on_boundary] <= 1)
-
-
-# frames the C kernel once read past: each must give the reference's tensor, and
-# under `make sanitize` (ASan) any byte read outside the frame fails the run.
-# flipped_frame_last_pixel: issue 13; flipped_both_axes_uint8: found by
-# tests/fuzz/fuzz_preprocess.py (3x35x3 frame, both axes reversed)
-# Views that once made preprocess read outside the frame: it loaded each
-# three-byte pixel as four bytes wherever the pixel was not the last in
-# logical order, but a reversed column axis puts column 0 at the highest
-# address and a zero stride never advances.
-READ_PAST_FRAME = {
-    "flipped_frame_last_pixel": (lambda f: f[:, ::-1], (20, 20, 3),
-                                 dict(size=(16, 16))),
-    "flipped_both_axes_uint8": (lambda f: f[::-1, ::-1], (3, 35, 3),
-                                dict(size=(14, 43), dtype="uint8")),
-    "broadcast_single_pixel": (lambda f: np.broadcast_to(f, (4, 9, 3)), (1, 1, 3),
-                               dict(size=(3, 5))),
-}
-
-
-@pytest.mark.parametrize("level", SIMD_LEVELS)
-@pytest.mark.parametrize("name", sorted(READ_PAST_FRAME))
-def test_frame_views_read_no_byte_outside_the_frame(name, level, rng):
-    view, shape, options = READ_PAST_FRAME[name]
-    frame = view(rng.integers(0, 256, size=shape, dtype=np.uint8))
-    # the view's highest byte against an unmapped page: a read past it faults
-    # here, not only under the sanitizer
-    guarded = guarded_like(frame, "end")
-    with forced_simd(level):
-        ours = edgeinfer.preprocess(guarded, **options)
-    assert_match(ours, reference.preprocess(frame, **options),
-                 dtype=options.get("dtype", "float32"))

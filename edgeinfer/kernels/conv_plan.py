@@ -1,6 +1,7 @@
 """What `conv2d` will compute, decided once from its arguments: explicit pads
-from ONNX `pads`/`auto_pad` style padding, strides, dilations, the clamp of
-the fused activation and the output shape.
+from ONNX `pads`/`auto_pad` style padding, strides, dilations (the window's
+geometry, from `geometry`), the clamp of the fused activation and the output
+shape.
 
 The C kernel and the numpy reference both run from the same plan, so they
 read arguments identically; the arithmetic that follows is theirs alone.
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
-AUTO_PADS = ("valid", "same_upper", "same_lower")
+from .geometry import plan_window
+
 ACTIVATIONS = {"relu": (0.0, np.inf), "relu6": (0.0, 6.0)}
 
 
@@ -25,24 +27,6 @@ class ConvPlan:
     groups: int
     clamp: tuple | None  # (lo, hi) of the fused activation, or None
     out_shape: tuple    # (N, M, Ho, Wo)
-
-
-# strides, dilations and pads reach C as int
-C_INT_MAX = 2**31 - 1
-
-
-def positive_pair(value, name):
-    """(a, b) from an int or a pair of ints, each in 1..C_INT_MAX; ValueError naming `name`."""
-    try:
-        pair = (value, value) if isinstance(value, Integral) else tuple(value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or not all(isinstance(v, Integral) for v in pair):
-        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if not all(1 <= v <= C_INT_MAX for v in pair):
-        raise ValueError(f"{name} must be a positive int (at most {C_INT_MAX}) or a pair of "
-                         f"them, got {value!r}")
-    return tuple(int(v) for v in pair)
 
 
 def _clamp(activation):
@@ -62,41 +46,6 @@ def _clamp(activation):
     if not lo <= hi:
         raise ValueError(f"clip range needs lo <= hi, got ({lo}, {hi})")
     return (lo, hi)
-
-
-def _pads(padding, in_hw, spans, strides):
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode not in AUTO_PADS:
-            raise ValueError(f"padding must be an int, (ph, pw), (top, left, bottom, right) or "
-                             f"one of {AUTO_PADS}, got {padding!r}")
-        if mode == "valid":
-            return (0, 0, 0, 0)
-        begin, end = [], []
-        for size, span, stride in zip(in_hw, spans, strides):
-            out = -(-size // stride)
-            total = max(0, (out - 1) * stride + span - size)
-            small, large = total // 2, total - total // 2
-            # SAME_UPPER puts the odd pixel at the end, SAME_LOWER at the beginning
-            begin.append(small if mode == "same_upper" else large)
-            end.append(large if mode == "same_upper" else small)
-        return (begin[0], begin[1], end[0], end[1])
-    if isinstance(padding, Integral):
-        pads = (int(padding),) * 4
-    else:
-        try:
-            pads = tuple(int(p) for p in padding)
-        except TypeError:
-            raise ValueError(f"padding must be an int, a tuple or a mode name, got {padding!r}") \
-                from None
-        if len(pads) == 2:
-            pads = pads + pads
-        elif len(pads) != 4:
-            raise ValueError(f"padding needs 1, 2 or 4 values (top, left, bottom, right), "
-                             f"got {padding!r}")
-    if min(pads) < 0:
-        raise ValueError(f"padding must not be negative, got {padding!r}")
-    return pads
 
 
 def plan_conv(x_shape, w_shape, b_shape=None, stride=1, padding=0, dilation=1, groups=1,
@@ -131,17 +80,15 @@ def _plan(x_shape, w_shape, b_shape, stride, padding, dilation, groups, activati
                          f"groups={groups}, x {tuple(x_shape)} has {c}")
     if b_shape is not None and tuple(b_shape) != (m,):
         raise ValueError(f"b must have shape ({m},) for w {tuple(w_shape)}, got {tuple(b_shape)}")
-    strides = positive_pair(stride, "stride")
-    dilations = positive_pair(dilation, "dilation")
-    spans = ((kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1)
-    pads = _pads(padding, (h, w), spans, strides)
+    window = plan_window((h, w), (kh, kw), stride, padding, dilation)
+    pads, spans = window.pads, window.spans
     padded = (h + pads[0] + pads[2], w + pads[1] + pads[3])
     if padded[0] < spans[0] or padded[1] < spans[1]:
-        raise ValueError(f"the kernel of w {tuple(w_shape)} with dilation {dilations} spans "
-                         f"{spans}, larger than the padded input {padded} of x {tuple(x_shape)}")
-    ho = (padded[0] - spans[0]) // strides[0] + 1
-    wo = (padded[1] - spans[1]) // strides[1] + 1
-    return ConvPlan(strides, dilations, pads, int(groups), _clamp(activation), (n, m, ho, wo))
+        raise ValueError(f"the kernel of w {tuple(w_shape)} with dilation {window.dilations} "
+                         f"spans {spans}, larger than the padded input {padded} of x "
+                         f"{tuple(x_shape)}")
+    return ConvPlan(window.strides, window.dilations, pads, int(groups), _clamp(activation),
+                    (n, m) + window.out_hw)
 
 
 _plan_cached = lru_cache(maxsize=256)(_plan)

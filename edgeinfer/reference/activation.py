@@ -11,7 +11,8 @@ def activation(x, kind, alpha=0.0, beta=0.0, out=None):
     elif kind == "leaky_relu":
         result = np.where(x < 0, alpha * x, x)
     elif kind == "sigmoid":
-        result = 1.0 / (1.0 + np.exp(-x))
+        with np.errstate(over="ignore"):  # exp(-x) reaches inf for x << 0: the result is 0
+            result = 1.0 / (1.0 + np.exp(-x))
     elif kind == "hard_sigmoid":
         result = np.clip(alpha * x + beta, 0, 1)
     elif kind == "hard_swish":

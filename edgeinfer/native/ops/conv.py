@@ -3,40 +3,29 @@ The planner folds most BatchNormalizations into the Conv before them."""
 import numpy as np
 
 from ...core.loader import core
+from ...kernels.conv_plan import plan_conv
+from ...kernels.geometry import onnx_window_arguments
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, require_constant, require_float
 
 
-def resolve_pads(node, in_sizes, kernel, strides, dilations):
-    """Explicit (begin..., end...) pads for every spatial axis, auto_pad resolved."""
-    rank = len(in_sizes)
+def window_arguments(node, spatial, kernel_shape):
+    """The public kernels' (kernel, stride, padding, dilation) from the node's
+    attributes, a 1-D window lifted to 2-D; `geometry` does the reading."""
     auto_pad = node.attr("auto_pad", "NOTSET")
-    if auto_pad in ("NOTSET", ""):
-        pads = list(node.attr("pads", [0] * (2 * rank)))
-        return pads[:rank], pads[rank:]
-    if auto_pad == "VALID":
-        return [0] * rank, [0] * rank
-    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
-        raise unsupported(f"{node.op} node {node.name!r} with auto_pad={auto_pad!r}")
-    begin, end = [], []
-    for size, k, s, d in zip(in_sizes, kernel, strides, dilations):
-        out = -(-size // s)
-        total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
-        small, large = total // 2, total - total // 2
-        begin.append(small if auto_pad == "SAME_UPPER" else large)
-        end.append(large if auto_pad == "SAME_UPPER" else small)
-    return begin, end
+    try:
+        return onnx_window_arguments(spatial, kernel_shape, node.attr("strides"),
+                                     node.attr("dilations"), auto_pad, node.attr("pads"))
+    except ValueError:
+        raise unsupported(f"{node.op} node {node.name!r} with auto_pad={auto_pad!r}") from None
 
 
-def output_size(size, k, s, d, begin, end, ceil_mode=False):
-    span = size + begin + end - ((k - 1) * d + 1)
-    if span < 0:
-        return 0
-    out = (-(-span // s) if ceil_mode else span // s) + 1
-    if ceil_mode and (out - 1) * s >= size + begin:
-        # the last window would start in the end padding only
-        out -= 1
-    return out
+def planned(node, plan, *args, **kwargs):
+    """plan(*args, **kwargs), its refusal of the node's attributes said the native way."""
+    try:
+        return plan(*args, **kwargs)
+    except ValueError as error:
+        raise unsupported(f"{node.op} node {node.name!r}: {error}") from None
 
 
 def as_2d(shape):
@@ -50,21 +39,15 @@ def make_conv(node, operands, opset):
     spatial = len(x.shape) - 2
     if spatial not in (1, 2):
         raise unsupported(f"Conv node {node.name!r} over {spatial} spatial axes (1-D and 2-D only)")
-    kernel = list(node.attr("kernel_shape", w.shape[2:]))
-    strides = list(node.attr("strides", [1] * spatial))
-    dilations = list(node.attr("dilations", [1] * spatial))
     groups = int(node.attr("group", 1))
-    begin, end = resolve_pads(node, x.shape[2:], kernel, strides, dilations)
     if x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
         raise unsupported(f"Conv node {node.name!r}: input {x.shape}, weights {w.shape} and "
                           f"group={groups} do not fit together")
-    out_sizes = [output_size(*args) for args in zip(x.shape[2:], kernel, strides, dilations,
-                                                    begin, end)]
-    shape = (x.shape[0], w.shape[0], *out_sizes)
-    if spatial == 1:
-        strides, dilations = [1] + strides, [1] + dilations
-        begin, end = [0] + begin, [0] + end
-    pads = (begin[0], begin[1], end[0], end[1])
+    _, strides, padding, dilations = window_arguments(node, spatial, w.shape[2:])
+    plan = planned(node, plan_conv, as_2d(x.shape), as_2d(w.shape), None, strides, padding,
+                   dilations, groups)
+    shape = plan.out_shape[:2] + plan.out_shape[4 - spatial:]
+    strides, dilations, pads = plan.strides, plan.dilations, plan.pads
     clamp = node.attr("_clamp")
     activation = node.attr("_activation")    # set by the rewrite: run in place after the write
 

@@ -2,11 +2,11 @@
 import numpy as np
 
 from ...core.loader import core
+from ...kernels.geometry import plan_window
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant, \
     require_float
-from .conv import as_2d, output_size, resolve_pads
-
+from .conv import as_2d, planned, window_arguments
 
 
 def _pool(average):
@@ -18,18 +18,13 @@ def _pool(average):
         spatial = len(x.shape) - 2
         if spatial not in (1, 2):
             raise unsupported(f"{node.op} node {node.name!r} over {spatial} spatial axes")
-        kernel = list(node.attr("kernel_shape"))
-        strides = list(node.attr("strides", [1] * spatial))
-        dilations = list(node.attr("dilations", [1] * spatial))
-        ceil_mode = bool(node.attr("ceil_mode", 0))
-        begin, end = resolve_pads(node, x.shape[2:], kernel, strides, dilations)
-        out_sizes = [output_size(*args, ceil_mode=ceil_mode) for args in
-                     zip(x.shape[2:], kernel, strides, dilations, begin, end)]
-        shape = (x.shape[0], x.shape[1], *out_sizes)
-        if spatial == 1:
-            kernel, strides, dilations = [1] + kernel, [1] + strides, [1] + dilations
-            begin, end = [0] + begin, [0] + end
-        pads = (begin[0], begin[1], end[0], end[1])
+        kernel, strides, padding, dilations = window_arguments(node, spatial,
+                                                               node.attr("kernel_shape"))
+        window = planned(node, plan_window, as_2d(x.shape)[2:], kernel, strides, padding,
+                         dilations, bool(node.attr("ceil_mode", 0)))
+        shape = tuple(x.shape[:2]) + window.out_hw[2 - spatial:]
+        kernel, strides, dilations, pads = window.kernel, window.strides, window.dilations, \
+            window.pads
         include_pad = bool(node.attr("count_include_pad", 0))
 
         def bind(ins, outs):
