@@ -12,6 +12,7 @@ from .fold import fold
 from .kernel import Operand
 from .memory import ALIGN, Lifetime, place
 from .ops import OPS
+from .quantized import run_integer_kernels
 from .rewrite import rewrite
 
 
@@ -32,6 +33,7 @@ class Plan:
         nodes, constants, info = fold(graph, input_shapes, origin)
         self.output_names = [t.name for t in graph.outputs]
         nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
+        nodes = run_integer_kernels(nodes, constants, info, self.output_names, graph.nodes)
         kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]
         self.nodes = nodes
         # only what the steps read: weights replaced by folded ones are not kept twice

@@ -6,6 +6,7 @@ Conv sits between a DequantizeLinear and a QuantizeLinear the planner runs an
 integer convolution instead (native/quantized.py)."""
 import numpy as np
 
+from ... import _native
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant
 
@@ -94,4 +95,26 @@ def make_quantize(node, operands, opset):
     return Kernel([x.shape], [dtype], bind)
 
 
-OPS = {"QuantizeLinear": make_quantize, "DequantizeLinear": make_dequantize}
+def make_quantized_conv(node, operands, opset):
+    """A 1x1 Conv between DequantizeLinear and QuantizeLinear, made by
+    native/quantized.py: uint8 (N, K, H, W) in, uint8 (N, M, H', W') out."""
+    x = operands[0]
+    weights, stride = node.attr("weights"), node.attr("stride")
+    shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
+    args = (node.attr("x_zero"), weights, node.attr("bias"), node.attr("multiplier"),
+            node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+
+    def bind(ins, outs):
+        images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
+        qconv1x1 = _native.core.qconv1x1
+
+        def run():
+            for image, out in images:
+                qconv1x1(image, *args[:7], args[7], out)
+        return run
+
+    return Kernel([shape], [np.dtype(np.uint8)], bind)
+
+
+OPS = {"QuantizeLinear": make_quantize, "DequantizeLinear": make_dequantize,
+       "QuantizedConv": make_quantized_conv}
