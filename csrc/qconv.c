@@ -12,6 +12,7 @@
 #define QCONV_NEON 1
 #endif
 #if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
+#include <cpuid.h>
 #include <immintrin.h>
 #define QCONV_X86 1
 #endif
@@ -144,6 +145,25 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(const qproblem *q, int
                     a[i] = _mm256_set1_epi32(i < n ? q->bias[m0 + r + i] : 0);               \
                     b[i] = a[i];                                                             \
                 }                                                                            \
+                if (n == 4) {                                                                \
+                    /* named accumulators: kept in registers, four chains per load */        \
+                    const int32_t *w0 = (const int32_t *)(q->w8 + (long)(m0 + r) * q->k4 * 4); \
+                    const int32_t *w1 = w0 + q->k4, *w2 = w1 + q->k4, *w3 = w2 + q->k4;      \
+                    __m256i a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];                      \
+                    __m256i b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];                      \
+                    for (j = 0; j < q->k4; j++) {                                            \
+                        const uint8_t *xp = q->packed + ((long)j * PIXEL_BLOCK + g) * 4;     \
+                        __m256i x0 = _mm256_loadu_si256((const __m256i *)xp);                \
+                        __m256i x1 = _mm256_loadu_si256((const __m256i *)(xp + 32));         \
+                        __m256i v;                                                           \
+                        v = _mm256_set1_epi32(w0[j]), a0 = DPBUSD(a0, x0, v), b0 = DPBUSD(b0, x1, v); \
+                        v = _mm256_set1_epi32(w1[j]), a1 = DPBUSD(a1, x0, v), b1 = DPBUSD(b1, x1, v); \
+                        v = _mm256_set1_epi32(w2[j]), a2 = DPBUSD(a2, x0, v), b2 = DPBUSD(b2, x1, v); \
+                        v = _mm256_set1_epi32(w3[j]), a3 = DPBUSD(a3, x0, v), b3 = DPBUSD(b3, x1, v); \
+                    }                                                                        \
+                    a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;                              \
+                    b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;                              \
+                } else                                                                       \
                 for (j = 0; j < q->k4; j++) {                                                \
                     const uint8_t *xp = q->packed + ((long)j * PIXEL_BLOCK + g) * 4;         \
                     __m256i x0 = _mm256_loadu_si256((const __m256i *)xp);                    \
@@ -247,8 +267,13 @@ static int vnni_supported(int mode)
 {
 #ifdef QCONV_X86
     __builtin_cpu_init();
-    if (mode == 1)
-        return __builtin_cpu_supports("avxvnni");
+    if (mode == 1) {
+        /* CPUID leaf 7.1 EAX bit 4; read directly, as not every compiler's
+         * __builtin_cpu_supports knows the name. Its ymm state is AVX2's. */
+        unsigned a, b, c, d;
+        return __builtin_cpu_supports("avx2") && __get_cpuid_count(7, 1, &a, &b, &c, &d) &&
+               (a >> 4 & 1);
+    }
     if (mode == 2)
         return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
 #endif
