@@ -14,7 +14,8 @@ from tools.small_cnns import mobile_cnn  # noqa: E402
 
 SMALL_CNN = "small-cnn-96"
 EFFICIENTNET = "efficientnet-lite0"
-MODELS = (SMALL_CNN, EFFICIENTNET)
+EFFICIENTNET_INT8 = "efficientnet-lite0-int8"
+MODELS = (SMALL_CNN, EFFICIENTNET, EFFICIENTNET_INT8)
 BACKENDS = ("native", "onnxruntime", "opencv")
 DEFAULT_CACHE = os.path.join(ROOT, ".cache", "models")
 
@@ -31,7 +32,7 @@ def model_path(name, cache_dir=DEFAULT_CACHE):
         if not os.path.exists(path):
             onnx.save(mobile_cnn(size=96, classes=100), path)
         return path
-    if name == EFFICIENTNET:
+    if name in (EFFICIENTNET, EFFICIENTNET_INT8):
         try:
             import torch  # noqa: F401
             import efficientnet_lite_pytorch  # noqa: F401
@@ -41,10 +42,49 @@ def model_path(name, cache_dir=DEFAULT_CACHE):
                               f"packages ({error})") from None
         from tools.torch_exports import export_efficientnet_lite0
 
+        if name == EFFICIENTNET_INT8:
+            return _efficientnet_int8(cache_dir)
         # the legacy export: the one all three backends read (OpenCV's importer
         # does not take every opset-18 form the dynamo exporter writes)
         return export_efficientnet_lite0(cache_dir, "legacy")
     raise ValueError(name)
+
+
+def _efficientnet_int8(cache_dir):
+    """What `edgeinfer convert --quantize int8` writes for the demo model
+    (U8S8 QDQ, per-channel weights), calibrated on the bundled photos."""
+    path = os.path.join(cache_dir, f"{EFFICIENTNET_INT8}.onnx")
+    if os.path.exists(path):
+        return path
+    import importlib.util
+
+    from edgeinfer.convert.quantize import quantize_int8
+    from edgeinfer.media import DATA_DIR
+    from edgeinfer.metadata import read_info
+
+    spec = importlib.util.spec_from_file_location(
+        "make_demo_model", os.path.join(ROOT, "tools", "make_demo_model.py"))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    float_path = os.path.join(cache_dir, "efficientnet-lite0-demo.onnx")
+    tool.build(float_path)
+    model = onnx.load(float_path)
+    onnx.save(quantize_int8(model, read_info(model), DATA_DIR), path)
+    return path
+
+
+def agreement_tolerance(name, path):
+    """How far another backend's outputs may be from onnxruntime's: 1e-3 for
+    float models; two steps of the final QuantizeLinear for int8 ones, whose
+    integer kernels round a few values the other way (docs/native.md)."""
+    if name != EFFICIENTNET_INT8:
+        return 1e-3
+    from onnx import numpy_helper
+
+    model = onnx.load(path)
+    constants = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    last = [n for n in model.graph.node if n.op_type == "QuantizeLinear"][-1]
+    return 2 * float(constants[last.input[1]]) * 1.001
 
 
 def input_for(path, seed=0):

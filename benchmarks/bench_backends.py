@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from backend_models import BACKENDS, MODELS, Unavailable, input_for, model_path, runner
+from backend_models import BACKENDS, MODELS, Unavailable, agreement_tolerance, input_for, \
+    model_path, runner
 
 THREADS = {"1 thread": 1, "all cores": 0}
 
@@ -49,4 +50,5 @@ def bench_backend(benchmark, models, model, backend, threads):
             expected = runner("onnxruntime", path, 1)(x)
         except ImportError:
             return
-        assert np.max(np.abs(np.asarray(logits).reshape(expected.shape) - expected)) <= 1e-3
+        difference = np.max(np.abs(np.asarray(logits).reshape(expected.shape) - expected))
+        assert difference <= agreement_tolerance(model, path)

@@ -12,6 +12,7 @@ from .fold import fold
 from .kernel import Operand
 from .memory import ALIGN, Lifetime, place
 from .ops import OPS
+from .quantized import run_integer_kernels
 from .rewrite import rewrite
 
 
@@ -35,6 +36,7 @@ class Plan:
         if folded is None:
             nodes, constants, info = fold(graph, input_shapes, origin)
             nodes = rewrite(nodes, constants, info, self.output_names, graph.opset)
+            nodes = run_integer_kernels(nodes, constants, info, self.output_names, graph.nodes)
         else:
             nodes, constants, info = folded
         kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]

@@ -1,0 +1,31 @@
+"""Integer 1x1 convolution of QDQ-quantised models, in C: uint8 activations x
+int8 weights, int32 sums, requantised to uint8 in the write."""
+import numpy as np
+
+from .. import _core
+
+
+def qconv1x1(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, out=None):
+    """x (k, h, w) uint8, w (m, k) int8, bias (m) int32 or None, multiplier (m)
+    float32 -> (m, ceil(h / stride), ceil(w / stride)) uint8 with
+    out = clip(rint(float32(bias + sum w (x - x_zero)) * multiplier) + y_zero, lo, hi),
+    ties rounded to even."""
+    x = np.ascontiguousarray(x, dtype=np.uint8)
+    w = np.ascontiguousarray(w, dtype=np.int8)
+    if x.ndim != 3 or w.ndim != 2 or x.shape[0] != w.shape[1] or not x.shape[0]:
+        raise ValueError(f"x must be (k, h, w) and w (m, k), got {x.shape} and {w.shape}")
+    m = w.shape[0]
+    multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (m,)), dtype=np.float32)
+    if bias is not None:
+        bias = np.ascontiguousarray(np.broadcast_to(bias, (m,)), dtype=np.int32)
+    if not (0 <= x_zero <= 255 and 0 <= y_zero <= 255 and 0 <= lo <= y_zero <= hi <= 255):
+        raise ValueError("zero points and bounds must be uint8 values with lo <= y_zero <= hi")
+    shape = (m, -(-x.shape[1] // stride), -(-x.shape[2] // stride))
+    if out is None:
+        out = np.empty(shape, np.uint8)
+    elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
+    if out.size:
+        _core.qconv1x1(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
+                       int(stride), out)
+    return out

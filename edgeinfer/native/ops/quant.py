@@ -1,0 +1,120 @@
+"""QuantizeLinear and DequantizeLinear, the Q/DQ pairs of a QDQ-quantised
+model. On constant weights DequantizeLinear is folded at load (the planner
+folds every node whose inputs are constants); on activations both run per
+frame in float32 with ONNX's rounding (half to even) and saturation. Where a
+Conv sits between a DequantizeLinear and a QuantizeLinear the planner runs an
+integer convolution instead (native/quantized.py)."""
+import numpy as np
+
+from ... import _native
+from ..errors import unsupported
+from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant
+
+INTEGER_LIMITS = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)
+                  for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32)}
+
+
+def per_axis(node, values, shape, axis_default=1):
+    """A scale or zero point broadcastable against a tensor of `shape`: a
+    scalar, or one value per index of the node's `axis`."""
+    values = np.asarray(values)
+    if values.size == 1:
+        return values.reshape(())
+    if node.attr("block_size", 0):
+        raise unsupported(f"{node.op} node {node.name!r} with blocked quantisation")
+    axis = normalise_axis(int(node.attr("axis", axis_default)), len(shape))
+    if values.ndim != 1 or axis >= len(shape) or values.shape[0] != shape[axis]:
+        raise unsupported(f"{node.op} node {node.name!r} with scale shape {values.shape} "
+                          f"for a tensor of shape {shape}")
+    return values.reshape((-1,) + (1,) * (len(shape) - axis - 1))
+
+
+def quantization_params(node, operands):
+    """(scale float32, zero point, integer dtype) of a Q or DQ node, each
+    shaped to broadcast against its tensor input."""
+    x = operands[0]
+    scale = require_constant(node, operands[1], "scale")
+    zero = optional_input(operands, 2)
+    if zero is not None:
+        zero_value = require_constant(node, zero, "zero point")
+        dtype = zero_value.dtype
+    else:
+        zero_value, dtype = np.zeros((), np.uint8), np.dtype(np.uint8)
+    if node.op == "DequantizeLinear":
+        dtype = x.dtype
+    if dtype not in INTEGER_LIMITS:
+        raise unsupported(f"{node.op} node {node.name!r} on {dtype} values (8, 16 and 32-bit "
+                          "integers only)")
+    scale = per_axis(node, scale.astype(np.float32), x.shape)
+    zero_value = per_axis(node, zero_value, x.shape)
+    return scale, zero_value, dtype
+
+
+def make_dequantize(node, operands, opset):
+    x = operands[0]
+    scale, zero, _ = quantization_params(node, operands)
+    zero = zero.astype(np.float32)
+    shifted = bool(np.any(zero))
+
+    def bind(ins, outs):
+        src, out = ins[0], outs[0]
+
+        def run():
+            # (x - zero) is a small integer, exact in float32, as onnxruntime computes it
+            np.copyto(out, src, casting="unsafe")
+            if shifted:
+                np.subtract(out, zero, out=out)
+            np.multiply(out, scale, out=out)
+        return run
+
+    return Kernel([x.shape], [FLOAT], bind)
+
+
+def make_quantize(node, operands, opset):
+    x = operands[0]
+    if x.dtype != FLOAT:
+        raise unsupported(f"QuantizeLinear node {node.name!r} on {x.dtype} tensors (float32 only)")
+    if not node.attr("saturate", 1):
+        raise unsupported(f"QuantizeLinear node {node.name!r} with saturate=0")
+    scale, zero, dtype = quantization_params(node, operands)
+    lo, hi = INTEGER_LIMITS[dtype]
+    zero = zero.astype(np.float32)
+
+    def bind(ins, outs):
+        src, out = ins[0], outs[0]
+        scratch = np.empty(x.shape, np.float32)
+
+        def run():
+            np.divide(src, scale, out=scratch)
+            np.rint(scratch, out=scratch)          # half to even, as ONNX rounds
+            np.add(scratch, zero, out=scratch)
+            np.clip(scratch, lo, hi, out=scratch)
+            np.copyto(out, scratch, casting="unsafe")
+        return run
+
+    return Kernel([x.shape], [dtype], bind)
+
+
+def make_quantized_conv(node, operands, opset):
+    """A 1x1 Conv between DequantizeLinear and QuantizeLinear, made by
+    native/quantized.py: uint8 (N, K, H, W) in, uint8 (N, M, H', W') out."""
+    x = operands[0]
+    weights, stride = node.attr("weights"), node.attr("stride")
+    shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
+    args = (node.attr("x_zero"), weights, node.attr("bias"), node.attr("multiplier"),
+            node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+
+    def bind(ins, outs):
+        images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
+        qconv1x1 = _native.core.qconv1x1
+
+        def run():
+            for image, out in images:
+                qconv1x1(image, *args[:7], args[7], out)
+        return run
+
+    return Kernel([shape], [np.dtype(np.uint8)], bind)
+
+
+OPS = {"QuantizeLinear": make_quantize, "DequantizeLinear": make_dequantize,
+       "QuantizedConv": make_quantized_conv}

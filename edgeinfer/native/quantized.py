@@ -1,0 +1,116 @@
+"""Load-time pass for QDQ-quantised models: DequantizeLinear -> 1x1 Conv ->
+QuantizeLinear, with per-tensor activation scales and the Conv's weights and
+bias given by DequantizeLinear of int8 / int32 constants (what onnxruntime's
+static quantisation and tf2onnx write), becomes one QuantizedConv step: uint8
+in, uint8 out, integer sums with the requantisation in the write
+(csrc/qconv.c). Everything else in the model keeps running in float32 between
+its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
+write (quantising is monotone, so clamping before or after agrees)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import Node
+from .rewrite import _producers, _Uses
+
+
+def _scalar(constants, name):
+    if not name or name not in constants or np.asarray(constants[name]).size != 1:
+        return None
+    return np.asarray(constants[name]).reshape(())
+
+
+def _dequantized_constants(graph_nodes, constants):
+    """{folded tensor: (int values, scale, zero point)} for every
+    DequantizeLinear of a constant in the model as read."""
+    found = {}
+    for node in graph_nodes:
+        if node.op != "DequantizeLinear" or node.inputs[0] not in constants:
+            continue
+        scale = constants.get(node.inputs[1])
+        zero = constants.get(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else 0
+        if scale is None or zero is None:
+            continue
+        found[node.outputs[0]] = (np.asarray(constants[node.inputs[0]]), np.asarray(scale),
+                                  np.asarray(zero))
+    return found
+
+
+def _is_plain_1x1(conv, info):
+    shape = info[conv.inputs[1]][0]
+    strides = list(conv.attr("strides", [1, 1]))
+    return len(shape) == 4 and tuple(shape[2:]) == (1, 1) and int(conv.attr("group", 1)) == 1 \
+        and conv.attr("auto_pad", "NOTSET") in ("NOTSET", "", "VALID") \
+        and not any(conv.attr("pads", [0] * 4)) and set(conv.attr("dilations", [1, 1])) == {1} \
+        and len(strides) == 2 and strides[0] == strides[1] and conv.attr("_activation") is None
+
+
+def _uint8_quantizer(node, constants):
+    """(scale, zero point) of a per-tensor uint8 Q or DQ node, else None."""
+    scale = _scalar(constants, node.inputs[1])
+    zero = _scalar(constants, node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else None
+    if scale is None or zero is None or zero.dtype != np.uint8:
+        return None
+    return np.float32(scale), int(zero)
+
+
+def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
+    quantized = _dequantized_constants(graph_nodes, constants)
+    uses, producers = _Uses(nodes, outputs), _producers(nodes)
+    consumers = {}
+    for node in nodes:
+        for name in node.inputs:
+            consumers.setdefault(name, []).append(node)
+    removed, replaced = set(), {}
+    for conv in nodes:
+        if conv.op != "Conv" or not _is_plain_1x1(conv, info) or \
+                conv.inputs[1] not in quantized:
+            continue
+        dq = producers.get(conv.inputs[0])
+        after = consumers.get(conv.outputs[0], [])
+        if dq is None or dq.op != "DequantizeLinear" or len(after) != 1 or \
+                not uses.only_one(conv.outputs[0]) or after[0].op != "QuantizeLinear":
+            continue
+        q = after[0]
+        x_params, y_params = _uint8_quantizer(dq, constants), _uint8_quantizer(q, constants)
+        if x_params is None or y_params is None or info[dq.inputs[0]][1] != np.uint8:
+            continue
+        weights, w_scale, w_zero = quantized[conv.inputs[1]]
+        if weights.dtype != np.int8 or np.any(w_zero):
+            continue
+        (x_scale, x_zero), (y_scale, y_zero) = x_params, y_params
+        m = weights.shape[0]
+        w_scale = np.broadcast_to(w_scale.astype(np.float32).reshape(-1), (m,))
+        bias = _integer_bias(conv, quantized, constants, x_scale * w_scale)
+        lo, hi = 0, 255
+        clamp = conv.attr("_clamp")
+        if clamp is not None:
+            lo, hi = (int(np.clip(np.rint(np.float32(b) / y_scale) + y_zero, 0, 255))
+                      if np.isfinite(b) else default for b, default in zip(clamp, (0, 255)))
+        attrs = {"weights": np.ascontiguousarray(weights.reshape(m, -1)), "bias": bias,
+                 # the order onnxruntime computes it in, in float32
+                 "multiplier": (x_scale * w_scale / y_scale).astype(np.float32),
+                 "x_zero": x_zero, "y_zero": y_zero, "lo": lo, "hi": hi,
+                 "stride": int(conv.attr("strides", [1, 1])[0])}
+        replaced[id(conv)] = Node("QuantizedConv", [dq.inputs[0]], list(q.outputs), attrs,
+                                  conv.name)
+        removed.add(id(q))
+        if uses.only_one(dq.outputs[0]):
+            removed.add(id(dq))
+    return [replaced.get(id(n), n) for n in nodes if id(n) not in removed]
+
+
+def _integer_bias(conv, quantized, constants, bias_scale):
+    """The Conv's bias as int32 sums in units of x_scale * w_scale: the stored
+    int32 values when their scale is that one, else the float bias rounded."""
+    if len(conv.inputs) < 3 or not conv.inputs[2]:
+        return None
+    name = conv.inputs[2]
+    if name in quantized:
+        values, scale, zero = quantized[name]
+        scale = np.broadcast_to(scale.astype(np.float32).reshape(-1), bias_scale.shape)
+        if values.dtype == np.int32 and not np.any(zero) and \
+                np.allclose(scale, bias_scale, rtol=1e-6, atol=0):
+            return np.ascontiguousarray(values.reshape(-1), dtype=np.int32)
+    value = np.asarray(constants[name], np.float64).reshape(-1) / bias_scale
+    return np.clip(np.rint(value), -2 ** 31, 2 ** 31 - 1).astype(np.int32)

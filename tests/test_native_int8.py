@@ -1,0 +1,119 @@
+"""QDQ-quantised models (onnxruntime's static quantisation, what `convert
+--quantize int8` writes) on the native backend, against onnxruntime running
+the same file. The native backend computes with the quantised values and
+rounds as ONNX does; onnxruntime's integer kernels requantise with their own
+float arithmetic, so an output may differ by one quantisation step of that
+output (documented in docs/native.md)."""
+import os
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+ort = pytest.importorskip("onnxruntime")
+
+from edgeinfer.native import NativeBackend  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "tools"))
+from small_cnns import mobile_cnn  # noqa: E402
+
+
+def quantize(model, shape, tmp_path, seed=0, images=8):
+    """The U8S8 per-channel QDQ twin of `model`, calibrated on seeded noise."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+
+    rng = np.random.default_rng(seed)
+    name = model.graph.input[0].name
+    tensors = [rng.standard_normal(shape).astype(np.float32) for _ in range(images)]
+
+    class Reader:
+        def get_next(self):
+            return {name: tensors.pop(0)} if tensors else None
+
+    source, target = tmp_path / "float.onnx", tmp_path / "int8.onnx"
+    onnx.save(model, str(source))
+    quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ,
+                    per_channel=True, activation_type=QuantType.QUInt8,
+                    weight_type=QuantType.QInt8)
+    return str(target)
+
+
+def onnxruntime_session(path):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def output_step(path):
+    """The scale of the QuantizeLinear that makes the graph's output's last
+    quantised value (its quantisation step)."""
+    model = onnx.load(path)
+    constants = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    last = [n for n in model.graph.node if n.op_type == "QuantizeLinear"][-1]
+    return float(constants[last.input[1]])
+
+
+def test_qdq_mobile_cnn_matches_onnxruntime(tmp_path):
+    path = quantize(mobile_cnn(seed=0, size=32), (1, 3, 32, 32), tmp_path)
+    native, session = NativeBackend(path, threads=1), onnxruntime_session(path)
+    step = output_step(path)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        x = rng.standard_normal((1, 3, 32, 32)).astype(np.float32)
+        expected = session.run(None, {"image": x})[0]
+        got = native.run({"image": x})[0]
+        assert np.abs(got - expected).max() <= step * 1.001
+        assert got.argmax() == expected.argmax()
+
+
+def test_weight_dequantize_is_folded_at_load(tmp_path):
+    path = quantize(mobile_cnn(seed=0, size=32), (1, 3, 32, 32), tmp_path)
+    model = onnx.load(path)
+    initializers = {t.name for t in model.graph.initializer}
+    of_weights = sum(n.op_type == "DequantizeLinear" and n.input[0] in initializers
+                     for n in model.graph.node)
+    in_file = sum(n.op_type == "DequantizeLinear" for n in model.graph.node)
+    assert of_weights > 0
+    steps = NativeBackend(path, threads=1).plan_summary()["operators"]
+    assert steps.get("DequantizeLinear", 0) <= in_file - of_weights
+
+
+def _qdq_model(x_shape, scale, zero, axis=None, zero_type=TensorProto.UINT8):
+    scale_init = numpy_helper.from_array(np.asarray(scale, np.float32), "scale")
+    zero_init = helper.make_tensor("zero", zero_type, np.shape(zero),
+                                   np.asarray(zero).reshape(-1).tolist())
+    attrs = {} if axis is None else {"axis": axis}
+    nodes = [helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["q"], **attrs),
+             helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["y"], **attrs)]
+    graph = helper.make_graph(
+        nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape))],
+        [helper.make_tensor_value_info("q", zero_type, list(x_shape)),
+         helper.make_tensor_value_info("y", TensorProto.FLOAT, list(x_shape))],
+        [scale_init, zero_init])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+
+
+def test_quantize_rounds_half_to_even_and_saturates():
+    # 0.5 and 2.5 steps round down to even, 1.5 up; beyond the range saturates
+    model = _qdq_model((1, 8), 0.5, 10)
+    x = np.array([[0.25, 0.75, 1.25, -0.25, 1000.0, -1000.0, 3.0, -5.25]], np.float32)
+    native, session = NativeBackend(model), onnxruntime_session(model.SerializeToString())
+    for got, expected in zip(native.run({"x": x}), session.run(None, {"x": x})):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(native.run({"x": x})[0], [[10, 12, 12, 10, 255, 0, 16, 0]])
+
+
+@pytest.mark.parametrize("zero_type", [TensorProto.UINT8, TensorProto.INT8])
+def test_per_channel_quantize_dequantize_of_activations(zero_type):
+    rng = np.random.default_rng(3)
+    scale = rng.uniform(0.01, 0.1, 4)
+    zero = rng.integers(0, 100, 4) if zero_type == TensorProto.UINT8 else \
+        rng.integers(-50, 50, 4)
+    model = _qdq_model((2, 4, 3, 5), scale, zero, axis=1, zero_type=zero_type)
+    x = (rng.standard_normal((2, 4, 3, 5)) * 4).astype(np.float32)
+    native, session = NativeBackend(model), onnxruntime_session(model.SerializeToString())
+    for got, expected in zip(native.run({"x": x}), session.run(None, {"x": x})):
+        np.testing.assert_array_equal(got, expected)

@@ -1,0 +1,83 @@
+"""The integer 1x1 convolution (csrc/qconv.c) against its numpy twin, exactly,
+on every SIMD path this machine can run: portable C, AVX2 (16-bit vpmaddwd),
+AVX-VNNI and AVX-512 VNNI. NEON runs under qemu in test_qconv_builds.py."""
+import numpy as np
+import pytest
+
+import edgeinfer
+from edgeinfer import kernels, reference
+from simd_levels import forced_simd
+
+# (m, k, h, w, stride): tails in every direction (pixels not a multiple of the
+# 64-pixel block or of 8/16, channels not a multiple of 4), strided 1x1
+SHAPES = [(1, 1, 1, 1, 1), (4, 4, 8, 8, 1), (5, 3, 9, 11, 1), (9, 17, 7, 7, 1),
+          (16, 32, 12, 12, 2), (3, 100, 5, 13, 1), (24, 40, 15, 15, 2), (7, 64, 1, 65, 1)]
+
+# (SIMD level, VNNI mode) pairs; VNNI modes are only used at avx2/avx512
+PATHS = [("portable", -1), ("avx2", 0), ("avx2", 1), ("avx512", 0), ("avx512", 2), ("neon", -1)]
+
+
+def problem(seed, m, k, h, w):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (k, h, w), dtype=np.uint8)
+    weights = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    bias = rng.integers(-5000, 5000, m, dtype=np.int32)
+    multiplier = rng.uniform(1e-4, 3e-3, m).astype(np.float32)
+    return x, int(rng.integers(0, 256)), weights, bias, multiplier, int(rng.integers(0, 256))
+
+
+@pytest.fixture
+def path(request):
+    level, vnni = request.param
+    with forced_simd(level):
+        try:
+            edgeinfer._core.qconv_vnni(vnni)
+        except ValueError:
+            pytest.skip(f"this CPU has no VNNI mode {vnni}")
+        try:
+            yield request.param
+        finally:
+            edgeinfer._core.qconv_vnni(-1)
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True, ids=[f"{a}-vnni{b}" for a, b in PATHS])
+@pytest.mark.parametrize("shape", range(len(SHAPES)))
+def test_qconv1x1_matches_reference(path, shape):
+    m, k, h, w, stride = SHAPES[shape]
+    x, x_zero, weights, bias, multiplier, y_zero = problem(shape, m, k, h, w)
+    for lo, hi, b in ((0, 255, bias), (y_zero, 255, None), (0, max(y_zero, 200), bias)):
+        args = (x, x_zero, weights, b, multiplier, y_zero, lo, hi, stride)
+        np.testing.assert_array_equal(kernels.qconv1x1(*args), reference.qconv1x1(*args))
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True, ids=[f"{a}-vnni{b}" for a, b in PATHS])
+def test_qconv1x1_255_times_minus_128_does_not_saturate(path):
+    # vpmaddubsw would add 255 x -128 twice into int16 and saturate at -32768
+    k, m = 64, 4
+    x = np.full((k, 4, 4), 255, np.uint8)
+    weights = np.full((m, k), -128, np.int8)
+    multiplier = np.full(m, 1 / 8192, np.float32)
+    got = kernels.qconv1x1(x, 0, weights, None, multiplier, 255, 0, 255)
+    expected = reference.qconv1x1(x, 0, weights, None, multiplier, 255, 0, 255)
+    np.testing.assert_array_equal(got, expected)
+    assert int(expected[0, 0, 0]) == 255 - 255   # 64 x 255 x -128 / 8192 = -255
+
+
+@pytest.mark.parametrize("path", PATHS, indirect=True, ids=[f"{a}-vnni{b}" for a, b in PATHS])
+def test_qconv1x1_ties_round_to_even(path):
+    # sums of 1, 3, 5 times a multiplier of 0.5: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2
+    x = np.array([1, 3, 5, 7], np.uint8).reshape(1, 1, 4)
+    got = kernels.qconv1x1(x, 0, np.ones((1, 1), np.int8), None, np.float32([0.5]), 10)
+    np.testing.assert_array_equal(got.reshape(-1), [10, 12, 12, 14])
+
+
+def test_qconv1x1_threads_agree():
+    x, x_zero, weights, bias, multiplier, y_zero = problem(7, 32, 48, 40, 40)
+    args = (x, x_zero, weights, bias, multiplier, y_zero)
+    before = edgeinfer._core.get_num_threads()
+    try:
+        edgeinfer._core.set_num_threads(2)
+        two = kernels.qconv1x1(*args)
+    finally:
+        edgeinfer._core.set_num_threads(before)
+    np.testing.assert_array_equal(two, reference.qconv1x1(*args))
