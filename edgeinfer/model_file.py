@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from contextlib import contextmanager
 
 from .backends.onnx_wire import Model as WireModel, WireError
 from .errors import ModelError
@@ -90,16 +91,23 @@ class ModelFile:
         self.data = data
         self.path = path
         self.origin = path if path is not None else "the model"
-        try:
+        with self.reading():
             self.wire = WireModel(data)
-        except WireError as error:
-            if path is None:
-                raise ModelError(f"the model is not a readable ONNX model ({error})") from None
-            raise not_onnx(path, str(error)) from None
-        if not self.wire.has_graph:
-            raise _no_graph(self.origin)
-        self.metadata = self.wire.metadata
+            if not self.wire.has_graph:
+                raise _no_graph(self.origin)
+            self.metadata = self.wire.metadata
         self._proto = None
+
+    @contextmanager
+    def reading(self):
+        """Around every use of `wire`: its fields are decoded when first read, so
+        damage anywhere in the file surfaces there, as one ModelError naming it."""
+        try:
+            yield
+        except WireError as error:
+            if self.path is None:
+                raise ModelError(f"the model is not a readable ONNX model ({error})") from None
+            raise not_onnx(self.path, str(error)) from None
 
     def proto(self):
         """The onnx.ModelProto of the same bytes (imports onnx; external data

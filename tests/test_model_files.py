@@ -166,3 +166,17 @@ def test_framework_file_given_as_a_model_points_to_convert(tmp_path, cli, kind, 
     for command in (("inspect", path), ("run", "--model", path, "--image", path)):
         code, _, err = cli(*command)
         assert_one_line_error(code, err, words, "edgeinfer convert")
+
+
+@pytest.mark.parametrize("backend", ["native", "onnxruntime"])
+def test_damage_inside_the_graph_is_a_model_error(backend):
+    """The file reader decodes the graph's fields when first read; damage found there
+    (an unknown wire type, found by fuzzing the native loader) escaped as a raw
+    WireError instead of one line naming the file."""
+    import os
+    import edgeinfer
+
+    path = os.path.join(os.path.dirname(__file__), "fuzz", "corpus", "native_loader",
+                        "graph-with-unknown-wire-type.onnx")
+    with pytest.raises(ModelError, match="is not a readable ONNX model"):
+        edgeinfer.load(path, backend=backend)

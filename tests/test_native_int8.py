@@ -117,3 +117,18 @@ def test_per_channel_quantize_dequantize_of_activations(zero_type):
     native, session = NativeBackend(model), onnxruntime_session(model.SerializeToString())
     for got, expected in zip(native.run({"x": x}), session.run(None, {"x": x})):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_qdq_model_from_the_plan_cache_runs_the_same(tmp_path, monkeypatch):
+    """The integer steps are part of the cached plan: a second start, read from the
+    cache, runs the same QuantizedConv steps and gives the same outputs."""
+    monkeypatch.setenv("EDGEINFER_CACHE_DIR", str(tmp_path / "cache"))
+    path = quantize(mobile_cnn(seed=0, size=32), (1, 3, 32, 32), tmp_path)
+    x = np.random.default_rng(2).standard_normal((1, 3, 32, 32)).astype(np.float32)
+    first = NativeBackend(path, threads=1)
+    expected = first.run({"image": x})[0]
+    assert any(os.scandir(tmp_path / "cache" / "plans")), "the first start wrote no plan"
+    again = NativeBackend(path, threads=1)
+    np.testing.assert_array_equal(again.run({"image": x})[0], expected)
+    ops = [step.op for step in again._plans[next(iter(again._plans))].nodes]
+    assert "QuantizedConv" in ops

@@ -50,7 +50,8 @@ def can_run(model):
         return f"no ({reason})"
     try:
         model = open_model_file(model)
-        check_model_memory(model.data, model.origin, model.wire)
+        with model.reading():
+            check_model_memory(model.data, model.origin, model.wire)
     except ModelError as error:
         return f"no ({str(error)[:160]})"
     return "yes"
@@ -66,7 +67,8 @@ class Backend:
 
         model = open_model_file(model)
         # the session folds constants as it is created: check before, not after
-        check_model_memory(model.data, model.origin, model.wire)
+        with model.reading():
+            check_model_memory(model.data, model.origin, model.wire)
         model_path = model.origin
 
         options = ort.SessionOptions()

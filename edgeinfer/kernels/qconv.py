@@ -2,7 +2,7 @@
 int8 weights, int32 sums, requantised to uint8 in the write."""
 import numpy as np
 
-from .. import _core
+from ..core.loader import core as _core
 
 
 def qconv1x1(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, out=None):

@@ -41,7 +41,8 @@ class NativeBackend:
             self._file = open_model_file(model)
             self.origin = origin or self._file.origin
             # the key is the file's bytes: weights kept in other files are not in it
-            external = any(t.external for t in self._file.wire.graph.initializers)
+            with self._file.reading():
+                external = any(t.external for t in self._file.wire.graph.initializers)
             cache_entry = None if external else plan_cache.entry_path(self._file.data)
         cached = plan_cache.load(cache_entry)
         if cached is not None:

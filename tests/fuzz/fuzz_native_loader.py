@@ -5,6 +5,11 @@ ONNX, an operator or shape the native backend refuses, bad metadata)."""
 import os
 import tempfile
 
+if __name__ == "__main__":
+    # the same inputs must take the same paths on every run and machine: no plan
+    # cache carried over from an earlier run (nor written into the user's home)
+    os.environ["EDGEINFER_PLAN_CACHE"] = "0"
+
 import numpy as np
 
 from harness import fuzz, instrumented

@@ -6,7 +6,7 @@ Conv sits between a DequantizeLinear and a QuantizeLinear the planner runs an
 integer convolution instead (native/quantized.py)."""
 import numpy as np
 
-from ... import _native
+from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant
 
@@ -106,7 +106,7 @@ def make_quantized_conv(node, operands, opset):
 
     def bind(ins, outs):
         images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
-        qconv1x1 = _native.core.qconv1x1
+        qconv1x1 = core.qconv1x1
 
         def run():
             for image, out in images:
