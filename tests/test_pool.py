@@ -8,15 +8,15 @@ from edgeinfer import kernels, reference
 
 
 @st.composite
-def pool_cases(draw):
+def pool_cases(draw, max_size=12):
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     span = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
     # ONNX asks pads to be smaller than the kernel; keep them inside the span
     pads = tuple(draw(st.integers(0, span[i % 2] - 1)) for i in range(4))
-    height = draw(st.integers(max(1, span[0] - pads[0] - pads[2]), 12))
-    width = draw(st.integers(max(1, span[1] - pads[1] - pads[3]), 12))
+    height = draw(st.integers(max(1, span[0] - pads[0] - pads[2]), max_size))
+    width = draw(st.integers(max(1, span[1] - pads[1] - pads[3]), max_size))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), height, width)
     x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal(shape)
     return x.astype(np.float32), dict(kernel=kernel, stride=stride, padding=pads,
@@ -35,6 +35,15 @@ def test_avg_pool_matches_reference(case, include_pad):
     ours = kernels.avg_pool2d(x, count_include_pad=include_pad, **args)
     ref = reference.avg_pool2d(x, count_include_pad=include_pad, **args)
     np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+
+
+@given(pool_cases(max_size=40), st.floats(0.0, 0.3), st.integers(0, 2**32 - 1))
+def test_max_pool_nan_at_any_tap_wins_on_vector_lanes_and_tails(case, share, seed):
+    """The max runs four lanes at a time down and across the window; a NaN
+    in any lane, any tail column or any padded row must still win."""
+    x, args = case
+    x[np.random.default_rng(seed).random(x.shape) < share] = np.nan
+    np.testing.assert_array_equal(kernels.max_pool2d(x, **args), reference.max_pool2d(x, **args))
 
 
 def test_max_pool_propagates_nan():

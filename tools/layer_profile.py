@@ -35,6 +35,17 @@ def _layer_key(op, x_shape, w_shape, y_shape):
     return f"{op} " + "x".join(str(d) for d in (y_shape or ()))
 
 
+def _median_rows(samples, key_of):
+    """{key: [nodes, ms]} from {node: [ms per run]}: each node's median run
+    (a loaded machine preempts single steps; a mean would charge one step
+    for another process's time slice), summed per key."""
+    rows = defaultdict(lambda: [0, 0.0])
+    for node, times in samples.items():
+        rows[key_of[node]][0] += 1
+        rows[key_of[node]][1] += float(np.median(times))
+    return dict(rows)
+
+
 def native_layers(path, x, runs):
     """{key: [nodes, ms per run]} from the native executor's own step timer."""
     from edgeinfer.native import NativeBackend
@@ -47,14 +58,15 @@ def native_layers(path, x, runs):
     for node, _ in plan.calls:
         shape = lambda i: tuple(plan.info[node.inputs[i]][0]) if len(node.inputs) > i \
             and node.inputs[i] else None  # noqa: E731
-        key = _layer_key(node.op, shape(0), shape(1) if node.op == "Conv" else None,
-                         tuple(plan.info[node.outputs[0]][0]))
-        keys[node.name or node.outputs[0]] = key
-    rows = defaultdict(lambda: [0, 0.0])
-    for _, node_name, ms in engine.profile({name: x}, repeat=runs):
-        rows[keys[node_name]][0] += 1
-        rows[keys[node_name]][1] += ms
-    return dict(rows)
+        keys[node.name or node.outputs[0]] = _layer_key(
+            node.op, shape(0), shape(1) if node.op == "Conv" else None,
+            tuple(plan.info[node.outputs[0]][0]))
+    samples = defaultdict(list)
+    for _ in range(runs):
+        _, steps = engine.run({name: x}, profile=True)
+        for _, node_name, ms in steps:
+            samples[node_name].append(ms)
+    return _median_rows(samples, keys)
 
 
 def _shape(entry):
@@ -82,20 +94,17 @@ def onnxruntime_layers(path, x, runs):
             events = json.load(f)
     kernel_events = [e for e in events if e.get("cat") == "Node"
                      and e["name"].endswith("_kernel_time")]
-    # the first three runs warm up: drop their events
-    per_run = len(kernel_events) // (runs + 3)
-    kernel_events = kernel_events[3 * per_run:]
-    rows = defaultdict(lambda: [0, 0.0])
+    samples, keys = defaultdict(list), {}
     for event in kernel_events:
-        args = event["args"]
+        args, node = event["args"], event["name"]
         ins = args.get("input_type_shape", [])
         outs = args.get("output_type_shape", [])
-        key = _layer_key(args["op_name"], _shape(ins[0]) if ins else None,
-                         _shape(ins[1]) if len(ins) > 1 else None,
-                         _shape(outs[0]) if outs else None)
-        rows[key][0] += 1
-        rows[key][1] += event["dur"] / 1000.0
-    return {key: [count // runs, ms / runs] for key, (count, ms) in rows.items()}
+        keys[node] = _layer_key(args["op_name"], _shape(ins[0]) if ins else None,
+                                _shape(ins[1]) if len(ins) > 1 else None,
+                                _shape(outs[0]) if outs else None)
+        samples[node].append(event["dur"] / 1000.0)
+    # the first three runs warm up
+    return _median_rows({node: times[3:] for node, times in samples.items()}, keys)
 
 
 def _nchwc_aliases(native, ort):
