@@ -7,6 +7,7 @@
 #include "gemm.h"
 #include "im2col.h"
 #include "plane_filter.h"
+#include "scratch.h"
 #include "threads.h"
 
 #ifdef _OPENMP
@@ -87,7 +88,7 @@ static ei_epilogue epilogue_from(const ei_conv2d_params *p, const float *bias, s
 }
 
 /* One input channel per group, flat: each thread pads its planes into its
- * own scratch block, allocated once per call. */
+ * own scratch block, which lives as long as the thread. */
 static int depthwise_flat(const ei_conv2d_params *p, const ei_depthwise_flat *plan,
                           const float *x, const float *w, const float *bias, float *y,
                           int threads)
@@ -104,7 +105,7 @@ static int depthwise_flat(const ei_conv2d_params *p, const ei_depthwise_flat *pl
 #pragma omp parallel num_threads(threads) reduction(min : status)
 #endif
     {
-        void *scratch = malloc(plan->scratch_bytes);
+        void *scratch = ei_scratch(EI_SCRATCH_DEPTHWISE, plan->scratch_bytes);
         int item;
         if (scratch == NULL)
             status = -2;
@@ -122,7 +123,6 @@ static int depthwise_flat(const ei_conv2d_params *p, const ei_depthwise_flat *pl
                                     w + (size_t)m * taps, bias != NULL ? bias[m] : 0.0f,
                                     y + (size_t)item * out_plane, scratch, kernel);
         }
-        free(scratch);
     }
     return status;
 }
@@ -236,7 +236,6 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
         row_blocks = (mg + rows_per_item - 1) / rows_per_item;
     }
     items = column_items * row_blocks;
-
     threads = threads_for(items, (double)block * rows_per_item * k);
     (void)threads;
 
@@ -244,7 +243,8 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
 #pragma omp parallel num_threads(threads) reduction(min : status)
 #endif
     {
-        float *packed_b = (float *)malloc(sizeof(float) * ei_gemm_packed_b_size(kernel, k, block));
+        float *packed_b = (float *)ei_scratch(
+            EI_SCRATCH_GEMM_B, sizeof(float) * ei_gemm_packed_b_size(kernel, k, block));
         int item;
         if (packed_b == NULL)
             status = -2;
@@ -307,7 +307,6 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
             ei_gemm_packed(kernel, mm, count - in_place, k, w_group, k, packed_b,
                            y_block + in_place, n_out, &ep);
         }
-        free(packed_b);
     }
     return status;
 }
@@ -332,13 +331,13 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
     const int planes = p->batch * p->in_channels;
     int threads = ei_get_num_threads();
     int rows_per_item, row_blocks, items, i;
-    float *padded = (float *)malloc(sizeof(float) * (plane * planes + EI_GEMM_SLACK));
-    const float **table = (const float **)malloc(sizeof(float *) * (size_t)k);
-    if (padded == NULL || table == NULL) {
-        free(padded);
-        free((void *)table);
+    /* one block: the padded planes, then the row table */
+    const size_t padded_floats = (plane * planes + EI_GEMM_SLACK + 15) / 16 * 16;
+    float *padded = (float *)ei_scratch(EI_SCRATCH_CONV_INPUT,
+                                        sizeof(float) * padded_floats + sizeof(float *) * k);
+    const float **table = (const float **)(void *)(padded + padded_floats);
+    if (padded == NULL)
         return -2;
-    }
     /* the tiles read whole vectors past a row's last column */
     for (i = 0; i < EI_GEMM_SLACK; i++)
         padded[plane * planes + i] = 0.0f;
@@ -393,8 +392,6 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
                              group_base + (ptrdiff_t)oy * p->stride_h * wq,
                              y_group + (size_t)oy * wo, (ptrdiff_t)ho * wo, &ep);
     }
-    free(padded);
-    free((void *)table);
     return 0;
 }
 

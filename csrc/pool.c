@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "scratch.h"
 #include "threads.h"
 #include "vec.h"
 
@@ -140,7 +141,8 @@ static int max_pool2d_padded(const ei_pool2d_params *p, const float *x, float *y
     reduction(min : status)
 #endif
     {
-        float *padded = (float *)malloc(sizeof(float) * ((size_t)hp * wp + 2 * (size_t)wp));
+        float *padded = (float *)ei_scratch(EI_SCRATCH_POOL,
+                                            sizeof(float) * ((size_t)hp * wp + 2 * (size_t)wp));
         float *rowmax = padded + (size_t)hp * wp, *across = rowmax + wp;
         int plane;
         if (padded == NULL)
@@ -188,7 +190,6 @@ static int max_pool2d_padded(const ei_pool2d_params *p, const float *x, float *y
                     out[ow] = rows[(size_t)ow * p->stride_w];
             }
         }
-        free(padded);
     }
     return status;
 }

@@ -210,6 +210,11 @@ def test_every_simd_level_matches_portable_path(level, paths):
     for xs, ws, kwargs in [((2, 40, 23, 29), (70, 40, 3, 3), dict(padding=1)),  # K > one chunk
                            ((1, 300, 9, 7), (13, 300, 1, 1), {}),
                            ((1, 40, 7, 7), (24, 40, 1, 1), {}),  # 49 positions: a narrow last panel
+                           # pointwise on maps of odd widths with more weight rows than a
+                           # tile, K in several chunks, a clamp
+                           ((1, 40, 7, 7), (64, 40, 1, 1), {}),
+                           ((1, 24, 14, 14), (72, 24, 1, 1), dict(activation="relu6")),
+                           ((2, 300, 5, 9), (40, 300, 1, 1), {}),
                            ((1, 12, 40, 37), (24, 1, 5, 5), dict(groups=12, stride=2, padding=2)),
                            ((1, 8, 33, 70), (8, 1, 3, 3), dict(groups=8, padding=1)),
                            # depthwise with a multiplier, stride 3, dilation, odd pads
