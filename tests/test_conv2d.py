@@ -397,6 +397,43 @@ def test_threads_give_identical_results(rng):
         edgeinfer.set_num_threads(before)
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+def test_residual_is_added_in_the_write_before_the_clamp(level, rng):
+    """conv2d's residual (a model's Add after the Conv, done by the native
+    backend in the output write) on every path that writes through the GEMM:
+    1x1 in place with a dot-product tail, im2col, indirect rows, grouped; K in
+    several chunks, so the residual is added once, on the last."""
+    if level not in available_levels():
+        pytest.skip(f"{level} is not available on this CPU or build")
+    core = edgeinfer._core
+    cases = [((1, 300, 7, 7), (70, 300, 1, 1), (1, 1), (0, 0, 0, 0), 1),
+             ((1, 24, 5, 6), (40, 24, 3, 3), (1, 1), (1, 1, 1, 1), 1),
+             ((2, 16, 20, 53), (24, 16, 3, 3), (2, 1), (1, 1, 1, 1), 1),
+             ((1, 12, 9, 9), (18, 4, 3, 3), (1, 1), (1, 1, 1, 1), 3)]
+    for xs, ws, stride, pads, groups in cases:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = rng.standard_normal(ws).astype(np.float32)
+        b = rng.standard_normal(ws[0]).astype(np.float32)
+        plain = reference.conv2d(x, w, b, stride=stride, padding=pads, groups=groups)
+        r = rng.standard_normal(plain.shape).astype(np.float32)
+        out = np.empty(plain.shape, np.float32)
+        core.simd_force(level)
+        try:
+            core.conv2d(x, w, b, out, stride, (1, 1), pads, groups, (0.0, 6.0), r)
+        finally:
+            core.simd_force(None)
+        assert_close(out, np.clip(plain + r, 0.0, 6.0), reduction_of(w))
+
+
+def test_residual_of_a_depthwise_conv_is_refused():
+    x = np.ones((1, 4, 5, 5), np.float32)
+    w = np.ones((4, 1, 3, 3), np.float32)
+    out = np.empty((1, 4, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="inconsistent"):
+        edgeinfer._core.conv2d(x, w, None, out, (1, 1), (1, 1), (0, 0, 0, 0), 4, None,
+                               np.zeros_like(out))
+
+
 def test_regression_kernel_wider_than_input_with_padding():
     # a 1x5 kernel over a width-2 input needs padding on both sides of every row
     x = np.ones((1, 1, 1, 2), np.float32)

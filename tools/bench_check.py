@@ -1,6 +1,10 @@
 """Fails when a kernel's speed-up over its numpy reference, measured in the
-same benchmark run, falls below its committed floor (benchmarks/floors.json).
-Ratios, not seconds, so a slower or busier machine does not trip it.
+same benchmark run, falls below its committed floor (benchmarks/floors.json),
+or when the native backend's speed relative to onnxruntime on a whole model
+(onnxruntime's median time / native's, the two taking turns run by run in
+benchmarks/bench_backends.py) falls below its floor under
+"native_speed_vs_onnxruntime". Ratios, not seconds, so a slower or busier
+machine does not trip it.
 
 usage: python tools/bench_check.py RUN.json [--floors benchmarks/floors.json]"""
 import argparse
@@ -9,13 +13,36 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_results import load_groups, ratios  # noqa: E402
+from bench_results import load_groups, load_groups_with_extra, ratios  # noqa: E402
+
+BACKEND_FLOORS = "native_speed_vs_onnxruntime"
 
 DEFAULT_FLOORS = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "floors.json")
 
 
+def check_backends(groups_with_extra, floors):
+    """(lines, failures) for the whole-model floors: {group: least
+    onnxruntime time / native time}."""
+    lines, failures = [], 0
+    for group, floor in sorted(floors.items()):
+        extra = [info for _, _, info in groups_with_extra.get(group, {}).values()
+                 if "native_vs_onnxruntime" in info]
+        if not extra:
+            lines.append(f"FAIL {group}: no interleaved native/onnxruntime measurement in this run")
+            failures += 1
+            continue
+        speed = 1.0 / extra[0]["native_vs_onnxruntime"]
+        ok = speed >= floor
+        failures += not ok
+        lines.append(f"{'ok  ' if ok else 'FAIL'} {group:48} {speed:8.2f}x onnxruntime's speed "
+                     f"(native {extra[0]['native_ms']} ms, onnxruntime "
+                     f"{extra[0]['onnxruntime_ms']} ms; floor {floor}x)")
+    return lines, failures
+
+
 def check(groups, floors):
     """(lines to print, number of failures)."""
+    floors = {kernel: floor for kernel, floor in floors.items() if kernel != BACKEND_FLOORS}
     lines, failures, checked = [], 0, set()
     for group in sorted(groups):
         kernel = group.split()[0]
@@ -47,9 +74,14 @@ def main(argv=None):
         floors = json.load(f)
     groups, _ = load_groups(args.run)
     lines, failures = check(groups, floors)
+    if BACKEND_FLOORS in floors:
+        backend_lines, backend_failures = check_backends(load_groups_with_extra(args.run)[0],
+                                                         floors[BACKEND_FLOORS])
+        lines += backend_lines
+        failures += backend_failures
     print("\n".join(lines))
     if failures:
-        print(f"{failures} kernel case(s) below their floor", file=sys.stderr)
+        print(f"{failures} case(s) below their floor", file=sys.stderr)
     return 1 if failures else 0
 
 
