@@ -1,6 +1,7 @@
 """Per-layer truth: the native backend's time per step beside onnxruntime's
 own per-node profile (SessionOptions.enable_profiling) for the same model, one
-thread, one row per layer shape, so every slow layer shape is visible.
+thread, one row per layer shape, so every slow layer shape is visible. The two
+take turns run by run; each node's time is its median over the runs.
 
 Rows are keyed by what decides a layer's speed, not by node name (the two
 engines fuse and rename differently): for a convolution its kind (1x1,
@@ -46,14 +47,7 @@ def _median_rows(samples, key_of):
     return dict(rows)
 
 
-def native_layers(path, x, runs):
-    """{key: [nodes, ms per run]} from the native executor's own step timer."""
-    from edgeinfer.native import NativeBackend
-
-    engine = NativeBackend(path, threads=1)
-    name = engine.input_names[0]
-    engine.run({name: x})
-    plan = engine._prepare({name: x})
+def _native_keys(plan):
     keys = {}
     for node, _ in plan.calls:
         shape = lambda i: tuple(plan.info[node.inputs[i]][0]) if len(node.inputs) > i \
@@ -61,37 +55,25 @@ def native_layers(path, x, runs):
         keys[node.name or node.outputs[0]] = _layer_key(
             node.op, shape(0), shape(1) if node.op == "Conv" else None,
             tuple(plan.info[node.outputs[0]][0]))
-    samples = defaultdict(list)
-    for _ in range(runs):
-        _, steps = engine.run({name: x}, profile=True)
-        for _, node_name, ms in steps:
-            samples[node_name].append(ms)
-    return _median_rows(samples, keys)
+    return keys
 
 
-def _shape(entry):
-    return tuple(next(iter(entry.values()))) if entry else None
-
-
-def onnxruntime_layers(path, x, runs):
-    """{key: [nodes, ms per run]} from onnxruntime's profiler, its fused and
-    layout-transformed graph as it runs (NCHWc channel counts are rounded
-    up to its block)."""
+def _ort_session(path, profile_dir):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    with tempfile.TemporaryDirectory() as tmp:
-        options.enable_profiling = True
-        options.profile_file_prefix = os.path.join(tmp, "ort")
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
-        for _ in range(runs + 3):
-            session.run(None, {name: x})
-        with open(session.end_profiling()) as f:
-            events = json.load(f)
+    options.enable_profiling = True
+    options.profile_file_prefix = os.path.join(profile_dir, "ort")
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def _ort_rows(events, warmup):
+    """{key: [nodes, ms]} from onnxruntime's profile events, its fused and
+    layout-transformed graph as it runs (NCHWc channel counts are rounded up
+    to its block)."""
     kernel_events = [e for e in events if e.get("cat") == "Node"
                      and e["name"].endswith("_kernel_time")]
     samples, keys = defaultdict(list), {}
@@ -103,8 +85,35 @@ def onnxruntime_layers(path, x, runs):
                                 _shape(ins[1]) if len(ins) > 1 else None,
                                 _shape(outs[0]) if outs else None)
         samples[node].append(event["dur"] / 1000.0)
-    # the first three runs warm up
-    return _median_rows({node: times[3:] for node, times in samples.items()}, keys)
+    return _median_rows({node: times[warmup:] for node, times in samples.items()}, keys)
+
+
+def _shape(entry):
+    return tuple(next(iter(entry.values()))) if entry else None
+
+
+def layers(path, x, runs, warmup=3):
+    """({key: [nodes, ms]} native, the same for onnxruntime): the two engines
+    take turns run by run, so a loaded machine's noise falls on both."""
+    from edgeinfer.native import NativeBackend
+
+    engine = NativeBackend(path, threads=1)
+    name = engine.input_names[0]
+    engine.run({name: x})
+    keys = _native_keys(engine._prepare({name: x}))
+    samples = defaultdict(list)
+    with tempfile.TemporaryDirectory() as tmp:
+        session = _ort_session(path, tmp)
+        feed = {session.get_inputs()[0].name: x}
+        for turn in range(warmup + runs):
+            _, steps = engine.run({name: x}, profile=True)
+            session.run(None, feed)
+            if turn >= warmup:
+                for _, node_name, ms in steps:
+                    samples[node_name].append(ms)
+        with open(session.end_profiling()) as f:
+            events = json.load(f)
+    return _median_rows(samples, keys), _ort_rows(events, warmup)
 
 
 def _nchwc_aliases(native, ort):
@@ -130,8 +139,7 @@ def table(path, runs=20, seed=0):
     model = onnx.load(path, load_external_data=False)
     dims = [d.dim_value or 1 for d in model.graph.input[0].type.tensor_type.shape.dim]
     x = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
-    native = native_layers(path, x, runs)
-    ort = onnxruntime_layers(path, x, runs)
+    native, ort = layers(path, x, runs)
     for theirs, ours in _nchwc_aliases(native, ort).items():
         count, ms = ort.pop(theirs)
         ort.setdefault(ours, [0, 0.0])
