@@ -3,9 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "scratch.h"
 #include "threads.h"
-#include "vec.h"
 
 static int valid(const ei_pool2d_params *p)
 {
@@ -78,23 +76,30 @@ static void tap_columns(const ei_pool2d_params *p, int kw, int *lo, int *hi)
 }
 
 /* NaN wins, as in the ONNX reference */
-#define MAX_OF(acc, v) ((((v) > (acc)) | ((v) != (v))) ? (v) : (acc))
+#define MAX_OF(acc, v) (((v) > (acc) || (v) != (v)) ? (v) : (acc))
 
-/* dst[c] = MAX_OF(a[c], b[c]) for c < n. Four lanes at a time where the
- * compiler has vector extensions (SSE2 on any x86-64, NEON on ARM): scalar,
- * the NaN test is a branch per tap that real data mispredicts half the time. */
-static void max_of_rows(float *dst, const float *a, const float *b, int n)
+static void max_row(const ei_pool2d_params *p, const float *src, const taps *th, int row0,
+                    const int *ranges, float *out)
 {
-    int c = 0;
-#if EI_HAVE_VECTOR_EXTENSIONS
-    for (; c + 4 <= n; c += 4) {
-        const ei_f32x4 va = *(const ei_f32x4 *)(a + c), vb = *(const ei_f32x4 *)(b + c);
-        const ei_i32x4 take_b = (vb > va) | (vb != vb);
-        *(ei_f32x4 *)(dst + c) = (ei_f32x4)((take_b & (ei_i32x4)vb) | (~take_b & (ei_i32x4)va));
+    int ow, kh, kw;
+    for (ow = 0; ow < p->out_width; ow++)
+        out[ow] = -INFINITY;
+    for (kh = th->first; kh < th->last; kh++) {
+        const float *row = src + (long)(row0 + kh * p->dilation_h) * p->in_width;
+        for (kw = 0; kw < p->kernel_w; kw++) {
+            int lo = ranges[2 * kw], hi = ranges[2 * kw + 1];
+            const float *in = row + (long)lo * p->stride_w + kw * p->dilation_w - p->pad_left;
+            float *acc = out + lo;
+            int n = hi - lo;
+            if (p->stride_w == 1) {
+                for (ow = 0; ow < n; ow++)
+                    acc[ow] = MAX_OF(acc[ow], in[ow]);
+            } else {
+                for (ow = 0; ow < n; ow++)
+                    acc[ow] = MAX_OF(acc[ow], in[(long)ow * p->stride_w]);
+            }
+        }
     }
-#endif
-    for (; c < n; c++)
-        dst[c] = MAX_OF(a[c], b[c]);
 }
 
 static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th, int row0,
@@ -121,80 +126,7 @@ static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th,
     }
 }
 
-/* Max pooling, plane by plane: the plane is padded once with -inf into a
- * per-thread block (covering every window, ceil mode's included), then each
- * output row is the running max of its kh padded rows (one contiguous pass
- * the compiler vectorises) followed by a strided max across kw columns. The
- * row-by-row tap sweep used for averages spent its time in loop set-up on
- * the small maps of real models: 128 planes of 8x8 took 130 us, now ~10. */
-static int max_pool2d_padded(const ei_pool2d_params *p, const float *x, float *y)
-{
-    const int hp = (p->out_height - 1) * p->stride_h + (p->kernel_h - 1) * p->dilation_h + 1;
-    const int wp = (p->out_width - 1) * p->stride_w + (p->kernel_w - 1) * p->dilation_w + 1;
-    const int span = (p->out_width - 1) * p->stride_w + 1; /* first taps of the windows */
-    const double work = (double)p->planes * hp * wp * (p->kernel_h + 1);
-    int status = 0;
-    if (p->out_height == 0 || p->out_width == 0)
-        return 0;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) if (work > 262144.0) \
-    reduction(min : status)
-#endif
-    {
-        float *padded = (float *)ei_scratch(EI_SCRATCH_POOL,
-                                            sizeof(float) * ((size_t)hp * wp + 2 * (size_t)wp));
-        float *rowmax = padded + (size_t)hp * wp, *across = rowmax + wp;
-        int plane;
-        if (padded == NULL)
-            status = -2;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (plane = 0; plane < p->planes; plane++) {
-            const float *src = x + (long)plane * p->in_height * p->in_width;
-            float *dst = y + (long)plane * p->out_height * p->out_width;
-            /* input columns that land inside the padded block */
-            const int c0 = p->pad_left, c1 = p->pad_left + p->in_width < wp
-                                                  ? p->pad_left + p->in_width
-                                                  : wp;
-            int r, c, k, oh, ow;
-            if (padded == NULL)
-                continue;
-            for (r = 0; r < hp; r++) {
-                const int iy = r - p->pad_top;
-                float *row = padded + (size_t)r * wp;
-                if (iy < 0 || iy >= p->in_height) {
-                    for (c = 0; c < wp; c++)
-                        row[c] = -INFINITY;
-                    continue;
-                }
-                for (c = 0; c < c0 && c < wp; c++)
-                    row[c] = -INFINITY;
-                for (c = c0; c < c1; c++)
-                    row[c] = src[(long)iy * p->in_width + (c - c0)];
-                for (c = c1 > c0 ? c1 : c0; c < wp; c++)
-                    row[c] = -INFINITY;
-            }
-            for (oh = 0; oh < p->out_height; oh++) {
-                const float *top = padded + (size_t)oh * p->stride_h * wp;
-                float *out = dst + (long)oh * p->out_width;
-                const float *rows = top, *vertical;
-                /* down the kh rows, then across kw columns, both at unit
-                 * stride; the output takes every stride_w-th column */
-                for (k = 1; k < p->kernel_h; k++, rows = rowmax)
-                    max_of_rows(rowmax, rows, top + (size_t)k * p->dilation_h * wp, wp);
-                vertical = rows;
-                for (k = 1; k < p->kernel_w; k++, rows = across)
-                    max_of_rows(across, rows, vertical + (size_t)k * p->dilation_w, span);
-                for (ow = 0; ow < p->out_width; ow++)
-                    out[ow] = rows[(size_t)ow * p->stride_w];
-            }
-        }
-    }
-    return status;
-}
-
-static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
+static int pool2d(const ei_pool2d_params *p, const float *x, float *y, int average)
 {
     int plane, kw;
     taps *columns;
@@ -223,6 +155,10 @@ static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
                              p->dilation_h, p->in_height);
             int row0 = oh * p->stride_h - p->pad_top;
             float *out = dst + (long)oh * p->out_width;
+            if (!average) {
+                max_row(p, src, &th, row0, ranges, out);
+                continue;
+            }
             sum_row(p, src, &th, row0, ranges, out);
             for (ow = 0; ow < p->out_width; ow++) {
                 /* taps inside the input are contiguous in k */
@@ -240,14 +176,12 @@ static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 
 int ei_max_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
-    if (!valid(p))
-        return -1;
-    return max_pool2d_padded(p, x, y);
+    return pool2d(p, x, y, 0);
 }
 
 int ei_avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
-    return avg_pool2d(p, x, y);
+    return pool2d(p, x, y, 1);
 }
 
 void ei_global_avg_pool(int planes, int size, const float *x, float *y)
