@@ -344,9 +344,10 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
     const size_t padded_floats = (plane * planes + EI_GEMM_SLACK + 15) / 16 * 16;
     float *padded = (float *)ei_scratch(EI_SCRATCH_CONV_INPUT,
                                         sizeof(float) * padded_floats + sizeof(float *) * k);
-    const float **table = (const float **)(void *)(padded + padded_floats);
+    const float **table;
     if (padded == NULL)
         return -2;
+    table = (const float **)(void *)(padded + padded_floats);
     /* the tiles read whole vectors past a row's last column */
     for (i = 0; i < EI_GEMM_SLACK; i++)
         padded[plane * planes + i] = 0.0f;
