@@ -13,9 +13,11 @@ if ROOT not in sys.path:     # run as a script, not under pytest
 from tools.small_cnns import mobile_cnn  # noqa: E402
 
 SMALL_CNN = "small-cnn-96"
+MINI_XCEPTION = "mini-xception-64"
 EFFICIENTNET = "efficientnet-lite0"
 EFFICIENTNET_INT8 = "efficientnet-lite0-int8"
-MODELS = (SMALL_CNN, EFFICIENTNET, EFFICIENTNET_INT8)
+MOBILENET_V2 = "mobilenetv2-keras"
+MODELS = (SMALL_CNN, MINI_XCEPTION, EFFICIENTNET, EFFICIENTNET_INT8, MOBILENET_V2)
 BACKENDS = ("native", "onnxruntime", "opencv")
 DEFAULT_CACHE = os.path.join(ROOT, ".cache", "models")
 
@@ -47,6 +49,16 @@ def model_path(name, cache_dir=DEFAULT_CACHE):
         # the legacy export: the one all three backends read (OpenCV's importer
         # does not take every opset-18 form the dynamo exporter writes)
         return export_efficientnet_lite0(cache_dir, "legacy")
+    if name in (MINI_XCEPTION, MOBILENET_V2):
+        try:
+            import tensorflow  # noqa: F401
+        except ImportError as error:
+            raise Unavailable(f"{name} is converted from Keras, which needs TensorFlow "
+                              f"({error})") from None
+        from tools import keras_models
+
+        return keras_models.export(keras_models.MINI_XCEPTION if name == MINI_XCEPTION
+                                   else keras_models.MOBILENET_V2, cache_dir)
     raise ValueError(name)
 
 

@@ -1,8 +1,17 @@
 """Whole classifiers per backend: the native executor, onnxruntime and OpenCV
-DNN on the same ONNX file, batch 1, at one thread and at all cores. Group per
-model and thread count; compare within a group. EfficientNet-Lite0 (224x224)
-needs torch to be exported and is skipped without it; the small CNN always
-runs, so the smoke run exercises the native backend."""
+DNN on the same ONNX file, batch 1, at one and at two threads: fp32
+EfficientNet-Lite0, Keras MobileNetV2, a mini-Xception-shaped CNN and a small
+MobileNet-like CNN. Models that need a framework to be made (torch for
+EfficientNet-Lite0, TensorFlow for the Keras ones) are skipped without it;
+the small CNN always runs, so the smoke run exercises the native backend.
+
+bench_backend times each backend in its own block (pytest-benchmark's way).
+bench_interleaved takes the three backends in turns, run by run, so they
+share the machine's noise (at two threads each runs its turns in one block
+instead: one runtime's worker threads keep spinning for a while after its
+run and would slow the next), and records their medians and the ratios in
+extra_info; that is what the gate (tools/bench_check.py,
+"native_speed_vs_onnxruntime" in floors.json) judges."""
 import os
 
 import cv2
@@ -11,8 +20,9 @@ import pytest
 
 from backend_models import BACKENDS, MODELS, Unavailable, agreement_tolerance, input_for, \
     model_path, runner
+from backends_table import latencies
 
-THREADS = {"1 thread": 1, "all cores": 0}
+THREADS = {"1 thread": 1, "2 threads": 2}
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +37,18 @@ def models(request):
     return paths
 
 
+def _path(models, model):
+    path = models[model]
+    if isinstance(path, Unavailable):
+        pytest.skip(str(path))
+    return path
+
+
 @pytest.mark.parametrize("threads", THREADS)
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("model", MODELS)
 def bench_backend(benchmark, models, model, backend, threads):
-    path = models[model]
-    if isinstance(path, Unavailable):
-        pytest.skip(str(path))
+    path = _path(models, model)
     cv_threads = cv2.getNumThreads()
     try:
         run = runner(backend, path, THREADS[threads])
@@ -52,3 +67,37 @@ def bench_backend(benchmark, models, model, backend, threads):
             return
         difference = np.max(np.abs(np.asarray(logits).reshape(expected.shape) - expected))
         assert difference <= agreement_tolerance(model, path)
+
+
+@pytest.mark.parametrize("threads", THREADS)
+@pytest.mark.parametrize("model", MODELS)
+def bench_interleaved(benchmark, models, model, threads):
+    """Medians of the three backends taking turns run by run; the benchmark's
+    own timing is of the native run alone."""
+    path = _path(models, model)
+    cv_threads = cv2.getNumThreads()
+    runs_by_backend = {}
+    try:
+        for backend in BACKENDS:
+            try:
+                runs_by_backend[backend] = runner(backend, path, THREADS[threads])
+            except (Unavailable, ImportError):
+                pass
+        if "onnxruntime" not in runs_by_backend:
+            pytest.skip("onnxruntime is not installed")
+        _, x = input_for(path)
+        # a smoke run (--benchmark-disable) only checks that the turns run
+        rounds = 3 if benchmark.disabled else 40
+        interleave = THREADS[threads] == 1
+        times = latencies(runs_by_backend, x, rounds, interleave=interleave)
+    finally:
+        cv2.setNumThreads(cv_threads)
+    medians = {backend: float(np.median(seconds)) * 1e3 for backend, seconds in times.items()}
+    benchmark.group = f"{model}, {threads}, {'interleaved' if interleave else 'in blocks'}"
+    for backend, ms in medians.items():
+        benchmark.extra_info[f"{backend}_ms"] = round(ms, 3)
+    benchmark.extra_info["native_vs_onnxruntime"] = round(medians["native"] /
+                                                          medians["onnxruntime"], 3)
+    if "opencv" in medians:
+        benchmark.extra_info["native_vs_opencv"] = round(medians["native"] / medians["opencv"], 3)
+    benchmark(runs_by_backend["native"], x)

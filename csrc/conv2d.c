@@ -7,6 +7,7 @@
 #include "gemm.h"
 #include "im2col.h"
 #include "plane_filter.h"
+#include "scratch.h"
 #include "threads.h"
 
 #ifdef _OPENMP
@@ -75,11 +76,14 @@ int ei_conv2d_force_depthwise(int path)
     return force_path(&depthwise_path, path);
 }
 
-/* Bias and clamp of the output rows from first_row of the layer on. */
-static ei_epilogue epilogue_from(const ei_conv2d_params *p, const float *bias, size_t first_row)
+/* Bias, residual and clamp of the output from first_row of the layer on;
+ * the residual starts at y_offset, where that part of the output does. */
+static ei_epilogue epilogue_from(const ei_conv2d_params *p, const float *bias, size_t first_row,
+                                 const float *residual, size_t y_offset)
 {
     ei_epilogue ep;
     ep.bias = bias != NULL ? bias + first_row : NULL;
+    ep.residual = residual != NULL ? residual + y_offset : NULL;
     ep.clamp = p->clamp;
     ep.lo = p->lo;
     ep.hi = p->hi;
@@ -87,7 +91,7 @@ static ei_epilogue epilogue_from(const ei_conv2d_params *p, const float *bias, s
 }
 
 /* One input channel per group, flat: each thread pads its planes into its
- * own scratch block, allocated once per call. */
+ * own scratch block, which lives as long as the thread. */
 static int depthwise_flat(const ei_conv2d_params *p, const ei_depthwise_flat *plan,
                           const float *x, const float *w, const float *bias, float *y,
                           int threads)
@@ -104,7 +108,7 @@ static int depthwise_flat(const ei_conv2d_params *p, const ei_depthwise_flat *pl
 #pragma omp parallel num_threads(threads) reduction(min : status)
 #endif
     {
-        void *scratch = malloc(plan->scratch_bytes);
+        void *scratch = ei_scratch(EI_SCRATCH_DEPTHWISE, plan->scratch_bytes);
         int item;
         if (scratch == NULL)
             status = -2;
@@ -122,7 +126,6 @@ static int depthwise_flat(const ei_conv2d_params *p, const ei_depthwise_flat *pl
                                     w + (size_t)m * taps, bias != NULL ? bias[m] : 0.0f,
                                     y + (size_t)item * out_plane, scratch, kernel);
         }
-        free(scratch);
     }
     return status;
 }
@@ -213,7 +216,8 @@ static int is_pointwise(const ei_conv2d_params *p)
  * multiply-adds per output channel, a large share when there are few); the
  * last columns, fewer than a vector, are dot products of gathered inputs. */
 static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo,
-                     const float *x, const float *w, const float *bias, float *y)
+                     const float *x, const float *w, const float *bias, const float *residual,
+                     float *y)
 {
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
@@ -236,7 +240,6 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
         row_blocks = (mg + rows_per_item - 1) / rows_per_item;
     }
     items = column_items * row_blocks;
-
     threads = threads_for(items, (double)block * rows_per_item * k);
     (void)threads;
 
@@ -244,7 +247,8 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
 #pragma omp parallel num_threads(threads) reduction(min : status)
 #endif
     {
-        float *packed_b = (float *)malloc(sizeof(float) * ei_gemm_packed_b_size(kernel, k, block));
+        float *packed_b = (float *)ei_scratch(
+            EI_SCRATCH_GEMM_B, sizeof(float) * ei_gemm_packed_b_size(kernel, k, block));
         int item;
         if (packed_b == NULL)
             status = -2;
@@ -263,9 +267,12 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
             const float *x_group =
                 x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
             const float *w_group = w + ((size_t)gi * mg + r0) * k;
-            float *y_block =
-                y + ((size_t)n * p->out_channels + (size_t)gi * mg + r0) * n_out + p0;
-            const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg + r0);
+            const size_t y_offset = ((size_t)n * p->out_channels + (size_t)gi * mg + r0) * n_out +
+                                    (size_t)p0;
+            float *y_block = y + y_offset;
+            const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg + r0, residual, y_offset);
+            const ei_epilogue ep_rest =
+                epilogue_from(p, bias, (size_t)gi * mg + r0, residual, y_offset + (size_t)in_place);
             ei_im2col_src src;
             if (packed_b == NULL)
                 continue;
@@ -282,7 +289,8 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
                 for (j = 0; j < tail; j++)
                     for (kk = 0; kk < k; kk++)
                         packed_b[(size_t)j * k + kk] = column[(size_t)kk * n_out + j];
-                kernel->narrow(mm, tail, k, w_group, k, packed_b, y_block + in_place, n_out, &ep);
+                kernel->narrow(mm, tail, k, w_group, k, packed_b, y_block + in_place, n_out,
+                               &ep_rest);
                 continue;
             }
             src.x = x_group;
@@ -305,9 +313,8 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
                 continue;
             }
             ei_gemm_packed(kernel, mm, count - in_place, k, w_group, k, packed_b,
-                           y_block + in_place, n_out, &ep);
+                           y_block + in_place, n_out, &ep_rest);
         }
-        free(packed_b);
     }
     return status;
 }
@@ -320,7 +327,8 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
  * row pointers, offset per output row: one GEMM per output row of Wo columns,
  * written straight into y. */
 static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo,
-                         const float *x, const float *w, const float *bias, float *y)
+                         const float *x, const float *w, const float *bias,
+                         const float *residual, float *y)
 {
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
@@ -332,13 +340,14 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
     const int planes = p->batch * p->in_channels;
     int threads = ei_get_num_threads();
     int rows_per_item, row_blocks, items, i;
-    float *padded = (float *)malloc(sizeof(float) * (plane * planes + EI_GEMM_SLACK));
-    const float **table = (const float **)malloc(sizeof(float *) * (size_t)k);
-    if (padded == NULL || table == NULL) {
-        free(padded);
-        free((void *)table);
+    /* one block: the padded planes, then the row table */
+    const size_t padded_floats = (plane * planes + EI_GEMM_SLACK + 15) / 16 * 16;
+    float *padded = (float *)ei_scratch(EI_SCRATCH_CONV_INPUT,
+                                        sizeof(float) * padded_floats + sizeof(float *) * k);
+    const float **table;
+    if (padded == NULL)
         return -2;
-    }
+    table = (const float **)(void *)(padded + padded_floats);
     /* the tiles read whole vectors past a row's last column */
     for (i = 0; i < EI_GEMM_SLACK; i++)
         padded[plane * planes + i] = 0.0f;
@@ -385,33 +394,39 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
         const int oy1 = oy0 + rows_per_item < ho ? oy0 + rows_per_item : ho;
         const ptrdiff_t group_base = (ptrdiff_t)((size_t)n * p->in_channels + (size_t)gi * cg) *
                                      (ptrdiff_t)plane;
-        float *y_group = y + ((size_t)n * p->out_channels + (size_t)gi * mg) * ho * wo;
-        const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg);
+        const size_t group_offset = ((size_t)n * p->out_channels + (size_t)gi * mg) * ho * wo;
         int oy;
-        for (oy = oy0; oy < oy1; oy++)
+        for (oy = oy0; oy < oy1; oy++) {
+            const size_t row_offset = group_offset + (size_t)oy * wo;
+            const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg, residual, row_offset);
             ei_gemm_indirect(kernel, mg, wo, k, w + (size_t)gi * mg * k, k, table,
-                             group_base + (ptrdiff_t)oy * p->stride_h * wq,
-                             y_group + (size_t)oy * wo, (ptrdiff_t)ho * wo, &ep);
+                             group_base + (ptrdiff_t)oy * p->stride_h * wq, y + row_offset,
+                             (ptrdiff_t)ho * wo, &ep);
+        }
     }
-    free(padded);
-    free((void *)table);
     return 0;
 }
 
 int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
               float *y)
 {
+    return ei_conv2d_residual(p, x, w, bias, NULL, y);
+}
+
+int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
+                       const float *bias, const float *residual, float *y)
+{
     ei_gemm_kernel kernel;
     int ho, wo;
     if (ei_conv2d_output_size(p, &ho, &wo) != 0)
         return -1;
     if (p->in_channels == p->groups)
-        return conv_depthwise(p, ho, wo, x, w, bias, y);
+        return residual != NULL ? -1 : conv_depthwise(p, ho, wo, x, w, bias, y);
     kernel = ei_gemm_kernel_for(ei_simd_active());
     /* Output rows of at least one full panel go through the indirect GEMM;
      * narrower ones fill panels better through im2col, whose panels run
      * across row ends. */
     if (!is_pointwise(p) && (indirect_path == 1 || (indirect_path == -1 && wo >= kernel.nr)))
-        return conv_indirect(p, &kernel, ho, wo, x, w, bias, y);
-    return conv_gemm(p, &kernel, ho, wo, x, w, bias, y);
+        return conv_indirect(p, &kernel, ho, wo, x, w, bias, residual, y);
+    return conv_gemm(p, &kernel, ho, wo, x, w, bias, residual, y);
 }

@@ -22,6 +22,13 @@ int ei_conv2d_output_size(const ei_conv2d_params *p, int *out_height, int *out_w
 int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
               float *y);
 
+/* The same plus a residual added in the output write: y = conv(x, w) + bias
+ * + residual, then the clamp (ONNX Add after a Conv, with any Relu/Clip after
+ * the Add). residual has y's shape and must not overlap y. Dense, grouped and
+ * 1x1 convolutions only: -1 for a depthwise one. */
+int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
+                       const float *bias, const float *residual, float *y);
+
 /* Depthwise path, for tests: -1 chooses by plane size (the default), 0 the
  * row-by-row plane filter, 1 the flat whole-plane run. Returns -1 for other values. */
 int ei_conv2d_force_depthwise(int path);

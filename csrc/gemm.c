@@ -257,6 +257,8 @@ static void gemm(const ei_gemm_kernel *kernel, int m, int n, int k, const float 
                 const int width = ei_gemm_panel_width(kernel, nn);
                 const float *a_rows = a + (ptrdiff_t)i0 * lda + k0;
                 float *c_tile = c + (ptrdiff_t)i0 * ldc + j0;
+                rows.residual = ep->residual != NULL ? ep->residual + (ptrdiff_t)i0 * ldc + j0
+                                                     : NULL;
                 if (b->rows != NULL) {
                     kernel->indirect[width / kernel->vl - 1](kc, a_rows, lda, b->rows + k0,
                                                              b->col + j0, c_tile, ldc, mm, nn,

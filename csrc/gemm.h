@@ -10,10 +10,12 @@
 
 #include "cpu.h"
 
-/* Bias per row of C and the clamp fused into its last write. */
+/* Bias per row of C, a residual added and the clamp applied in its last
+ * write: C = clamp(A . B + bias + R). */
 typedef struct {
-    const float *bias; /* m values, or NULL */
-    int clamp;         /* 0: no clamp (NaN passes through) */
+    const float *bias;     /* m values, or NULL */
+    const float *residual; /* R, laid out as C (same ldc) from C's first element, or NULL */
+    int clamp;             /* 0: no clamp (NaN passes through) */
     float lo, hi;
 } ei_epilogue;
 

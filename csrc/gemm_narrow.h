@@ -32,6 +32,8 @@ static TILE_ATTR void NARROW_FN(int m, int n, int k, const float *a, ptrdiff_t l
                 sum += lanes[l];
             for (; kk < k; kk++)
                 sum += ar[kk] * bj[kk];
+            if (ep->residual != NULL)
+                sum += ep->residual[(ptrdiff_t)i * ldc + j];
             if (ep->clamp) { /* NaN passes, as through the tiles' clamp */
                 sum = sum < ep->lo ? ep->lo : sum;
                 sum = sum > ep->hi ? ep->hi : sum;

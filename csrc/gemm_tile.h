@@ -92,6 +92,26 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
 #endif
     }
 
+    if (last && ep->residual != NULL) {
+        if (full) {
+            EI_UNROLL
+            for (i = 0; i < MR; i++)
+                EI_UNROLL
+                for (v = 0; v < NRV; v++)
+                    acc[i][v] = EI_VADD(acc[i][v], EI_VLOAD(ep->residual + i * ldc + v * VL));
+        } else {
+            EI_UNROLL
+            for (i = 0; i < MR; i++)
+                for (j = 0; j < TILE_NR; j++)
+                    edge[i * TILE_NR + j] = i < m && j < n ? ep->residual[i * ldc + j] : 0.0f;
+            EI_UNROLL
+            for (i = 0; i < MR; i++)
+                EI_UNROLL
+                for (v = 0; v < NRV; v++)
+                    acc[i][v] = EI_VADD(acc[i][v], EI_VLOAD(edge + i * TILE_NR + v * VL));
+        }
+    }
+
     if (last && ep->clamp) {
         const VEC lo = EI_VSET1(ep->lo), hi = EI_VSET1(ep->hi);
         EI_UNROLL

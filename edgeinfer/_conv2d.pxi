@@ -10,6 +10,8 @@ cdef extern from "conv2d.h":
 
     int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
                   float *y) nogil
+    int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
+                           const float *bias, const float *residual, float *y) nogil
     int ei_conv2d_force_depthwise(int path)
     int ei_conv2d_force_indirect(int path)
 
@@ -31,12 +33,15 @@ def conv2d_force_depthwise(name):
 
 def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float[::1] bias,
            float[:, :, :, ::1] out, tuple stride, tuple dilation, tuple pads, int groups,
-           clamp):
+           clamp, const float[:, :, :, ::1] residual=None):
     """Contiguous float32 NCHW x, (M, C/groups, kh, kw) w, bias of M or None;
-    pads (top, left, bottom, right); clamp None or (lo, hi). Shapes were
-    checked by edgeinfer.kernels.conv2d."""
+    pads (top, left, bottom, right); clamp None or (lo, hi); residual None or
+    an array of out's shape (not overlapping it) added before the clamp, for
+    dense and grouped convolutions. Shapes were checked by
+    edgeinfer.kernels.conv2d (and the residual's by the native planner)."""
     cdef ei_conv2d_params p
     cdef const float *b = NULL
+    cdef const float *r = NULL
     cdef int status
     p.batch, p.in_channels, p.in_height, p.in_width = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
     p.out_channels, p.kernel_h, p.kernel_w = w.shape[0], w.shape[2], w.shape[3]
@@ -48,8 +53,12 @@ def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float
     p.lo, p.hi = clamp if clamp is not None else (0.0, 0.0)
     if bias is not None:
         b = &bias[0]
+    if residual is not None:
+        if any(residual.shape[i] != out.shape[i] for i in range(4)):
+            raise ValueError("conv2d: the residual must have the output's shape")
+        r = &residual[0, 0, 0, 0]
     with nogil:
-        status = ei_conv2d(&p, &x[0, 0, 0, 0], &w[0, 0, 0, 0], b, &out[0, 0, 0, 0])
+        status = ei_conv2d_residual(&p, &x[0, 0, 0, 0], &w[0, 0, 0, 0], b, r, &out[0, 0, 0, 0])
     if status == -2:
         raise MemoryError("conv2d: out of memory for packed operands")
     if status != 0:

@@ -12,11 +12,14 @@ import bench_table  # noqa: E402
 from bench_results import load_groups, role_of  # noqa: E402
 
 
-def write_run(path, suites):
-    """suites: {(function name, group): min seconds}"""
+def write_run(path, suites, extra=None):
+    """suites: {(function name, group): min seconds}; extra: {(function name,
+    group): extra_info}"""
+    extra = extra or {}
     run = {"machine_info": {"cpu": {"brand_raw": "Test CPU", "count": 2}, "python_version": "3"},
            "benchmarks": [{"name": f"{name}[case]", "group": group,
-                           "stats": {"min": seconds, "median": seconds * 1.1, "mean": seconds}}
+                           "stats": {"min": seconds, "median": seconds * 1.1, "mean": seconds},
+                           "extra_info": extra.get((name, group), {})}
                           for (name, group), seconds in suites.items()]}
     path.write_text(json.dumps(run))
     return str(path)
@@ -51,6 +54,45 @@ def test_gate_fails_when_a_floored_kernel_was_not_measured(tmp_path):
     floors = tmp_path / "floors.json"
     floors.write_text(json.dumps({"preprocess": 20, "conv2d": 10}))
     assert bench_check.main([run, "--floors", str(floors)]) == 1
+
+
+INTERLEAVED = "efficientnet-lite0, 1 thread, interleaved"
+
+
+@pytest.mark.parametrize("native_ms,passes", [(13.0, True), (20.0, False)])
+def test_gate_judges_native_against_onnxruntime_from_the_interleaved_run(tmp_path, native_ms,
+                                                                        passes, capsys):
+    run = write_run(tmp_path / "run.json", {
+        ("bench_interleaved", INTERLEAVED): native_ms / 1e3,
+    }, extra={("bench_interleaved", INTERLEAVED): {
+        "native_ms": native_ms, "onnxruntime_ms": 12.0,
+        "native_vs_onnxruntime": native_ms / 12.0}})
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"native_speed_vs_onnxruntime": {INTERLEAVED: 0.75}}))
+    assert bench_check.main([run, "--floors", str(floors)]) == (0 if passes else 1)
+    assert f"{12.0 / native_ms:.2f}x onnxruntime's speed" in capsys.readouterr().out
+
+
+def test_gate_fails_when_a_floored_model_was_not_measured(tmp_path, capsys):
+    other = "small-cnn-96, 1 thread, interleaved"
+    run = write_run(tmp_path / "run.json", {("bench_interleaved", other): 0.001}, extra={
+        ("bench_interleaved", other): {"native_ms": 1.0, "onnxruntime_ms": 1.0,
+                                       "native_vs_onnxruntime": 1.0}})
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"native_speed_vs_onnxruntime": {INTERLEAVED: 0.75,
+                                                                   other: 0.5}}))
+    assert bench_check.main([run, "--floors", str(floors)]) == 1
+    assert f"FAIL {INTERLEAVED}: no interleaved" in capsys.readouterr().out
+
+
+def test_kernels_only_run_skips_the_whole_model_floors(tmp_path, capsys):
+    run = write_run(tmp_path / "run.json", {("bench_edgeinfer", "preprocess a"): 1.0,
+                                            ("bench_numpy_reference", "preprocess a"): 50.0})
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"preprocess": 20,
+                                  "native_speed_vs_onnxruntime": {INTERLEAVED: 0.75}}))
+    assert bench_check.main([run, "--floors", str(floors)]) == 0
+    assert "skip 1 whole-model floor(s)" in capsys.readouterr().out
 
 
 def test_table_shows_each_suite_as_a_multiple_of_ours(tmp_path):

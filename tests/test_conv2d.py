@@ -17,6 +17,7 @@ import edgeinfer
 from edgeinfer import reference
 from edgeinfer.kernels.conv_plan import plan_conv
 from kernel_check import Case, KernelCheck
+from simd_levels import SIMD_LEVELS, available_levels
 
 
 def assert_close(ours, expected, reduction):
@@ -234,6 +235,11 @@ REGRESSIONS = {
     "threads_depthwise_multiplier": seeded((2, 16, 30, 30), (48, 1, 5, 5), seed=3, padding=2,
                                            groups=16),
     "threads_pointwise_small_map": seeded((1, 256, 7, 7), (100, 256, 1, 1), seed=4),
+    # pointwise on maps of odd widths with more weight rows than a tile, K in
+    # several chunks, a clamp
+    "pointwise_more_rows_than_a_tile": seeded((1, 40, 7, 7), (64, 40, 1, 1)),
+    "pointwise_14x14_relu6": seeded((1, 24, 14, 14), (72, 24, 1, 1), activation="relu6"),
+    "pointwise_k_in_chunks_odd_width": seeded((2, 300, 5, 9), (40, 300, 1, 1)),
 }
 test_regressions = CONV2D.regression_test(REGRESSIONS)
 
@@ -356,6 +362,41 @@ def test_out_buffer_float64_and_views(rng):
                  reference.conv2d(view, w.astype(np.float16), padding=1), 36)
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+def test_residual_is_added_in_the_write_before_the_clamp(level, rng):
+    """conv2d's residual (a model's Add after the Conv, done by the native
+    backend in the output write) on every path that writes through the GEMM:
+    1x1 in place with a dot-product tail, im2col, indirect rows, grouped; K in
+    several chunks, so the residual is added once, on the last."""
+    if level not in available_levels():
+        pytest.skip(f"{level} is not available on this CPU or build")
+    core = edgeinfer._core
+    cases = [((1, 300, 7, 7), (70, 300, 1, 1), (1, 1), (0, 0, 0, 0), 1),
+             ((1, 24, 5, 6), (40, 24, 3, 3), (1, 1), (1, 1, 1, 1), 1),
+             ((2, 16, 20, 53), (24, 16, 3, 3), (2, 1), (1, 1, 1, 1), 1),
+             ((1, 12, 9, 9), (18, 4, 3, 3), (1, 1), (1, 1, 1, 1), 3)]
+    for xs, ws, stride, pads, groups in cases:
+        x = rng.standard_normal(xs).astype(np.float32)
+        w = rng.standard_normal(ws).astype(np.float32)
+        b = rng.standard_normal(ws[0]).astype(np.float32)
+        plain = reference.conv2d(x, w, b, stride=stride, padding=pads, groups=groups)
+        r = rng.standard_normal(plain.shape).astype(np.float32)
+        out = np.empty(plain.shape, np.float32)
+        core.simd_force(level)
+        try:
+            core.conv2d(x, w, b, out, stride, (1, 1), pads, groups, (0.0, 6.0), r)
+        finally:
+            core.simd_force(None)
+        assert_close(out, np.clip(plain + r, 0.0, 6.0), reduction_of(w))
+
+
+def test_residual_of_a_depthwise_conv_is_refused():
+    x = np.ones((1, 4, 5, 5), np.float32)
+    w = np.ones((4, 1, 3, 3), np.float32)
+    out = np.empty((1, 4, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="inconsistent"):
+        edgeinfer._core.conv2d(x, w, None, out, (1, 1), (1, 1), (0, 0, 0, 0), 4, None,
+                               np.zeros_like(out))
 @pytest.mark.parametrize("args,kwargs,message", [
     (((1, 3, 8, 8), (4, 2, 3, 3)), {}, r"w \(4, 2, 3, 3\) expects 2 input channels"),
     (((3, 8, 8), (4, 3, 3, 3)), {}, r"x must be NCHW .* \(3, 8, 8\)"),

@@ -72,6 +72,41 @@ def test_batchnorm_and_activations_are_fused_into_convs():
     assert ran["Conv+clamp"] == 3
 
 
+def residual_blocks(seed=4, size=13):
+    """Residual Adds the rewrite folds into convs' writes: an inverted
+    residual (Add of the block input and a linear 1x1 projection on an odd
+    map: whole tiles and the dot-product tail), a ResNet v1 block (3x3 conv,
+    Add, then Relu: the clamp comes after the residual), and a shortcut conv
+    computed before the branch it is added to (mini-Xception: the conv has to
+    move to the Add). Plus an Add of two run-time tensors no conv produced,
+    which stays an Add, and a depthwise conv's Add, which stays one too."""
+    from tools.small_cnns import Builder
+
+    b = Builder(seed)
+    x = b.node("Relu", [b.conv("image", 3, 40, 3, 1, [1, 1, 1, 1])])
+    x = b.node("Add", [x, b.conv(b.node("Relu", [b.conv(x, 40, 96, 1)]), 96, 40, 1)])
+    x = b.node("Relu", [b.node("Add", [b.conv(x, 40, 40, 3, 1, [1, 1, 1, 1]), x])])
+    shortcut = b.conv(x, 40, 48, 1, 2)
+    branch = b.node("MaxPool", [b.conv(x, 40, 48, 3, 1, [1, 1, 1, 1])], kernel_shape=[3, 3],
+                    strides=[2, 2], pads=[1, 1, 1, 1])
+    x = b.node("Add", [branch, shortcut])
+    x = b.node("Add", [x, b.node("Sigmoid", [x])])
+    x = b.node("Add", [b.conv(x, 48, 48, 3, 1, [1, 1, 1, 1], groups=48), x])
+    b.node("Flatten", [b.node("GlobalAveragePool", [x])])
+    return b.model([image_input((1, 3, size, size))], [output(b.nodes[-1].output[0])])
+
+
+def test_residual_adds_are_done_in_the_convs_output_writes():
+    model = residual_blocks()
+    feed = {"image": input_for(model)}
+    backend = NativeBackend(model)
+    got, want = backend.run(feed)[0], onnxruntime_outputs(model, feed)[0]
+    assert np.max(np.abs(got - want)) <= TOLERANCE
+    ran = steps(backend)
+    assert ran["Conv+residual"] == 2 and ran["Conv+residual+clamp"] == 1
+    assert ran["Add"] == 2      # x + sigmoid(x), and the depthwise conv's
+
+
 def test_transpose_round_trips_vanish():
     model = MODELS["keras_style_cnn"]()
     in_file = sum(n.op_type == "Transpose" for n in model.graph.node)

@@ -10,7 +10,7 @@ from kernel_check import Case, KernelCheck
 
 
 @st.composite
-def pool_cases(draw):
+def pool_cases(draw, max_size=12):
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
@@ -23,8 +23,8 @@ def pool_cases(draw):
         padding = mode
     pads = (0,) * 4 if mode == "valid" else padding if mode == "explicit" else None
     least = [1, 1] if pads is None else [max(1, span[i] - pads[i] - pads[i + 2]) for i in (0, 1)]
-    height = draw(st.integers(least[0], max(least[0], 12)))
-    width = draw(st.integers(least[1], max(least[1], 12)))
+    height = draw(st.integers(least[0], max(least[0], max_size)))
+    width = draw(st.integers(least[1], max(least[1], max_size)))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 3)), height, width)
     x = np.random.default_rng(draw(st.integers(0, 2**32 - 1))).standard_normal(shape)
     return x.astype(np.float32), dict(kernel=kernel, stride=stride, padding=padding,
@@ -47,6 +47,15 @@ test_max_pool_matches_reference = MAX_POOL.property(
 test_avg_pool_matches_reference = AVG_POOL.property(
     st.tuples(pool_cases(), st.booleans()).map(
         lambda c: Case((c[0][0],), dict(c[0][1], count_include_pad=c[1]))))
+
+
+@given(pool_cases(max_size=40), st.floats(0.0, 0.3), st.integers(0, 2**32 - 1))
+def test_max_pool_nan_at_any_tap_wins(case, share, seed):
+    """A NaN anywhere in a window, on maps wider than a vector, next to
+    padding or in ceil mode's last window, is that window's output."""
+    x, args = case
+    x[np.random.default_rng(seed).random(x.shape) < share] = np.nan
+    np.testing.assert_array_equal(kernels.max_pool2d(x, **args), reference.max_pool2d(x, **args))
 
 
 def seeded(shape, seed=1234):

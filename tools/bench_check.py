@@ -1,8 +1,12 @@
 """Fails when a kernel's speed-up over its numpy reference, measured in the
-same benchmark run, falls below its committed floor (benchmarks/floors.json).
-Ratios, not seconds, so a slower or busier machine does not trip it; each
-suite's fastest round is compared, the one a busy machine slows least, so a
-smoke run of a few rounds (make bench-smoke) reads the same as a long one.
+same benchmark run, falls below its committed floor (benchmarks/floors.json),
+or when the native backend's speed relative to onnxruntime on a whole model
+(onnxruntime's median time / native's, the two taking turns run by run in
+benchmarks/bench_backends.py) falls below its floor under
+"native_speed_vs_onnxruntime". Ratios, not seconds, so a slower or busier
+machine does not trip it; each suite's fastest round is compared, the one a
+busy machine slows least, so a smoke run of a few rounds (make bench-smoke)
+reads the same as a long one.
 
 usage: python tools/bench_check.py RUN.json [--floors benchmarks/floors.json]"""
 import argparse
@@ -11,13 +15,42 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_results import load_groups, ratios  # noqa: E402
+from bench_results import load_groups, load_groups_with_extra, ratios  # noqa: E402
+
+BACKEND_FLOORS = "native_speed_vs_onnxruntime"
 
 DEFAULT_FLOORS = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "floors.json")
 
 
+def check_backends(groups_with_extra, floors):
+    """(lines, failures) for the whole-model floors: {group: least
+    onnxruntime time / native time}."""
+    lines, failures = [], 0
+    measured = any("native_vs_onnxruntime" in info for suites in groups_with_extra.values()
+                   for _, _, info in suites.values())
+    if not measured:
+        # a kernels-only run (make bench-smoke) has no whole models to judge
+        return [f"skip {len(floors)} whole-model floor(s): no benchmarks/bench_backends.py "
+                "bench_interleaved run in this file"], 0
+    for group, floor in sorted(floors.items()):
+        extra = [info for _, _, info in groups_with_extra.get(group, {}).values()
+                 if "native_vs_onnxruntime" in info]
+        if not extra:
+            lines.append(f"FAIL {group}: no interleaved native/onnxruntime measurement in this run")
+            failures += 1
+            continue
+        speed = 1.0 / extra[0]["native_vs_onnxruntime"]
+        ok = speed >= floor
+        failures += not ok
+        lines.append(f"{'ok  ' if ok else 'FAIL'} {group:48} {speed:8.2f}x onnxruntime's speed "
+                     f"(native {extra[0]['native_ms']} ms, onnxruntime "
+                     f"{extra[0]['onnxruntime_ms']} ms; floor {floor}x)")
+    return lines, failures
+
+
 def check(groups, floors):
     """(lines to print, number of failures)."""
+    floors = {kernel: floor for kernel, floor in floors.items() if kernel != BACKEND_FLOORS}
     lines, failures, checked = [], 0, set()
     for group in sorted(groups):
         kernel = group.split()[0]
@@ -49,9 +82,14 @@ def main(argv=None):
         floors = json.load(f)
     groups, _ = load_groups(args.run)
     lines, failures = check(groups, floors)
+    if BACKEND_FLOORS in floors:
+        backend_lines, backend_failures = check_backends(load_groups_with_extra(args.run)[0],
+                                                         floors[BACKEND_FLOORS])
+        lines += backend_lines
+        failures += backend_failures
     print("\n".join(lines))
     if failures:
-        print(f"{failures} kernel case(s) below their floor", file=sys.stderr)
+        print(f"{failures} case(s) below their floor", file=sys.stderr)
     return 1 if failures else 0
 
 

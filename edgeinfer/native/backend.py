@@ -162,7 +162,8 @@ class NativeBackend:
         plan = self._prepare(inputs) if inputs is not None else next(iter(self._plans.values()))
         counts = defaultdict(int)
         for node, _ in plan.calls:
-            key = node.op + ("+clamp" if node.attr("_clamp") is not None else "") + \
+            key = node.op + ("+residual" if node.attr("_residual") else "") + \
+                ("+clamp" if node.attr("_clamp") is not None else "") + \
                 (f"+{node.attr('_activation')}" if node.attr("_activation") else "")
             counts[key] += 1
         return {"steps": len(plan.calls), "operators": dict(counts),

@@ -5,6 +5,9 @@ value and removes work from every run.
   from PyTorch's legacy exporter and from Keras);
 - BatchNormalization after a Conv is folded into the Conv's weights and bias;
 - Sigmoid(x) * x (torch's SiLU) becomes one Swish;
+- an Add of a Conv's output and a tensor of the same shape (the residual of
+  an inverted-residual or ResNet block) is done in the Conv's output write;
+  the Conv moves to the Add's place, where both operands exist;
 - Relu / Clip after a Conv becomes the clamp on the Conv's output write;
   HardSwish / Swish after a Conv runs in place on the Conv's output in the
   same step (one C pass while the output is still in cache, no buffer);
@@ -169,6 +172,33 @@ def fuse_activation_into_conv(nodes, constants, info, outputs, opset):
     return [n for n in nodes if id(n) not in removed]
 
 
+def fuse_residual_add_into_conv(nodes, constants, info, outputs, opset):
+    uses, producers = _Uses(nodes, outputs), _producers(nodes)
+    removed, replacement = set(), {}
+    for add in nodes:
+        if add.op != "Add" or len(add.inputs) != 2 or add.inputs[0] == add.inputs[1]:
+            continue
+        for side in (1, 0):
+            conv, other = producers.get(add.inputs[side]), add.inputs[1 - side]
+            if conv is None or conv.op != "Conv" or id(conv) in removed or \
+                    not uses.only_one(conv.outputs[0]) or len(conv.inputs) > 3 or \
+                    conv.attr("_clamp") is not None or conv.attr("_activation") is not None:
+                continue
+            channels = info[conv.inputs[0]][0][1]
+            out_shape, out_type = info[conv.outputs[0]]
+            depthwise = int(conv.attr("group", 1)) == channels    # the C core's own test
+            if depthwise or len(out_shape) not in (3, 4) or other in constants or \
+                    tuple(info[other][0]) != tuple(out_shape) or info[other][1] != out_type:
+                continue
+            conv.inputs = list(conv.inputs) + [""] * (3 - len(conv.inputs)) + [other]
+            conv.outputs = [add.outputs[0]]
+            conv.attrs = {**conv.attrs, "_residual": True}
+            replacement[id(add)] = conv
+            removed.add(id(conv))
+            break
+    return [replacement.get(id(n), n) for n in nodes if id(n) not in removed]
+
+
 def _perm(node, rank):
     return list(node.attr("perm", list(range(rank))[::-1]))
 
@@ -223,7 +253,7 @@ def cancel_transpose_pairs(nodes, constants, info, outputs, opset):
 
 
 PASSES = (fuse_pad_into_conv, fold_batchnorm_into_conv, sigmoid_mul_to_swish,
-          fuse_activation_into_conv,
+          fuse_residual_add_into_conv, fuse_activation_into_conv,
           cancel_transpose_pairs, transposes_to_reshapes)
 
 
