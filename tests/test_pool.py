@@ -3,7 +3,7 @@ numpy twins over drawn shapes and every attribute, under every SIMD level and
 thread count (tests/kernel_check.py)."""
 import numpy as np
 import pytest
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from edgeinfer import kernels, reference
 from kernel_check import Case, KernelCheck
