@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UserError
+from ..sensor.stream import is_number
 from .samples import list_samples, read_image_sample, read_window_sample
 
 
@@ -123,16 +124,8 @@ def _label_column(path, header, first_rows, channels, given):
     # the class column is the one column holding words
     first = first_rows[0].split(",") if first_rows else []
     words = [i for i, v in enumerate(first) if i < len(header) and header[i] not in channels
-             and not _is_number(v)]
+             and not is_number(v)]
     if len(words) != 1:
         raise UserError(f"test data {path}: cannot tell which column names each sample's class "
                         f"(columns: {', '.join(header)}): name it with --label-column")
     return words[0]
-
-
-def _is_number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False

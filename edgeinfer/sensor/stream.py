@@ -56,7 +56,7 @@ class MalformedLine(ValueError):
     pass
 
 
-def _is_number(text):
+def is_number(text):
     try:
         float(text)
         return True
@@ -118,7 +118,7 @@ class SampleParser:
             return None
         fields = FIELD_SEPARATOR.split(text)
         if self.field_count is None:
-            if not all(_is_number(f) for f in fields):
+            if not all(is_number(f) for f in fields):
                 if self._is_header([f.strip().lower() for f in fields]):
                     self._read_header(fields)
                 else:
@@ -132,7 +132,7 @@ class SampleParser:
             values = [float(fields[i]) for i in self.value_columns]
             time = float(fields[self.time_column]) if self.time_column is not None else None
         except ValueError:
-            bad = next(f for f in fields if not _is_number(f))
+            bad = next(f for f in fields if not is_number(f))
             raise MalformedLine(f"not a number: {printable(bad)}") from None
         if not all(math.isfinite(v) for v in values) or (time is not None and not math.isfinite(time)):
             raise MalformedLine("a value is NaN or infinite")
