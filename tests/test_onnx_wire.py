@@ -85,3 +85,16 @@ def test_arbitrary_bytes_never_raise_anything_but_wire_error(data):
 def test_empty_file_has_no_graph():
     assert not Model(b"").has_graph
     assert fields(b"") == {}
+
+
+@pytest.mark.parametrize("data", [
+    b"=\x00\x00\x00\x00",            # the graph field (7) as a fixed32 number
+    b"r\x05\x08\xff\xff\xff\x0f",    # a metadata entry (14) whose key is a varint
+])
+def test_a_number_where_a_message_belongs_is_a_wire_error(data):
+    """Found by the property test below: the graph field given as a number raised
+    TypeError from memoryview(); a number read as a string's bytes would have been
+    a length to allocate."""
+    with pytest.raises(WireError):
+        model = Model(data)
+        model.has_graph

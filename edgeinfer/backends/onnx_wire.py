@@ -47,10 +47,19 @@ def _varint(data, at):
             raise WireError("varint longer than 10 bytes")
 
 
+def _payload(value):
+    """A length-delimited field's bytes. A damaged file can put a number where a
+    message or string belongs; read as bytes, that number would be a length to
+    allocate."""
+    if isinstance(value, int):
+        raise WireError("a number where a message or string belongs")
+    return value
+
+
 def fields(data):
     """{field number: [values]}: ints for numeric fields, memoryviews for
     length-delimited ones (messages, strings, bytes, packed numbers)."""
-    data = memoryview(data)
+    data = memoryview(_payload(data))
     found = {}
     at, end = 0, len(data)
     while at < end:
@@ -74,7 +83,7 @@ def fields(data):
 
 
 def _text(value):
-    return bytes(value).decode("utf-8", "replace")
+    return bytes(_payload(value)).decode("utf-8", "replace")
 
 
 def _signed(value):
@@ -191,7 +200,7 @@ class Model:
         for entry in f.get(MODEL_METADATA, []):
             pair = fields(entry)
             key = _text(pair.get(1, [b""])[0])
-            self.metadata.setdefault(key, bytes(pair.get(2, [b""])[0]))
+            self.metadata.setdefault(key, bytes(_payload(pair.get(2, [b""])[0])))
         self.opsets = {}
         for entry in f.get(MODEL_OPSET, []):
             pair = fields(entry)
