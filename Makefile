@@ -11,7 +11,7 @@ DEMO_MODEL := models/efficientnet-lite0.onnx
 SAMPLE_CLIP := out/sample.mp4
 # rebuilt when the package's build inputs change, not on every make
 INSTALLED := $(VENV)/.installed
-BUILD_INPUTS := setup.py pyproject.toml $(wildcard csrc/*.c csrc/*.h edgeinfer/*.pyx edgeinfer/*.pxi)
+BUILD_INPUTS := setup.py pyproject.toml $(wildcard csrc/*/*.c csrc/*/*.h edgeinfer/*.pyx edgeinfer/*.pxi)
 
 .PHONY: demo demo-model test build bench bench-check bench-smoke clean sanitize fuzz
 

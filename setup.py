@@ -28,6 +28,9 @@ from glob import glob
 from setuptools import Extension, setup
 
 CSRC = "csrc"
+# csrc/ is split by job (kernels/, conv/, platform/); each folder is an include
+# directory, so a source names a header by its file name alone
+CSRC_DIRS = sorted(glob(os.path.join(CSRC, "*", "")))
 
 
 def compiler_command():
@@ -92,11 +95,11 @@ def core_extension():
     omp = openmp_flags()
     ext = Extension(
         "edgeinfer._core",
-        sources=["edgeinfer/_core.pyx"] + sorted(glob(os.path.join(CSRC, "*.c"))),
-        include_dirs=[CSRC],
+        sources=["edgeinfer/_core.pyx"] + sorted(glob(os.path.join(CSRC, "*", "*.c"))),
+        include_dirs=CSRC_DIRS,
         extra_compile_args=compile_flags() + sanitizer_flags() + omp,
         extra_link_args=sanitizer_flags() + omp,
-        depends=sorted(glob(os.path.join(CSRC, "*.h")) + glob("edgeinfer/*.pxi")),
+        depends=sorted(glob(os.path.join(CSRC, "*", "*.h")) + glob("edgeinfer/*.pxi")),
     )
     return cythonize([ext], compiler_directives={"language_level": 3}, include_path=["edgeinfer"])
 

@@ -9,6 +9,7 @@ trap mode: undefined behaviour stops the driver at once (SIGILL/SIGTRAP) and
 the test fails, and no sanitizer runtime library is needed, which the cross
 toolchains do not all have."""
 import functools
+import glob
 import os
 import shutil
 import subprocess
@@ -18,6 +19,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CSRC = os.path.join(ROOT, "csrc")
+# every folder of csrc/ is an include directory, as in setup.py
+CSRC_DIRS = sorted(glob.glob(os.path.join(CSRC, "*", "")))
+INCLUDES = [flag for folder in CSRC_DIRS for flag in ("-I", folder)]
 
 BUILDS = {  # name: (compiler, flags, emulator)
     "host-portable": (["cc"], ["-DEI_NO_SIMD"], None),
@@ -44,7 +48,7 @@ def sanitizer_flags(compiler, flags):
 
 def build_driver(name, driver, sources, out_dir):
     """The command that runs tests/c/<driver> built as BUILDS[name] with the
-    csrc/ files in `sources`; skips the test when the toolchain is missing."""
+    csrc/ files in `sources` (paths under csrc/); skips the test when the toolchain is missing."""
     compiler, flags, emulator = BUILDS[name]
     if shutil.which(compiler[0]) is None:
         pytest.skip(f"{compiler[0]} is not installed")
@@ -52,7 +56,7 @@ def build_driver(name, driver, sources, out_dir):
         pytest.skip(f"{emulator} is not installed")
     out = os.path.join(str(out_dir), os.path.splitext(driver)[0])
     flags = flags + sanitizer_flags(tuple(compiler), tuple(flags))
-    cmd = compiler + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-I", CSRC] + flags + \
+    cmd = compiler + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + INCLUDES + flags + \
         [os.path.join(ROOT, "tests", "c", driver)] + \
         [os.path.join(CSRC, source) for source in sources] + ["-lm", "-o", out]
     subprocess.run(cmd, check=True, capture_output=True, text=True)

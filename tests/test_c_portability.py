@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-CSRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "csrc")
+from cross_builds import CSRC, INCLUDES
+
 STRICT = ["-std=c99", "-O2", "-ffp-contract=fast", "-Wall", "-Wextra", "-Werror"]
 
 TARGETS = {
@@ -28,10 +29,10 @@ def test_core_compiles_strict_c99(target, tmp_path):
     command = TARGETS[target]
     if shutil.which(command[0]) is None:
         pytest.skip(f"{command[0]} is not installed")
-    sources = sorted(glob.glob(os.path.join(CSRC, "*.c")))
+    sources = sorted(glob.glob(os.path.join(CSRC, "*", "*.c")))
     assert sources
     # one compiler run for every file; the objects land in tmp_path
-    result = subprocess.run(command + STRICT + ["-I", CSRC, "-c"] + sources, cwd=tmp_path,
+    result = subprocess.run(command + STRICT + INCLUDES + ["-c"] + sources, cwd=tmp_path,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert len(list(tmp_path.glob("*.o"))) == len(sources)

@@ -1,4 +1,4 @@
-"""The integer 1x1 convolution (csrc/qconv.c) against its numpy twin, exactly,
+"""The integer 1x1 convolution (csrc/kernels/qconv.c) against its numpy twin, exactly,
 on every SIMD path this machine can run: portable C, AVX2 (16-bit vpmaddwd),
 AVX-VNNI and AVX-512 VNNI. NEON runs under qemu in test_qconv_builds.py."""
 import numpy as np

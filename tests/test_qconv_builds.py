@@ -11,7 +11,7 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qconv import SHAPES, problem
 
-SOURCES = ["qconv.c", "cpu.c", "threads.c"]
+SOURCES = ["kernels/qconv.c", "platform/cpu.c", "platform/threads.c"]
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

@@ -3,7 +3,7 @@ QuantizeLinear, with per-tensor activation scales and the Conv's weights and
 bias given by DequantizeLinear of int8 / int32 constants (what onnxruntime's
 static quantisation and tf2onnx write), becomes one QuantizedConv step: uint8
 in, uint8 out, integer sums with the requantisation in the write
-(csrc/qconv.c). Everything else in the model keeps running in float32 between
+(csrc/kernels/qconv.c). Everything else in the model keeps running in float32 between
 its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
 write (quantising is monotone, so clamping before or after agrees)."""
 from __future__ import annotations

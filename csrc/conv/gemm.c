@@ -5,118 +5,37 @@
 #include "vec.h"
 
 /* Plain C: the fallback every build has, and the reference for the others. */
-#define VEC float
-#define VECI int
-#define VL 1
-#define MR 4
-#define NRV_MAX 4
-#define TILE_PREFIX tile_portable
-#define TILE_ATTR
-#include "gemm_tiles.h"
-#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
-#include "gemm_narrow.h"
-#undef NARROW_FN
-#undef VEC
-#undef VECI
-#undef VL
-#undef MR
-#undef NRV_MAX
-#undef TILE_PREFIX
-#undef TILE_ATTR
+#define EI_GEMM_ISA (tile_portable, float, int, 1, 4, 4, )
+#include "gemm_isa.h"
 
 #if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
 /* SSE2 has no FMA and 16 registers: 4 x 8 leaves room for the products. */
-#define VEC ei_f32x4
-#define VECI ei_i32x4
-#define VL 4
-#define MR 4
-#define NRV_MAX 2
-#define TILE_PREFIX tile_sse2
-#define TILE_ATTR __attribute__((target("sse2")))
-#include "gemm_tiles.h"
-#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
-#include "gemm_narrow.h"
-#undef NARROW_FN
-#undef VEC
-#undef VECI
-#undef VL
-#undef MR
-#undef NRV_MAX
-#undef TILE_PREFIX
-#undef TILE_ATTR
+#define EI_GEMM_ISA (tile_sse2, ei_f32x4, ei_i32x4, 4, 4, 2, __attribute__((target("sse2"))))
+#include "gemm_isa.h"
 
 /* AVX2: 6 x 16 is 12 accumulators + 2 of B + 1 broadcast = 15 of 16 registers. */
-#define VEC ei_f32x8
-#define VECI ei_i32x8
-#define VL 8
-#define MR 6
-#define NRV_MAX 2
-#define TILE_PREFIX tile_avx2
-#define TILE_ATTR __attribute__((target("avx2,fma")))
-#include "gemm_tiles.h"
-#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
-#include "gemm_narrow.h"
-#undef NARROW_FN
-#undef VEC
-#undef VECI
-#undef VL
-#undef MR
-#undef NRV_MAX
-#undef TILE_PREFIX
-#undef TILE_ATTR
+#define EI_GEMM_ISA (tile_avx2, ei_f32x8, ei_i32x8, 8, 6, 2, __attribute__((target("avx2,fma"))))
+#include "gemm_isa.h"
 
 /* AVX-512: 8 x 48 is 24 accumulators + 3 of B + 1 broadcast of 32 registers;
  * 8 rows divide the channel counts of real networks, so no row is wasted. */
-#define VEC ei_f32x16
-#define VECI ei_i32x16
-#define VL 16
-#define MR 8
-#define NRV_MAX 3
-#define TILE_PREFIX tile_avx512
-#define TILE_ATTR __attribute__((target("avx512f")))
-#include "gemm_tiles.h"
-#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
-#include "gemm_narrow.h"
-#undef NARROW_FN
-#undef VEC
-#undef VECI
-#undef VL
-#undef MR
-#undef NRV_MAX
-#undef TILE_PREFIX
-#undef TILE_ATTR
+#define EI_GEMM_ISA (tile_avx512, ei_f32x16, ei_i32x16, 16, 8, 3, __attribute__((target("avx512f"))))
+#include "gemm_isa.h"
 #endif
 
 #if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
 #if defined(__aarch64__)
 /* 32 registers: 8 x 8 is 16 accumulators + 2 of B + 8 weights (one per
  * row stream); 8 x 12 would not fit */
-#define VEC ei_f32x4
-#define VECI ei_i32x4
-#define MR 8
+#define EI_GEMM_ISA (tile_neon, ei_f32x4, ei_i32x4, 4, 8, 2, )
 #else
-/* 32-bit ARM: intrinsics, and 16 quad registers: 4 x 8 */
+/* 32-bit ARM: intrinsics, and 16 quad registers: 4 x 8; the intrinsics need
+ * no integer vector type */
 #include <arm_neon.h>
 #define EI_VEC_NEON_INTRINSICS 1
-#define VEC float32x4_t
-#define MR 4
+#define EI_GEMM_ISA (tile_neon, float32x4_t, int32x4_t, 4, 4, 2, )
 #endif
-#define VL 4
-#define NRV_MAX 2
-#define TILE_PREFIX tile_neon
-#define TILE_ATTR
-#include "gemm_tiles.h"
-#define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
-#include "gemm_narrow.h"
-#undef NARROW_FN
-#undef EI_VEC_NEON_INTRINSICS
-#undef VEC
-#undef VECI
-#undef VL
-#undef MR
-#undef NRV_MAX
-#undef TILE_PREFIX
-#undef TILE_ATTR
+#include "gemm_isa.h"
 #endif
 
 static ei_gemm_kernel make_kernel(ei_simd_level level, int mr, int vl, int widths,

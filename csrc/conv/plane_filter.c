@@ -47,101 +47,34 @@ EI_INLINE uint8_t saturate_u8(float v)
 }
 
 
-#define VEC float
-#define VECI int
-#define VL 1
-#define ROW_FN row_portable
-#define STORE_U8_FN store_u8_portable
-#define ROW_BODY row_body_portable
-#define ROW_ATTR
-#include "plane_filter_row.h"
-#undef VEC
-#undef VECI
-#undef VL
-#undef ROW_FN
-#undef STORE_U8_FN
-#undef ROW_BODY
-#undef ROW_ATTR
+/* Plain C: the fallback every build has, and the reference for the others. */
+#define EI_PLANE_FILTER_ISA (portable, float, int, 1, )
+#include "plane_filter_isa.h"
 
 #if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
-#define VEC ei_f32x4
-#define VECI ei_i32x4
-#define VL 4
-#define ROW_FN row_sse2
-#define STORE_U8_FN store_u8_sse2
-#define ROW_BODY row_body_sse2
-#define ROW_ATTR __attribute__((target("sse2")))
 #define EI_STORE_BYTES store_bytes_sse2
-#include "plane_filter_row.h"
-#undef EI_STORE_BYTES
-#undef VEC
-#undef VECI
-#undef VL
-#undef ROW_FN
-#undef STORE_U8_FN
-#undef ROW_BODY
-#undef ROW_ATTR
+#define EI_PLANE_FILTER_ISA (sse2, ei_f32x4, ei_i32x4, 4, __attribute__((target("sse2"))))
+#include "plane_filter_isa.h"
 
-#define VEC ei_f32x8
-#define VECI ei_i32x8
-#define VL 8
-#define ROW_FN row_avx2
-#define STORE_U8_FN store_u8_avx2
-#define ROW_BODY row_body_avx2
-#define ROW_ATTR __attribute__((target("avx2,fma")))
 #define EI_STORE_BYTES store_bytes_avx2
-#include "plane_filter_row.h"
-#undef EI_STORE_BYTES
-#undef VEC
-#undef VECI
-#undef VL
-#undef ROW_FN
-#undef STORE_U8_FN
-#undef ROW_BODY
-#undef ROW_ATTR
+#define EI_PLANE_FILTER_ISA (avx2, ei_f32x8, ei_i32x8, 8, __attribute__((target("avx2,fma"))))
+#include "plane_filter_isa.h"
 
-#define VEC ei_f32x16
-#define VECI ei_i32x16
-#define VL 16
-#define ROW_FN row_avx512
-#define STORE_U8_FN store_u8_avx512
-#define ROW_BODY row_body_avx512
-#define ROW_ATTR __attribute__((target("avx512f")))
 #define EI_STORE_BYTES store_bytes_avx512
-#include "plane_filter_row.h"
-#undef EI_STORE_BYTES
-#undef VEC
-#undef VECI
-#undef VL
-#undef ROW_FN
-#undef STORE_U8_FN
-#undef ROW_BODY
-#undef ROW_ATTR
+#define EI_PLANE_FILTER_ISA (avx512, ei_f32x16, ei_i32x16, 16, __attribute__((target("avx512f"))))
+#include "plane_filter_isa.h"
 #endif
 
 #if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
 #if defined(__aarch64__)
-#define VEC ei_f32x4
-#define VECI ei_i32x4
+#define EI_PLANE_FILTER_ISA (neon, ei_f32x4, ei_i32x4, 4, )
 #else
+/* 32-bit ARM: intrinsics, which need no integer vector type */
 #include <arm_neon.h>
 #define EI_VEC_NEON_INTRINSICS 1
-#define VEC float32x4_t
+#define EI_PLANE_FILTER_ISA (neon, float32x4_t, int32x4_t, 4, )
 #endif
-#define VL 4
-#define ROW_FN row_neon
-#define STORE_U8_FN store_u8_neon
-#define ROW_BODY row_body_neon
-#define ROW_ATTR
-#include "plane_filter_row.h"
-#undef EI_VEC_NEON_INTRINSICS
-#undef VEC
-#undef VECI
-#undef VL
-#undef ROW_FN
-#undef STORE_U8_FN
-#undef ROW_BODY
-#undef ROW_ATTR
+#include "plane_filter_isa.h"
 #endif
 
 /* Where a coordinate outside [0, len) reads from, as OpenCV's
