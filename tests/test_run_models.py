@@ -3,38 +3,19 @@ on real files. Each frame (or sensor window) goes through every model; one
 console line, one JSON record with a result per model, CSV rows per model, the
 overlay stacked; models that cannot share a source are refused in one line."""
 import csv
-import json
 import os
 
 import cv2
 import pytest
 
-from edgeinfer.cli import main
 from edgeinfer.media import DATA_DIR
 from tools import sample_clip, tiny_models
 from conftest import MEDIA_SIZE
+from test_run_cli import assert_one_line_error, read_jsonl, run
 
 # the second model knows the same two photos under other names
 RENAMED = {"cat": "kitty", "coffee": "mug"}
 CHANNELS = ("ax", "ay", "az")
-
-
-def run(capsys, *argv):
-    code = main(["run", *map(str, argv)])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def read_jsonl(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f]
-
-
-def assert_one_line_error(code, err, *words):
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2 and "Traceback" not in err
-    assert len(lines) == 1 and lines[0].startswith("edgeinfer run: "), err
-    assert all(word in lines[0] for word in words), err
 
 
 @pytest.fixture(scope="module")
