@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= test,convert,demo,sensor-demo
+EXTRAS ?= test,convert,demo,sensor-demo,serve,mqtt
 # this release lies on the machine's disk as a CPU build; left free, pip could
 # pick a newer one and download gigabytes of CUDA libraries
 TORCH ?= torch==2.13.0

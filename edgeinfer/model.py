@@ -23,7 +23,7 @@ from .metadata import ImageInput, MetadataError, ModelInfo, info_from_metadata
 from .model_file import open_model_file
 from .model_guess import guess_image, show_shape as _show_shape
 from .sensor.window import LAYOUTS as SENSOR_LAYOUTS, window_tensor
-from .run.postprocess import Prediction, probabilities, top_k
+from .run.postprocess import DEFAULT_TOP_K, Prediction, probabilities, top_k
 
 log = logging.getLogger("edgeinfer")
 
@@ -241,7 +241,7 @@ class Model:
         """(batch, classes) probabilities from raw output: softmax applied to logits."""
         return probabilities(raw, self.info.output)
 
-    def predict(self, frames, top_k=5, threshold=0.0, input_color="bgr"):
+    def predict(self, frames, top_k=DEFAULT_TOP_K, threshold=0.0, input_color="bgr"):
         """Top-k Predictions for one frame, or a list of such lists for a list of frames
         (one backend call per batch when the model's batch axis allows more than one)."""
         single = isinstance(frames, np.ndarray) and frames.ndim in (2, 3)

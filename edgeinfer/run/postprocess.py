@@ -16,6 +16,10 @@ class Prediction:
     score: float
 
 
+# predictions per result wherever none is asked for: the CLI, Model.predict, serve
+DEFAULT_TOP_K = 5
+
+
 def softmax(logits, axis=-1):
     """Probabilities from logits; stable for large values (subtracts the max)."""
     logits = np.asarray(logits, dtype=np.float64)
@@ -42,7 +46,7 @@ def probabilities(raw, output=None):
     return softmax(raw, axis=-1)
 
 
-def top_k(scores, labels, k=5, threshold=0.0):
+def top_k(scores, labels, k=DEFAULT_TOP_K, threshold=0.0):
     """The k best of a 1-D score vector as Predictions, best first, dropping
     those scoring below threshold. Ties keep the lower index first."""
     scores = np.asarray(scores).ravel()
@@ -91,7 +95,7 @@ class Postprocessor:
     probabilities()), smoothed over the last `smoothing` frames, the best
     top_k at or above threshold."""
 
-    def __init__(self, labels, top_k=5, threshold=0.0, smoothing=1, output=None):
+    def __init__(self, labels, top_k=DEFAULT_TOP_K, threshold=0.0, smoothing=1, output=None):
         if int(top_k) < 1:
             raise ValueError(f"top-k must be at least 1, got {top_k}")
         if not 0.0 <= float(threshold) <= 1.0:
@@ -103,7 +107,7 @@ class Postprocessor:
         self.smoother = ScoreSmoother(smoothing)
 
     @classmethod
-    def for_model(cls, model, top_k=5, threshold=0.0, smoothing=1):
+    def for_model(cls, model, top_k=DEFAULT_TOP_K, threshold=0.0, smoothing=1):
         """The Postprocessor a Model's labels and output kind call for."""
         return cls(model.labels, top_k, threshold, smoothing, output=model.info.output)
 
