@@ -2,6 +2,7 @@
 shape, every backend that can run a model, real thread counts, duration and
 stream modes, --compare, one-line errors."""
 import json
+import os
 
 import cv2
 import numpy as np
@@ -49,6 +50,12 @@ def erf_model(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def sensor_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "sensor.onnx"
+    return tiny_models.save(tiny_models.sensor_channel_means(), path)
+
+
+@pytest.fixture(scope="module")
 def report_path(model, tmp_path_factory):
     """One `bench --backend all --json` report of the tiny model."""
     out = tmp_path_factory.mktemp("bench") / "all.json"
@@ -89,6 +96,28 @@ def test_backend_all_measures_each_backend_with_its_real_thread_count(report_pat
     assert threads == {"onnxruntime": physical_cores(), "native": backend_threads("native", None)}
     assert all(isinstance(n, int) and n >= 1 and row["threads_default"]
                for n, row in zip(threads.values(), rows))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_onnxruntime_default_threads_are_as_many_as_the_physical_cores(model):
+    """What bench reports for onnxruntime's default is what the session starts:
+    its intra-op pool with the default makes as many threads as with the
+    physical core count given explicitly."""
+    import onnxruntime as ort
+
+    from edgeinfer.commands.benchmarking import physical_cores
+
+    def threads_started(intra_op):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op
+        before = len(os.listdir("/proc/self/task"))
+        session = ort.InferenceSession(model, sess_options=options,
+                                       providers=["CPUExecutionProvider"])
+        started = len(os.listdir("/proc/self/task")) - before
+        del session
+        return started
+
+    assert threads_started(0) == threads_started(physical_cores())
 
 
 def test_backend_all_keeps_onnxruntime_rows_when_native_cannot_run_the_model(erf_model, tmp_path,
@@ -191,10 +220,12 @@ def test_a_noisy_row_is_named_in_a_warning():
     (["{model}", "--fail-above", "10%"], ["--fail-above goes with --compare"]),
     (["--compare", "MISSING.onnx", "{model}"], ["cannot read"]),
     (["--compare", "{model}", "{model}"], ["is not JSON"]),
+    (["{model}", "--compare", "{model}", "{model}"], ["give it no model"]),
+    (["{sensor_model}", "--image", "{model}"], ["takes sensor windows, not images"]),
     ([], ["--model is required"]),
 ])
-def test_errors_are_one_line(model, tmp_path, capsys, argv, words):
-    argv = [a.format(model=model) if "{" in a else (str(tmp_path / a) if a.endswith(".onnx")
+def test_errors_are_one_line(model, sensor_model, tmp_path, capsys, argv, words):
+    argv = [a.format(model=model, sensor_model=sensor_model) if "{" in a else (str(tmp_path / a) if a.endswith(".onnx")
                                                      else a) for a in argv]
     assert main(["bench", *argv]) == 2
     err = capsys.readouterr().err

@@ -96,8 +96,14 @@ def _check(args, model):
             raise UserError(f"{flag} must be at least {least}, got {value}")
     images = expand(args.image) if args.image else None
     measured, skipped = _backends(args.backend, open_model_file(model))
-    load(model, backend=measured[0])  # fails fast on metadata before any child starts
-    return images, measured, skipped
+    loaded = load(model, backend=measured[0])  # fails fast before any child starts
+    if images and loaded.info.image is None:
+        raise UserError(f"{model} takes sensor windows, not images: leave out --image")
+    if loaded.info.image is None:
+        fed = "window(s) (one window of unit-variance noise)"
+    else:
+        fed = f"frame(s) ({f'{len(images)} images in turn' if images else 'the sample photo'})"
+    return images, measured, skipped, fed
 
 
 def format_rows(rows):
@@ -147,11 +153,13 @@ def _length(args):
 
 def run(args):
     if args.compare:
+        if args.model or args.model_positional:
+            raise UserError("--compare reads two reports and measures nothing: give it no model")
         return compare(*args.compare, args.fail_above)
     if args.fail_above is not None:
         raise UserError("--fail-above goes with --compare A.json B.json")
     model = models(args)[0]
-    images, measured, skipped = _check(args, model)
+    images, measured, skipped, fed = _check(args, model)
     rows = []
     for backend in measured:
         for threads in _thread_counts(args.threads):
@@ -167,8 +175,7 @@ def run(args):
           file=out)
     print(", ".join(f"{name} {version}" for name, version in machine["versions"].items()),
           file=out)
-    frames = f"{len(images)} images in turn" if images else "the sample photo"
-    print(f"times in ms per run of {args.batch} frame(s) ({frames}): preprocessing + inference, "
+    print(f"times in ms per run of {args.batch} {fed}: preprocessing + inference, "
           f"{_length(args)}" + (f", {args.streams} streams side by side" if args.streams > 1
                                 else ""), file=out)
     print(format_rows(rows), file=out)
