@@ -136,7 +136,7 @@ def test_backend_all_keeps_onnxruntime_rows_when_native_cannot_run_the_model(erf
 def test_a_backend_that_cannot_run_the_model_is_one_line(erf_model, capsys):
     assert main(["bench", erf_model, "--backend", "native"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("edgeinfer bench: no backend can run ") and "Erf" in err
+    assert err.startswith("edgeinfer bench: backend native cannot run ") and "Erf" in err
     assert len(err.splitlines()) == 1
 
 

@@ -14,6 +14,7 @@ from .options import add_json, add_model, add_threads, models
 from ..errors import UserError
 from ..model import load
 from ..model_file import open_model_file
+from ..progress import progress
 from ..sinks.output_files import atomic_write
 from ..sources.images import expand
 
@@ -38,15 +39,17 @@ def add_arguments(parser):
     add_threads(parser, help_default="the backend's own, reported as its number; 'all' "
                                      "measures 1, 2, 4 ... up to every core")
     length = parser.add_mutually_exclusive_group()
-    length.add_argument("--runs", "-n", type=positive(int), default=None,
+    length.add_argument("--runs", "-n", type=positive(int), default=None, metavar="N",
                         help="measured runs per stream (default 50)")
     length.add_argument("--time", "-t", type=positive(float), default=None, metavar="SECONDS",
                         help="measure for this long instead of a number of runs")
     parser.add_argument("--streams", type=positive(int), default=1, metavar="N",
                         help="N sessions running side by side; items/s counts them all "
                              "(default 1)")
-    parser.add_argument("--warmup", type=int, default=5, help="runs before measuring (default 5)")
-    parser.add_argument("--batch", type=int, default=1, help="frames per run (default 1)")
+    parser.add_argument("--warmup", type=int, default=5, metavar="N",
+                        help="runs before measuring (default 5)")
+    parser.add_argument("--batch", type=int, default=1, metavar="N",
+                        help="frames per run (default 1)")
     parser.add_argument("--image", nargs="+", metavar="FILE|DIR|GLOB", default=None,
                         help="the frames to feed, in turn (default: the bundled sample photo)")
     add_json(parser, "every figure and the machine")
@@ -56,7 +59,7 @@ def add_arguments(parser):
     add_compare_arguments(parser)
 
 
-def _backends(choice, model):
+def _backends(choice, model, quiet=False):
     """The backends to measure, and {backend: why not} for the others."""
     availability = backends.availability()
     if choice == "auto":
@@ -65,13 +68,17 @@ def _backends(choice, model):
         raise UserError(f"unknown backend {choice!r}: choose auto, all or one of "
                         f"{', '.join(backends.BACKENDS)}")
     measured, skipped = [], {}
-    for name in backends.BACKENDS if choice == "all" else [choice]:
+    names = list(backends.BACKENDS) if choice == "all" else [choice]
+    # native's check plans the whole model: seconds for a large one on a cold cache
+    for name in progress(names, desc="which backends can run it", unit="backend", quiet=quiet):
         ok, reason = availability[name]
         verdict = backends.resolve(name)[1].can_run(model) if ok else f"no ({reason})"
         if verdict == "yes":
             measured.append(name)
         else:
             skipped[name] = verdict[4:-1] if verdict.startswith("no (") else verdict
+    if not measured and len(names) == 1:
+        raise UserError(f"backend {names[0]} cannot run {model.origin}: {skipped[names[0]]}")
     if not measured:
         why = "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
         raise UserError(f"no backend can run {model.origin}: {why}")
@@ -95,7 +102,7 @@ def _check(args, model):
         if value < least:
             raise UserError(f"{flag} must be at least {least}, got {value}")
     images = expand(args.image) if args.image else None
-    measured, skipped = _backends(args.backend, open_model_file(model))
+    measured, skipped = _backends(args.backend, open_model_file(model), args.quiet)
     loaded = load(model, backend=measured[0])  # fails fast before any child starts
     if images and loaded.info.image is None:
         raise UserError(f"{model} takes sensor windows, not images: leave out --image")
