@@ -133,3 +133,14 @@ def test_top_k_defaults_to_the_library_default(capsys, tmp_path):
     assert len(record["top"]) == DEFAULT_TOP_K
     cores = os.cpu_count()
     assert f"on cpu, {cores} thread{'s' if cores > 1 else ''})" in err.splitlines()[0]
+
+
+def test_a_sensor_stream_on_stdin_is_timed_end_to_end(sensor_model, tmp_path):  # noqa: F811
+    from test_sensor_run import run_stdin
+
+    data = open(stream_csv(tmp_path / "s.csv", ["ax", "az"]), "rb").read()
+    records, _ = run_stdin(sensor_model, data)
+    assert [r["label"] for r in records] == ["ax", "az"]
+    for record in records:  # a live stream's wait is part of how late its result is
+        assert "queued_ms" not in record
+        assert record["latency_ms"]["end_to_end"] >= record["latency_ms"]["model"] > 0
