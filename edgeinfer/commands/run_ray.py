@@ -2,7 +2,7 @@
 by Ray actors (learn/ray_eval.py), their results written in file order
 through the same sinks as a local run, so the JSON lines and CSV rows match
 the local run's except for the timing fields (captured_at, result_at,
-latency_ms), which are measured in the actors."""
+latency_ms, and the local run's queued_ms), which are measured in the actors."""
 from __future__ import annotations
 
 import sys
@@ -19,9 +19,10 @@ def run_on_ray(args, model, open_sinks):
     if not args.image:
         raise UserError("--ray classifies image files: give them with --image FILE|DIR|GLOB "
                         "(cameras, videos, streams and sensors run locally)")
-    if args.show or args.save_video or args.every != 1 or args.max_frames is not None:
-        raise UserError("--ray writes results only: leave out --show, --save-video, --every and "
-                        "--max-frames")
+    if args.show or args.save_video or args.save or args.device or args.every != 1 or \
+            args.max_frames is not None:
+        raise UserError("--ray writes results only, on the actors' CPUs: leave out --show, "
+                        "--save-video, --save, --device, --every and --max-frames")
     try:
         paths = expand(args.image)
     except SourceError as error:
