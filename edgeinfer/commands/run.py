@@ -180,12 +180,19 @@ def _video_name(args):
 
 
 def _engine(model):
-    """'onnxruntime on cpu, 2 threads': where a model runs, as the header and run.json say."""
+    """Where a model runs: its backend, device, execution provider and thread count."""
     backend = model.backend
-    device = short_device(getattr(backend, "provider", None) or "cpu")
-    threads = getattr(backend, "thread_count", None)
-    return f"{backend.name} on {device}, " + (counted(threads, "thread") if threads else
-                                                "default threads")
+    provider = getattr(backend, "provider", None)
+    return {"backend": backend.name, "device": short_device(provider or "cpu"),
+            "provider": provider, "threads": getattr(backend, "thread_count", None)}
+
+
+def _show_engine(model):
+    """'onnxruntime on cpu, 2 threads', as the header says it."""
+    engine = _engine(model)
+    threads = engine["threads"]
+    return f"{engine['backend']} on {engine['device']}, " + (
+        counted(threads, "thread") if threads else "default threads")
 
 
 def _describe(model):
@@ -193,7 +200,7 @@ def _describe(model):
     classes = model.classes or len(model.labels) or "?"
     what = model.info.task if image is None else \
         f"{image.size[0]}x{image.size[1]} {image.color}"
-    return f"{model.path} ({what}, {classes} classes, {_engine(model)})"
+    return f"{model.path} ({what}, {classes} classes, {_show_engine(model)})"
 
 
 class _StopOnSignals:
@@ -309,11 +316,7 @@ def run(args):
 
 def _save_run_facts(folder, models, source, pipeline):
     """run.json in the --save folder: what ran where on what, and the summary."""
-    facts = {"models": [{"path": model.path, "backend": model.backend.name,
-                         "device": short_device(getattr(model.backend, "provider", None) or "cpu"),
-                         "provider": getattr(model.backend, "provider", None),
-                         "threads": getattr(model.backend, "thread_count", None)}
-                        for model in models],
+    facts = {"models": [{"path": model.path, **_engine(model)} for model in models],
              "source": source.description, "stopped": pipeline.stop_reason,
              "summary": pipeline.stats.as_dict()}
     text = json.dumps(facts, indent=2) + "\n"
