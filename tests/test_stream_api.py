@@ -71,6 +71,13 @@ def test_breaking_out_of_the_loop_closes_the_source(media):
     assert result.frame == 0 and source.closed
 
 
+def test_a_stream_never_iterated_still_closes_its_source(media):
+    source = ClosingWatched(open_video(media["clip"]))
+    with edgeinfer.stream(media["model"], source):
+        pass
+    assert source.closed
+
+
 def test_stream_of_a_sensor_file_yields_windows(sensor_model, tmp_path):  # noqa: F811
     path = stream_csv(tmp_path / "s.csv", ["az", "ax"])
     results = list(edgeinfer.stream(sensor_model, sensor=path, top_k=1))

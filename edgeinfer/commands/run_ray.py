@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from ..errors import SourceError, UserError
+from ..run.run_stats import counted
 from ..sources.images import expand
 
 PROG = "edgeinfer run"
@@ -44,7 +45,7 @@ def run_on_ray(args, model, open_sinks):
     timing = (f"; model latency mean {np.mean(latency):.1f} ms, p90 "
               f"{np.percentile(latency, 90):.1f} ms in the actors") if latency else ""
     written = [p for p in (args.json, args.csv) if p and p != "-"]
-    print(f"{PROG}: {len(results)} images classified on Ray"
+    print(f"{PROG}: {counted(len(results), 'image')} classified on Ray"
           f"{f', {skipped} skipped' if skipped else ''}{timing}"
           f"{'; written: ' + ', '.join(written) if written else ''}", file=sys.stderr)
     if not results:

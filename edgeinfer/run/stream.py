@@ -64,10 +64,41 @@ def stream(model, source=None, *, camera=None, video=None, image=None, url=None,
     if source is None:
         source = open_source(camera, video, image, url, sensor, sensor_input=model.info.sensor,
                              realtime=realtime)
-    return _classified(Pipeline(source, [classifier], every=every, max_frames=max_frames))
+    return Results(Pipeline(source, [classifier], every=every, max_frames=max_frames))
 
 
-def _classified(pipeline):
-    for _, result in pipeline.results():
-        if result is not None:
-            yield result
+class Results:
+    """The classified items of a run, as an iterator; `close()` (or a `with`
+    block, or the end of a `for` loop that breaks) ends the run and closes
+    the source, also when the loop never began."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self._steps = pipeline.results()
+        self._started = False
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self._started = True
+        while True:
+            _, result = next(self._steps)
+            if result is not None:
+                return result
+
+    def close(self):
+        self._steps.close()
+        if not self._started:  # a generator never begun runs no finally: close the source here
+            self.pipeline.source.close()
+            self._started = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        self.close()
