@@ -4,6 +4,8 @@ Nothing here imports `onnx`: the memory pre-check reads the file with the
 protobuf-free reader, and onnxruntime parses the graph itself."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import ModelError
@@ -86,9 +88,13 @@ class Backend:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         provider = provider or CPU
         try:
-            # from the path when there is one, so external data is found beside it
-            self.session = ort.InferenceSession(model.path or model.data, sess_options=options,
-                                                providers=session_providers(provider))
+            with warnings.catch_warnings():
+                # a provider that cannot start is a warning there; the check below says it once
+                warnings.simplefilter("ignore")
+                # from the path when there is one, so external data is found beside it
+                self.session = ort.InferenceSession(model.path or model.data,
+                                                    sess_options=options,
+                                                    providers=session_providers(provider))
         except Exception as error:  # onnxruntime raises its own untyped errors
             raise ModelError(f"onnxruntime cannot load {model_path}"
                              f"{'' if provider == CPU else ' on ' + short_name(provider)}: "
