@@ -97,20 +97,7 @@ class Pipeline:
             self._close_all()
 
     def _classify(self, item):
-        started = done = time.monotonic()
-        answers = []
-        for classify in self.classifiers:  # each model's time starts where the last one's ended
-            answer, done = classify(item, done)
-            answers.append(answer)
-        ms = {stage: sum(answer.timings_ms[stage] for answer in answers)
-              for stage in MODEL_STAGES}
-        ms = {"model": sum(ms.values()), **ms}
-        if self.live:
-            ms["wait"] = (started - item.captured) * 1e3
-            ms["end_to_end"] = (done - item.captured) * 1e3
-        else:
-            ms["queued"] = (started - item.captured) * 1e3
-        return Result.of(item, answers, item.wall_time + (done - item.captured), ms)
+        return classify(item, self.classifiers, self.live)
 
     def _close_all(self):
         for closable in [self.source] + self.sinks:
@@ -118,3 +105,22 @@ class Pipeline:
                 closable.close()
             except Exception as error:  # one failing close must not keep the others' files open
                 log.warning(f"closing {type(closable).__name__} failed: {error}")
+
+
+def classify(item, classifiers, live=True):
+    """The Result of every classifier on one item, each stage timed. live: the
+    item came from a live source (or a request), so its wait before the models
+    is part of an end-to-end latency; else it sat in a file's read-ahead queue."""
+    started = done = time.monotonic()
+    answers = []
+    for classifier in classifiers:  # each model's time starts where the last one's ended
+        answer, done = classifier(item, done)
+        answers.append(answer)
+    ms = {stage: sum(answer.timings_ms[stage] for answer in answers) for stage in MODEL_STAGES}
+    ms = {"model": sum(ms.values()), **ms}
+    if live:
+        ms["wait"] = (started - item.captured) * 1e3
+        ms["end_to_end"] = (done - item.captured) * 1e3
+    else:
+        ms["queued"] = (started - item.captured) * 1e3
+    return Result.of(item, answers, item.wall_time + (done - item.captured), ms)
