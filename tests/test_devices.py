@@ -78,3 +78,13 @@ def test_the_native_backend_reports_its_default_thread_count_as_a_number(media):
     model = load(media["model"], backend="native")
     assert model.backend.thread_count == default_threads() >= 1
     assert load(media["model"], backend="native", threads=1).backend.thread_count == 1
+
+
+def test_the_run_header_names_the_native_default_thread_count(capsys, media):
+    """It was `def` (bench) or null: the count the core really runs with."""
+    from edgeinfer.core.runtime import default_threads
+    from edgeinfer.run.run_stats import counted
+
+    code, _, err = run(capsys, "-m", media["model"], "--image", PHOTO, "--backend", "native")
+    assert code == 0, err
+    assert f"native on cpu, {counted(default_threads(), 'thread')})" in err.splitlines()[0]
