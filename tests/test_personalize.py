@@ -119,6 +119,21 @@ def test_embedder_returns_the_base_hidden_layer(base, scans):
     np.testing.assert_allclose(np.maximum(cut, 0), x[:3], atol=1e-5)
 
 
+def test_base_with_its_own_tensor_named_embedding_is_cut_without_a_clash(base, scans, tmp_path):
+    # the trunk names its output "embedding": a base tensor of that name is renamed, not doubled
+    model = onnx.load(base)
+    for node in model.graph.node:
+        for names in (node.input, node.output):
+            for i, name in enumerate(names):
+                if name == "hidden":
+                    names[i] = "embedding"
+    renamed = str(tmp_path / "renamed.onnx")
+    onnx.save(model, renamed)
+    images, _ = scans
+    np.testing.assert_allclose(Embedder(renamed).embed(list(images[:5])),
+                               Embedder(base).embed(list(images[:5])), atol=1e-6)
+
+
 def test_heads_in_numpy_match_their_definitions():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 6)).astype(np.float32)
