@@ -232,4 +232,45 @@ class NcmHead:
         return softmax(SCALE * unit @ self.centres.T.astype(np.float64))
 
 
+class AddedClassesHead:
+    """The base model's last layer unchanged, and a class added from its own
+    samples alone: inside a ball around their mean it outscores the base's best
+    class, and outside the ball it falls below it, so whatever does not look
+    like the new samples gets the base model's answer as before.
+
+    A class's score is best_base_score + SCALE * (1 - d^2 / r^2): d the
+    distance to its mean, r the largest leave-one-out distance of one of its
+    samples to the mean of the others — how far a new sample of it may fall.
+    Without samples of the base classes there is nothing to learn a line
+    against (a logistic row trained on the new samples alone outscores the base
+    everywhere, as ReLU embeddings all lie on one side of it)."""
+    kind = "added"
+
+    def __init__(self, init):
+        self.base_weights, self.base_bias = (np.asarray(a, np.float32) for a in init)
+
+    def fit(self, X, y, classes, X_val=None, y_val=None):
+        X = np.asarray(X, np.float64)
+        first = self.base_weights.shape[1]
+        centres, radii = [], []
+        for c in range(first, classes):
+            members = X[y == c]
+            centre = members.mean(axis=0)
+            n = len(members)
+            others = (centre * n - members) / max(n - 1, 1)
+            spread = np.sqrt(((members - others) ** 2).sum(axis=1)).max() if n > 1 else 0.0
+            centres.append(centre)
+            radii.append(max(spread, 1e-6 * max(np.sqrt((centre * centre).sum()), 1.0)))
+        self.centres = np.asarray(centres, np.float32)          # (new classes, D)
+        self.radii = np.asarray(radii, np.float32)
+        return self
+
+    def scores(self, X):
+        X = np.asarray(X, np.float64)
+        base = X @ self.base_weights + self.base_bias
+        distances2 = ((X[:, None, :] - self.centres[None].astype(np.float64)) ** 2).sum(axis=2)
+        added = base.max(axis=1, keepdims=True) + SCALE * (1 - distances2 / self.radii ** 2)
+        return softmax(np.concatenate([base, added], axis=1))
+
+
 HEADS = {"softmax": SoftmaxHead, "knn": KnnHead, "ncm": NcmHead}
