@@ -20,7 +20,8 @@ from ..sinks.output_files import atomic_write
 from .embed import Embedder
 from .heads import HEADS, AddedClassesHead, SoftmaxHead, accuracy
 from .onnx_head import OUTPUT, join
-from .samples import augmented, list_samples, read_image_sample, read_window_sample
+from .samples import (augmented, augmented_window, list_samples, read_image_sample,
+                      read_window_sample)
 
 
 @dataclass
@@ -93,9 +94,11 @@ def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend
     head: "softmax" (logistic regression), "knn" (1-nearest neighbour, cosine)
     or "ncm" (nearest class mean). add: keep the base model's classes (its last
     layer, unchanged) and append data's new ones. cut: the tensor to take as the
-    embedding. augment: extra seeded variations per image (mirror, crop,
-    brightness). validation: the fraction of each class held out to choose
-    when training stops and to measure accuracy. progress(done, total).
+    embedding. augment: extra seeded variations per sample (images: mirror,
+    crop, brightness; sensor windows: stretch, gain, noise). validation: the
+    fraction of each class held out to measure accuracy (and, when it holds
+    STOP_EARLY_FROM or more per class, to choose when training stops).
+    progress(done, total).
     Raises UserError (one line) before writing anything when an input is unusable.
     """
     if head not in HEADS:
@@ -121,8 +124,9 @@ def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend
     samples = [_read(embedder, path) for path in files.paths]
     rng = np.random.default_rng(seed)
     held = _split(labels, validation, rng)
-    copies = int(augment) if embedder.is_image else 0
-    extra = [augmented(s, rng) for s in samples for _ in range(copies)]
+    copies = int(augment)
+    vary = augmented if embedder.is_image else augmented_window
+    extra = [vary(s, rng) for s in samples for _ in range(copies)]
     embeddings = embedder.embed(samples + extra, batch=batch, progress=progress)
     original, varied = embeddings[:len(samples)], embeddings[len(samples):]
     varied_labels = np.repeat(labels, copies)
