@@ -37,7 +37,7 @@ class Personalized:
 
 # held-out samples per class from which their loss chooses when training
 # stops; on fewer it is noise (BasicMotions, 1 held out of 5 windows per
-# class: stopped after 2 to 40 iterations, 82 % where training to the weight
+# class: stopped after 2 to 45 iterations, 82 % where training to the weight
 # decay's optimum gives 87 %; MNIST at 10 shots: 82 % against 83 %), so the
 # head is trained to that optimum and the held-out part only measures it
 STOP_EARLY_FROM = 10
