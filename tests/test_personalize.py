@@ -136,6 +136,17 @@ def test_add_one_new_class_from_its_own_samples_alone(base, scans, tmp_path, see
         assert predicted == [p[0].label for p in personal.predict(list(images[test]), top_k=1)]
 
 
+def test_add_alone_with_enough_held_out_to_stop_early_on(base, scans, tmp_path):
+    # the added class's ball has no iterations to stop early: enough held-out
+    # samples must not send it down the logistic head's early-stopping path
+    images, labels = scans
+    train, _ = few_shot_split(labels, (7,), shots=60)
+    data = write_class_folders(str(tmp_path / "data"), images[train], labels[train])
+    made = personalize(base, data, str(tmp_path / "personal.onnx"), add=True)
+    assert made.metadata["head"] == "added" and made.metadata["validation_samples"] == 12
+    assert made.validation_accuracy > 0.8
+
+
 def test_add_alone_refuses_a_class_of_one_sample(base, scans, tmp_path):
     images, labels = scans
     train, _ = few_shot_split(labels, (7,), shots=1)

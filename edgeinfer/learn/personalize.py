@@ -145,7 +145,8 @@ def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend
     val_accuracy = None
     final = make()
     if held.any():
-        stop_early = head == "softmax" and held.sum() >= STOP_EARLY_FROM * len(names)
+        stop_early = head == "softmax" and not alone and \
+            held.sum() >= STOP_EARLY_FROM * len(np.unique(labels))
         watched = (original[held], labels[held]) if stop_early else ()
         trial = make().fit(train_x, train_y, len(names), *watched)
         val_accuracy = accuracy(trial, original[held], labels[held])
