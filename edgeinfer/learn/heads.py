@@ -1,6 +1,7 @@
 """Heads trained on frozen embeddings, in numpy only (the runtime has no
 scipy): multinomial logistic regression, 1-nearest-neighbour by cosine
-similarity, and nearest class mean. Each has fit(X, y, classes) and
+similarity, nearest class mean, and classes added to a base model's last
+layer from their own samples alone. Each has fit(X, y, classes) and
 scores(X) -> (N, classes) probabilities; onnx_head.py writes each as ONNX
 nodes that compute the same scores.
 
