@@ -27,6 +27,15 @@ def bench_head_softmax(benchmark):
 
 
 @pytest.mark.benchmark(group="head")
+def bench_head_softmax_to_the_optimum(benchmark):
+    # what personalize does when too few samples per class are held out to stop early on
+    x, y = _embeddings()
+    with threadpool_limits(1, "blas"):
+        head = benchmark(lambda: SoftmaxHead().fit(x, y, 10))
+    assert accuracy(head, x, y) > 0.9
+
+
+@pytest.mark.benchmark(group="head")
 def bench_head_sklearn_reference(benchmark):
     sklearn = pytest.importorskip("sklearn.linear_model")
     x, y = _embeddings()

@@ -68,6 +68,26 @@ def test_eval_report_matches_its_own_predictions(scene, tmp_path, capsys):
     assert image is not None and image.shape[0] > 100 and image.shape[1] > 100
 
 
+@pytest.mark.parametrize("head", ["softmax", "knn"])
+def test_personalised_model_first_with_knn_baseline_embeds_with_its_trunk(scene, tmp_path,
+                                                                          head):
+    # the baseline cut the personalised file's trunk a second time, making a
+    # second tensor named "embedding", and onnxruntime refused the graph
+    personal = str(tmp_path / f"personal-{head}.onnx")
+    assert main(["personalize", scene["base"], "--data", scene["train"], "-o", personal,
+                 "--head", head]) == 0
+    reports = {}
+    for first in (personal, scene["base"]):
+        out = str(tmp_path / f"report-{os.path.basename(first)}")
+        assert main(["eval", first, "--data", scene["test"], "--baseline", "knn", "--train",
+                     scene["train"], "--report", out]) == 0
+        lines = [json.loads(line) for line in open(os.path.join(out, "predictions.jsonl"))]
+        name = f"knn on {os.path.basename(first)} features"
+        reports[first] = [line["predictions"][name]["label"] for line in lines]
+    # the personalised file's embedding is its base's: the same nearest neighbours
+    assert reports[personal] == reports[scene["base"]]
+
+
 def test_classes_a_model_does_not_know_count_as_wrong_and_are_named(scene, tmp_path, capsys):
     out = str(tmp_path / "report")
     assert main(["eval", scene["base"], "--data", scene["test"], "--report", out]) == 0

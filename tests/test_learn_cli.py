@@ -109,6 +109,30 @@ def test_personalize_sensor_windows_and_one_of_another_size(tmp_path, capsys):
     assert "9.npy" in err and "10 samples x 2 channels" in err and not os.path.exists(out)
 
 
+def test_personalize_augments_sensor_windows(tmp_path, capsys):
+    from edgeinfer.learn.samples import augmented_window
+
+    model = _sensor_model(str(tmp_path / "s.onnx"))
+    data = tmp_path / "data"
+    rng = np.random.default_rng(2)
+    t = np.arange(10)[:, None]
+    for label, speed in (("slow", 0.3), ("fast", 1.5)):
+        (data / label).mkdir(parents=True)
+        for i in range(3):
+            np.save(data / label / f"{i}.npy", np.sin(speed * t + rng.uniform(0, 6, (1, 2))))
+    out = str(tmp_path / "p.onnx")
+    assert main(["personalize", model, "--data", str(data), "-o", out, "--augment", "3"]) == 0
+    made = read_info(onnx.load(out)).personalization
+    assert made["augmented_copies"] == 3 and made["samples_per_class"] == {"fast": 3, "slow": 3}
+    window = np.load(data / "slow" / "0.npy").astype(np.float32)
+    a, b = (augmented_window(window, np.random.default_rng(5)) for _ in range(2))
+    np.testing.assert_array_equal(a, b)          # seeded
+    assert a.shape == window.shape and a.dtype == np.float32 and not np.allclose(a, window)
+    # a light variation: still far nearer its own window than the other class's
+    other = np.load(data / "fast" / "0.npy")
+    assert np.abs(a - window).mean() < np.abs(a - other).mean()
+
+
 @pytest.mark.parametrize("case", ["empty folder", "one class", "empty file", "unreadable file",
                                   "no data folder"])
 def test_bad_data_is_refused_in_one_line_naming_it(base, tmp_path, capsys, case):

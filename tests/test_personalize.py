@@ -110,6 +110,53 @@ def test_add_keeps_the_base_classes_and_appends_new_ones(base, scans, tmp_path):
     np.testing.assert_allclose(head.weights[:, :5], base_layer.weights, atol=1e-4)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_add_one_new_class_from_its_own_samples_alone(base, scans, tmp_path, seed):
+    # --add used to refuse a data folder without samples of the base's classes
+    images, labels = scans
+    train, test = few_shot_split(labels, (7,), shots=8, seed=seed)
+    data = write_class_folders(str(tmp_path / "data"), images[train], labels[train])
+    out = str(tmp_path / "personal.onnx")
+    made = personalize(base, data, out, add=True)
+    assert made.labels == ["0", "1", "2", "3", "4", "7"]
+    assert made.metadata["head"] == "added" and made.samples_per_class == {"7": 8}
+    seen_half = (np.arange(len(labels)) % 2 == 1)
+    old = np.isin(labels, BASE_DIGITS) & seen_half
+    assert _accuracy(out, images[old], labels[old]) > 0.9
+    assert _accuracy(out, images[test], labels[test]) > 0.8
+    # whatever the new class does not claim keeps the base model's answer
+    personal, plain = edgeinfer.load(out), edgeinfer.load(base)
+    new = personal.predict(list(images[old]), top_k=1)
+    before = plain.predict(list(images[old]), top_k=1)
+    kept = [a[0].label == b[0].label for a, b in zip(new, before) if a[0].label != "7"]
+    assert kept and all(kept)
+    for backend in ("onnxruntime", "native"):
+        predicted = [p[0].label for p in edgeinfer.load(out, backend=backend).predict(
+            list(images[test]), top_k=1)]
+        assert predicted == [p[0].label for p in personal.predict(list(images[test]), top_k=1)]
+
+
+def test_add_alone_with_enough_held_out_to_stop_early_on(base, scans, tmp_path):
+    # the added class's ball has no iterations to stop early: enough held-out
+    # samples must not send it down the logistic head's early-stopping path
+    images, labels = scans
+    train, _ = few_shot_split(labels, (7,), shots=60)
+    data = write_class_folders(str(tmp_path / "data"), images[train], labels[train])
+    made = personalize(base, data, str(tmp_path / "personal.onnx"), add=True)
+    assert made.metadata["head"] == "added" and made.metadata["validation_samples"] == 12
+    assert made.validation_accuracy > 0.8
+
+
+def test_add_alone_refuses_a_class_of_one_sample(base, scans, tmp_path):
+    images, labels = scans
+    train, _ = few_shot_split(labels, (7,), shots=1)
+    data = write_class_folders(str(tmp_path / "data"), images[train], labels[train])
+    out = tmp_path / "personal.onnx"
+    with pytest.raises(UserError, match="class 7 has one sample"):
+        personalize(base, data, str(out), add=True)
+    assert not out.exists()
+
+
 def test_embedder_returns_the_base_hidden_layer(base, scans):
     images, _ = scans
     embedder = Embedder(base, backend="native")
@@ -117,6 +164,21 @@ def test_embedder_returns_the_base_hidden_layer(base, scans):
     assert x.shape == (40, 48) and (x >= 0).all()
     cut = Embedder(base, cut="hidden_pre").embed(list(images[:3]))
     np.testing.assert_allclose(np.maximum(cut, 0), x[:3], atol=1e-5)
+
+
+def test_base_with_its_own_tensor_named_embedding_is_cut_without_a_clash(base, scans, tmp_path):
+    # the trunk names its output "embedding": a base tensor of that name is renamed, not doubled
+    model = onnx.load(base)
+    for node in model.graph.node:
+        for names in (node.input, node.output):
+            for i, name in enumerate(names):
+                if name == "hidden":
+                    names[i] = "embedding"
+    renamed = str(tmp_path / "renamed.onnx")
+    onnx.save(model, renamed)
+    images, _ = scans
+    np.testing.assert_allclose(Embedder(renamed).embed(list(images[:5])),
+                               Embedder(base).embed(list(images[:5])), atol=1e-6)
 
 
 def test_heads_in_numpy_match_their_definitions():

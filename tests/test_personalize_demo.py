@@ -23,8 +23,6 @@ def test_sensor_scenario_personalised_beats_generic_on_every_rotation(tmp_path):
     for placement, generic, knn, personal, same_on_native, windows in rows:
         assert windows == 80
         assert same_on_native, placement
-        # measured here: 97.5, 97.5, 85.0 % against 67.5, 78.8, 33.8 % for the generic CNN;
-        # 180 deg about z stays below the 95 % (see docs/personalize.md)
-        floor = 0.8 if "180" in placement else 0.95
-        assert personal >= floor and personal > generic + 0.1, (placement, generic, personal)
+        # the bar, on every placement: 95 % at 5 windows per class, above the generic CNN
+        assert personal[0] >= 0.95 and personal[0] > generic, (placement, generic, personal)
     assert (tmp_path / "sensor" / "basic_motions.onnx").exists()

@@ -28,8 +28,8 @@ def add_arguments(parser):
                         help="the tensor to use as the embedding (default: the input of the "
                              "final Gemm/MatMul)")
     parser.add_argument("--augment", type=int, default=0, metavar="N",
-                        help="N extra seeded variations of each image (mirror, crop, "
-                             "brightness)")
+                        help="N extra seeded variations of each sample (images: mirror, "
+                             "crop, brightness; sensor windows: stretch, gain, noise)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--validation", type=float, default=0.2, metavar="FRACTION",
                         help="of each class held out to stop training and measure accuracy "

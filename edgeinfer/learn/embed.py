@@ -17,7 +17,7 @@ from ..errors import ModelError
 from ..metadata import MetadataError, ModelInfo, read_info
 from ..model import Model
 from ..model_file import read_onnx_file
-from .trunk import EMBEDDING, check_cut, find_embedding, opset_of, trunk_model
+from .trunk import EMBEDDING, check_cut, default_cut, opset_of, trunk_model
 
 
 class Embedder:
@@ -40,7 +40,8 @@ class Embedder:
         self.has_metadata = info is not None
         self.info = info if info is not None else ModelInfo(output=None)
         self.cut = (check_cut(self.proto, cut, self.path) if cut else
-                    find_embedding(self.proto, self.info.output_name, self.path))
+                    default_cut(self.proto, self.info.output_name,
+                                bool(self.info.personalization), self.path))
         self.trunk = trunk_model(self.proto, self.cut.tensor)
         self.opset = opset_of(self.proto)
         engine = backends.open_backend(self.trunk.SerializeToString(), backend, threads)

@@ -1,6 +1,7 @@
 """Heads trained on frozen embeddings, in numpy only (the runtime has no
 scipy): multinomial logistic regression, 1-nearest-neighbour by cosine
-similarity, and nearest class mean. Each has fit(X, y, classes) and
+similarity, nearest class mean, and classes added to a base model's last
+layer from their own samples alone. Each has fit(X, y, classes) and
 scores(X) -> (N, classes) probabilities; onnx_head.py writes each as ONNX
 nodes that compute the same scores.
 
@@ -70,14 +71,15 @@ class SoftmaxHead:
         # with fewer samples than dimensions the optimum lies in the span of
         # the samples (the weight decay leaves no reason to leave it): train
         # in coordinates of an orthonormal basis of that span, an n x n problem
-        basis = _sample_span(Xs)
-        Z = Xs @ basis if basis is not None else Xs
+        span = _sample_span(Xs)
+        Z = span.coordinates if span is not None else Xs
         offset = Xs @ start[:D]
         Y = np.eye(classes)[y]
         val = None
         if X_val is not None and len(X_val):
             Xv = (np.asarray(X_val, np.float64) - self.mean) / self.std
-            val = (Xv @ basis if basis is not None else Xv, Xv @ start[:D], np.asarray(y_val))
+            val = (span.project(Xv) if span is not None else Xv, Xv @ start[:D],
+                   np.asarray(y_val))
         width = Z.shape[1]
         theta0 = np.zeros((width + 1, classes))
         theta0[width] = start[D]
@@ -85,7 +87,7 @@ class SoftmaxHead:
             lambda t: self._loss_grad(t, Z, offset, Y, frozen), theta0.ravel(), self.max_iter,
             self.patience, None if val is None else (lambda t: self._val_loss(t, *val)))
         theta = theta.reshape(width + 1, classes)
-        weights = start[:D] + (basis @ theta[:width] if basis is not None else theta[:width])
+        weights = start[:D] + (span.lift(theta[:width]) if span is not None else theta[:width])
         # fold the standardisation into the weights: one Gemm on raw embeddings
         self.weights = (weights / self.std[:, None]).astype(np.float32)
         self.bias = (theta[width] - (self.mean / self.std) @ weights).astype(np.float32)
@@ -121,15 +123,35 @@ class SoftmaxHead:
         return softmax(np.asarray(X, np.float64) @ self.weights + self.bias)
 
 
+class _SampleSpan:
+    """An orthonormal basis B = X^T A of the span of the rows of X (n, D), from
+    the eigenvectors V and eigenvalues L of the n x n Gram matrix X X^T
+    (A = V L^-1/2). B itself, a (D, r) matrix, is never formed: the samples'
+    coordinates X B = V L^1/2 come from the eigenvectors alone, and vectors are
+    taken to and from the basis through X."""
+
+    def __init__(self, X, vectors, values):
+        self.X = X
+        self.A = vectors / np.sqrt(values)
+        self.coordinates = vectors * np.sqrt(values)        # (n, r)
+
+    def project(self, rows):
+        """Coordinates of other rows in the basis: rows B."""
+        return (rows @ self.X.T) @ self.A
+
+    def lift(self, theta):
+        """B theta, a (D, ...) matrix in embedding space."""
+        return self.X.T @ (self.A @ theta)
+
+
 def _sample_span(X):
-    """An orthonormal (D, r) basis of the rows' span when there are fewer rows
-    than columns, else None: from the eigenvectors of the n x n Gram matrix."""
+    """A _SampleSpan of the rows when there are fewer rows than columns, else None."""
     n, dims = X.shape
     if n >= dims:
         return None
     values, vectors = np.linalg.eigh(X @ X.T)
     keep = values > 1e-9 * max(values.max(), 1e-30)
-    return X.T @ (vectors[:, keep] / np.sqrt(values[keep]))
+    return _SampleSpan(X, vectors[:, keep], values[keep])
 
 
 def _lbfgs(loss_grad, x, max_iter, patience, val_loss=None, memory=10):
@@ -230,6 +252,47 @@ class NcmHead:
     def scores(self, X):
         unit = _normalise(np.asarray(X, np.float64) - self.mean)
         return softmax(SCALE * unit @ self.centres.T.astype(np.float64))
+
+
+class AddedClassesHead:
+    """The base model's last layer unchanged, and a class added from its own
+    samples alone: inside a ball around their mean it outscores the base's best
+    class, and outside the ball it falls below it, so whatever does not look
+    like the new samples gets the base model's answer as before.
+
+    A class's score is best_base_score + SCALE * (1 - d^2 / r^2): d the
+    distance to its mean, r the largest leave-one-out distance of one of its
+    samples to the mean of the others — how far a new sample of it may fall.
+    Without samples of the base classes there is nothing to learn a line
+    against (a logistic row trained on the new samples alone outscores the base
+    everywhere, as ReLU embeddings all lie on one side of it)."""
+    kind = "added"
+
+    def __init__(self, init):
+        self.base_weights, self.base_bias = (np.asarray(a, np.float32) for a in init)
+
+    def fit(self, X, y, classes, X_val=None, y_val=None):
+        X = np.asarray(X, np.float64)
+        first = self.base_weights.shape[1]
+        centres, radii = [], []
+        for c in range(first, classes):
+            members = X[y == c]
+            centre = members.mean(axis=0)
+            n = len(members)
+            others = (centre * n - members) / max(n - 1, 1)
+            spread = np.sqrt(((members - others) ** 2).sum(axis=1)).max() if n > 1 else 0.0
+            centres.append(centre)
+            radii.append(max(spread, 1e-6 * max(np.sqrt((centre * centre).sum()), 1.0)))
+        self.centres = np.asarray(centres, np.float32)          # (new classes, D)
+        self.radii = np.asarray(radii, np.float32)
+        return self
+
+    def scores(self, X):
+        X = np.asarray(X, np.float64)
+        base = X @ self.base_weights + self.base_bias
+        distances2 = ((X[:, None, :] - self.centres[None].astype(np.float64)) ** 2).sum(axis=2)
+        added = base.max(axis=1, keepdims=True) + SCALE * (1 - distances2 / self.radii ** 2)
+        return softmax(np.concatenate([base, added], axis=1))
 
 
 HEADS = {"softmax": SoftmaxHead, "knn": KnnHead, "ncm": NcmHead}

@@ -1,12 +1,14 @@
 """A trained head as ONNX nodes on the trunk's embedding, ending in a Softmax
 named OUTPUT, and the trunk + head joined into one model. Only operators both
 backends run (the native one has no TopK or ArgMax): Gemm, MatMul, Sub, Mul,
-Add, Sqrt, Div, Reshape, ReduceMax, Softmax.
+Add, Sqrt, Div, Reshape, ReduceMax, Concat, Softmax.
 
   softmax: Gemm(embedding, W, b) -> Softmax
   ncm:     centre, normalise -> MatMul(class mean directions) -> Mul(SCALE) -> Softmax
   knn:     centre, normalise -> MatMul(every stored embedding, classes x width of them)
            -> Reshape (N, classes, width) -> ReduceMax over width -> Mul(SCALE) -> Softmax
+  added:   Gemm(base layer) -> logits; per added class, the best of them + SCALE *
+           (1 - squared distance to its centre / radius^2) -> Concat -> Softmax
 """
 from __future__ import annotations
 
@@ -75,19 +77,68 @@ def head_nodes(head, opset, x=EMBEDDING):
                 inits, "head_per_class_shape", np.array([-1, classes, width], np.int64))],
                 ["head_per_class"], name="head_per_class"),
         ]
-        if opset >= 18:
-            nodes.append(helper.make_node(
-                "ReduceMax", ["head_per_class", _constant(inits, "head_width_axis",
-                                                          np.array([2], np.int64))],
-                ["head_similarity"], keepdims=0, name="head_nearest"))
-        else:
-            nodes.append(helper.make_node("ReduceMax", ["head_per_class"], ["head_similarity"],
-                                          axes=[2], keepdims=0, name="head_nearest"))
+        _reduce_max(nodes, inits, "head_per_class", "head_similarity", 2, 0, opset,
+                    "head_nearest")
         logits = _scaled(nodes, inits, "head_similarity")
+    elif head.kind == "added":
+        logits = _added_classes(nodes, inits, x, head, opset)
     else:
         raise ValueError(f"unknown head kind {head.kind!r}")
     nodes.append(helper.make_node("Softmax", [logits], [OUTPUT], axis=1, name="head_softmax"))
     return nodes, inits
+
+
+def _reduce_max(nodes, inits, x, out, axis, keepdims, opset, name):
+    from onnx import helper
+
+    if opset >= 18:
+        nodes.append(helper.make_node("ReduceMax", [x, _constant(
+            inits, f"{name}_axis", np.array([axis], np.int64))], [out], keepdims=keepdims,
+            name=name))
+    else:
+        nodes.append(helper.make_node("ReduceMax", [x], [out], axes=[axis], keepdims=keepdims,
+                                      name=name))
+
+
+def _added_classes(nodes, inits, x, head, opset):
+    """The base layer's logits, then each added class's best base logit +
+    SCALE * (1 - |x - centre|^2 / radius^2), the squared distance as
+    |x|^2 - 2 x.centre + |centre|^2."""
+    from onnx import helper
+
+    centres = head.centres.astype(np.float64)
+    dims = centres.shape[1]
+    inverse = (SCALE / head.radii.astype(np.float64) ** 2)
+    nodes += [
+        helper.make_node("Gemm", [x, _constant(inits, "head_weights", head.base_weights),
+                                  _constant(inits, "head_bias", head.base_bias)],
+                         ["head_base_logits"], name="head"),
+        helper.make_node("Mul", [x, x], ["head_squares"], name="head_squares"),
+        helper.make_node("MatMul", ["head_squares", _constant(inits, "head_ones",
+                                                              np.ones((dims, 1), np.float32))],
+                         ["head_norm2"], name="head_sum_squares"),
+        helper.make_node("Gemm", [x, _constant(inits, "head_minus_2_centres",
+                                               (-2 * centres.T).astype(np.float32)),
+                                  _constant(inits, "head_centre_norm2",
+                                            (centres * centres).sum(axis=1).astype(np.float32))],
+                         ["head_cross"], name="head_cross"),
+        helper.make_node("Add", ["head_norm2", "head_cross"], ["head_distance2"],
+                         name="head_distance2"),
+        helper.make_node("Mul", ["head_distance2", _constant(
+            inits, "head_minus_scale_over_radius2", (-inverse).astype(np.float32))],
+            ["head_shortfall"], name="head_shortfall"),
+    ]
+    _reduce_max(nodes, inits, "head_base_logits", "head_base_best", 1, 1, opset, "head_base_best")
+    nodes += [
+        helper.make_node("Add", ["head_base_best", _constant(inits, "head_scale",
+                                                             np.array(SCALE, np.float32))],
+                         ["head_best_plus_scale"], name="head_best_plus_scale"),
+        helper.make_node("Add", ["head_best_plus_scale", "head_shortfall"], ["head_added_logits"],
+                         name="head_added"),
+        helper.make_node("Concat", ["head_base_logits", "head_added_logits"], ["head_logits"],
+                         axis=1, name="head_all_logits"),
+    ]
+    return "head_logits"
 
 
 def _scaled(nodes, inits, x):

@@ -133,3 +133,20 @@ def augmented(frame, rng):
     frame = frame[top:top + keep_h, left:left + keep_w].astype(np.float32)
     frame *= rng.uniform(0.8, 1.2)
     return np.ascontiguousarray(np.clip(frame, 0, 255).astype(np.uint8))
+
+
+def augmented_window(window, rng):
+    """A light, seeded variation of a (samples, channels) sensor window: a
+    stretch of 80-100 % of it resampled to the whole length (the same motion a
+    little faster), each channel's gain scaled by 0.9-1.1, and noise of 5 % of
+    each channel's spread."""
+    length, channels = window.shape
+    keep = max(2, int(round(length * rng.uniform(0.8, 1.0))))
+    start = int(rng.integers(0, length - keep + 1))
+    part = window[start:start + keep].astype(np.float64)
+    grid = np.linspace(0, keep - 1, length)
+    stretched = np.stack([np.interp(grid, np.arange(keep), part[:, c]) for c in range(channels)],
+                         axis=1)
+    stretched *= rng.uniform(0.9, 1.1, size=(1, channels))
+    stretched += rng.normal(0, 0.05, size=stretched.shape) * window.std(axis=0, keepdims=True)
+    return stretched.astype(np.float32)

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import ModelError
 
 EMBEDDING = "embedding"
+BASE_EMBEDDING = "embedding_in_base"   # a base tensor that had the trunk output's name
 # what a classifier may put between its last layer and the scores output
 AFTER_LAST_LAYER = {"Softmax", "LogSoftmax", "Identity", "Dropout", "Reshape", "Flatten",
                     "Squeeze", "Unsqueeze", "Cast", "Add"}
@@ -124,6 +125,15 @@ def check_cut(model, tensor, origin="the model"):
     return Cut(tensor, layer)
 
 
+def default_cut(model, output_name=None, personalized=False, origin="the model"):
+    """Where to cut when the user names no tensor: a personalised file at the
+    embedding its trunk ends in, whatever its head; any other model at the input
+    of its final Gemm/MatMul."""
+    if personalized and any(EMBEDDING in node.output for node in model.graph.node):
+        return check_cut(model, EMBEDDING, origin)
+    return find_embedding(model, output_name, origin)
+
+
 def trunk_model(model, tensor):
     """A copy of model computing only what `tensor` needs, with one output:
     `tensor` flattened to (N, D) and named EMBEDDING."""
@@ -144,14 +154,46 @@ def trunk_model(model, tensor):
     initializers = [t for t in graph.initializer if t.name in needed]
     inputs = [i for i in graph.input if i.name in needed and
               i.name not in {t.name for t in initializers}]
-    flatten = helper.make_node("Flatten", [tensor], [EMBEDDING], axis=1, name="embedding_flatten")
+    if _is_flat_embedding(producer.get(tensor), tensor):
+        # a personalised file's own embedding: its trunk is already there, whole
+        flatten = []
+    else:
+        if EMBEDDING in needed:
+            # the trunk's output name is taken upstream of the cut: rename that one
+            keep = _renamed(keep, EMBEDDING, BASE_EMBEDDING)
+            tensor = BASE_EMBEDDING if tensor == EMBEDDING else tensor
+        flatten = [helper.make_node("Flatten", [tensor], [EMBEDDING], axis=1,
+                                    name="embedding_flatten")]
     output = helper.make_tensor_value_info(EMBEDDING, onnx.TensorProto.FLOAT, None)
-    trunk = helper.make_graph(keep + [flatten], f"{graph.name or 'model'}_trunk", inputs,
+    trunk = helper.make_graph(keep + flatten, f"{graph.name or 'model'}_trunk", inputs,
                               [output], initializer=initializers,
-                              value_info=[v for v in graph.value_info if v.name in needed])
+                              value_info=[v for v in graph.value_info
+                                          if v.name in needed and v.name != EMBEDDING])
     result = helper.make_model(trunk, opset_imports=list(model.opset_import),
                                producer_name="edgeinfer personalize")
     result.ir_version = model.ir_version
+    return result
+
+
+def _is_flat_embedding(node, tensor):
+    """Whether tensor is the (N, D) embedding a trunk made by trunk_model ends in."""
+    return tensor == EMBEDDING and node is not None and node.op_type == "Flatten" \
+        and _attr(node, "axis", 1) == 1
+
+
+def _renamed(nodes, old, new):
+    """Copies of nodes with the tensor `old` called `new`."""
+    from onnx import NodeProto
+
+    result = []
+    for node in nodes:
+        copy = NodeProto()
+        copy.CopyFrom(node)
+        for names in (copy.input, copy.output):
+            for i, name in enumerate(names):
+                if name == old:
+                    names[i] = new
+        result.append(copy)
     return result
 
 
