@@ -85,16 +85,7 @@ class Pipeline:
         return stats
 
     def _classify(self, item):
-        started = done = time.monotonic()
-        answers = []
-        for classify in self.classifiers:  # each model's time starts where the last one's ended
-            answer, done = classify(item, done)
-            answers.append(answer)
-        ms = {"wait": (started - item.captured) * 1e3}
-        ms.update({stage: sum(answer.timings_ms[stage] for answer in answers)
-                   for stage in MODEL_STAGES})
-        ms["latency"] = (done - item.captured) * 1e3
-        return Result.of(item, answers, item.wall_time + (done - item.captured), ms)
+        return classify(item, self.classifiers)
 
     def _close_all(self):
         for closable in [self.source] + self.sinks:
@@ -102,3 +93,18 @@ class Pipeline:
                 closable.close()
             except Exception as error:  # one failing close must not keep the others' files open
                 log.warning(f"closing {type(closable).__name__} failed: {error}")
+
+
+def classify(item, classifiers):
+    """The Result of every classifier on one item, each stage timed (the run's
+    step for each item it classifies; `serve` answers a posted image with it)."""
+    started = done = time.monotonic()
+    answers = []
+    for classifier in classifiers:  # each model's time starts where the last one's ended
+        answer, done = classifier(item, done)
+        answers.append(answer)
+    ms = {"wait": (started - item.captured) * 1e3}
+    ms.update({stage: sum(answer.timings_ms[stage] for answer in answers)
+               for stage in MODEL_STAGES})
+    ms["latency"] = (done - item.captured) * 1e3
+    return Result.of(item, answers, item.wall_time + (done - item.captured), ms)
