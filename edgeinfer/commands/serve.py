@@ -15,7 +15,6 @@ import sys
 
 from ..errors import UserError
 from ..run.classifier import distinct_names
-from ..run.pipeline import Pipeline
 from .options import add_model, add_threads, add_top_k, models, resolve_threads
 from .run import (EXIT_CODES, add_source_arguments, load_models, open_source,
                   show_warnings)
@@ -94,12 +93,13 @@ def _check(args):
 
 def _server_parts():
     try:
-        from ..serve.app import Parts, create_app
+        from ..serve.app import create_app
+        from ..serve.parts import assemble
         from ..serve.server import Server
     except ImportError as missing:
         raise UserError(f"edgeinfer serve needs {missing.name or 'its web server'}: "
                         "pip install 'edgeinfer[serve]'") from None
-    return Server, Parts, create_app
+    return Server, assemble, create_app
 
 
 def _listen(host, port):
@@ -146,51 +146,40 @@ class _CaughtSignals:
 
 def run(args):
     from ..serve.auth import check_bind
-    from ..serve.frames import FrameFeed
-    from ..serve.hub import ResultsHub
-    from ..serve.live import LiveRun
-    from ..serve.metrics import Metrics
-    from ..serve.predict import Predictor
-    from ..serve.sink import ServeSink
 
     show_warnings(PROG)
     _check(args)
     check_bind(args.host, args.token, args.no_auth)
-    Server, Parts, create_app = _server_parts()
+    Server, assemble, create_app = _server_parts()
     args.model = models(args, many=True)
     args.threads = resolve_threads(args.threads)
-    loaded = load_models(args)
-    predictor = Predictor(loaded, distinct_names(args.model), args.top_k)
-    parts = Parts(predictor, ResultsHub(), FrameFeed(), Metrics())
-    sink = ServeSink(parts.hub, parts.feed, parts.metrics)
-    if source_given(args):
-        source = open_source(args, loaded[0].info.sensor)
-        pipeline = Pipeline(source, predictor.live_classifiers(args.smoothing), [sink])
-        parts.live = LiveRun(pipeline, sink.rate, on_end=_say_source_ended)
-    app = create_app(parts, token=args.token, cors=args.cors, max_body=args.max_body)
+    sock = _listen(args.host, args.port)   # a taken port fails before any model loads
     try:
-        sock = _listen(args.host, args.port)
-    except BaseException:
-        if parts.live:
-            parts.live.pipeline.source.close()
-        raise
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    what = f" on {parts.live.description}" if parts.live else " (no source: the API only)"
-    print(f"{PROG}: http://{shown}:{port}/ serving {', '.join(predictor.names)}{what}",
-          file=sys.stderr, flush=True)
-    server = Server(app, parts)
-    with _CaughtSignals() as signals:
-        if parts.live:
-            parts.live.start()
-        try:
-            server.run(sockets=[sock])
-        finally:
-            sock.close()
+        loaded = load_models(args)
+        source = open_source(args, loaded[0].info.sensor) if source_given(args) else None
+        parts = assemble(loaded, distinct_names(args.model), args.top_k, source,
+                         args.smoothing, on_end=_say_source_ended)
+        app = create_app(parts, token=args.token, cors=args.cors, max_body=args.max_body)
+        print(f"{PROG}: {_address(sock)} serving {', '.join(parts.predictor.names)}" +
+              (f" on {parts.live.description}" if parts.live else " (no source: the API only)"),
+              file=sys.stderr, flush=True)
+        with _CaughtSignals() as signals:
             if parts.live:
-                parts.live.stop()
-                _print_summary(parts.live)
+                parts.live.start()
+            try:
+                Server(app, parts).run(sockets=[sock])
+            finally:
+                if parts.live:
+                    parts.live.stop()
+                    _print_summary(parts.live)
+    finally:
+        sock.close()
     return EXIT_CODES.get(signals.caught, 0)
+
+
+def _address(sock):
+    host, port = sock.getsockname()[:2]
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
 
 
 def _say_source_ended(live):

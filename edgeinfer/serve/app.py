@@ -48,32 +48,14 @@ RAW_TYPES = ("", "application/octet-stream")
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-@dataclasses.dataclass
-class Parts:
-    """What the routes serve: predictor (predict.Predictor), hub (hub.ResultsHub),
-    feed (frames.FrameFeed), metrics (metrics.Metrics), live (live.LiveRun, or
-    None when the server has no source)."""
-    predictor: object
-    hub: object
-    feed: object
-    metrics: object
-    live: object = None
-    closing: bool = False
-
-    def close(self):
-        """Ends every open stream and video (on the event loop), so the server stops
-        at once rather than waiting for pages left open."""
-        self.closing = True
-        self.hub.close()
-
-
 def error(status, message):
     return JSONResponse({"error": message}, status_code=status)
 
 
 def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_PIXELS):
-    """The ASGI app. token: every route but /healthz wants it (None: open);
-    cors: origins allowed to call from a browser (none: same origin only)."""
+    """The ASGI app serving `parts` (a parts.Parts). token: every route but
+    /healthz wants it (None: open); cors: origins allowed to call from a browser
+    (none: same origin only)."""
     pages = {path: (_read_static(name), media) for path, (name, media) in PAGES.items()}
 
     async def page(request):
