@@ -61,8 +61,13 @@
 
   function drawSpark() {
     const canvas = $("spark");
+    // draw at the size it is shown (it stretches with the page), in device pixels
+    const scale = window.devicePixelRatio || 1;
+    canvas.width = Math.round(canvas.clientWidth * scale);
+    canvas.height = Math.round(canvas.clientHeight * scale);
     const ctx = canvas.getContext("2d");
-    const { width, height } = canvas;
+    ctx.scale(scale, scale);
+    const width = canvas.clientWidth, height = canvas.clientHeight;
     ctx.clearRect(0, 0, width, height);
     if (latencies.length < 2) return;
     const most = Math.max(...latencies) * 1.1;
