@@ -27,7 +27,7 @@ def serving(parts, send_buffer=None, **app_options):
     with it. Stops both on the way out. send_buffer: the kernel's send buffer of
     each connection in bytes (default: Linux grows it up to 4 MB), to reach a
     slow client's limits in a short test."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if send_buffer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted ones inherit it
     sock.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ from edgeinfer.media import DATA_DIR
 from edgeinfer.sources import open_video
 from serve_server import parts_for, serving, wait_for
 from tools import sample_clip, tiny_models
+from tools.serve_process import rss_bytes
 
 CAT = os.path.join(DATA_DIR, "chelsea.jpg")
 COFFEE = os.path.join(DATA_DIR, "coffee.jpg")
@@ -40,14 +41,6 @@ def png(width, height, rows=1):
     data = zlib.compress(b"\0" * ((1 + 3 * width) * rows), 9)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + \
         chunk(b"IEND", b"")
-
-
-def rss_bytes():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +180,10 @@ def test_a_decompression_bomb_png_is_refused_before_decoding(api):
     # 30000 x 30000 is under OpenCV's own limit (2**30 pixels): decoded, 2.7 GB
     bomb = png(30_000, 30_000, rows=64)
     assert len(bomb) < 20_000
-    before = rss_bytes()
+    before = rss_bytes(os.getpid())
     assert_error(api.post("/api/predict", content=bomb, headers={"Content-Type": "image/png"}),
                  400, "30000x30000", "megapixels")
-    assert rss_bytes() - before < 100 * 2**20
+    assert rss_bytes(os.getpid()) - before < 100 * 2**20
 
 
 def test_a_posted_image_counts_in_the_metrics(api):

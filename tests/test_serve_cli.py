@@ -2,12 +2,9 @@
 over loopback, stopped with Ctrl-C; and the refusals that come before anything
 listens, each one line with exit status 2."""
 import json
-import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 import httpx
@@ -16,22 +13,9 @@ import pytest
 from conftest import assert_one_line_error
 from edgeinfer.commands.serve import byte_size
 from tools import sample_clip
+from tools.serve_process import start_serving
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOKEN = "cli-test-token"
-
-
-def start_serving(*args):
-    """The server process and its base URL on 127.0.0.1, from the line it prints."""
-    process = subprocess.Popen([sys.executable, "-m", "edgeinfer", "serve", *map(str, args)],
-                               stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                               env={**os.environ, "PYTHONPATH": ROOT})
-    line = process.stderr.readline()
-    found = re.search(r"http://[^:]+:(\d+)/", line)
-    if not found:
-        process.kill()
-        raise AssertionError(line + process.stderr.read())
-    return process, f"http://127.0.0.1:{found.group(1)}", line
 
 
 def test_serve_on_every_address_with_a_token_runs_the_video_and_stops_on_ctrl_c(media,
@@ -39,7 +23,7 @@ def test_serve_on_every_address_with_a_token_runs_the_video_and_stops_on_ctrl_c(
     clip = str(tmp_path / "long.mp4")
     sample_clip.write_clip(clip, (160, 120), 60, fps=15.0)   # 8 s when played in real time
     process, url, line = start_serving("-m", media["model"], "--video", clip, "--realtime",
-                                       "--host", "0.0.0.0", "--token", TOKEN, "--port", 0)
+                                       "--host", "0.0.0.0", "--token", TOKEN)
     try:
         assert "serving photo on video" in line
         assert httpx.get(url + "/healthz").json()["status"] == "ok"
@@ -110,3 +94,29 @@ def test_max_body_sizes():
     for bad in ("", "10XB", "-1", "0", "MB"):
         with pytest.raises(Exception, match="size|at least"):
             byte_size(bad)
+
+
+def test_keep_alive_responses_do_not_wait_for_a_delayed_ack():
+    """The listening socket was made without naming TCP as its protocol; asyncio
+    then left TCP_NODELAY off on the connections it accepted, and every response
+    on a kept-alive connection waited ~40 ms for the client's delayed ACK."""
+    import asyncio
+
+    from edgeinfer.commands.serve import _listen
+
+    listener = _listen("127.0.0.1", 0)
+
+    async def accepted_nodelay():
+        found = asyncio.get_running_loop().create_future()
+
+        def connected(reader, writer):
+            found.set_result(writer.get_extra_info("socket").getsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+        server = await asyncio.start_server(connected, sock=listener)
+        _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+        nodelay = await asyncio.wait_for(found, 5)
+        writer.close()
+        server.close()
+        return nodelay
+    assert asyncio.run(accepted_nodelay()) != 0
