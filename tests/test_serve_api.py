@@ -364,3 +364,24 @@ def test_no_cors_unless_asked(api, media):
         answer = httpx.get(url + "/api/models", headers={
             "Origin": "https://dash.example", "Authorization": f"Bearer {TOKEN}"})
         assert answer.headers["access-control-allow-origin"] == "https://dash.example"
+
+
+def test_a_sensor_stream_is_served_without_video(tmp_path):
+    from edgeinfer import load
+    from edgeinfer.sensor.stream import open_sensor_windows
+    from test_sensor_run import CHANNELS, stream_csv
+
+    model = tiny_models.save(tiny_models.sensor_channel_means(CHANNELS, window=8, hop=8),
+                             tmp_path / "sensor.onnx")
+    dominant = ["ay", "ax", "az", "ay"]
+    stream = stream_csv(tmp_path / "s.csv", dominant)
+    parts = parts_for([model], open_sensor_windows(stream, load(model).info.sensor))
+    with serving(parts) as url:
+        wait_for(lambda: not parts.live.running, what="the stream to end")
+        with httpx.Client(base_url=url) as client:
+            latest = client.get("/api/latest").json()
+            assert (latest["label"], latest["frame"]) == ("ay", 3)
+            assert "first_sample_time" in latest
+            assert client.get("/healthz").json()["live"]["classified"] == len(dominant)
+            assert_error(client.get("/video.mjpg"), 404, "no live video")
+            assert_error(client.post("/api/predict", content=read(CAT)), 400, "sensor windows")
