@@ -29,7 +29,8 @@ def serving(parts, send_buffer=None, **app_options):
     slow client's limits in a short test."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     if send_buffer:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted ones inherit it
+        # the connections it accepts inherit it
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
     server = Server(create_app(parts, **app_options), parts)

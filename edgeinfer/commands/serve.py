@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 
+from ..backends import BACKENDS
 from ..errors import UserError
 from ..run.classifier import distinct_names
 from .options import add_model, add_threads, add_top_k, models, resolve_threads
@@ -66,8 +67,6 @@ def add_arguments(parser):
     results.add_argument("--smoothing", type=int, default=1, metavar="N",
                          help="average the live source's scores over its last N frames")
     engine = parser.add_argument_group("engine")
-    from ..backends import BACKENDS
-
     engine.add_argument("--backend", default="auto",
                         help=" | ".join(["auto", *BACKENDS]) + " (auto: the best installed)")
     add_threads(engine)

@@ -29,7 +29,6 @@ class ResultsHub:
     def __init__(self, client_queue=CLIENT_QUEUE):
         self.client_queue = int(client_queue)
         self.latest = None       # the newest record's JSON text
-        self.published = 0
         self.clients = set()
         self.dropped_clients = 0
         self._loop = None
@@ -41,7 +40,6 @@ class ResultsHub:
     def publish(self, record):
         """A record's JSON text, from any thread; returns at once."""
         self.latest = record
-        self.published += 1
         loop = self._loop
         if loop is not None and not loop.is_closed():
             try:
