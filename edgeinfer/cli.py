@@ -21,6 +21,7 @@ COMMANDS = {
     "collect": "Save labelled samples from a camera, video, images or sensor stream, a folder "
                "per class",
     "personalize": "Teach a model your own classes: a new head on its embeddings of your samples",
+    "serve": "Serve models over HTTP: an API, a live page of a camera or video, metrics",
     "eval": "Compare models (and a kNN baseline) on one labelled test set: accuracy, confusion, "
             "latency",
 }

@@ -143,3 +143,23 @@ def test_onnx_imports_after_an_onnxruntime_load(image_model):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+def test_run_and_the_cli_never_import_the_web_server(image_model):
+    """starlette and uvicorn (edgeinfer[serve]) are for `serve` alone: building the
+    CLI, which imports every command's module, and a run must not load them."""
+    script = textwrap.dedent(f"""
+        import sys
+        import edgeinfer.cli
+        from edgeinfer.media import SAMPLE_IMAGE
+        edgeinfer.cli.build_parser()
+        assert edgeinfer.cli.main(["run", "--model", {image_model!r}, "--image", SAMPLE_IMAGE,
+                                   "--quiet"]) == 0
+        print("WEB", sorted(m for m in ("starlette", "uvicorn", "multipart",
+                                        "python_multipart", "edgeinfer.serve")
+                            if m in sys.modules))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "WEB []" in result.stdout, result.stdout

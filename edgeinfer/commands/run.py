@@ -34,21 +34,7 @@ def add_arguments(parser):
     parser.add_argument("--model", "-m", metavar="M.onnx", action="append",
                         help="the model file (its metadata sets size, colours, labels ...); "
                              "give it again for several models side by side on each frame")
-    source = parser.add_argument_group("source (one of; default: camera 0)")
-    choice = source.add_mutually_exclusive_group()
-    choice.add_argument("--camera", metavar="N|picam",
-                        help="a camera: 0 for the first (V4L2/USB), a /dev/video path, or "
-                             "'picam' for a Raspberry Pi camera module through picamera2")
-    choice.add_argument("--video", metavar="FILE", help="a video file; every frame, in order")
-    choice.add_argument("--url", metavar="URL", help="a network stream: rtsp://, http://, ...")
-    choice.add_argument("--image", nargs="+", metavar="FILE|DIR|GLOB",
-                        help="image files, folders of images, or quoted patterns")
-    choice.add_argument("--sensor", metavar="CSV|-|serial:PORT@BAUD|udp:HOST:PORT",
-                        help="a sensor sample stream for a sensor model: a CSV file, - for "
-                             "standard input, a serial port or UDP datagrams")
-    source.add_argument("--realtime", action="store_true",
-                        help="play a video file at its own frame rate, dropping frames the "
-                             "model cannot keep up with, as a camera would")
+    add_source_arguments(parser, "source (one of; default: camera 0)")
     results = parser.add_argument_group("results")
     add_top_k(results)
     results.add_argument("--threshold", type=float, default=0.0, metavar="P",
@@ -93,18 +79,48 @@ def add_arguments(parser):
                              "one, else a local instance); needs edgeinfer[ray]")
 
 
+def add_source_arguments(parser, title):
+    """The source options (one of --camera, --video, --url, --image, --sensor; and
+    --realtime), as `open_source` reads them; `serve` takes the same."""
+    source = parser.add_argument_group(title)
+    choice = source.add_mutually_exclusive_group()
+    choice.add_argument("--camera", metavar="N|picam",
+                        help="a camera: 0 for the first (V4L2/USB), a /dev/video path, or "
+                             "'picam' for a Raspberry Pi camera module through picamera2")
+    choice.add_argument("--video", metavar="FILE", help="a video file; every frame, in order")
+    choice.add_argument("--url", metavar="URL", help="a network stream: rtsp://, http://, ...")
+    choice.add_argument("--image", nargs="+", metavar="FILE|DIR|GLOB",
+                        help="image files, folders of images, or quoted patterns")
+    choice.add_argument("--sensor", metavar="CSV|-|serial:PORT@BAUD|udp:HOST:PORT",
+                        help="a sensor sample stream for a sensor model: a CSV file, - for "
+                             "standard input, a serial port or UDP datagrams")
+    source.add_argument("--realtime", action="store_true",
+                        help="play a video file at its own frame rate, dropping frames the "
+                             "model cannot keep up with, as a camera would")
+
+
 class _StderrHandler(logging.Handler):
     """Warnings as one line each on whatever sys.stderr is at the time."""
 
+    def __init__(self, prog=PROG):
+        super().__init__(logging.WARNING)
+        self.prog = prog
+
     def emit(self, record):
-        sys.stderr.write(f"{PROG}: warning: {record.getMessage()}\n")
+        sys.stderr.write(f"{self.prog}: warning: {record.getMessage()}\n")
         sys.stderr.flush()
 
 
-def _show_warnings():
+def show_warnings(prog=PROG):
+    """The library's warnings (a model's assumed settings, a frame skipped ...) as
+    one `PROG: warning: ...` line each on stderr."""
     logger = logging.getLogger("edgeinfer")
-    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
-        logger.addHandler(_StderrHandler(logging.WARNING))
+    for handler in logger.handlers:
+        if isinstance(handler, _StderrHandler):
+            handler.prog = prog
+            break
+    else:
+        logger.addHandler(_StderrHandler(prog))
     logger.setLevel(logging.WARNING)
 
 
@@ -267,7 +283,7 @@ def _show_cut(model):
 
 
 def run(args):
-    _show_warnings()
+    show_warnings()
     _check_numbers(args)
     if not args.model:
         raise UserError("--model is required: the .onnx file to run (make one from a Keras or "

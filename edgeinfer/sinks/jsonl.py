@@ -5,6 +5,11 @@ import json
 from .files import close_file, open_for_lines, write_line
 
 
+def json_record(result):
+    """A Result as the one-line JSON text `run --json` writes (and `serve` sends)."""
+    return json.dumps(result.to_dict(), ensure_ascii=False)
+
+
 class JsonLinesSink:
     def __init__(self, path):
         self.path = path
@@ -13,8 +18,7 @@ class JsonLinesSink:
     def write(self, item, result):
         if result is None:
             return True
-        line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
-        return write_line(self.file, self.path, line)
+        return write_line(self.file, self.path, json_record(result) + "\n")
 
     def close(self):
         close_file(self.file)

@@ -1,0 +1,95 @@
+"""Safe by default: the server binds the loopback address; any other address
+needs a token (or an explicit --no-auth), and with a token every route but
+/healthz wants it, as `Authorization: Bearer T`, or once as `?token=T` on the
+page, which then keeps it in a same-site cookie (a browser's <img> and
+EventSource cannot send a header)."""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import re
+from urllib.parse import parse_qs
+
+from ..errors import UserError
+
+COOKIE = "edgeinfer_token"
+OPEN_PATHS = ("/healthz",)
+TOKEN_CHARS = re.compile(r"[A-Za-z0-9._~+/=-]+")   # RFC 6750's token68: header- and cookie-safe
+
+
+def is_loopback(host):
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False   # a host name: it may resolve to anything
+
+
+def check_bind(host, token, no_auth):
+    """A UserError when serving on `host` would open the models to the network
+    without a token."""
+    if token is not None and not token.strip():
+        raise UserError("--token is empty: give a long random token (e.g. `openssl rand -hex "
+                        "16`)")
+    if token is not None and not TOKEN_CHARS.fullmatch(token):
+        raise UserError("--token may hold letters, digits and . _ ~ + / = - only (it travels in "
+                        "a header and a cookie): e.g. `openssl rand -hex 16`")
+    if token and no_auth:
+        raise UserError("--token and --no-auth contradict each other: give one")
+    if not is_loopback(host) and not token and not no_auth:
+        raise UserError(f"--host {host} serves beyond this machine: give --token T (clients "
+                        "then send `Authorization: Bearer T`), or --no-auth to serve anyone "
+                        "who can reach it")
+
+
+def _cookie(headers):
+    for line in headers.get(b"cookie", b"").decode("latin-1").split(";"):
+        name, _, value = line.strip().partition("=")
+        if name == COOKIE:
+            return value
+    return None
+
+
+class TokenAuth:
+    """ASGI middleware: 401 (one-line JSON) for a request without the token."""
+
+    def __init__(self, app, token):
+        self.app = app
+        self.token = token.encode()
+
+    def _matches(self, given):
+        # constant time: how long a wrong guess takes says nothing about the token
+        return given is not None and hmac.compare_digest(given.encode(), self.token)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        scheme, _, bearer = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])
+        if scheme.lower() == "bearer" and self._matches(bearer.strip()):
+            return await self.app(scope, receive, send)
+        if self._matches(_cookie(headers)):
+            return await self.app(scope, receive, send)
+        if self._matches(query[0]):
+            return await self.app(scope, receive, self._setting_cookie(send, query[0]))
+        body = json.dumps({"error": "this server wants its token: send `Authorization: Bearer "
+                                    "T`, or open the page once as /?token=T"}).encode()
+        await send({"type": "http.response.start", "status": 401,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"www-authenticate", b"Bearer")]})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _setting_cookie(send, token):
+        cookie = f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict".encode("latin-1")
+
+        async def send_with_cookie(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": list(message["headers"]) +
+                           [(b"set-cookie", cookie)]}
+            await send(message)
+        return send_with_cookie

@@ -1,0 +1,44 @@
+"""What the server serves, put together: the models (shared by the API and the
+live run), the results hub, the frame feed, the metrics, and with a source the
+live run writing into them."""
+from __future__ import annotations
+
+import dataclasses
+
+from ..run.pipeline import Pipeline
+from .frames import FrameFeed
+from .hub import CLIENT_QUEUE, ResultsHub
+from .live import LiveRun
+from .metrics import Metrics
+from .predict import Predictor
+from .sink import ServeSink
+
+
+@dataclasses.dataclass
+class Parts:
+    predictor: Predictor
+    hub: ResultsHub
+    feed: FrameFeed
+    metrics: Metrics
+    live: LiveRun = None     # None: no source, the API answers posted images only
+    closing: bool = False
+
+    def close(self):
+        """Ends every open stream and video (on the event loop), so the server stops
+        at once rather than waiting for pages left open."""
+        self.closing = True
+        self.hub.close()
+
+
+def assemble(models, names, top_k, source=None, smoothing=1, client_queue=CLIENT_QUEUE,
+             on_end=None):
+    """The Parts for loaded models (named as in results); with a source, its
+    LiveRun (not started) runs every model on it, smoothed over `smoothing`
+    frames, and calls on_end(live) when the source ends."""
+    predictor = Predictor(models, names, top_k)
+    parts = Parts(predictor, ResultsHub(client_queue), FrameFeed(), Metrics())
+    if source is not None:
+        sink = ServeSink(parts.hub, parts.feed, parts.metrics)
+        pipeline = Pipeline(source, predictor.live_classifiers(smoothing), [sink])
+        parts.live = LiveRun(pipeline, sink.rate, on_end=on_end)
+    return parts
