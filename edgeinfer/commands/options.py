@@ -76,3 +76,9 @@ def add_labels(parser, what="class names overriding the model's"):
 def add_top_k(parser):
     parser.add_argument("--top-k", "-k", type=int, default=DEFAULT_TOP_K, metavar="K",
                         help=f"predictions per result (default {DEFAULT_TOP_K})")
+
+
+def add_device(parser):
+    parser.add_argument("--device", "--provider", default=None, metavar="NAME",
+                        help="cpu, cuda, tensorrt, openvino, coreml, ...: onnxruntime's "
+                             "execution provider to run on (default: the CPU)")

@@ -24,7 +24,7 @@ from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSi
 from ..sinks.output_files import atomic_write
 from ..sinks.saved_run import SavedRunSink, new_run_folder
 from ..sources import open_camera
-from .options import add_labels, add_threads, add_top_k, resolve_threads
+from .options import add_device, add_labels, add_threads, add_top_k, resolve_threads
 
 PROG = "edgeinfer run"
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -70,9 +70,7 @@ def add_arguments(parser):
                         help="the graph output holding the class scores, for a model with "
                              "several (default: the one its metadata names, else the first; "
                              "one model)")
-    engine.add_argument("--device", "--provider", default=None, metavar="NAME",
-                        help="cpu, cuda, tensorrt, openvino, coreml, ...: onnxruntime's "
-                             "execution provider to run on (default: the CPU)")
+    add_device(engine)
     add_threads(engine, "the backend's default; a frame's preprocessing runs on one")
     engine.add_argument("--ray", metavar="auto|ADDRESS",
                         help="classify the --image files on a Ray cluster (auto: the running "

@@ -16,7 +16,7 @@ import sys
 from ..backends import BACKENDS
 from ..errors import UserError
 from ..run.classifier import distinct_names
-from .options import add_model, add_threads, add_top_k, models, resolve_threads
+from .options import add_device, add_model, add_threads, add_top_k, models, resolve_threads
 from .run import (EXIT_CODES, add_source_arguments, load_models, open_source,
                   show_warnings)
 
@@ -69,6 +69,7 @@ def add_arguments(parser):
     engine = parser.add_argument_group("engine")
     engine.add_argument("--backend", default="auto",
                         help=" | ".join(["auto", *BACKENDS]) + " (auto: the best installed)")
+    add_device(engine)
     add_threads(engine)
     parser.set_defaults(labels=None, output=None)
 
