@@ -79,6 +79,33 @@ def test_import_edgeinfer_pulls_in_no_heavy_module():
     assert heavy_modules_after("import edgeinfer") == []
 
 
+def test_import_edgeinfer_loads_only_the_package_root():
+    """The root is lazy: a script that imports edgeinfer pays for what it uses
+    (not numpy, not the compiled core, not the learn side) until it uses it."""
+    script = textwrap.dedent("""
+        import json, sys
+        import edgeinfer
+        print(json.dumps(sorted(m for m in sys.modules if m == "numpy" or
+                                m.startswith(("edgeinfer", "onnxruntime", "cv2")))))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["edgeinfer", "edgeinfer.version"]
+
+
+def test_every_public_name_resolves_and_is_listed():
+    import edgeinfer
+
+    for name in edgeinfer.__all__:
+        assert name in dir(edgeinfer)
+        assert getattr(edgeinfer, name) is not None
+    from edgeinfer import load, personalize, reference   # noqa: F401 - the import is the test
+    assert edgeinfer.reference.conv2d is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        edgeinfer.nothing
+
+
 @pytest.fixture
 def image_model(tmp_path):
     from tools import tiny_models
