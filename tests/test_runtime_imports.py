@@ -126,15 +126,28 @@ def test_onnxruntime_load_predict_and_run_import_no_onnx(image_model):
     assert heavy_modules_after(script) == []
 
 
-def test_native_start_from_the_plan_cache_imports_no_onnx(image_model, tmp_path):
+def test_native_start_imports_no_onnx_with_or_without_the_plan_cache(image_model, tmp_path):
     script = textwrap.dedent(f"""
+        import os
         import edgeinfer
         from edgeinfer.media import SAMPLE_IMAGE, read_image
         edgeinfer.load({image_model!r}, backend="native").predict(read_image(SAMPLE_IMAGE))
+        print(len(os.listdir(os.path.join(os.environ["EDGEINFER_CACHE_DIR"], "plans"))))
     """)
     cache = {"EDGEINFER_CACHE_DIR": str(tmp_path / "cache")}
-    assert "onnx" in heavy_modules_after(script, cache)   # the first start reads the graph
-    assert heavy_modules_after(script, cache) == []
+    assert heavy_modules_after(script, cache) == []     # cold: reads the graph from the file
+    assert heavy_modules_after(script, cache) == []     # warm: reads the cached plan
+    assert len(os.listdir(tmp_path / "cache" / "plans")) == 1
+
+
+def test_native_cli_run_imports_no_onnx(image_model, tmp_path):
+    script = textwrap.dedent(f"""
+        from edgeinfer.cli import main
+        from edgeinfer.media import SAMPLE_IMAGE
+        assert main(["run", "--model", {image_model!r}, "--image", SAMPLE_IMAGE,
+                     "--backend", "native", "--quiet"]) == 0
+    """)
+    assert heavy_modules_after(script, {"EDGEINFER_PLAN_CACHE": "0"}) == []
 
 
 def test_local_eval_and_run_never_import_ray(tmp_path):
