@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import nullcontext
 
 from ..backends import BACKENDS
 from ..errors import SourceError, UserError
@@ -18,6 +19,7 @@ from ..run.pipeline import Pipeline
 from ..run.postprocess import Postprocessor
 from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSink
 from ..sources import open_camera, open_images, open_picam, open_stream, open_video
+from ..sources.background import OpenInBackground
 from ..sensor.stream import open_sensor_windows
 
 PROG = "edgeinfer run"
@@ -243,21 +245,26 @@ def run(args):
                         "PyTorch model with `edgeinfer convert`)")
     if args.sensor and (args.show or args.save_video):
         raise UserError("--show and --save-video draw on camera frames; a sensor run has none")
-    models = load_models(args)
-    try:
-        classifiers = [
-            Classifier(model, Postprocessor.for_model(model, args.top_k, args.threshold,
-                                                      args.smoothing), name)
-            for model, name in zip(models, distinct_names(args.model))]
-    except ValueError as error:
-        raise UserError(str(error)) from None
+    # the source opens while the models load, unless it needs them (a sensor's window), is
+    # not used (--ray) or would start its clock (--realtime)
+    early = None if args.sensor or args.ray or args.realtime else \
+        OpenInBackground(lambda: open_source(args))
+    with early or nullcontext():
+        models = load_models(args)
+        try:
+            classifiers = [
+                Classifier(model, Postprocessor.for_model(model, args.top_k, args.threshold,
+                                                          args.smoothing), name)
+                for model, name in zip(models, distinct_names(args.model))]
+        except ValueError as error:
+            raise UserError(str(error)) from None
     if args.ray:
         from .run_ray import run_on_ray
 
         if len(models) > 1:
             raise UserError("--ray runs one model: give one --model")
         return run_on_ray(args, models[0], open_sinks)
-    source = open_source(args, models[0].info.sensor)
+    source = early.result() if early else open_source(args, models[0].info.sensor)
     try:
         sinks = open_sinks(args, source.fps)
     except BaseException:
