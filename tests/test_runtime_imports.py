@@ -150,6 +150,18 @@ def test_native_cli_run_imports_no_onnx(image_model, tmp_path):
     assert heavy_modules_after(script, {"EDGEINFER_PLAN_CACHE": "0"}) == []
 
 
+def test_native_load_does_not_import_onnxruntime(image_model):
+    """Asked for by name, the native backend is the only one checked: checking
+    onnxruntime's availability imports it, a tenth of a second here."""
+    script = textwrap.dedent(f"""
+        import sys
+        import edgeinfer
+        edgeinfer.load({image_model!r}, backend="native")
+        assert "onnxruntime" not in sys.modules
+    """)
+    heavy_modules_after(script)
+
+
 def test_local_eval_and_run_never_import_ray(tmp_path):
     """Ray is an optional extra for --ray; a local eval or run must not load it."""
     script = textwrap.dedent(f"""
