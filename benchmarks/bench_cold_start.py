@@ -47,13 +47,13 @@ def first_line_seconds(command, env):
 
 def interleaved(cases, runs, env):
     """{name: ([wall seconds], [cpu seconds])}, the cases taking turns each round."""
-    times = {name: ([], []) for name, _, _ in cases}
+    times = {name: ([], []) for name, _, _, _ in cases}
     for round_number in range(runs + 1):
         shift = round_number % len(cases)
-        for name, command, before in cases[shift:] + cases[:shift]:
+        for name, command, before, extra_env in cases[shift:] + cases[:shift]:
             if before:
                 before()
-            wall, cpu = first_line_seconds(command, env)
+            wall, cpu = first_line_seconds(command, {**env, **extra_env})
             if round_number:     # the first round warms the disk cache
                 times[name][0].append(wall)
                 times[name][1].append(cpu)
@@ -70,18 +70,32 @@ def main():
         raise SystemExit(f"no model at {args.model}: `make demo-model`, or give --model")
     cache = tempfile.mkdtemp(prefix="edgeinfer-cold-start-")
     env = {**os.environ, "EDGEINFER_CACHE_DIR": cache}
+    # an installed package has its bytecode compiled (pip does it): a process that compiles
+    # edgeinfer's sources at each start would time the compiler (0.2 s here); the untimed
+    # first round writes the .pyc files
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     run = [sys.executable, "-m", "edgeinfer", "run", "--model", args.model, "--image", args.image,
            "--top-k", "1", "--backend"]
 
     def empty_cache():
         shutil.rmtree(cache, ignore_errors=True)
 
-    cases = [("import edgeinfer", [sys.executable, "-c", "import edgeinfer; print('ok')"], None),
-             ("edgeinfer run --backend onnxruntime", run + ["onnxruntime"], None),
-             ("edgeinfer run --backend native (cold plan cache)", run + ["native"], empty_cache),
-             ("edgeinfer run --backend native (warm plan cache)", run + ["native"], None),
+    # OpenMP's threads spin while they wait for work (libgomp's default): on a machine busy
+    # with other work that burns the cores the next step needs; the "passive" native rows
+    # wait asleep, to show what that costs here
+    passive = {"OMP_WAIT_POLICY": "passive"}
+    cases = [("import edgeinfer", [sys.executable, "-c", "import edgeinfer; print('ok')"], None,
+              {}),
+             ("edgeinfer run --backend onnxruntime", run + ["onnxruntime"], None, {}),
+             ("edgeinfer run --backend native (cold plan cache)", run + ["native"], empty_cache,
+              {}),
+             ("edgeinfer run --backend native (warm plan cache)", run + ["native"], None, {}),
+             ("native, cold plan cache, OMP_WAIT_POLICY=passive", run + ["native"],
+              empty_cache, passive),
+             ("native, warm plan cache, OMP_WAIT_POLICY=passive", run + ["native"], None,
+              passive),
              ("cv2.dnn 4-line script (reference)", [sys.executable, "-c", CV2_DNN, args.model,
-                                                    args.image], None)]
+                                                    args.image], None, {})]
     times = interleaved(cases, args.runs, env)
     reference = statistics.median(times["cv2.dnn 4-line script (reference)"][0])
     print(f"| {os.path.basename(args.model)}, median of {args.runs} interleaved | start -> first "

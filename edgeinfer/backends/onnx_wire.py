@@ -218,7 +218,10 @@ def attribute(data):
     if f.get(ATTR_REF):
         return name, None
     if kind == 1:
-        return name, _floats(f.get(ATTR_FLOAT, [0])[-1:])[0]
+        single = _floats(f.get(ATTR_FLOAT, [0])[-1:])
+        if len(single) != 1:
+            raise WireError("a float attribute that is not one 4-byte float")
+        return name, single[0]
     if kind == 2:
         return name, _signed(f.get(ATTR_INT, [0])[-1])
     if kind == 3:
