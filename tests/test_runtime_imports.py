@@ -2,7 +2,8 @@
 edgeinfer, reading a model's metadata, running it, and every CLI command's
 module must not pull either in. A start must be quick too: `import onnx`
 alone costs over a second (ml_dtypes), so neither `import edgeinfer` nor a
-run on onnxruntime, nor a native start from the plan cache, may import it."""
+run on either backend may import it; `import edgeinfer` itself loads only the
+package root."""
 import json
 import os
 import subprocess
