@@ -84,7 +84,7 @@ def _external_bytes(tensor, base_dir, what):
         length = int(entries.get("length", nbytes))
         with open(path, "rb") as f:
             if offset < 0 or length != nbytes or offset + length > os.fstat(f.fileno()).st_size:
-                raise ModelError(f"{what}: {path} is shorter than the {nbytes} bytes at offset "
+                raise ModelError(f"{what}: {path} does not hold the {nbytes} bytes at offset "
                                  f"{offset} the model declares: the data file is damaged or "
                                  "from another export; export the model again")
             f.seek(offset)
