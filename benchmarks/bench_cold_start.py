@@ -4,9 +4,12 @@
 
 Times `edgeinfer run --image PHOTO` with onnxruntime, with native on a cold
 plan cache (emptied before each run) and on a warm one, `import edgeinfer`
-alone, and the 4-line cv2.dnn script as the reference; the median of --runs
-fresh processes each (warm disk cache: one untimed run first). Not a
-pytest-benchmark module: what it times is a whole process."""
+alone, and the 4-line cv2.dnn script as the reference. The cases take turns,
+round by round (each round in another order), so a machine that other jobs
+load slows every case alike and the ratios to cv2.dnn hold; the median of
+--runs rounds is reported, with the median CPU time (user + sys) of a process,
+which such load inflates less (warm disk cache: one untimed round first). Not
+a pytest-benchmark module: what it times is a whole process."""
 import argparse
 import os
 import shutil
@@ -27,26 +30,34 @@ print(sys.argv[2], net.forward().argmax(), flush=True)
 
 
 def first_line_seconds(command, env):
-    """Seconds from starting `command` to its first line on standard output."""
+    """(seconds from starting `command` to its first line on standard output,
+    CPU seconds the whole process used)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                env=env, cwd=ROOT)
     line = process.stdout.readline()
     seconds = time.perf_counter() - start
-    process.communicate()
+    process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0 or not line:
         raise SystemExit(f"{' '.join(command)} failed (exit {process.returncode})")
-    return seconds
+    return seconds, usage.ru_utime + usage.ru_stime
 
 
-def median_seconds(command, runs, env, before_each=None):
-    first_line_seconds(command, env)      # warms the disk cache; not counted
-    times = []
-    for _ in range(runs):
-        if before_each:
-            before_each()
-        times.append(first_line_seconds(command, env))
-    return statistics.median(times), min(times), max(times)
+def interleaved(cases, runs, env):
+    """{name: ([wall seconds], [cpu seconds])}, the cases taking turns each round."""
+    times = {name: ([], []) for name, _, _, _ in cases}
+    for round_number in range(runs + 1):
+        shift = round_number % len(cases)
+        for name, command, before, extra_env in cases[shift:] + cases[:shift]:
+            if before:
+                before()
+            wall, cpu = first_line_seconds(command, {**env, **extra_env})
+            if round_number:     # the first round warms the disk cache
+                times[name][0].append(wall)
+                times[name][1].append(cpu)
+    return times
 
 
 def main():
@@ -59,26 +70,40 @@ def main():
         raise SystemExit(f"no model at {args.model}: `make demo-model`, or give --model")
     cache = tempfile.mkdtemp(prefix="edgeinfer-cold-start-")
     env = {**os.environ, "EDGEINFER_CACHE_DIR": cache}
+    # an installed package has its bytecode compiled (pip does it): a process that compiles
+    # edgeinfer's sources at each start would time the compiler (0.2 s here); the untimed
+    # first round writes the .pyc files
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     run = [sys.executable, "-m", "edgeinfer", "run", "--model", args.model, "--image", args.image,
            "--top-k", "1", "--backend"]
 
     def empty_cache():
         shutil.rmtree(cache, ignore_errors=True)
 
-    cases = [("import edgeinfer", [sys.executable, "-c", "import edgeinfer; print('ok')"], None),
-             ("edgeinfer run --backend onnxruntime", run + ["onnxruntime"], None),
-             ("edgeinfer run --backend native (cold plan cache)", run + ["native"], empty_cache),
-             ("edgeinfer run --backend native (warm plan cache)", run + ["native"], None),
+    # OpenMP's threads spin while they wait for work (libgomp's default): on a machine busy
+    # with other work that burns the cores the next step needs; the "passive" native rows
+    # wait asleep, to show what that costs here
+    passive = {"OMP_WAIT_POLICY": "passive"}
+    cases = [("import edgeinfer", [sys.executable, "-c", "import edgeinfer; print('ok')"], None,
+              {}),
+             ("edgeinfer run --backend onnxruntime", run + ["onnxruntime"], None, {}),
+             ("edgeinfer run --backend native (cold plan cache)", run + ["native"], empty_cache,
+              {}),
+             ("edgeinfer run --backend native (warm plan cache)", run + ["native"], None, {}),
+             ("native, cold plan cache, OMP_WAIT_POLICY=passive", run + ["native"],
+              empty_cache, passive),
+             ("native, warm plan cache, OMP_WAIT_POLICY=passive", run + ["native"], None,
+              passive),
              ("cv2.dnn 4-line script (reference)", [sys.executable, "-c", CV2_DNN, args.model,
-                                                    args.image], None)]
-    results = {}
-    print(f"| {os.path.basename(args.model)}, median of {args.runs} | start -> first "
-          "prediction | min .. max | x cv2.dnn |\n|---|---|---|---|")
-    for name, command, before in cases:
-        results[name] = median_seconds(command, args.runs, env, before)
-    reference = results["cv2.dnn 4-line script (reference)"][0]
-    for name, (median, low, high) in results.items():
-        print(f"| {name} | {median:.2f} s | {low:.2f} .. {high:.2f} | {median / reference:.1f}x |")
+                                                    args.image], None, {})]
+    times = interleaved(cases, args.runs, env)
+    reference = statistics.median(times["cv2.dnn 4-line script (reference)"][0])
+    print(f"| {os.path.basename(args.model)}, median of {args.runs} interleaved | start -> first "
+          "prediction | min .. max | x cv2.dnn | CPU time |\n|---|---|---|---|---|")
+    for name, (walls, cpus) in times.items():
+        median = statistics.median(walls)
+        print(f"| {name} | {median:.2f} s | {min(walls):.2f} .. {max(walls):.2f} | "
+              f"{median / reference:.1f}x | {statistics.median(cpus):.2f} s |")
     shutil.rmtree(cache, ignore_errors=True)
 
 

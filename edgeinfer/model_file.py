@@ -7,8 +7,8 @@ they agree on every file.
 `open_model_file` reads the file once and skims its top level without the
 `onnx` package (see backends/onnx_wire.py): the metadata and the graph's
 presence are known at once, and each backend parses the same bytes its own
-way (onnxruntime in C++, the native backend with `onnx` when it builds its
-graph)."""
+way (onnxruntime in C++, the native backend through the same wire reader when
+it builds its graph)."""
 from __future__ import annotations
 
 import os
@@ -85,7 +85,7 @@ def _no_graph(path):
 class ModelFile:
     """An ONNX file read once: its bytes, where they came from (`path`, None for
     bytes given in memory), its metadata ({key: bytes}) and, on demand, the
-    graph's fields (`wire`) or the full onnx.ModelProto (`proto()`)."""
+    graph's fields (`wire`)."""
 
     def __init__(self, data, path=None):
         self.data = data
@@ -96,7 +96,6 @@ class ModelFile:
             if not self.wire.has_graph:
                 raise _no_graph(self.origin)
             self.metadata = self.wire.metadata
-        self._proto = None
 
     @contextmanager
     def reading(self):
@@ -108,34 +107,6 @@ class ModelFile:
             if self.path is None:
                 raise ModelError(f"the model is not a readable ONNX model ({error})") from None
             raise not_onnx(self.path, str(error)) from None
-
-    def proto(self):
-        """The onnx.ModelProto of the same bytes (imports onnx; external data
-        loaded from beside the file)."""
-        if self._proto is None:
-            import onnx
-            from onnx.external_data_helper import load_external_data_for_model
-
-            try:
-                proto = onnx.load_from_string(bytes(self.data))
-            except Exception as error:
-                if self.path is None:
-                    raise ModelError(f"the model is not a readable ONNX model "
-                                     f"({first_line(error)})") from None
-                raise not_onnx(self.path, first_line(error)) from None
-            if self.path is not None:
-                try:
-                    load_external_data_for_model(proto, os.path.dirname(self.path) or ".")
-                except OSError as error:
-                    raise ModelError(f"{self.path}: cannot read the external data file "
-                                     f"{error.filename} ({error.strerror}): keep it beside the "
-                                     "model") from None
-                except Exception as error:   # onnx's checker refuses a missing or odd file
-                    raise ModelError(f"{self.path}: cannot read its external data "
-                                     f"({first_line(error)}): keep the data file beside the "
-                                     "model") from None
-            self._proto = proto
-        return self._proto
 
 
 def open_model_file(source):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
+from edgeinfer.errors import ModelError
 from edgeinfer.native import NativeBackend, NativeModelError
 
 ort = pytest.importorskip("onnxruntime")
@@ -239,4 +240,13 @@ def test_conv_kernel_larger_than_its_padded_input_is_refused_at_load():
     model = model_of(nodes, [("x", (1, 1, 2, 2))], ["y"],
                      [("w", np.ones((1, 1, 3, 3), np.float32))])
     with pytest.raises(NativeModelError, match=r"Conv node 'big'.*larger than the padded input"):
+        NativeBackend(model)
+
+
+def test_reduce_axis_outside_the_tensor_is_refused_at_load():
+    """Found by fuzzing the native loader: a ReduceMean whose axes named axis 33 of a
+    rank-3 tensor loaded, and its first run raised numpy's AxisError."""
+    model = model_of([helper.make_node("ReduceMean", ["x"], ["y"], name="bad", axes=[33])],
+                     [("x", (1, 2, 3))], ["y"], opset=17)
+    with pytest.raises(ModelError, match=r"node 'bad'.*axis outside a rank-3 tensor"):
         NativeBackend(model)

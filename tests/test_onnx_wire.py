@@ -98,3 +98,14 @@ def test_a_number_where_a_message_belongs_is_a_wire_error(data):
     with pytest.raises(WireError):
         model = Model(data)
         model.has_graph
+
+
+@pytest.mark.parametrize("value", [b"", b"\x00" * 8])
+def test_float_attribute_stored_as_bytes_is_a_wire_error(value):
+    """A float attribute (type FLOAT) whose `f` field came as a length-delimited
+    field: no bytes gave an IndexError, eight bytes two floats."""
+    from edgeinfer.backends.onnx_wire import attribute
+
+    data = b"\x0a\x01a" + b"\x12" + bytes([len(value)]) + value + b"\xa0\x01\x01"
+    with pytest.raises(WireError, match="not one 4-byte float"):
+        attribute(data)

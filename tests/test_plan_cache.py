@@ -64,14 +64,17 @@ def test_a_new_edgeinfer_version_does_not_read_an_old_entry(tmp_path, cache, mon
     assert len(entries(cache)) == 2
 
 
-@pytest.mark.parametrize("damage", [b"", b"PK\x03\x04 not really a zip", None])
+@pytest.mark.parametrize("damage", [b"", b"edgeinfer plan\n not really a plan", None, "flip"])
 def test_damaged_cache_entry_is_ignored_and_rebuilt(tmp_path, cache, damage):
     path = model_file(tmp_path)
     want = scores(NativeBackend(path))
     [name] = entries(cache)
     entry = cache / name
     data = entry.read_bytes()
-    entry.write_bytes(data[: len(data) // 2] if damage is None else damage)
+    if damage == "flip":    # one bit of a weight: the CRC notices what no bounds check could
+        entry.write_bytes(data[:-100] + bytes([data[-100] ^ 1]) + data[-99:])
+    else:
+        entry.write_bytes(data[: len(data) // 2] if damage is None else damage)
     rebuilt = NativeBackend(path)
     assert rebuilt._graph is not None
     np.testing.assert_array_equal(scores(rebuilt), want)
@@ -79,9 +82,16 @@ def test_damaged_cache_entry_is_ignored_and_rebuilt(tmp_path, cache, damage):
     assert NativeBackend(path)._graph is None
 
 
+def test_cached_arrays_are_writable_for_the_kernels(tmp_path, cache):
+    path = model_file(tmp_path)
+    NativeBackend(path)
+    cached = plan_cache.load(plan_cache.entry_path(open(path, "rb").read()))
+    assert cached["constants"] and all(a.flags.writeable for a in cached["constants"].values())
+
+
 def test_entry_is_written_atomically_leaving_no_temporary_file(tmp_path, cache):
     NativeBackend(model_file(tmp_path))
-    assert all(name.endswith(".npz") for name in entries(cache))
+    assert all(name.endswith(".plan") for name in entries(cache))
 
 
 def test_plan_cache_off_writes_and_reads_nothing(tmp_path, cache, monkeypatch):

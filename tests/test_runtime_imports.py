@@ -2,7 +2,8 @@
 edgeinfer, reading a model's metadata, running it, and every CLI command's
 module must not pull either in. A start must be quick too: `import onnx`
 alone costs over a second (ml_dtypes), so neither `import edgeinfer` nor a
-run on onnxruntime, nor a native start from the plan cache, may import it."""
+run on either backend may import it; `import edgeinfer` itself loads only the
+package root."""
 import json
 import os
 import subprocess
@@ -79,6 +80,33 @@ def test_import_edgeinfer_pulls_in_no_heavy_module():
     assert heavy_modules_after("import edgeinfer") == []
 
 
+def test_import_edgeinfer_loads_only_the_package_root():
+    """The root is lazy: a script that imports edgeinfer pays for what it uses
+    (not numpy, not the compiled core, not the learn side) until it uses it."""
+    script = textwrap.dedent("""
+        import json, sys
+        import edgeinfer
+        print(json.dumps(sorted(m for m in sys.modules if m == "numpy" or
+                                m.startswith(("edgeinfer", "onnxruntime", "cv2")))))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["edgeinfer", "edgeinfer.version"]
+
+
+def test_every_public_name_resolves_and_is_listed():
+    import edgeinfer
+
+    for name in edgeinfer.__all__:
+        assert name in dir(edgeinfer)
+        assert getattr(edgeinfer, name) is not None
+    from edgeinfer import load, personalize, reference   # noqa: F401 - the import is the test
+    assert edgeinfer.reference.conv2d is not None
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        edgeinfer.nothing
+
+
 @pytest.fixture
 def image_model(tmp_path):
     from tools import tiny_models
@@ -99,15 +127,40 @@ def test_onnxruntime_load_predict_and_run_import_no_onnx(image_model):
     assert heavy_modules_after(script) == []
 
 
-def test_native_start_from_the_plan_cache_imports_no_onnx(image_model, tmp_path):
+def test_native_start_imports_no_onnx_with_or_without_the_plan_cache(image_model, tmp_path):
     script = textwrap.dedent(f"""
+        import os
         import edgeinfer
         from edgeinfer.media import SAMPLE_IMAGE, read_image
         edgeinfer.load({image_model!r}, backend="native").predict(read_image(SAMPLE_IMAGE))
+        print(len(os.listdir(os.path.join(os.environ["EDGEINFER_CACHE_DIR"], "plans"))))
     """)
     cache = {"EDGEINFER_CACHE_DIR": str(tmp_path / "cache")}
-    assert "onnx" in heavy_modules_after(script, cache)   # the first start reads the graph
-    assert heavy_modules_after(script, cache) == []
+    assert heavy_modules_after(script, cache) == []     # cold: reads the graph from the file
+    assert heavy_modules_after(script, cache) == []     # warm: reads the cached plan
+    assert len(os.listdir(tmp_path / "cache" / "plans")) == 1
+
+
+def test_native_cli_run_imports_no_onnx(image_model, tmp_path):
+    script = textwrap.dedent(f"""
+        from edgeinfer.cli import main
+        from edgeinfer.media import SAMPLE_IMAGE
+        assert main(["run", "--model", {image_model!r}, "--image", SAMPLE_IMAGE,
+                     "--backend", "native", "--quiet"]) == 0
+    """)
+    assert heavy_modules_after(script, {"EDGEINFER_PLAN_CACHE": "0"}) == []
+
+
+def test_native_load_does_not_import_onnxruntime(image_model):
+    """Asked for by name, the native backend is the only one checked: checking
+    onnxruntime's availability imports it, a tenth of a second here."""
+    script = textwrap.dedent(f"""
+        import sys
+        import edgeinfer
+        edgeinfer.load({image_model!r}, backend="native")
+        assert "onnxruntime" not in sys.modules
+    """)
+    heavy_modules_after(script)
 
 
 def test_local_eval_and_run_never_import_ray(tmp_path):

@@ -21,15 +21,16 @@ def _module(name):
     return importlib.import_module(f"{__name__}.{BACKENDS[name]}")
 
 
+def _availability(name):
+    try:
+        return _module(name).available()
+    except ImportError as error:
+        return False, str(error)
+
+
 def availability():
     """{name: (available, reason)} for every registered backend."""
-    result = {}
-    for name in BACKENDS:
-        try:
-            result[name] = _module(name).available()
-        except ImportError as error:
-            result[name] = (False, str(error))
-    return result
+    return {name: _availability(name) for name in BACKENDS}
 
 
 def resolve(name="auto"):
@@ -44,7 +45,8 @@ def resolve(name="auto"):
                          "install onnxruntime with `pip install onnxruntime`")
     if name not in BACKENDS:
         raise ModelError(f"unknown backend {name!r}: choose one of auto, {', '.join(BACKENDS)}")
-    ok, reason = availability()[name]
+    # only the one asked for: checking onnxruntime imports it (0.1 s, more on a small board)
+    ok, reason = _availability(name)
     if not ok:
         raise ModelError(f"backend {name} is not available here ({reason}); try --backend auto")
     return name, _module(name)

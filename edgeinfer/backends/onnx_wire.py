@@ -1,10 +1,12 @@
-"""The few fields of an ONNX file that loading a model needs, read straight
-from the protobuf wire format, without the `onnx` package: importing it costs
-over a second (most of it `ml_dtypes`, which `onnx.helper` pulls in), more
-than onnxruntime takes to load a model. Read here: the metadata, the opsets,
-and for the memory pre-check the initializers' sizes, the nodes, the small
-constant numbers and the declared value shapes. Large byte fields (weights)
-are sliced, never copied or decoded."""
+"""An ONNX file read straight from the protobuf wire format, without the `onnx`
+package: importing it costs over a second (most of it `ml_dtypes`, which
+`onnx.helper` pulls in), more than onnxruntime takes to load a model. Read
+here: the metadata, the opsets, the graph's nodes with their attributes, the
+initializers and the declared value shapes; enough for the onnxruntime
+backend's memory pre-check and for the native backend to build its graph.
+Large byte fields (weights) are sliced, never copied, until their values are
+asked for; a length or count in the file is never trusted to size anything
+before the bytes it claims are there."""
 from __future__ import annotations
 
 import struct
@@ -15,9 +17,11 @@ import numpy as np
 MODEL_GRAPH, MODEL_OPSET, MODEL_METADATA = 7, 8, 14
 GRAPH_NODE, GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_OUTPUT, GRAPH_VALUE_INFO = 1, 5, 11, 12, 13
 NODE_INPUT, NODE_OUTPUT, NODE_NAME, NODE_OP, NODE_ATTRIBUTE, NODE_DOMAIN = 1, 2, 3, 4, 5, 7
-ATTR_NAME, ATTR_TENSOR = 1, 5
+ATTR_NAME, ATTR_FLOAT, ATTR_INT, ATTR_STRING, ATTR_TENSOR = 1, 2, 3, 4, 5
+ATTR_FLOATS, ATTR_INTS, ATTR_STRINGS, ATTR_TYPE, ATTR_REF = 7, 8, 9, 20, 21
 TENSOR_DIMS, TENSOR_TYPE, TENSOR_FLOATS, TENSOR_INT32S, TENSOR_INT64S = 1, 2, 4, 5, 7
-TENSOR_NAME, TENSOR_RAW, TENSOR_DOUBLES, TENSOR_LOCATION = 8, 9, 10, 14
+TENSOR_NAME, TENSOR_RAW, TENSOR_DOUBLES, TENSOR_UINT64S = 8, 9, 10, 11
+TENSOR_EXTERNAL_DATA, TENSOR_LOCATION = 13, 14
 EXTERNAL = 1
 
 # TensorProto.DataType -> numpy dtype; the float8/4-bit kinds stand in as a type of
@@ -26,6 +30,23 @@ DTYPES = {1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16, 6: 
           7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64, 12: np.uint32,
           13: np.uint64, 14: np.complex64, 15: np.complex128, 16: np.uint16, 17: np.uint8,
           18: np.uint8, 19: np.uint8, 20: np.uint8, 21: np.uint8, 22: np.uint8, 23: np.uint8}
+# the kinds whose values are read (numpy has a type for each), and the field each
+# is kept in when not as raw bytes
+VALUE_TYPES = {1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16, 6: np.int32,
+               7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64, 12: np.uint32,
+               13: np.uint64}
+TYPED_FIELD = {1: TENSOR_FLOATS, 7: TENSOR_INT64S, 11: TENSOR_DOUBLES, 12: TENSOR_UINT64S,
+               13: TENSOR_UINT64S}   # the rest: int32_data
+TYPE_NAMES = {8: "string", 14: "complex64", 15: "complex128", 16: "bfloat16",
+              17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz",
+              21: "uint4", 22: "int4", 23: "float4e2m1"}
+
+
+def type_name(data_type):
+    """A TensorProto data type's name, for messages."""
+    if data_type in VALUE_TYPES:
+        return np.dtype(VALUE_TYPES[data_type]).name
+    return TYPE_NAMES.get(data_type, f"data type {data_type}")
 
 
 class WireError(ValueError):
@@ -53,6 +74,13 @@ def _payload(value):
     allocate."""
     if isinstance(value, int):
         raise WireError("a number where a message or string belongs")
+    return value
+
+
+def _number(value):
+    """A numeric field's value; a string or message where a number belongs is damage."""
+    if not isinstance(value, int):
+        raise WireError("a string or message where a number belongs")
     return value
 
 
@@ -87,21 +115,43 @@ def _text(value):
 
 
 def _signed(value):
+    value = _number(value)
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _ints(values):
-    """A repeated int64 field, packed or not."""
+def _ints(values, signed=True):
+    """A repeated integer field, packed or not."""
     out = []
     for value in values:
         if isinstance(value, int):
-            out.append(_signed(value))
+            out.append(_signed(value) if signed else value)
             continue
         at = 0
         while at < len(value):
             number, at = _varint(value, at)
-            out.append(_signed(number))
+            out.append(_signed(number) if signed else number)
     return out
+
+
+def _fixed(values, code):
+    """A repeated fixed-width field (float, double), packed or not, as its bytes."""
+    return b"".join(struct.pack(code, v) if isinstance(v, int) else bytes(v) for v in values)
+
+
+def _typed_values(f, data_type):
+    """The values of a tensor kept in its typed repeated field, as a flat array."""
+    field = TYPED_FIELD.get(data_type, TENSOR_INT32S)
+    values = f.get(field, [])
+    if field == TENSOR_FLOATS:
+        return np.frombuffer(_fixed(values, "<I"), "<f4")
+    if field == TENSOR_DOUBLES:
+        return np.frombuffer(_fixed(values, "<Q"), "<f8")
+    if field == TENSOR_UINT64S:
+        return np.array(_ints(values, signed=False), np.uint64)
+    array = np.array(_ints(values), np.int64)
+    if data_type == 10:     # float16 is kept as its 16 bits in int32_data
+        return array.astype(np.uint16).view(np.float16)
+    return array
 
 
 class Tensor:
@@ -110,52 +160,99 @@ class Tensor:
     def __init__(self, data):
         f = fields(data)
         self.fields = f
-        self.name = _text(f.get(TENSOR_NAME, [b""])[0])
+        self.name = _text(f.get(TENSOR_NAME, [b""])[-1])
         self.dims = _ints(f.get(TENSOR_DIMS, []))
-        self.data_type = f.get(TENSOR_TYPE, [0])[0]
-        self.external = f.get(TENSOR_LOCATION, [0])[0] == EXTERNAL
+        self.data_type = _number(f.get(TENSOR_TYPE, [0])[-1])
+        self.external = _number(f.get(TENSOR_LOCATION, [0])[-1]) == EXTERNAL
         self.dtype = np.dtype(DTYPES.get(self.data_type, np.float32))
 
-    def values(self):
-        """The values as a numpy array, or None for a storage this reader does not
-        decode (strings, external data, 4-bit and float8 kinds, damaged data)."""
-        count = int(np.prod(self.dims, dtype=np.int64)) if self.dims else 1
-        f, dtype = self.fields, self.dtype
-        if self.external or self.data_type not in range(1, 14) or self.data_type == 8:
+    @property
+    def readable(self):
+        """True for a kind whose values this reader decodes (numbers and booleans)."""
+        return self.data_type in VALUE_TYPES
+
+    def external_data(self):
+        """{key: value} of the external_data entries (location, offset, length)."""
+        entries = {}
+        for entry in self.fields.get(TENSOR_EXTERNAL_DATA, []):
+            pair = fields(entry)
+            entries[_text(pair.get(1, [b""])[-1])] = _text(pair.get(2, [b""])[-1])
+        return entries
+
+    def values(self, raw=None):
+        """The values as a new numpy array, or None for a storage this reader does not
+        decode (strings, 4-bit and float8 kinds, external data unless given as `raw`)
+        or values that do not fill the declared dims."""
+        if not self.readable or (self.external and raw is None):
             return None
+        f, dtype = self.fields, self.dtype
         try:
-            if TENSOR_RAW in f:
-                array = np.frombuffer(f[TENSOR_RAW][0], dtype=dtype.newbyteorder("<"))
-            elif TENSOR_FLOATS in f and dtype == np.float32:
-                array = np.frombuffer(b"".join(bytes(v) if not isinstance(v, int) else
-                                               struct.pack("<I", v) for v in f[TENSOR_FLOATS]),
-                                      "<f4")
-            elif TENSOR_DOUBLES in f:
-                array = np.frombuffer(b"".join(bytes(v) if not isinstance(v, int) else
-                                               struct.pack("<Q", v) for v in f[TENSOR_DOUBLES]),
-                                      "<f8")
-            elif TENSOR_INT64S in f:
-                array = np.array(_ints(f[TENSOR_INT64S]), np.int64)
-            elif TENSOR_INT32S in f:
-                array = np.array(_ints(f[TENSOR_INT32S]), np.int64)
+            count = int(np.prod(self.dims, dtype=np.int64)) if self.dims else 1
+            if raw is not None or TENSOR_RAW in f:
+                raw = f[TENSOR_RAW][-1] if raw is None else raw
+                array = np.frombuffer(raw, dtype=dtype.newbyteorder("<"))
             else:
-                array = np.zeros(0, dtype)
+                array = _typed_values(f, self.data_type)
             if array.size != count:
                 return None
             return array.astype(dtype).reshape(self.dims)
-        except (ValueError, TypeError, OverflowError):
+        except (ValueError, TypeError, OverflowError, struct.error):
             return None
 
 
+def _floats(values):
+    try:
+        return np.frombuffer(_fixed(values, "<I"), "<f4").tolist()
+    except (ValueError, struct.error):
+        raise WireError("a float field that is not 4-byte floats") from None
+
+
+def attribute(data):
+    """(name, value) of an AttributeProto, valued as onnx.helper.get_attribute_value
+    gives it but with strings decoded and a tensor as a Tensor; None for the kinds
+    no operator read here takes (graphs, sparse tensors, type protos, lists of
+    tensors, references to a function's attributes)."""
+    f = fields(data)
+    name = _text(f.get(ATTR_NAME, [b""])[-1])
+    kind = _number(f.get(ATTR_TYPE, [0])[-1])
+    if f.get(ATTR_REF):
+        return name, None
+    if kind == 1:
+        single = _floats(f.get(ATTR_FLOAT, [0])[-1:])
+        if len(single) != 1:
+            raise WireError("a float attribute that is not one 4-byte float")
+        return name, single[0]
+    if kind == 2:
+        return name, _signed(f.get(ATTR_INT, [0])[-1])
+    if kind == 3:
+        return name, _text(f.get(ATTR_STRING, [b""])[-1])
+    if kind == 4:
+        return name, Tensor(f.get(ATTR_TENSOR, [b""])[-1])
+    if kind == 6:
+        return name, _floats(f.get(ATTR_FLOATS, []))
+    if kind == 7:
+        return name, _ints(f.get(ATTR_INTS, []))
+    if kind == 8:
+        return name, [_text(v) for v in f.get(ATTR_STRINGS, [])]
+    return name, None
+
+
 class Node:
+    """A NodeProto's fields; `data` is its bytes (a slice of the file's)."""
+
     def __init__(self, data):
         f = fields(data)
+        self.data = data
         self.inputs = [_text(v) for v in f.get(NODE_INPUT, [])]
         self.outputs = [_text(v) for v in f.get(NODE_OUTPUT, [])]
-        self.name = _text(f.get(NODE_NAME, [b""])[0])
-        self.op_type = _text(f.get(NODE_OP, [b""])[0])
-        self.domain = _text(f.get(NODE_DOMAIN, [b""])[0])
+        self.name = _text(f.get(NODE_NAME, [b""])[-1])
+        self.op_type = _text(f.get(NODE_OP, [b""])[-1])
+        self.domain = _text(f.get(NODE_DOMAIN, [b""])[-1])
         self._attributes = f.get(NODE_ATTRIBUTE, [])
+
+    def attributes(self):
+        """{name: value} of every attribute (see `attribute`)."""
+        return dict(attribute(data) for data in self._attributes)
 
     def tensor_attribute(self, name):
         """The Tensor held by attribute `name`, or None."""
@@ -171,7 +268,7 @@ def value_shape(data):
     f = fields(data)
     name = _text(f.get(1, [b""])[0])
     tensor = fields(fields(f[2][0]).get(1, [b""])[0]) if 2 in f else {}
-    elem_type = tensor.get(1, [0])[0]
+    elem_type = _number(tensor.get(1, [0])[-1])
     if 2 not in tensor:
         return name, None, elem_type
     dims = []
@@ -204,7 +301,7 @@ class Model:
         self.opsets = {}
         for entry in f.get(MODEL_OPSET, []):
             pair = fields(entry)
-            self.opsets[_text(pair.get(1, [b""])[0])] = pair.get(2, [0])[0]
+            self.opsets[_text(pair.get(1, [b""])[0])] = _number(pair.get(2, [0])[0])
         graphs = f.get(MODEL_GRAPH, [])
         self._graph_bytes = graphs[-1] if graphs else None
         self._graph = None

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import nullcontext
 
 from ..backends import BACKENDS
 from ..backends.devices import short_name as short_device
@@ -24,6 +25,7 @@ from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSi
 from ..sinks.output_files import atomic_write
 from ..sinks.saved_run import SavedRunSink, new_run_folder
 from ..sources import open_camera
+from ..sources.background import OpenInBackground
 from .options import add_device, add_labels, add_threads, add_top_k, resolve_threads
 
 PROG = "edgeinfer run"
@@ -288,21 +290,26 @@ def run(args):
                         "PyTorch model with `edgeinfer convert`)")
     if args.sensor and (args.show or args.save_video):
         raise UserError("--show and --save-video draw on camera frames; a sensor run has none")
-    models = load_models(args)
-    try:
-        classifiers = [
-            Classifier(model, Postprocessor.for_model(model, args.top_k, args.threshold,
-                                                      args.smoothing), name)
-            for model, name in zip(models, distinct_names(args.model))]
-    except ValueError as error:
-        raise UserError(str(error)) from None
+    # the source opens while the models load, unless it needs them (a sensor's window), is
+    # not used (--ray) or would start its clock (--realtime)
+    early = None if args.sensor or args.ray or args.realtime else \
+        OpenInBackground(lambda: open_source(args))
+    with early or nullcontext():
+        models = load_models(args)
+        try:
+            classifiers = [
+                Classifier(model, Postprocessor.for_model(model, args.top_k, args.threshold,
+                                                          args.smoothing), name)
+                for model, name in zip(models, distinct_names(args.model))]
+        except ValueError as error:
+            raise UserError(str(error)) from None
     if args.ray:
         from .run_ray import run_on_ray
 
         if len(models) > 1:
             raise UserError("--ray runs one model: give one --model")
         return run_on_ray(args, models[0], open_sinks)
-    source = open_source(args, models[0].info.sensor)
+    source = early.result() if early else open_source(args, models[0].info.sensor)
     try:
         sinks = open_sinks(args, source.fps)
     except BaseException:

@@ -13,7 +13,7 @@ from ..model_file import open_model_file
 from . import plan_cache
 from .errors import ADVICE, NativeModelError
 from .fold import check_operators
-from .graph import Graph, from_onnx, read_model
+from .graph import Graph, read_graph
 from .plan import Plan
 
 MAX_PLANS = 4
@@ -33,17 +33,14 @@ class NativeBackend:
         self.threads = threads
         self._plans = {}
         self._graph = None
-        if hasattr(model, "graph"):    # an onnx.ModelProto, already parsed
-            self.origin = origin or "the model"
-            self._file, cache_entry = None, None
-            self._graph = from_onnx(read_model(model), self.origin)
-        else:
-            self._file = open_model_file(model)
-            self.origin = origin or self._file.origin
-            # the key is the file's bytes: weights kept in other files are not in it
-            with self._file.reading():
-                external = any(t.external for t in self._file.wire.graph.initializers)
-            cache_entry = None if external else plan_cache.entry_path(self._file.data)
+        # an onnx.ModelProto, built in memory (no file to cache the plan of): read as its bytes
+        in_memory = hasattr(model, "SerializeToString")
+        self._file = open_model_file(model.SerializeToString() if in_memory else model)
+        self.origin = origin or self._file.origin
+        # the key is the file's bytes: weights kept in other files are not in it
+        with self._file.reading():
+            external = any(t.external for t in self._file.wire.graph.initializers)
+        cache_entry = None if external or in_memory else plan_cache.entry_path(self._file.data)
         cached = plan_cache.load(cache_entry)
         if cached is not None:
             self.inputs, self.outputs = cached["inputs"], cached["outputs"]
@@ -70,7 +67,7 @@ class NativeBackend:
     def graph(self):
         """The model's graph as read from the file (parsed on first use)."""
         if self._graph is None:
-            self._graph = from_onnx(self._file.proto(), self.origin)
+            self._graph = read_graph(self._file)
         return self._graph
 
     def _load_time_shapes(self):

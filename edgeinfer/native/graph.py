@@ -1,7 +1,7 @@
 """An ONNX graph as plain Python: nodes in execution order, constants as numpy
-arrays, declared inputs and outputs. Only the onnx protobuf is read here;
-nothing runs. `onnx` is imported when a graph is read, not with this module:
-a start from the plan cache, and the onnxruntime backend, never need it."""
+arrays, declared inputs and outputs. Read from the file's protobuf fields by
+backends/onnx_wire.py, not with the `onnx` package (whose import costs more
+than the whole native load); nothing runs here."""
 from __future__ import annotations
 
 import os
@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..backends.onnx_wire import VALUE_TYPES, type_name
 from ..errors import ModelError
-from ..model_file import first_line, not_onnx
-from .errors import NativeModelError
+from .errors import ADVICE, NativeModelError
 
 
 @dataclass
@@ -22,10 +22,18 @@ class Node:
     attrs: dict = field(default_factory=dict)
     name: str = ""
     domain: str = ""
-    proto: object = None    # the NodeProto read, for evaluating constants with onnx.reference
+    encoded: bytes = b""    # the NodeProto's bytes, for what only onnx evaluates (see proto)
 
     def attr(self, key, default=None):
         return self.attrs.get(key, default)
+
+    @property
+    def proto(self):
+        """The onnx.NodeProto, for onnx.reference and shape inference on the rare
+        node the backend folds or follows through onnx (imports onnx)."""
+        import onnx
+
+        return onnx.NodeProto.FromString(self.encoded)
 
 
 @dataclass
@@ -44,110 +52,115 @@ class Graph:
     opset: int
 
 
-def _value_info(value):
-    from onnx import helper
-
-    tensor = value.type.tensor_type
-    dtype = helper.tensor_dtype_to_np_dtype(tensor.elem_type) if tensor.elem_type else \
-        np.dtype(np.float32)
-    shape = None
-    if tensor.HasField("shape"):
-        shape = tuple(d.dim_value if d.HasField("dim_value") else None
-                      for d in tensor.shape.dim)
-    return TensorInfo(value.name, shape, np.dtype(dtype))
+def numpy_type(data_type, what):
+    """The numpy dtype of an ONNX element type (0, unset, reads as float32)."""
+    if data_type == 0:
+        return np.dtype(np.float32)
+    if data_type not in VALUE_TYPES:
+        raise NativeModelError(f"{what} is {type_name(data_type)}, which the native backend "
+                               f"does not run; {ADVICE}")
+    return np.dtype(VALUE_TYPES[data_type])
 
 
-def _attributes(node):
-    import onnx
-    from onnx import helper
+def _value_info(value, what):
+    name, dims, elem_type = value
+    return TensorInfo(name, None if dims is None else tuple(dims),
+                      numpy_type(elem_type, f"{what} {name!r}"))
 
-    attrs = {}
-    for attribute in node.attribute:
-        value = helper.get_attribute_value(attribute)
-        if isinstance(value, onnx.TensorProto):
-            value = _tensor_values(value, f"the {attribute.name} of node {node.name!r}")
-        elif isinstance(value, bytes):
-            value = value.decode()
-        elif isinstance(value, list) and value and isinstance(value[0], bytes):
-            value = [v.decode() for v in value]
-        attrs[attribute.name] = value
+
+def _external_bytes(tensor, base_dir, what):
+    """The bytes of a tensor kept in a file beside the model, read no further than
+    the tensor's own size (a damaged length must not size a read)."""
+    entries = tensor.external_data()
+    location = entries.get("location", "")
+    if base_dir is None or not location or os.path.isabs(location) or \
+            ".." in location.replace("\\", "/").split("/"):
+        raise ModelError(f"{what} keeps its data in {location!r}, which cannot be read from "
+                         "here: keep the data file beside the model and load it by its path")
+    path = os.path.join(base_dir, location)
+    try:
+        offset = int(entries.get("offset", 0))
+        nbytes = int(np.prod(tensor.dims, dtype=np.int64)) * tensor.dtype.itemsize
+        length = int(entries.get("length", nbytes))
+        with open(path, "rb") as f:
+            if offset < 0 or length != nbytes or offset + length > os.fstat(f.fileno()).st_size:
+                raise ModelError(f"{what}: {path} does not hold the {nbytes} bytes at offset "
+                                 f"{offset} the model declares: the data file is damaged or "
+                                 "from another export; export the model again")
+            f.seek(offset)
+            return f.read(length)
+    except OSError as error:
+        raise ModelError(f"{what}: cannot read the external data file {path} "
+                         f"({error.strerror}): keep it beside the model") from None
+    except ValueError:
+        raise ModelError(f"{what}: its external data entry is damaged; export the model "
+                         "again") from None
+
+
+def _tensor_values(tensor, what, base_dir=None):
+    """A stored tensor's values; ModelError naming it when it holds fewer than it declares."""
+    what = f"{what} {tensor.name!r}" if tensor.name else what
+    numpy_type(tensor.data_type, what)
+    raw = _external_bytes(tensor, base_dir, what) if tensor.external else None
+    values = tensor.values(raw)
+    if values is None:
+        raise ModelError(f"{what} (shape {list(tensor.dims)}) cannot be read: the file is "
+                         "damaged or its data missing; export the model again")
+    return values
+
+
+def _attributes(node, base_dir):
+    attrs = node.attributes()
+    for key, value in attrs.items():
+        if hasattr(value, "dims"):      # a tensor
+            attrs[key] = _tensor_values(value, f"the {key} of node {node.name!r}", base_dir)
     return attrs
 
 
-def _constant_value(node):
-    attrs = _attributes(node)
-    if "value" in attrs:
+def _constant_value(node, attrs):
+    if attrs.get("value") is not None:
         return np.asarray(attrs["value"])
     for key, dtype in (("value_float", np.float32), ("value_floats", np.float32),
                        ("value_int", np.int64), ("value_ints", np.int64)):
         if key in attrs:
             return np.asarray(attrs[key], dtype=dtype)
     raise NativeModelError(f"Constant node {node.name!r} has a form the native backend does not "
-                           "read (sparse or string); use --backend onnxruntime")
+                           f"read (sparse or string); {ADVICE}")
 
 
-def read_model(source, base_dir=None):
-    """A ModelProto, a path, or serialized bytes -> ModelProto with its
-    external data (if any) loaded."""
-    import onnx
-    import onnx.external_data_helper
-
-    origin = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the model"
-    try:
-        if isinstance(source, onnx.ModelProto):
-            if base_dir is not None:
-                onnx.external_data_helper.load_external_data_for_model(source, base_dir)
-            return source
-        if isinstance(source, (bytes, bytearray)):
-            return onnx.load_from_string(bytes(source))
-        return onnx.load(origin)
-    except Exception as error:  # protobuf and onnx raise many kinds; each is a bad file
-        if isinstance(error, OSError) and getattr(error, "filename", None):
-            raise ModelError(f"{origin}: cannot read the external data file {error.filename} "
-                             f"({error.strerror}): keep it beside the model") from None
-        if origin != "the model" and os.path.isfile(origin):
-            raise not_onnx(origin, first_line(error)) from None
-        raise ModelError(f"{origin} is not a readable ONNX model ({first_line(error)})") from None
-
-
-def _tensor_values(tensor, what):
-    """A stored tensor's values; ModelError naming it when it holds fewer than it declares."""
-    from onnx import numpy_helper
-
-    try:
-        return numpy_helper.to_array(tensor)
-    except Exception as error:
-        name = f" {tensor.name!r}" if tensor.name else ""
-        raise ModelError(f"{what}{name} (shape {list(tensor.dims)}) cannot be "
-                         f"read ({first_line(error)}): the file is damaged or its data "
-                         "missing; export the model again") from None
-
-
-def from_onnx(model, origin="the model"):
-    """ModelProto -> Graph. Initializers and Constant nodes become constants."""
-    import onnx
-
-    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+def from_wire(model, origin="the model", base_dir=None):
+    """onnx_wire.Model -> Graph. Initializers and Constant nodes become constants;
+    external data is read from base_dir (the model file's folder). WireError for
+    bytes that are not protobuf, ModelError for a graph that breaks ONNX's rules."""
+    opset = model.opsets.get("", model.opsets.get("ai.onnx", 0))
     g = model.graph
-    if len(g.output) == 0:
+    if not g.outputs:
         raise ModelError(f"{origin} holds no ONNX graph (empty or not an ONNX file): export or "
                          "convert the model again")
-    constants = {t.name: _tensor_values(t, f"{origin}: initializer") for t in g.initializer}
+    constants = {t.name: _tensor_values(t, f"{origin}: initializer", base_dir)
+                 for t in g.initializers}
     nodes = []
-    for node in g.node:
+    for node in g.nodes:
+        attrs = _attributes(node, base_dir)
         if node.op_type == "Constant" and node.domain in ("", "ai.onnx"):
-            constants[node.output[0]] = _constant_value(node)
+            if node.outputs:
+                constants[node.outputs[0]] = _constant_value(node, attrs)
             continue
-        # a detached copy: a reference into the model would keep all its weights' bytes alive
-        proto = onnx.NodeProto()
-        proto.CopyFrom(node)
-        nodes.append(Node(node.op_type, list(node.input), list(node.output), _attributes(node),
-                          node.name, node.domain, proto))
+        # the node's bytes copied: a slice of the file would keep all its weights alive
+        nodes.append(Node(node.op_type, node.inputs, node.outputs, attrs, node.name,
+                          node.domain, bytes(node.data)))
     # before IR 4, initializers were listed among the inputs too
-    inputs = [_value_info(v) for v in g.input if v.name not in constants]
-    outputs = [_value_info(v) for v in g.output]
+    inputs = [_value_info(v, "input") for v in g.inputs if v[0] not in constants]
+    outputs = [_value_info(v, "output") for v in g.outputs]
     _check_every_value_is_defined(nodes, constants, inputs, outputs, origin)
     return Graph(nodes, constants, inputs, outputs, opset)
+
+
+def read_graph(model_file):
+    """The Graph of a model_file.ModelFile; one ModelError for any damage."""
+    base_dir = None if model_file.path is None else (os.path.dirname(model_file.path) or ".")
+    with model_file.reading():
+        return from_wire(model_file.wire, model_file.origin, base_dir)
 
 
 def _check_every_value_is_defined(nodes, constants, inputs, outputs, origin):

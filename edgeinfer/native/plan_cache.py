@@ -1,15 +1,16 @@
 """The native backend's load-time work kept on disk: the folded, rewritten
 nodes, their constants and every tensor's shape and type for the input
 shapes planned at load, so the next start of the same model builds its plan
-from them instead of parsing the file (no `import onnx`), folding and
-rewriting again.
+from them instead of reading the graph, folding and rewriting again.
 
-One .npz file per model, named by a hash of the model file's bytes and the
-edgeinfer version (either changing makes a new entry): arrays in the npz,
-everything else as one JSON document inside it, read back with
-allow_pickle=False so an entry can hold no code. Written to a temporary file
-and renamed into place, so a reader never sees half an entry; an entry that
-cannot be read is ignored and written again.
+One .plan file per model, named by a hash of the model file's bytes and the
+edgeinfer version (either changing makes a new entry): a JSON document (the
+nodes, shapes, and where each array lies) then the arrays' raw bytes, read
+back in one read into writable arrays (an .npz took longer to read, through
+its zip layer, than the load it saved). Numbers and JSON only, so an entry can
+hold no code; a CRC-32 over everything, so a damaged entry is noticed. Written
+to a temporary file and renamed into place, so a reader never sees half an
+entry; an entry that cannot be read is ignored and written again.
 
 Where: $EDGEINFER_CACHE_DIR, else $XDG_CACHE_HOME/edgeinfer, else
 ~/.cache/edgeinfer (in a `plans` folder). EDGEINFER_PLAN_CACHE=0 turns it off."""
@@ -18,14 +19,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import tempfile
+import zlib
 
 import numpy as np
 
 from ..version import __version__
 from .graph import Node, TensorInfo
 
-FORMAT = 1
+FORMAT = 2
+MAGIC = b"edgeinfer plan\n"
+HEADER = struct.Struct("<15sQI")    # magic, JSON length, CRC-32 of what follows the header
+ALIGN = 64
 
 
 def cache_dir():
@@ -45,12 +51,34 @@ def entry_path(data):
         return None
     digest = hashlib.blake2b(data, digest_size=20)
     digest.update(f"edgeinfer {__version__} plan format {FORMAT}".encode())
-    return os.path.join(folder, digest.hexdigest() + ".npz")
+    return os.path.join(folder, digest.hexdigest() + ".plan")
 
 
 def _tensor_infos(items):
     return [TensorInfo(name, None if shape is None else tuple(shape), np.dtype(dtype))
             for name, shape, dtype in items]
+
+
+def _read(path):
+    """(JSON document, {key: array}) of the entry at path; ValueError when damaged."""
+    with open(path, "rb") as f:
+        data = bytearray(os.fstat(f.fileno()).st_size)
+        f.readinto(data)
+    if len(data) < HEADER.size:
+        raise ValueError("shorter than its header")
+    magic, size, crc = HEADER.unpack_from(data)
+    if magic != MAGIC or zlib.crc32(memoryview(data)[HEADER.size:]) != crc:
+        raise ValueError("not a plan, or damaged")
+    doc = json.loads(bytes(data[HEADER.size:HEADER.size + size]))
+    start, arrays = _data_start(size), {}
+    for key, (offset, dtype, shape) in doc["arrays"].items():
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "biuf":
+            raise ValueError("an array of another kind than numbers")
+        count = int(np.prod(shape, dtype=np.int64))
+        # a writable view of the one buffer read (frombuffer refuses to read past its end)
+        arrays[key] = np.frombuffer(data, dtype, count, start + offset).reshape(shape)
+    return doc, arrays
 
 
 def load(path):
@@ -59,9 +87,7 @@ def load(path):
     if path is None or not os.path.isfile(path):
         return None
     try:
-        with np.load(path, allow_pickle=False) as entry:
-            doc = json.loads(str(entry["plan.json"]))
-            arrays = {key: entry[key] for key in entry.files if key != "plan.json"}
+        doc, arrays = _read(path)
         if doc.get("format") != FORMAT or doc.get("version") != __version__:
             return None
         nodes = []
@@ -119,14 +145,39 @@ def save(path, graph, shapes, plan):
            "info": {name: [list(shape), np.dtype(dtype).str]
                     for name, (shape, dtype) in plan.info.items()}}
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as f:
-                np.savez(f, **{"plan.json": np.array(json.dumps(doc))}, **arrays)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        _write(path, doc, arrays)
     except (OSError, TypeError, ValueError):
         pass
+
+
+def _data_start(text_size):
+    start = HEADER.size + text_size
+    return start + (-start % ALIGN)
+
+
+def _write(path, doc, arrays):
+    """The entry: header, JSON, then each array's bytes at an aligned offset (counted
+    from the first aligned byte after the JSON)."""
+    arrays = {key: np.asarray(value, order="C") for key, value in arrays.items()}
+    doc["arrays"], offset = {}, 0
+    for key, value in arrays.items():
+        doc["arrays"][key] = [offset, value.dtype.str, list(value.shape)]
+        offset += value.nbytes + (-value.nbytes % ALIGN)
+    text = json.dumps(doc).encode()
+    chunks = [text, b" " * (_data_start(len(text)) - HEADER.size - len(text))]
+    for value in arrays.values():
+        chunks += [value.tobytes(), b"\0" * (-value.nbytes % ALIGN)]
+    crc = 0
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(HEADER.pack(MAGIC, len(text), crc))
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

@@ -16,7 +16,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import SourceError, UserError
 from .frame import Frame
@@ -155,6 +155,12 @@ class CaptureLatest:
             "cable or network and that the device or stream is sending video, then start again")
         return False
 
+    def begin_reading(self):
+        """Frames replaced before the consumer's first read (opened while a model
+        loaded) were never due to it: they are not counted as dropped."""
+        with self._cond:
+            self.dropped = 0
+
     def read(self, timeout=None):
         """The newest frame not yet taken, waiting up to timeout seconds; None when
         there is none (yet, or any more: see finished)."""
@@ -198,6 +204,7 @@ class ReadAhead:
     a serial port) offers interrupt(), which close() calls to unblock them."""
 
     dropped = 0
+    _begun = None
 
     def __init__(self, producer, depth=2):
         # a stream read without limit (stdin, serial, UDP) is live: its queue time is
@@ -248,6 +255,11 @@ class ReadAhead:
                 close()
         self._put(_END)
 
+    def begin_reading(self):
+        """Items read ahead before the consumer was there (opened while a model
+        loaded) waited for nobody: their wait counts from now."""
+        self._begun = (time.monotonic(), time.time())
+
     def read(self, timeout=None):
         if self._finished:
             return None
@@ -261,6 +273,8 @@ class ReadAhead:
         if isinstance(item, Exception):
             self._finished = True
             raise item
+        if self._begun is not None and isinstance(item, Frame) and item.captured < self._begun[0]:
+            item = replace(item, captured=self._begun[0], wall_time=self._begun[1])
         return item
 
     @property

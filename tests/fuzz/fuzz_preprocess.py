@@ -6,7 +6,10 @@ import numpy as np
 from harness import SIMD_LEVELS, Provider, forced_simd, fuzz, instrumented, strided_view
 
 with instrumented(__name__):
+    # the package root is lazy: what is fuzzed is imported here, to be instrumented
     import edgeinfer
+    import edgeinfer._core  # noqa: F401
+    import edgeinfer.kernels  # noqa: F401
     from edgeinfer.kernels.frame_plan import RESIZE_MODES
 
 CLEAN_ERRORS = (ValueError,)

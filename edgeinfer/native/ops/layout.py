@@ -4,6 +4,7 @@ their planned buffer."""
 import numpy as np
 
 from ..errors import unsupported
+from ..graph import numpy_type
 from ..kernel import Kernel, normalise_axis, optional_input, require_constant, view
 
 
@@ -197,10 +198,8 @@ def make_gather(node, operands, opset):
 
 
 def make_cast(node, operands, opset):
-    from onnx import helper
-
     x = operands[0]
-    target = np.dtype(helper.tensor_dtype_to_np_dtype(int(node.attr("to"))))
+    target = numpy_type(int(node.attr("to")), f"the target type of Cast node {node.name!r}")
     if target == x.dtype:
         return view(x.shape, x.dtype)
     if target.kind not in "fiub" or x.dtype.kind not in "fiub":

@@ -80,6 +80,8 @@ def reduce_axes(node, operands, opset):
         if node.attr("noop_with_empty_axes", 0):
             return ()
         return tuple(range(rank))
+    if any(not -rank <= int(a) < rank for a in axes):   # numpy would refuse it mid-run
+        raise ValueError(f"axes {list(axes)} name an axis outside a rank-{rank} tensor")
     return tuple(sorted(normalise_axis(int(a), rank) for a in axes))
 
 
