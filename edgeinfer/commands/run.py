@@ -19,6 +19,7 @@ from ..run.postprocess import Postprocessor
 from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSink
 from ..sources import open_camera, open_images, open_picam, open_stream, open_video
 from ..sensor.stream import open_sensor_windows
+from .mqtt_options import add_mqtt, open_mqtt
 
 PROG = "edgeinfer run"
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -81,6 +82,7 @@ def add_arguments(parser):
     engine.add_argument("--ray", metavar="auto|ADDRESS",
                         help="classify the --image files on a Ray cluster (auto: the running "
                              "one, else a local instance); needs edgeinfer[ray]")
+    add_mqtt(parser)
 
 
 class _StderrHandler(logging.Handler):
@@ -150,6 +152,9 @@ def open_sinks(args, fps):
             overlays.append(WindowSink(f"edgeinfer: {names}"))
         if args.save_video:
             overlays.append(VideoFileSink(args.save_video, fps))
+        mqtt = open_mqtt(args)  # connects: a bad URL, no broker or a refused login stop here
+        if mqtt:
+            sinks.append(mqtt)
         if not args.quiet and "-" not in (args.json, args.csv):
             sinks.append(ConsoleSink())
         if args.json:
@@ -287,5 +292,6 @@ def _print_summary(pipeline, args):
     head = f"{PROG}: " + (f"stopped ({stopped}) after " if stopped else "") + lines[0]
     written = [path for path in (args.json, args.csv, args.save_video) if path and path != "-"]
     tail = [f"  written: {', '.join(written)}"] if written else []
+    tail += [f"  {sink.report()}" for sink in pipeline.sinks if hasattr(sink, "report")]
     print("\n".join([head] + lines[1:] + tail), file=sys.stderr)
     sys.stderr.flush()

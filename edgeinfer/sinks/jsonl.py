@@ -5,6 +5,11 @@ import json
 from .files import close_file, open_for_lines, write_line
 
 
+def json_record(result):
+    """The JSON text of one result: the line `run --json` writes, and the MQTT payload."""
+    return json.dumps(result.to_dict(), ensure_ascii=False)
+
+
 class JsonLinesSink:
     def __init__(self, path):
         self.path = path
@@ -13,7 +18,7 @@ class JsonLinesSink:
     def write(self, item, result):
         if result is None:
             return True
-        line = json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+        line = json_record(result) + "\n"
         return write_line(self.file, self.path, line)
 
     def close(self):

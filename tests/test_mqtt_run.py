@@ -1,0 +1,133 @@
+"""`edgeinfer run --mqtt` against a real Mosquitto broker on a loopback port:
+every result arrives in order as the record `run --json` writes; a broker
+stopped for 2 s mid-run loses nothing; the retained status goes online ->
+offline (on a clean end, and by last will when the process is killed); a
+full buffer is counted, warned about and reported; a wrong password, a broker
+out of reach and a bad URL are each one line and exit status 2."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from mqtt_broker import Broker, Subscriber, free_port, need_mosquitto, retained_status
+from test_run_cli import assert_one_line_error, read_jsonl, run
+from tools import sample_clip
+
+TOPIC = "edgeinfer/test"
+
+
+@pytest.fixture
+def broker(tmp_path):
+    need_mosquitto()
+    broker = Broker(tmp_path / "broker").start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def subscriber(broker):
+    listener = Subscriber(broker, TOPIC)
+    yield listener
+    listener.close()
+
+
+@pytest.fixture(scope="module")
+def live_clip(tmp_path_factory):
+    """6 s at 10 frames per second: long enough to straddle a 2 s outage when
+    played at its own pace (--realtime)."""
+    path = str(tmp_path_factory.mktemp("live") / "live.avi")
+    sample_clip.write_clip(path, (96, 72), frames_per_photo=30, fps=10.0)
+    return path
+
+
+def start_run(media, clip, broker, out_json, *extra):
+    """`edgeinfer run --realtime ... --mqtt` in its own process, as on a device."""
+    argv = [sys.executable, "-m", "edgeinfer", "run", "--model", media["model"], "--video",
+            clip, "--realtime", "--json", str(out_json), "--quiet",
+            "--mqtt", f"{broker.url}/{TOPIC}", *map(str, extra)]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process, seconds=60):
+    try:
+        out, err = process.communicate(timeout=seconds)
+    finally:
+        process.kill()
+    assert "Traceback" not in err, err
+    return process.returncode, err
+
+
+def mqtt_summary(err):
+    lines = [line.strip() for line in err.splitlines() if line.strip().startswith("mqtt: ")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def first_arrivals(frames):
+    seen, order = set(), []
+    for frame in frames:
+        if frame not in seen:
+            seen.add(frame)
+            order.append(frame)
+    return order
+
+
+def test_every_result_arrives_in_order_as_run_json_writes_it(capsys, media, broker,
+                                                             subscriber, tmp_path):
+    out_json = tmp_path / "run.jsonl"
+    code, _, err = run(capsys, "--model", media["model"], "--video", media["clip"], "--json",
+                       out_json, "--quiet", "--mqtt", f"{broker.url}/{TOPIC}")
+    assert code == 0, err
+    written = read_jsonl(out_json)
+    assert len(written) == len(media["clip_labels"])
+    subscriber.wait_for(lambda s: len(s.records) >= len(written), 10, "every result")
+    assert subscriber.records == written   # the same records, in the same order
+    subscriber.wait_for(lambda s: ("offline", False) in s.statuses, 5, "offline")
+    assert [status for status, _ in subscriber.statuses] == ["online", "offline"]
+    assert retained_status(broker, TOPIC) == "offline"
+    count = len(written)
+    assert mqtt_summary(err) == (f"mqtt: {count} of {count} results delivered to "
+                                 f"mqtt://127.0.0.1:{broker.port}/{TOPIC} (QoS 1)")
+    assert "warning" not in err
+
+
+def test_broker_stopped_for_2_s_mid_run_loses_no_result(media, broker, subscriber, live_clip,
+                                                        tmp_path):
+    out_json = tmp_path / "live.jsonl"
+    process = start_run(media, live_clip, broker, out_json)
+    try:
+        subscriber.wait_for(lambda s: len(s.records) >= 5, 30, "the first results")
+        broker.stop()
+        time.sleep(2)
+        broker.start()
+        code, err = finish(process)
+    finally:
+        process.kill()
+    assert code == 0, err
+    written = read_jsonl(out_json)
+    subscriber.wait_for(lambda s: len(set(s.frames())) >= len(written), 15, "every result")
+    frames = [record["frame"] for record in written]
+    assert first_arrivals(subscriber.frames()) == frames   # none lost, in order
+    unique = {record["frame"]: record for record in subscriber.records}
+    assert [unique[frame] for frame in frames] == written
+    assert "lost the connection to 127.0.0.1" in err and "again after" in err
+    count = len(written)
+    assert mqtt_summary(err).startswith(f"mqtt: {count} of {count} results delivered")
+    # the outage fell inside the run: results were produced while the broker was away
+    assert "again after" in err and count >= 40
+
+
+def test_killed_run_goes_offline_by_last_will(media, broker, subscriber, live_clip, tmp_path):
+    process = start_run(media, live_clip, broker, tmp_path / "killed.jsonl")
+    try:
+        subscriber.wait_for(lambda s: len(s.records) >= 3, 30, "the first results")
+        assert retained_status(broker, TOPIC) == "online"
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+    finally:
+        process.kill()
+    subscriber.wait_for(lambda s: s.statuses[-1:] == [("offline", False)], 10, "the last will")
+    assert retained_status(broker, TOPIC) == "offline"
