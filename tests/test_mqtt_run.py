@@ -131,3 +131,88 @@ def test_killed_run_goes_offline_by_last_will(media, broker, subscriber, live_cl
         process.kill()
     subscriber.wait_for(lambda s: s.statuses[-1:] == [("offline", False)], 10, "the last will")
     assert retained_status(broker, TOPIC) == "offline"
+
+
+def test_full_buffer_drops_the_oldest_counts_warns_and_reports(media, broker, subscriber,
+                                                               live_clip, tmp_path):
+    out_json = tmp_path / "overflow.jsonl"
+    process = start_run(media, live_clip, broker, out_json, "--mqtt-buffer", 3)
+    try:
+        subscriber.wait_for(lambda s: len(s.records) >= 5, 30, "the first results")
+        broker.stop()
+        time.sleep(2)
+        broker.start()
+        code, err = finish(process)
+    finally:
+        process.kill()
+    assert code == 0, err
+    frames = [record["frame"] for record in read_jsonl(out_json)]
+    summary = mqtt_summary(err)
+    words = summary.split()
+    delivered, written = int(words[1]), int(words[3])
+    dropped = int(summary.split("; ")[1].split()[0])
+    assert written == len(frames) and dropped > 0 and delivered + dropped == written
+    assert summary.endswith(f"; {dropped} dropped while the broker was away (buffer 3, "
+                            "--mqtt-buffer)")
+    assert "the buffer of 3 is full: dropping the oldest" in err
+    assert f"mqtt: {dropped} of {written} results did not reach" in err
+    subscriber.wait_for(lambda s: len(set(s.frames())) >= delivered, 15, "what was kept")
+    heard = first_arrivals(subscriber.frames())
+    assert len(heard) == delivered
+    missing = [frame for frame in frames if frame not in set(heard)]
+    # the oldest of the outage went: one run of frames, followed by the 3 kept
+    start = frames.index(missing[0])
+    assert missing == frames[start:start + dropped]
+    assert heard == [frame for frame in frames if frame not in set(missing)]
+
+
+def test_wrong_password_is_one_line_and_the_env_password_logs_in(capsys, media, tmp_path,
+                                                                 monkeypatch):
+    need_mosquitto()
+    broker = Broker(tmp_path / "broker", users={"pi": "s3cret"}).start()
+    try:
+        out_json = tmp_path / "never.jsonl"
+        code, _, err = run(capsys, "--model", media["model"], "--video", media["clip"],
+                           "--json", out_json, "--mqtt",
+                           f"mqtt://pi:wrong@127.0.0.1:{broker.port}/{TOPIC}")
+        assert_one_line_error(code, err, "refused user 'pi'", "password",
+                              "EDGEINFER_MQTT_PASSWORD")
+        assert "wrong" not in err and not out_json.exists()
+        code, _, err = run(capsys, "--model", media["model"], "--video", media["clip"],
+                           "--mqtt", f"mqtt://127.0.0.1:{broker.port}/{TOPIC}")
+        assert_one_line_error(code, err, "refused the connection", "mqtt://USER@host/topic")
+        monkeypatch.setenv("EDGEINFER_MQTT_PASSWORD", "s3cret")
+        code, _, err = run(capsys, "--model", media["model"], "--video", media["clip"],
+                           "--quiet", "--mqtt", f"mqtt://pi@127.0.0.1:{broker.port}/{TOPIC}")
+        assert code == 0, err
+        count = len(media["clip_labels"])
+        assert mqtt_summary(err).startswith(f"mqtt: {count} of {count} results delivered to "
+                                            f"mqtt://pi@127.0.0.1:{broker.port}/")
+    finally:
+        broker.stop()
+
+
+def test_broker_out_of_reach_at_start_is_one_line_and_makes_no_file(capsys, media, tmp_path):
+    out_json = tmp_path / "never.jsonl"
+    port = free_port()
+    code, _, err = run(capsys, "--model", media["model"], "--video", media["clip"], "--json",
+                       out_json, "--mqtt", f"mqtt://127.0.0.1:{port}/{TOPIC}")
+    assert_one_line_error(code, err, f"nothing accepts connections at 127.0.0.1:{port}")
+    assert not out_json.exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--mqtt", "http://broker/t"], ["--mqtt takes mqtt://"]),
+    (["--mqtt", "broker/topic"], ["--mqtt takes mqtt://"]),
+    (["--mqtt", "mqtt://broker"], ["no topic"]),
+    (["--mqtt", "mqtt://pi:hunter2@broker:99999/t"], ["port", "pi:***@"]),
+    (["--mqtt", "mqtt://broker/home/#"], ["wildcards"]),
+    (["--mqtt", "mqtt://broker/t", "--mqtt-buffer", "0"], ["--mqtt-buffer", "at least 1"]),
+    (["--mqtt", "mqtt://broker/t", "--mqtt-ca", "/no/ca.pem"], ["--mqtt-ca", "no such file"]),
+    (["--mqtt", "mqtt://broker/t", "--mqtt-key", "k.pem"], ["--mqtt-cert"]),
+    (["--mqtt-qos", "2"], ["--mqtt-qos", "give the broker with --mqtt URL"]),
+])
+def test_bad_mqtt_options_are_one_line(capsys, media, argv, words):
+    code, _, err = run(capsys, "--model", media["model"], "--video", media["clip"], *argv)
+    assert_one_line_error(code, err, *words)
+    assert "hunter2" not in err

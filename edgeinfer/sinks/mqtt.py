@@ -177,6 +177,10 @@ class MqttSink:
                     "did the CA given with --mqtt-ca sign the broker's certificate?")
         except socket.gaierror:
             return f"cannot find the broker host {target.host!r}"
+        except ConnectionResetError:
+            if target.tls:
+                return f"{target.address} cut the TLS handshake off: is it a TLS port?"
+            return f"{target.address} cut the connection off: is it an MQTT port?"
         except ConnectionRefusedError:
             return (f"nothing accepts connections at {target.address}: is the broker running, "
                     "on that port?")
