@@ -25,6 +25,27 @@ def need_mosquitto():
     pytest.importorskip("paho.mqtt.client", reason="needs paho-mqtt (edgeinfer[mqtt])")
 
 
+def make_certificates(folder):
+    """A CA and a broker certificate it signed for 127.0.0.1 (openssl), as PEM files."""
+    folder = str(folder)
+    os.makedirs(folder, exist_ok=True)
+    files = {name: os.path.join(folder, f"{name}.pem") for name in ("ca", "ca_key", "cert", "key")}
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    steps = [
+        ["req", "-x509", *ec, "-keyout", files["ca_key"], "-out", files["ca"], "-days", "2",
+         "-subj", "/CN=edgeinfer test CA"],
+        ["req", *ec, "-keyout", files["key"], "-out", files["cert"] + ".csr",
+         "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", files["cert"] + ".csr", "-CA", files["ca"], "-CAkey",
+         files["ca_key"], "-CAcreateserial", "-out", files["cert"], "-days", "2", "-extfile",
+         os.path.join(folder, "san.cnf")]]
+    with open(os.path.join(folder, "san.cnf"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for step in steps:
+        subprocess.run(["openssl", *step], check=True, capture_output=True)
+    return files
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -32,7 +53,9 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, folder, users=None):
+    def __init__(self, folder, users=None, tls=None):
+        """users: {name: password} for a broker that refuses anonymous clients;
+        tls: the make_certificates() files, for a TLS listener."""
         self.folder = str(folder)
         os.makedirs(self.folder, exist_ok=True)
         self.port = free_port()
@@ -49,6 +72,8 @@ class Broker:
             lines += ["allow_anonymous false", f"password_file {passwords}"]
         else:
             lines.append("allow_anonymous true")
+        if tls:
+            lines += [f"cafile {tls['ca']}", f"certfile {tls['cert']}", f"keyfile {tls['key']}"]
         self.config = os.path.join(self.folder, "mosquitto.conf")
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -127,8 +152,8 @@ class Subscriber:
                              f"statuses {self.statuses}")
 
     def close(self):
+        self.client.disconnect()   # first, so the loop thread wakes and ends at once
         self.client.loop_stop()
-        self.client.disconnect()
 
 
 def retained_status(broker, topic):
@@ -146,6 +171,6 @@ def retained_status(broker, topic):
     try:
         got.wait(5)
     finally:
-        client.loop_stop()
         client.disconnect()
+        client.loop_stop()
     return heard[0] if heard else None

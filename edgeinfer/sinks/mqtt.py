@@ -35,6 +35,7 @@ FLUSH_STALL_SECONDS = 5.0      # close() gives up once nothing was acknowledged 
 OFFLINE_SECONDS = 2.0          # close() waits this long for the broker to take "offline"
 KEEPALIVE_SECONDS = 15
 STATUS_QOS = 1
+HOSTNAME_MISMATCH = 62   # OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH
 ONLINE, OFFLINE = "online", "offline"
 
 
@@ -172,9 +173,15 @@ class MqttSink:
                 client.connect(target.host, target.broker_port, KEEPALIVE_SECONDS)
             else:
                 client.reconnect()
+        except ssl.SSLCertVerificationError as error:
+            if getattr(error, "verify_code", None) == HOSTNAME_MISMATCH:
+                return (f"the TLS handshake failed: the broker's certificate is not for "
+                        f"{target.host!r}; use the name (or address) it was issued for")
+            return (f"the TLS handshake failed: the broker's certificate is not trusted "
+                    f"({_reason(error)}); give the CA that signed it with --mqtt-ca FILE")
         except ssl.SSLError as error:
-            return (f"the TLS handshake failed ({_reason(error)}); is the port a TLS port, and "
-                    "did the CA given with --mqtt-ca sign the broker's certificate?")
+            return (f"the TLS handshake failed ({_reason(error)}): is {target.address} a TLS "
+                    "port?")
         except socket.gaierror:
             return f"cannot find the broker host {target.host!r}"
         except ConnectionResetError:
