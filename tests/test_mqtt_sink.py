@@ -2,6 +2,7 @@
 at once whatever the network does, and close() with the broker gone gives up
 after FLUSH_STALL_SECONDS without progress, counting what was not delivered."""
 import logging
+import sys
 import time
 
 import pytest
@@ -48,3 +49,13 @@ def test_write_never_waits_and_close_gives_up_on_a_gone_broker(broker, caplog):
                                   "broker was away (buffer 50, --mqtt-buffer), 50 not "
                                   "acknowledged when the run ended")
     assert "200 of 200 results did not reach" in caplog.text
+
+
+def test_without_paho_the_install_line_is_one_line(cli, media, monkeypatch):
+    from conftest import assert_one_line_error
+
+    for name in ("paho", "paho.mqtt", "paho.mqtt.client"):
+        monkeypatch.setitem(sys.modules, name, None)   # as if edgeinfer[mqtt] was not installed
+    code, _, err = cli("run", "--model", media["model"], "--video", media["clip"], "--mqtt",
+                       "mqtt://127.0.0.1/edgeinfer/t")
+    assert_one_line_error(code, err, "pip install 'edgeinfer[mqtt]'")
