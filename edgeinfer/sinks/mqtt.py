@@ -225,8 +225,11 @@ class MqttSink:
         delay, retry_at = BACKOFF_SECONDS[0], 0.0
         while not self._give_up.is_set():
             if self._online:
-                self._hand_over()
-                rc = self._client.loop(POLL_SECONDS)
+                try:
+                    self._hand_over()
+                    rc = self._client.loop(POLL_SECONDS)
+                except OSError:  # a socket or TLS error paho did not turn into a code
+                    rc = self._mqtt.MQTT_ERR_CONN_LOST
                 self._settle()
                 if rc != self._mqtt.MQTT_ERR_SUCCESS:
                     self._went_away()
