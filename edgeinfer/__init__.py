@@ -10,8 +10,9 @@ from .kernels.frame_plan import IMAGENET_MEAN, IMAGENET_STD
 from .model import Model, load
 from .learn import Embedder, personalize
 from .run.postprocess import Prediction
+from .run.stream import stream
 from .version import __version__
 
-__all__ = ["load", "Model", "Prediction", "preprocess", "conv2d", "filter2d", "FILTER_KERNELS",
+__all__ = ["load", "stream", "Model", "Prediction", "preprocess", "conv2d", "filter2d", "FILTER_KERNELS",
            "reference", "set_num_threads", "get_num_threads", "build_info",
            "IMAGENET_MEAN", "IMAGENET_STD", "Embedder", "personalize"]

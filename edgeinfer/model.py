@@ -2,6 +2,7 @@
 
     model = edgeinfer.load("m.onnx")
     model.predict(frame)           # [Prediction(label, index, score), ...] best first
+    model.predict("photo.jpg")     # the same from an image file; a list gives a list of lists
 
 Frames are uint8 images as OpenCV delivers them (BGR); everything else —
 size, crop, colour order, mean/std, layout, labels, whether the output needs
@@ -19,6 +20,7 @@ import numpy as np
 from . import backends
 from .errors import ModelError
 from .kernels import preprocess
+from .media import read_image
 from .metadata import ImageInput, MetadataError, ModelInfo, info_from_metadata
 from .model_file import open_model_file
 from .model_guess import guess_image, show_shape as _show_shape
@@ -31,7 +33,7 @@ MAX_BATCH = 32  # frames per backend call when the batch axis is free
 
 
 def load(path, backend="auto", threads=None, *, labels=None, image=None, output=None,
-         output_name=None):
+         output_name=None, device=None):
     """Loads an ONNX model file for inference.
 
     backend: "auto" (the best one installed), or a name from edgeinfer.backends.BACKENDS.
@@ -43,6 +45,8 @@ def load(path, backend="auto", threads=None, *, labels=None, image=None, output=
         and named in a warning.
     output_name: the graph output holding the class scores, for a model with
         several (default: the one the metadata names, else the first).
+    device: "cpu", "cuda", "tensorrt", "openvino", "coreml" ... (an onnxruntime
+        execution provider this onnxruntime build has; default: the CPU).
     Raises ModelError (one line: which file, what is wrong, what to do).
     """
     model_file = open_model_file(path)   # read once; each backend parses these bytes
@@ -50,7 +54,7 @@ def load(path, backend="auto", threads=None, *, labels=None, image=None, output=
         info = info_from_metadata(model_file.metadata, origin=model_file.origin)
     except MetadataError as error:
         raise ModelError(str(error)) from None
-    engine = backends.open_backend(model_file, backend, threads)
+    engine = backends.open_backend(model_file, backend, threads, device=device)
     return Model(path, engine, info, labels=labels, image=image, output=output,
                  output_name=output_name)
 
@@ -242,10 +246,19 @@ class Model:
         return probabilities(raw, self.info.output)
 
     def predict(self, frames, top_k=DEFAULT_TOP_K, threshold=0.0, input_color="bgr"):
-        """Top-k Predictions for one frame, or a list of such lists for a list of frames
-        (one backend call per batch when the model's batch axis allows more than one)."""
-        single = isinstance(frames, np.ndarray) and frames.ndim in (2, 3)
+        """Top-k Predictions for one frame or image file path, or a list of such
+        lists for a list of them (one backend call per batch when the model's
+        batch axis allows more than one). Files are read in OpenCV's BGR order."""
+        single = isinstance(frames, (str, os.PathLike)) or (
+            isinstance(frames, np.ndarray) and frames.ndim in (2, 3))
         batch = [frames] if single else list(frames)
+        if any(isinstance(frame, (str, os.PathLike)) for frame in batch):
+            if input_color != "bgr":
+                raise ModelError(f"predict reads image files as BGR, and input_color "
+                                 f"{input_color!r} is for arrays: give files and "
+                                 f"{input_color} arrays in separate calls")
+            batch = [read_image(os.fspath(f)) if isinstance(f, (str, os.PathLike)) else f
+                     for f in batch]
         results = []
         for start in range(0, len(batch), self._batch_size(len(batch))):
             chunk = batch[start:start + self._batch_size(len(batch))]

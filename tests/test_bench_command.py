@@ -1,13 +1,17 @@
 """`edgeinfer bench`: percentiles right on known samples, the JSON report's
-shape, one-line errors."""
+shape, every backend that can run a model, real thread counts, duration and
+stream modes, --compare, one-line errors."""
 import json
+import os
 
+import cv2
 import numpy as np
 import pytest
 
-from edgeinfer.commands.benchmarking import latency_summary, with_ratios
 from edgeinfer.cli import main
-from tools import tiny_models
+from edgeinfer.commands.bench import format_profile, noise_warnings
+from edgeinfer.commands.benchmarking import NOISY_SPREAD, latency_summary, with_ratios
+from tools import sample_clip, tiny_models
 
 
 def test_percentiles_on_known_samples():
@@ -34,6 +38,32 @@ def model(tmp_path_factory):
     return tiny_models.save(tiny_models.random_classifier(["a", "b"], size=(32, 32)), path)
 
 
+@pytest.fixture(scope="module")
+def erf_model(tmp_path_factory):
+    """The tiny classifier with Erf in place of Relu: onnxruntime runs it, the
+    native backend has no Erf."""
+    proto = tiny_models.random_classifier(["a", "b"], size=(32, 32))
+    for node in proto.graph.node:
+        if node.op_type == "Relu":
+            node.op_type = "Erf"
+    return tiny_models.save(proto, tmp_path_factory.mktemp("bench") / "erf.onnx")
+
+
+@pytest.fixture(scope="module")
+def sensor_model(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "sensor.onnx"
+    return tiny_models.save(tiny_models.sensor_channel_means(), path)
+
+
+@pytest.fixture(scope="module")
+def report_path(model, tmp_path_factory):
+    """One `bench --backend all --json` report of the tiny model."""
+    out = tmp_path_factory.mktemp("bench") / "all.json"
+    assert main(["bench", model, "--backend", "all", "--runs", "6", "--warmup", "1",
+                 "--json", str(out), "-q"]) == 0
+    return out
+
+
 def test_json_report(model, tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert main(["bench", model, "--runs", "4", "--warmup", "1", "--threads", "all",
@@ -47,22 +77,155 @@ def test_json_report(model, tmp_path, capsys):
     assert [row["threads"] for row in report["rows"]][0] == 1
     for row in report["rows"]:
         assert row["backend"] == "onnxruntime" and row["batch"] == 2 and row["runs"] == 4
+        assert row["streams"] == 1 and row["threads_default"] is False
         for part in ("preprocess_ms", "inference_ms", "total_ms"):
             stats = row[part]
             assert stats["min"] <= stats["p50"] <= stats["p90"] <= stats["p99"] <= stats["max"]
         assert row["total_ms"]["p50"] <= row["preprocess_ms"]["max"] + row["inference_ms"]["max"]
         assert row["peak_rss_mb"] > 0 and row["throughput_per_s"] > 0
+        assert row["noisy"] == (row["spread_p90_p50"] > NOISY_SPREAD)
     assert min(row["ratio_to_fastest"] for row in report["rows"]) == 1.0
+
+
+def test_backend_all_measures_each_backend_with_its_real_thread_count(report_path):
+    from edgeinfer.commands.benchmarking import backend_threads, physical_cores
+
+    rows = json.loads(report_path.read_text())["rows"]
+    assert [row["backend"] for row in rows] == ["onnxruntime", "native"]
+    threads = {row["backend"]: row["threads"] for row in rows}
+    assert threads == {"onnxruntime": physical_cores(), "native": backend_threads("native", None)}
+    assert all(isinstance(n, int) and n >= 1 and row["threads_default"]
+               for n, row in zip(threads.values(), rows))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
+def test_onnxruntime_default_threads_are_as_many_as_the_physical_cores(model):
+    """What bench reports for onnxruntime's default is what the session starts:
+    its intra-op pool with the default makes as many threads as with the
+    physical core count given explicitly."""
+    import onnxruntime as ort
+
+    from edgeinfer.commands.benchmarking import physical_cores
+
+    def threads_started(intra_op):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op
+        before = len(os.listdir("/proc/self/task"))
+        session = ort.InferenceSession(model, sess_options=options,
+                                       providers=["CPUExecutionProvider"])
+        started = len(os.listdir("/proc/self/task")) - before
+        del session
+        return started
+
+    assert threads_started(0) == threads_started(physical_cores())
+
+
+def test_backend_all_keeps_onnxruntime_rows_when_native_cannot_run_the_model(erf_model, tmp_path,
+                                                                             capsys):
+    out = tmp_path / "erf.json"
+    assert main(["bench", erf_model, "--backend", "all", "--runs", "3", "--warmup", "0",
+                 "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert [row["backend"] for row in report["rows"]] == ["onnxruntime"]
+    assert "Erf" in report["not_measured"]["native"]
+    assert "native: not measured, it cannot run this model (" in printed
+    assert "onnxruntime " in printed.split("-----")[-1]  # its row in the table
+
+
+def test_a_backend_that_cannot_run_the_model_is_one_line(erf_model, capsys):
+    assert main(["bench", erf_model, "--backend", "native"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("edgeinfer bench: backend native cannot run ") and "Erf" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_time_mode_measures_for_the_given_seconds(model, tmp_path, capsys):
+    out = tmp_path / "timed.json"
+    assert main(["bench", "-m", model, "-t", "0.6", "--warmup", "1", "--json", str(out),
+                 "-q"]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    assert 0.6 <= row["seconds"] < 2.6 and row["runs"] > 3  # the last run ends past 0.6 s
+    assert row["throughput_per_s"] == pytest.approx(row["runs"] / row["seconds"])
+    assert "for 0.6 s after 1 warm-up runs" in capsys.readouterr().out
+
+
+def test_streams_count_the_frames_of_every_stream(model, tmp_path):
+    out = tmp_path / "streams.json"
+    assert main(["bench", model, "--streams", "2", "--runs", "5", "--warmup", "1", "--batch",
+                 "2", "--threads", "1", "--json", str(out), "-q"]) == 0
+    row = json.loads(out.read_text())["rows"][0]
+    assert row["streams"] == 2 and row["runs"] == 10 and row["threads"] == 1
+    assert row["throughput_per_s"] == pytest.approx(2 * 10 / row["seconds"])
+
+
+def test_image_folder_frames_are_fed_in_turn_and_json_goes_to_stdout(model, tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("chelsea", "coffee"):
+        cv2.imwrite(str(folder / f"{name}.jpg"), sample_clip.photo(name))
+    assert main(["bench", model, "--image", str(folder), "--runs", "3", "--warmup", "0",
+                 "--json", "-", "-q"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # nothing but the JSON on standard output
+    assert report["rows"][0]["frames"] == 2
+    assert "(2 images in turn)" in captured.err
+
+
+def test_compare_passes_within_the_threshold_and_fails_past_it(report_path, tmp_path, capsys):
+    report = json.loads(report_path.read_text())
+    slower = json.loads(report_path.read_text())
+    onnxruntime_row = slower["rows"][0]
+    for key in ("p50", "mean"):
+        onnxruntime_row["total_ms"][key] *= 1.25
+    onnxruntime_row["throughput_per_s"] /= 1.25
+    b = tmp_path / "slower.json"
+    b.write_text(json.dumps(slower))
+
+    assert main(["bench", "--compare", str(report_path), str(b), "--fail-above", "30%"]) == 0
+    out = capsys.readouterr().out
+    first = out.splitlines()[5]  # A, B, the legend, the head and its rule, then the rows
+    assert first.startswith("onnxruntime") and "1.25x" in first and "0.80x" in first
+    assert f"{report['rows'][1]['total_ms']['p50']:.2f}" in out.splitlines()[6]
+    assert "no row slower than" in out
+
+    assert main(["bench", "--compare", str(report_path), str(b), "--fail-above", "10%"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("edgeinfer bench: 1 of 2 rows slower than ")
+    assert "onnxruntime" in err[0] and "1.25x" in err[0] and "more than 10%" in err[0]
+    assert main(["bench", "--compare", str(report_path), str(b)]) == 0  # no threshold: a table
+
+
+def test_profile_table_stays_aligned_with_long_operator_names():
+    profile = [{"op": "Conv", "calls": 10, "ms": 1.5},
+               {"op": "QLinearConv+Relu (fused, depthwise)", "calls": 10, "ms": 12.25}]
+    lines = format_profile(profile).splitlines()
+    assert len({len(line) for line in lines}) == 1
+    assert len({line.index(" ms") if " ms" in line else line.rindex("%") for line in lines}) == 2
+
+
+def test_a_noisy_row_is_named_in_a_warning():
+    steady = {"backend": "onnxruntime", "threads": 2, "batch": 1, "streams": 1,
+              "spread_p90_p50": 1.1, "noisy": False}
+    noisy = dict(steady, backend="native", spread_p90_p50=2.0, noisy=True)
+    warnings = noise_warnings([steady, noisy])
+    assert len(warnings) == 1 and "native, 2 threads" in warnings[0] and "2.00x" in warnings[0]
 
 
 @pytest.mark.parametrize("argv,words", [
     (["MISSING.onnx"], ["does not exist"]),
     (["{model}", "--backend", "tvm"], ["unknown backend 'tvm'"]),
-    (["{model}", "--threads", "zero"], ["--threads takes a positive number"]),
-    (["{model}", "--runs", "0"], ["--runs must be at least 1"]),
+    (["{model}", "--warmup", "-1"], ["--warmup must be at least 0"]),
+    (["{model}", "--image", "nowhere/*.jpg"], ["no files match"]),
+    (["{model}", "--fail-above", "10%"], ["--fail-above goes with --compare"]),
+    (["--compare", "MISSING.onnx", "{model}"], ["cannot read"]),
+    (["--compare", "{model}", "{model}"], ["is not JSON"]),
+    (["{model}", "--compare", "{model}", "{model}"], ["give it no model"]),
+    (["{sensor_model}", "--image", "{model}"], ["takes sensor windows, not images"]),
+    ([], ["--model is required"]),
 ])
-def test_errors_are_one_line(model, tmp_path, capsys, argv, words):
-    argv = [a.format(model=model) if "{" in a else (str(tmp_path / a) if a.endswith(".onnx")
+def test_errors_are_one_line(model, sensor_model, tmp_path, capsys, argv, words):
+    argv = [a.format(model=model, sensor_model=sensor_model) if "{" in a else (str(tmp_path / a) if a.endswith(".onnx")
                                                      else a) for a in argv]
     assert main(["bench", *argv]) == 2
     err = capsys.readouterr().err
@@ -70,6 +233,24 @@ def test_errors_are_one_line(model, tmp_path, capsys, argv, words):
     assert len(lines) == 1 and lines[0].startswith("edgeinfer bench: ") and "Traceback" not in err
     for word in words:
         assert word in lines[0]
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["--threads", "zero"], ["--threads", "positive number or 'all'"]),
+    (["--runs", "0"], ["--runs", "positive number"]),
+    (["--runs", "5", "-t", "2"], ["not allowed with argument"]),
+    (["--streams", "0"], ["--streams", "positive number"]),
+    (["--compare", "a.json", "b.json", "--fail-above", "ten"], ["percentage such as 10%"]),
+])
+def test_argument_errors_are_argparse_lines(model, capsys, argv, words):
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", model, *argv])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    for word in words:
+        assert word in last
 
 
 def test_profile_times_the_input_measure_gives_it(model):

@@ -103,3 +103,30 @@ def test_table_shows_each_suite_as_a_multiple_of_ours(tmp_path):
     text = bench_table.table(groups, machine)
     assert "| conv2d 1x1 | 2,000.0 µs | numpy_reference: 25.00x, onnxruntime: 0.50x |" in text
     assert "Test CPU" in text
+
+
+def test_table_of_an_edgeinfer_bench_report_does_not_crash(tmp_path, capsys):
+    """bench_table.py once read only pytest-benchmark runs and raised KeyError
+    ('benchmarks') on the report `edgeinfer bench --json` writes."""
+    from edgeinfer.cli import main as edgeinfer
+    from tools import tiny_models
+
+    model = tiny_models.save(tiny_models.random_classifier(["a", "b"], size=(32, 32)),
+                             tmp_path / "tiny.onnx")
+    report = tmp_path / "bench.json"
+    assert edgeinfer(["bench", model, "--runs", "3", "--warmup", "0", "--json", str(report),
+                      "-q"]) == 0
+    capsys.readouterr()
+    assert bench_table.main([str(report)]) == 0
+    text = capsys.readouterr().out
+    row = json.loads(report.read_text())["rows"][0]
+    assert f"| onnxruntime | {row['threads']} | 1 | 1 | {row['total_ms']['p50']:.2f} |" in text
+    assert f"Model: {model}." in text
+
+
+def test_table_names_a_file_it_cannot_read_in_one_line(tmp_path, capsys):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"something": 1}))
+    assert bench_table.main([str(other)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "neither a pytest-benchmark run" in err

@@ -23,7 +23,7 @@ def test_module_in_training_mode_is_exported_in_eval_mode(tmp_path, capsys):
     out = tmp_path / "cnn.onnx"
     info = from_torch(module, str(out), input_shape=(1, 3, SIZE, SIZE), labels=list("abcde"))
     assert "eval mode" in capsys.readouterr().err
-    assert not module.training
+    module.eval()
     # only the model file: no .onnx.data side file, no temporary left over
     assert [p.name for p in tmp_path.iterdir()] == ["cnn.onnx"]
     assert info.verification["passed"] and info.verification["max_abs_diff"] < 1e-4
@@ -40,6 +40,19 @@ def test_module_in_training_mode_is_exported_in_eval_mode(tmp_path, capsys):
     with torch.no_grad():
         train_numbers = module(torch.from_numpy(np.repeat(x, 4, axis=0))).numpy()[:1]
     assert np.abs(train_numbers - run_onnx(str(out), x)).max() > 1e-3
+
+
+def test_from_torch_leaves_the_module_in_the_mode_it_was_in(tmp_path):
+    """It left a module being trained in eval mode: dropout off for the rest of training."""
+    module = torch_cnn()
+    frozen = next(m for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    frozen.eval()  # a caller's mix: training, with one batch-norm frozen
+    modes = [m.training for m in module.modules()]
+    from_torch(module, str(tmp_path / "a.onnx"), input_shape=(1, 3, SIZE, SIZE))
+    assert [m.training for m in module.modules()] == modes and module.training
+    module.eval()
+    from_torch(module, str(tmp_path / "b.onnx"), input_shape=(1, 3, SIZE, SIZE))
+    assert not any(m.training for m in module.modules())
 
 
 def test_batch_axis_is_dynamic(tmp_path):

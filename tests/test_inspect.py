@@ -33,7 +33,7 @@ def test_cli_prints_metadata_and_backends(tmp_path, cli):
     assert code == 0
     assert "tabby, espresso, other" in out
     assert "onnxruntime: yes" in out
-    assert "mean [127.0, 127.0, 127.0]" in out
+    assert "mean [127, 127, 127]" in out
     code, out, _ = cli("inspect", path, "--json")
     facts = json.loads(out)
     assert facts["metadata"]["labels"] == ["tabby", "espresso", "other"]
@@ -99,3 +99,35 @@ def test_cli_prints_the_size_free_macs_are_counted_at(tmp_path, cli):
     assert f"{96 * 128 * 5 * 3 * 9:,} per input at 96x128 (the size in its metadata)" in out
     code, out, _ = cli("inspect", annotated, "--json")
     assert json.loads(out)["macs_at"] == {"height": 96, "width": 128, "size_from": "metadata"}
+
+
+def test_inspect_prints_no_python_reprs(tmp_path, cli):
+    """It printed `crop None`, `tf2onnx 1.17.0 None` and `SensorInput(window=50, ...)`."""
+    from tools import tiny_models
+
+    sensor = tiny_models.sensor_channel_means(("ax", "ay", "az"), window=50, hop=25,
+                                              sample_rate=50.0)
+    sensor.producer_name, sensor.producer_version = "tf2onnx", "1.17.0 None"
+    path = tiny_models.save(sensor, tmp_path / "sensor.onnx")
+    code, out, _ = cli("inspect", "-m", path)
+    assert code == 0
+    assert "None" not in out and "SensorInput" not in out and "(" not in out.split("sensor ")[1]
+    assert "producer    tf2onnx 1.17.0, opset" in out
+    assert "sensor      50-sample windows every 25 samples at 50 Hz of ax, ay, az" in out
+    image = tmp_path / "image.onnx"
+    onnx.save(write_info(tiny_image_model(), ModelInfo(
+        labels=["a", "b", "c"], input_name="input", image=ImageInput(size=(8, 8)))), str(image))
+    code, out, _ = cli("inspect", image)
+    assert "no crop" in out and "None" not in out
+
+
+def test_json_goes_to_a_path_or_standard_output_and_the_old_flag_still_works(tmp_path, cli):
+    path = tmp_path / "m.onnx"
+    onnx.save(tiny_image_model(), str(path))
+    code, out, _ = cli("inspect", "-m", path, "--json", tmp_path / "facts.json")
+    assert code == 0 and out == ""
+    written = json.loads((tmp_path / "facts.json").read_text())
+    assert written["parameters"] == 81
+    for argv in ((path, "--json"), ("--json", path), ("--json", "-", "--model", path)):
+        code, out, _ = cli("inspect", *argv)
+        assert code == 0 and json.loads(out) == written

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-import edgeinfer.commands.run as run_command
+import edgeinfer.run.stream as run_stream
 from edgeinfer.cli import main
 from edgeinfer.sources import open_stream
 from edgeinfer.sources.capture import Backoff
@@ -201,7 +201,7 @@ def empty_stream(tmp_path):
 def test_a_stream_that_opens_but_never_delivers_gives_up_after_the_attempts(
         capsys, media, empty_stream, monkeypatch):
     attempts = 3
-    monkeypatch.setattr(run_command, "open_stream",
+    monkeypatch.setattr(run_stream, "open_stream",
                         functools.partial(open_stream, backoff=Backoff(first=0.01, attempts=attempts)))
     started = time.monotonic()
     with deadline(30):  # retrying forever is the bug this guards against

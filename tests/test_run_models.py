@@ -47,9 +47,10 @@ def test_two_models_one_json_record_per_frame_with_a_result_each(capsys, media, 
         for stage in ("preprocess", "inference", "postprocess"):
             assert split[stage] == pytest.approx(photo["latency_ms"][stage] +
                                                  second["latency_ms"][stage], abs=0.01)
-        assert split["latency"] == pytest.approx(
-            split["wait"] + split["preprocess"] + split["inference"] + split["postprocess"],
-            abs=0.01)
+        assert split["model"] == pytest.approx(
+            split["preprocess"] + split["inference"] + split["postprocess"], abs=0.01)
+        assert split["model"] == pytest.approx(photo["latency_ms"]["model"] +
+                                               second["latency_ms"]["model"], abs=0.01)
     # one console line per frame, naming each model with its top-k
     lines = out.splitlines()
     assert len(lines) == len(records)
@@ -81,7 +82,8 @@ def test_two_models_csv_has_a_row_per_frame_and_model(capsys, media, personal, t
     for row in rows:
         truth = media["clip_labels"][int(row["frame"])]
         assert row["label"] == (truth if row["model"] == "photo" else RENAMED[truth])
-        assert float(row["latency_ms"]) >= float(row["inference_ms"]) > 0
+        assert float(row["model_ms"]) >= float(row["inference_ms"]) > 0
+        assert float(row["queued_ms"]) >= 0 and row["end_to_end_ms"] == ""  # a file
 
 
 def test_two_models_overlay_is_stacked_on_every_frame(capsys, media, personal, tmp_path):

@@ -1,10 +1,13 @@
 """Turns a pytest-benchmark JSON run into a Markdown table of same-run ratios:
 for each case, our time (and GFLOP/s where the suite reports it) and every
 other suite's time as a multiple of ours (> 1: we are faster). Ratios travel
-between machines; seconds do not.
+between machines; seconds do not. An `edgeinfer bench --json` report becomes
+a table of its rows (backend, threads, batch, streams), each as a multiple of
+the fastest.
 
 usage: python tools/bench_table.py RUN.json [--stat min|median]"""
 import argparse
+import json
 import os
 import sys
 
@@ -33,11 +36,42 @@ def table(groups, machine):
     return "\n".join(lines)
 
 
+def bench_report_table(report):
+    """A Markdown table of an `edgeinfer bench --json` report's rows."""
+    machine = report.get("machine", {})
+    lines = [f"Model: {report.get('model', '?')}. Machine: {machine.get('cpu', 'unknown CPU')}, "
+             f"{machine.get('cores', '?')} cores", "",
+             "| backend | threads | batch | streams | p50 ms | p90 ms | items/s | × fastest |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in report["rows"]:
+        total = row["total_ms"]
+        threads = row.get("threads") if row.get("threads") is not None else "default"
+        lines.append(f"| {row['backend']} | {threads} | {row.get('batch', 1)} | "
+                     f"{row.get('streams', 1)} | {total['p50']:.2f} | {total['p90']:.2f} | "
+                     f"{row['throughput_per_s']:,.1f} | {row.get('ratio_to_fastest', 1.0):.2f} |")
+    for backend, reason in report.get("not_measured", {}).items():
+        lines.append(f"\n{backend}: not measured ({reason})")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run")
     parser.add_argument("--stat", default="min", choices=["min", "median", "mean"])
     args = parser.parse_args(argv)
+    try:
+        with open(args.run) as f:
+            run = json.load(f)
+    except (OSError, ValueError) as error:
+        print(f"bench_table: cannot read {args.run}: {error}", file=sys.stderr)
+        return 2
+    if isinstance(run, dict) and "rows" in run:  # `edgeinfer bench --json`
+        print(bench_report_table(run))
+        return 0
+    if not isinstance(run, dict) or "benchmarks" not in run:
+        print(f"bench_table: {args.run} is neither a pytest-benchmark run (--benchmark-json) nor "
+              "an `edgeinfer bench --json` report", file=sys.stderr)
+        return 2
     groups, machine = load_groups_with_extra(args.run, args.stat)
     print(table(groups, machine))
     return 0

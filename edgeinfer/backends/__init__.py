@@ -7,6 +7,7 @@ order of preference, which is the order "auto" tries them."""
 import importlib
 
 from ..errors import ModelError
+from .devices import provider_for, short_name
 
 # name -> module under edgeinfer.backends. onnxruntime first: where it installs
 # it is the faster; the native executor runs everywhere else (32-bit ARM)
@@ -49,7 +50,15 @@ def resolve(name="auto"):
     return name, _module(name)
 
 
-def open_backend(model, name="auto", threads=None):
-    """A ready backend instance for an ONNX model (path, bytes or ModelFile)."""
-    name, module = resolve(name)
-    return module.Backend(model, threads=threads)
+def open_backend(model, name="auto", threads=None, device=None):
+    """A ready backend instance for an ONNX model (path, bytes or ModelFile);
+    device (--device: cpu, cuda, openvino ...) picks onnxruntime's execution
+    provider, and with "auto" onnxruntime itself for any device but the CPU."""
+    if device is None or short_name(device) == "cpu":
+        name, module = resolve(name)
+        return module.Backend(model, threads=threads)
+    if name not in ("auto", "onnxruntime"):
+        raise ModelError(f"--device {device} runs through onnxruntime's execution providers; "
+                         f"the {name} backend runs on the CPU: leave out --backend or --device")
+    provider = provider_for(device)
+    return resolve("onnxruntime")[1].Backend(model, threads=threads, provider=provider)

@@ -3,6 +3,7 @@
 has no wheel (32-bit ARM)."""
 from __future__ import annotations
 
+from ..core.runtime import default_threads
 from ..errors import ModelError
 from ..native import NativeBackend, NativeModelError, profile_by_operator
 from .tensor_spec import TensorSpec
@@ -38,6 +39,8 @@ class Backend:
         self.outputs = [TensorSpec(t.name, tuple(t.shape or ()), t.dtype.type)
                         for t in self.engine.outputs]
         self.threads = threads
+        self.provider = "cpu"
+        self.thread_count = int(threads) if threads else default_threads()
 
     def run(self, feed):
         return self.engine.run(feed)

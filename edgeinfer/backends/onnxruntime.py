@@ -1,12 +1,16 @@
-"""The onnxruntime backend: a CPU InferenceSession over the model file.
+"""The onnxruntime backend: an InferenceSession over the model file, on the CPU
+or the execution provider --device names (devices.py).
 Nothing here imports `onnx`: the memory pre-check reads the file with the
 protobuf-free reader, and onnxruntime parses the graph itself."""
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
 from ..errors import ModelError
 from ..model_file import open_model_file
+from .devices import CPU, session_providers, short_name
 from .onnx_memory import check_model_memory
 from .tensor_spec import TensorSpec
 
@@ -58,11 +62,12 @@ def can_run(model):
 
 
 class Backend:
-    """Backend(model, threads=None), model a path, bytes or ModelFile: .inputs,
-    .outputs (TensorSpec lists), .run({input name: array}) -> [outputs]."""
+    """Backend(model, threads=None, provider=None), model a path, bytes or
+    ModelFile: .inputs, .outputs (TensorSpec lists), .run({input name: array})
+    -> [outputs]; .provider the execution provider it runs on."""
     name = NAME
 
-    def __init__(self, model, threads=None):
+    def __init__(self, model, threads=None, provider=None):
         import onnxruntime as ort
 
         model = open_model_file(model)
@@ -81,17 +86,31 @@ class Backend:
         # idle workers spinning for work take the cores the capture thread and
         # other programs need on a small board; waking them costs microseconds
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        provider = provider or CPU
         try:
-            # from the path when there is one, so external data is found beside it
-            self.session = ort.InferenceSession(model.path or model.data, sess_options=options,
-                                                providers=["CPUExecutionProvider"])
+            with warnings.catch_warnings():
+                # a provider that cannot start is a warning there; the check below says it once
+                warnings.simplefilter("ignore")
+                # from the path when there is one, so external data is found beside it
+                self.session = ort.InferenceSession(model.path or model.data,
+                                                    sess_options=options,
+                                                    providers=session_providers(provider))
         except Exception as error:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"onnxruntime cannot load {model_path}: "
+            raise ModelError(f"onnxruntime cannot load {model_path}"
+                             f"{'' if provider == CPU else ' on ' + short_name(provider)}: "
                              f"{_first_line(error)}") from None
+        if self.session.get_providers()[0] != provider:
+            # onnxruntime falls back to the CPU quietly when a device does not start
+            raise ModelError(f"onnxruntime could not start {provider} for {model_path} (its "
+                             "drivers or libraries are missing?); leave out --device to run "
+                             "on the CPU")
+        self.provider = provider
         self.model_path = model_path
         self.inputs = [_spec(i) for i in self.session.get_inputs()]
         self.outputs = [_spec(o) for o in self.session.get_outputs()]
         self.threads = threads
+        # None: onnxruntime's own default (a thread per physical core)
+        self.thread_count = int(threads) if threads else None
 
     def run(self, feed):
         """Runs the graph on {input name: array}; returns the list of outputs."""

@@ -1,14 +1,21 @@
-"""`edgeinfer inspect MODEL.onnx`: inputs, outputs, operators, size, cost,
-the edgeinfer metadata, and which backends can run it."""
+"""`edgeinfer inspect [-m] MODEL.onnx`: inputs, outputs, operators, size,
+cost, the edgeinfer metadata, and which backends can run it; in words, or as
+one JSON document (--json PATH, '-' for standard output)."""
 import json
+import sys
 
 from ..metadata import read_info
+from ..sinks.output_files import atomic_write
 from .model_summary import backends, load_model_file, summarize
+from .options import add_model, models
 
 
 def add_arguments(parser):
-    parser.add_argument("model", help="an ONNX model file")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead")
+    add_model(parser, positional=True)
+    # a bare --json (the old flag) prints the document
+    parser.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
+                        help="write every fact as one JSON document to PATH ('-' or no PATH: "
+                             "standard output) instead of the text")
 
 
 def _shape(dims):
@@ -24,19 +31,65 @@ def _macs_size(at):
     return f" at {at['height']}x{at['width']} ({why})"
 
 
+def _words(value):
+    """A value as people write it: no None, no brackets of a Python tuple."""
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_words(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_words(v)}" for k, v in sorted(value.items()))
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _crop(crop):
+    if crop is None:
+        return "no crop"
+    if crop == "letterbox":
+        return "letterbox"
+    return f"centre crop {_words(crop)}"
+
+
+def _sensor(sensor):
+    rate = f" at {sensor.sample_rate:g} Hz" if sensor.sample_rate else ""
+    return (f"{sensor.window}-sample windows every {sensor.hop} samples{rate} of "
+            f"{', '.join(sensor.channels)}; layout {sensor.layout}, mean "
+            f"{_words(list(sensor.mean))}, std {_words(list(sensor.std))}")
+
+
+def _producer(facts):
+    # tf2onnx writes "1.17.0 None" as its version when it knows no commit
+    words = [word for word in facts["producer"].split() if word != "None"]
+    return " ".join(words) or "unknown"
+
+
+def _model_path(args):
+    if not (args.model or args.model_positional) and (args.json or "").lower().endswith(".onnx"):
+        # `inspect --json M.onnx`, the old flag before the model: M.onnx is the model
+        args.model_positional, args.json = args.json, "-"
+    return models(args)[0]
+
+
 def run(args):
-    model = load_model_file(args.model)
-    info = read_info(model, args.model)   # MetadataError is a ModelError: one line, exit 2
+    path = _model_path(args)
+    model = load_model_file(path)
+    info = read_info(model, path)   # MetadataError is a ModelError: one line, exit 2
     facts = summarize(model, info.image.size if info and info.image else None)
-    runs = backends(args.model)
+    runs = backends(path)
     if args.json:
         facts["operators"] = dict(facts["operators"])
         facts["metadata"] = json.loads(info.to_json()) if info else None
         facts["backends"] = runs
-        print(json.dumps(facts, indent=2))
+        text = json.dumps(facts, indent=2) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            atomic_write(args.json, lambda f: f.write(text.encode()))
         return 0
-    print(f"model       {args.model}")
-    print(f"producer    {facts['producer'] or 'unknown'}, opset {facts['opset']}")
+    print(f"model       {path}")
+    print(f"producer    {_producer(facts)}, opset {facts['opset']}")
     for name, dims in facts["inputs"]:
         print(f"input       {name} {_shape(dims)}")
     for name, dims in facts["outputs"]:
@@ -59,13 +112,13 @@ def run(args):
     if info.image:
         image = info.image
         print(f"image       {image.size[0]}x{image.size[1]} {image.layout} {image.color}, "
-              f"resize {image.resize}, crop {image.crop}, mean {list(image.mean)}, "
-              f"std {list(image.std)}, {image.dtype}")
+              f"resize {image.resize}, {_crop(image.crop)}, mean {_words(list(image.mean))}, "
+              f"std {_words(list(image.std))}, {image.dtype}")
     if info.sensor:
-        print(f"sensor      {info.sensor}")
-    print(f"source      {json.dumps(info.source, sort_keys=True)}")
-    print(f"verified    {json.dumps(info.verification, sort_keys=True)}")
+        print(f"sensor      {_sensor(info.sensor)}")
+    print(f"source      {_words(info.source) if info.source else 'not recorded'}")
+    print(f"verified    {_words(info.verification) if info.verification else 'no'}")
     if info.quantization:
-        print(f"quantized   {json.dumps(info.quantization, sort_keys=True)}")
+        print(f"quantized   {_words(info.quantization)}")
     print(f"format      edgeinfer model format {info.format_version}")
     return 0

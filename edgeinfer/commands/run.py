@@ -3,6 +3,7 @@ video, stream, images or a sensor stream, printing labelled predictions as
 they come, with where the time went."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -10,16 +11,21 @@ import sys
 import threading
 
 from ..backends import BACKENDS
+from ..backends.devices import short_name as short_device
 from ..errors import SourceError, UserError
 from ..labels import read_labels
 from ..model import load
 from ..run.classifier import Classifier, distinct_names
 from ..run.pipeline import Pipeline
 from ..run.postprocess import Postprocessor
+from ..run.run_stats import counted
+from ..run.stream import open_source as open_named_source
 from ..sinks import ConsoleSink, CsvSink, JsonLinesSink, VideoFileSink, WindowSink
-from ..sources import open_camera, open_images, open_picam, open_stream, open_video
-from ..sensor.stream import open_sensor_windows
+from ..sinks.output_files import atomic_write
+from ..sinks.saved_run import SavedRunSink, new_run_folder
+from ..sources import open_camera
 from .mqtt_options import add_mqtt, open_mqtt
+from .options import add_labels, add_threads, add_top_k, resolve_threads
 
 PROG = "edgeinfer run"
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
@@ -45,15 +51,13 @@ def add_arguments(parser):
                         help="play a video file at its own frame rate, dropping frames the "
                              "model cannot keep up with, as a camera would")
     results = parser.add_argument_group("results")
-    results.add_argument("--top-k", type=int, default=3, metavar="K",
-                         help="predictions per frame (default 3)")
+    add_top_k(results)
     results.add_argument("--threshold", type=float, default=0.0, metavar="P",
                          help="leave out predictions scoring below P (0..1)")
     results.add_argument("--smoothing", type=int, default=1, metavar="N",
                          help="average scores over the last N classified frames of a "
                               "camera, video, stream or sensor (not with --image)")
-    results.add_argument("--labels", metavar="FILE",
-                         help="class names, one per line, overriding the model's (one model)")
+    add_labels(results, "class names overriding the model's (one model)")
     results.add_argument("--every", type=int, default=1, metavar="N",
                          help="classify every Nth frame")
     results.add_argument("--max-frames", type=int, default=None, metavar="N",
@@ -65,8 +69,13 @@ def add_arguments(parser):
                                                           "standard output)")
     results.add_argument("--show", action="store_true",
                          help="show frames with their labels in a window (needs a display)")
+    results.add_argument("--save", nargs="?", const="runs", default=None, metavar="DIR",
+                         help="save annotated copies of the images (or the annotated video of "
+                              "a video, camera or stream) and the JSON lines in a new folder "
+                              "DIR/predict, DIR/predict-2, ... (DIR default: runs)")
     results.add_argument("--save-video", metavar="OUT.mp4",
-                         help="write the frames with their labels burnt in (.mp4 or .avi)")
+                         help="write the frames of a video, camera or stream with their labels "
+                              "burnt in (.mp4 or .avi)")
     results.add_argument("--quiet", "-q", action="store_true",
                          help="no line per result on the terminal; the summary still prints")
     engine = parser.add_argument_group("engine")
@@ -76,9 +85,10 @@ def add_arguments(parser):
                         help="the graph output holding the class scores, for a model with "
                              "several (default: the one its metadata names, else the first; "
                              "one model)")
-    engine.add_argument("--threads", type=int, default=None, metavar="N",
-                        help="threads for inference (default: all cores); a frame's "
-                             "preprocessing runs on one")
+    engine.add_argument("--device", "--provider", default=None, metavar="NAME",
+                        help="cpu, cuda, tensorrt, openvino, coreml, ...: onnxruntime's "
+                             "execution provider to run on (default: the CPU)")
+    add_threads(engine, "the backend's default; a frame's preprocessing runs on one")
     engine.add_argument("--ray", metavar="auto|ADDRESS",
                         help="classify the --image files on a Ray cluster (auto: the running "
                              "one, else a local instance); needs edgeinfer[ray]")
@@ -102,8 +112,7 @@ def _show_warnings():
 
 def _check_numbers(args):
     rules = [("--top-k", args.top_k, 1), ("--smoothing", args.smoothing, 1),
-             ("--every", args.every, 1), ("--max-frames", args.max_frames, 1),
-             ("--threads", args.threads, 1)]
+             ("--every", args.every, 1), ("--max-frames", args.max_frames, 1)]
     for flag, value, least in rules:
         if value is not None and value < least:
             raise UserError(f"{flag} must be at least {least}, got {value}")
@@ -112,6 +121,10 @@ def _check_numbers(args):
     if args.realtime and not args.video:
         raise UserError("--realtime paces a video file (--video); cameras and streams are "
                         "always live")
+    if args.image and args.save_video:
+        # one video of unrelated photos, each stretched to the first one's size, is no use
+        raise UserError("--save-video makes one video of a video, camera or stream; for "
+                        "--image files, --save [DIR] writes an annotated copy of each")
     if args.image and args.smoothing > 1:
         # averaging the scores of unrelated photos would label one by the others
         raise UserError("--smoothing averages scores over a sequence (camera, video, stream or "
@@ -121,18 +134,10 @@ def _check_numbers(args):
 
 def open_source(args, sensor=None):
     """The source the arguments name; `sensor` the models' SensorInput with --sensor."""
-    if args.sensor:
-        return open_sensor_windows(args.sensor, sensor)
-    if args.video:
-        return open_video(args.video, realtime=args.realtime)
-    if args.image:
-        return open_images(args.image)
-    if args.url:
-        return open_stream(args.url)
-    if args.camera is not None:
-        if str(args.camera).lower() == "picam":
-            return open_picam()
-        return open_camera(args.camera)
+    if any(value is not None for value in (args.camera, args.video, args.image, args.url,
+                                           args.sensor)):
+        return open_named_source(args.camera, args.video, args.image, args.url, args.sensor,
+                                 sensor_input=sensor, realtime=args.realtime)
     try:
         return open_camera(0)
     except SourceError as error:
@@ -144,6 +149,7 @@ def open_source(args, sensor=None):
 
 
 def open_sinks(args, fps):
+    """The sinks the arguments ask for; the --save folder, made last, is args.saved."""
     sinks, overlays = [], []
     try:
         # the ones that can refuse (no display, bad video name) before any file is made
@@ -161,6 +167,9 @@ def open_sinks(args, fps):
             sinks.append(JsonLinesSink(args.json))
         if args.csv:
             sinks.append(CsvSink(args.csv, models=len(args.model)))
+        if getattr(args, "save", None):
+            args.saved = new_run_folder(args.save)
+            overlays.append(SavedRunSink(args.saved, _video_name(args), fps))
     except BaseException:
         for sink in overlays + sinks:
             sink.close()
@@ -168,14 +177,35 @@ def open_sinks(args, fps):
     return sinks + overlays  # results are written before frames are drawn
 
 
+def _video_name(args):
+    """The annotated video's name in a --save folder: the video's own, else the kind of source."""
+    if args.video:
+        return os.path.splitext(os.path.basename(args.video))[0] + ".mp4"
+    return "stream.mp4" if args.url else "camera.mp4"
+
+
+def _engine(model):
+    """Where a model runs: its backend, device, execution provider and thread count."""
+    backend = model.backend
+    provider = getattr(backend, "provider", None)
+    return {"backend": backend.name, "device": short_device(provider or "cpu"),
+            "provider": provider, "threads": getattr(backend, "thread_count", None)}
+
+
+def _show_engine(model):
+    """'onnxruntime on cpu, 2 threads', as the header says it."""
+    engine = _engine(model)
+    threads = engine["threads"]
+    return f"{engine['backend']} on {engine['device']}, " + (
+        counted(threads, "thread") if threads else "default threads")
+
+
 def _describe(model):
     image = model.info.image
-    if image is None:
-        return f"{model.path} ({model.info.task}, {model.classes or '?'} classes, " \
-               f"{model.backend.name})"
     classes = model.classes or len(model.labels) or "?"
-    return (f"{model.path} ({image.size[0]}x{image.size[1]} {image.color}, {classes} classes, "
-            f"{model.backend.name})")
+    what = model.info.task if image is None else \
+        f"{image.size[0]}x{image.size[1]} {image.color}"
+    return f"{model.path} ({what}, {classes} classes, {_show_engine(model)})"
 
 
 class _StopOnSignals:
@@ -211,8 +241,9 @@ def load_models(args):
         raise UserError("--labels and --output adjust one model; with several --model, give "
                         "each its labels and scores output in its metadata (`edgeinfer convert`)")
     labels = read_labels(args.labels) if args.labels else None
-    models = [load(path, backend=args.backend, threads=args.threads, labels=labels,
-                   output_name=args.output) for path in args.model]
+    models = [load(path, backend=args.backend, threads=resolve_threads(args.threads),
+                   labels=labels, output_name=args.output, device=args.device)
+              for path in args.model]
     for model in models:
         if model.info.image is None and not args.sensor:
             raise UserError(f"{model.path} is a {model.info.task} model: it classifies sensor "
@@ -277,6 +308,8 @@ def run(args):
         with _StopOnSignals(pipeline):
             pipeline.run()
     finally:
+        if getattr(args, "saved", None):
+            _save_run_facts(args.saved, models, source, pipeline)
         _print_summary(pipeline, args)
     stats = pipeline.stats
     if stats.classified == 0 and pipeline.stop_reason is None:
@@ -286,12 +319,23 @@ def run(args):
     return EXIT_CODES.get(pipeline.stop_reason, 0)
 
 
+def _save_run_facts(folder, models, source, pipeline):
+    """run.json in the --save folder: what ran where on what, and the summary."""
+    facts = {"models": [{"path": model.path, **_engine(model)} for model in models],
+             "source": source.description, "stopped": pipeline.stop_reason,
+             "summary": pipeline.stats.as_dict()}
+    text = json.dumps(facts, indent=2) + "\n"
+    atomic_write(os.path.join(folder, "run.json"), lambda f: f.write(text.encode()))
+
+
 def _print_summary(pipeline, args):
     stopped = pipeline.stop_reason
     lines = pipeline.stats.summary().splitlines()
     head = f"{PROG}: " + (f"stopped ({stopped}) after " if stopped else "") + lines[0]
     written = [path for path in (args.json, args.csv, args.save_video) if path and path != "-"]
     tail = [f"  written: {', '.join(written)}"] if written else []
+    if getattr(args, "saved", None):
+        tail.append(f"  saved: {args.saved}")
     tail += [f"  {sink.report()}" for sink in pipeline.sinks if hasattr(sink, "report")]
     print("\n".join([head] + lines[1:] + tail), file=sys.stderr)
     sys.stderr.flush()

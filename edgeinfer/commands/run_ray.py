@@ -2,7 +2,7 @@
 by Ray actors (learn/ray_eval.py), their results written in file order
 through the same sinks as a local run, so the JSON lines and CSV rows match
 the local run's except for the timing fields (captured_at, result_at,
-latency_ms), which are measured in the actors."""
+latency_ms, and the local run's queued_ms), which are measured in the actors."""
 from __future__ import annotations
 
 import sys
@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from ..errors import SourceError, UserError
+from ..run.run_stats import counted
 from ..sources.images import expand
 
 PROG = "edgeinfer run"
@@ -19,9 +20,10 @@ def run_on_ray(args, model, open_sinks):
     if not args.image:
         raise UserError("--ray classifies image files: give them with --image FILE|DIR|GLOB "
                         "(cameras, videos, streams and sensors run locally)")
-    if args.show or args.save_video or args.every != 1 or args.max_frames is not None:
-        raise UserError("--ray writes results only: leave out --show, --save-video, --every and "
-                        "--max-frames")
+    if args.show or args.save_video or args.save or args.device or args.every != 1 or \
+            args.max_frames is not None:
+        raise UserError("--ray writes results only, on the actors' CPUs: leave out --show, "
+                        "--save-video, --save, --device, --every and --max-frames")
     try:
         paths = expand(args.image)
     except SourceError as error:
@@ -39,11 +41,11 @@ def run_on_ray(args, model, open_sinks):
     finally:
         for sink in sinks:
             sink.close()
-    latency = [r.timings_ms["latency"] for r in results]
-    timing = (f"; latency mean {np.mean(latency):.1f} ms, p90 {np.percentile(latency, 90):.1f} "
-              "ms in the actors") if latency else ""
+    latency = [r.timings_ms["model"] for r in results]
+    timing = (f"; model latency mean {np.mean(latency):.1f} ms, p90 "
+              f"{np.percentile(latency, 90):.1f} ms in the actors") if latency else ""
     written = [p for p in (args.json, args.csv) if p and p != "-"]
-    print(f"{PROG}: {len(results)} images classified on Ray"
+    print(f"{PROG}: {counted(len(results), 'image')} classified on Ray"
           f"{f', {skipped} skipped' if skipped else ''}{timing}"
           f"{'; written: ' + ', '.join(written) if written else ''}", file=sys.stderr)
     if not results:

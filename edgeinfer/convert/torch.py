@@ -44,18 +44,30 @@ def from_torch(module, out_path, input_shape=(1, 3, 224, 224), labels=None, prep
                opset=DEFAULT_OPSET, verify=True, sample_images=(), quantize=None, source=None):
     """Converts module to out_path (ONNX), verified against module itself.
 
-    The module is put in eval mode first: a model left in training mode would
-    export batch-norm batch statistics and active dropout. Preprocessing
-    defaults to torchvision's ImageNet convention for image inputs."""
-    import onnx
-
+    The module is exported and verified in eval mode (training mode would export
+    batch-norm batch statistics and active dropout), then every submodule is
+    put back in the mode it had: the caller may be in the middle of training.
+    Preprocessing defaults to torchvision's ImageNet convention for image inputs."""
     torch = frameworks.torch()
     if not isinstance(module, torch.nn.Module):
         raise UserError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
     if module.training:
-        say("put the model in eval mode (it was in training mode, which would export active "
-            "dropout and per-batch batch-norm statistics)")
+        say("exporting in eval mode (the model is in training mode, which would export active "
+            "dropout and per-batch batch-norm statistics); it is left in training mode")
+    modes = [(part, part.training) for part in module.modules()]
     module.eval()
+    try:
+        return _convert(torch, module, out_path, input_shape, labels, preprocess, opset,
+                        verify, sample_images, quantize, source)
+    finally:
+        for part, training in modes:
+            part.training = training
+
+
+def _convert(torch, module, out_path, input_shape, labels, preprocess, opset, verify,
+             sample_images, quantize, source):
+    import onnx
+
     origin = (source or {}).get("file") or type(module).__name__
     try:
         data = export_bytes(module, input_shape, opset)

@@ -15,6 +15,12 @@ def get_num_threads():
     return core.get_num_threads()
 
 
+def default_threads():
+    """The thread count the core runs with when none is set (what set_num_threads(0) restores)."""
+    with num_threads(0):
+        return core.get_num_threads()
+
+
 def build_info():
     """What the compiled core was built with and what it runs on this CPU."""
     return {

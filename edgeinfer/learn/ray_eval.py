@@ -202,7 +202,9 @@ def classify_images_on_ray(address, paths, model_path, backend, threads, labels,
         wall, result_at, *ms = (float(v) for v in answer["times"])
         predictions = [Prediction(label, index, score)
                        for label, index, score in ast.literal_eval(str(answer["top"]))]
-        timings = dict(zip(("wait", "preprocess", "inference", "postprocess", "latency"), ms))
-        answer = ModelResult(name, predictions, {stage: timings[stage] for stage in MODEL_STAGES})
+        # the actor's read time is neither queue nor latency: the model's share only
+        stages = dict(zip(MODEL_STAGES, ms[1:4]))
+        timings = {"model": sum(stages.values()), **stages}
+        answer = ModelResult(name, predictions, timings)
         results.append(Result(len(results), [answer], wall, result_at, timings, path=path))
     return results, skipped

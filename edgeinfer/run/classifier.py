@@ -40,7 +40,8 @@ class Classifier:
         predictions = self.postprocessor(raw)
         done = time.monotonic()
         return ModelResult(self.name, predictions,
-                           {"preprocess": (prepared - started) * 1e3,
+                           {"model": (done - started) * 1e3,
+                            "preprocess": (prepared - started) * 1e3,
                             "inference": (inferred - prepared) * 1e3,
                             "postprocess": (done - inferred) * 1e3}), done
 

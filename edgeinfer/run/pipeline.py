@@ -7,11 +7,12 @@ the item for its own model; the Result carries every model's answer. Every
 sink gets every item through write(item, result); result is None for the
 items --every skips, so a video sink still writes each frame.
 
-Latency is measured from the moment an item was read off its source: "wait"
-is how long it then sat before the first model's preprocessing began (in a
-live source, the age of the newest frame; in a file, its time in the
-read-ahead queue), followed by preprocess, inference and postprocess, summed
-over the models.
+The latency people compare is the model's: preprocess, inference and
+postprocess, summed over the models. Around it, a live source (camera, stream,
+paced video, a sensor stream as it arrives) adds "wait", the age of the frame
+when it was taken, and "end_to_end", from capture to result; a file source
+instead reports "queued", the time the item sat in the read-ahead queue, which
+says how far ahead the reader got, not how slow anything is.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import threading
 import time
 
 from .results import MODEL_STAGES, Result
-from .run_stats import RunStats
+from .run_stats import RunStats, unit_of
 
 log = logging.getLogger("edgeinfer")
 
@@ -42,7 +43,10 @@ class Pipeline:
         self.sinks = list(sinks)
         self.every = int(every)
         self.max_frames = max_frames
-        self.stats = RunStats()
+        # a source that does not say is taken as live: its wait is then part of a
+        # figure named end-to-end, which it is
+        self.live = bool(getattr(source, "live", True))
+        self.stats = RunStats(unit_of(self.classifiers[0].takes))
         self.stop_reason = None
         self._stop = threading.Event()
 
@@ -59,6 +63,14 @@ class Pipeline:
     def run(self):
         """Runs until the source ends, max_frames, or stop(); closes the source and
         sinks whatever happens. Returns the RunStats."""
+        for _ in self.results():
+            pass
+        return self.stats
+
+    def results(self):
+        """The run as it goes: yields (item, result) after the sinks have had them
+        (result None for an item --every skipped). Closing the generator (a
+        `break` in the caller's loop) ends the run and closes everything."""
         stats = self.stats
         try:
             while not self._stop.is_set():
@@ -77,24 +89,15 @@ class Pipeline:
                 for sink in self.sinks:
                     if sink.write(item, result) is False:
                         self.stop(getattr(sink, "closed_reason", "output closed"))
+                yield item, result
         finally:
             stats.finish()
             stats.dropped = getattr(self.source, "dropped", 0)
             stats.skipped = getattr(self.source, "skipped", 0)
             self._close_all()
-        return stats
 
     def _classify(self, item):
-        started = done = time.monotonic()
-        answers = []
-        for classify in self.classifiers:  # each model's time starts where the last one's ended
-            answer, done = classify(item, done)
-            answers.append(answer)
-        ms = {"wait": (started - item.captured) * 1e3}
-        ms.update({stage: sum(answer.timings_ms[stage] for answer in answers)
-                   for stage in MODEL_STAGES})
-        ms["latency"] = (done - item.captured) * 1e3
-        return Result.of(item, answers, item.wall_time + (done - item.captured), ms)
+        return classify(item, self.classifiers, self.live)
 
     def _close_all(self):
         for closable in [self.source] + self.sinks:
@@ -102,3 +105,22 @@ class Pipeline:
                 closable.close()
             except Exception as error:  # one failing close must not keep the others' files open
                 log.warning(f"closing {type(closable).__name__} failed: {error}")
+
+
+def classify(item, classifiers, live=True):
+    """The Result of every classifier on one item, each stage timed. live: the
+    item came from a live source (or a request), so its wait before the models
+    is part of an end-to-end latency; else it sat in a file's read-ahead queue."""
+    started = done = time.monotonic()
+    answers = []
+    for classifier in classifiers:  # each model's time starts where the last one's ended
+        answer, done = classifier(item, done)
+        answers.append(answer)
+    ms = {stage: sum(answer.timings_ms[stage] for answer in answers) for stage in MODEL_STAGES}
+    ms = {"model": sum(ms.values()), **ms}
+    if live:
+        ms["wait"] = (started - item.captured) * 1e3
+        ms["end_to_end"] = (done - item.captured) * 1e3
+    else:
+        ms["queued"] = (started - item.captured) * 1e3
+    return Result.of(item, answers, item.wall_time + (done - item.captured), ms)

@@ -8,8 +8,15 @@ from typing import Optional
 
 from ..sensor.window import SensorWindow
 
-STAGES = ("wait", "preprocess", "inference", "postprocess")
 MODEL_STAGES = ("preprocess", "inference", "postprocess")
+# A result's timings: "model" (its MODEL_STAGES summed: the latency of the model
+# itself, the figure people compare) and the stages; then, for a live source,
+# "wait" (the age of the newest frame when taken) and "end_to_end" (capture to
+# result), or for a file, "queued": its time in the read-ahead queue, which
+# depends on how far ahead the reader got and is no part of any latency.
+LIVE_TIMES = ("wait", "end_to_end")
+FILE_TIMES = ("queued",)
+TIMES = ("model",) + MODEL_STAGES + LIVE_TIMES + FILE_TIMES
 
 
 @dataclass
@@ -17,7 +24,7 @@ class ModelResult:
     """One model's answer for one item."""
     model: str                    # the model's name in the run (its file name without .onnx)
     predictions: list             # [Prediction], best first; empty when all fell below threshold
-    timings_ms: dict = field(default_factory=dict)  # MODEL_STAGES for this model
+    timings_ms: dict = field(default_factory=dict)  # "model" and MODEL_STAGES for this model
 
     @property
     def top(self):
@@ -38,8 +45,8 @@ class Result:
     models: list                  # [ModelResult], one per model, in the order they were given
     captured_at: float            # time.time() when the item was read off the source
     result_at: float              # time.time() when every model's predictions were ready
-    timings_ms: dict = field(default_factory=dict)  # STAGES summed over the models, and
-    #                                                 "latency" (capture to the last result)
+    timings_ms: dict = field(default_factory=dict)  # TIMES (model stages summed over the
+    #                                                 models), live or file ones as it came
     position: Optional[float] = None  # seconds into a video file
     path: Optional[str] = None        # the image file
     span: Optional[tuple] = None      # a sensor window's first and last sample times
@@ -88,11 +95,18 @@ class Result:
         else:
             record["models"] = [
                 {"model": result.model, **result.record(),
-                 "latency_ms": {name: round(value, 3) for name, value in result.timings_ms.items()}}
+                 "latency_ms": _rounded(result.timings_ms)}
                 for result in self.models]
+        latency = {name: value for name, value in self.timings_ms.items() if name != "queued"}
         record.update({
             "captured_at": round(self.captured_at, 6),
             "result_at": round(self.result_at, 6),
-            "latency_ms": {name: round(value, 3) for name, value in self.timings_ms.items()},
+            "latency_ms": _rounded(latency),
         })
+        if "queued" in self.timings_ms:  # apart: waiting in a queue is not the model's latency
+            record["queued_ms"] = round(self.timings_ms["queued"], 3)
         return record
+
+
+def _rounded(timings):
+    return {name: round(value, 3) for name, value in timings.items()}

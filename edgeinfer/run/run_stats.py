@@ -5,20 +5,39 @@ import time
 
 import numpy as np
 
-from .results import STAGES
+from .results import TIMES
 
-SUMMARY_STAGES = STAGES + ("latency",)
+# how each timing is named in the summary: the model's own latency first, its
+# stages under it; the queue wait of a file set apart as what it is
+SUMMARY_NAMES = {"model": "model", "preprocess": "  preprocess", "inference": "  inference",
+                 "postprocess": "  postprocess", "wait": "wait", "end_to_end": "end-to-end",
+                 "queued": "queued"}
+SUMMARY_NOTES = {"model": "latency: preprocess + inference + postprocess",
+                 "wait": "age of the frame when taken",
+                 "end_to_end": "latency: capture to result",
+                 "queued": "in the read-ahead queue; not latency"}
+
+
+def unit_of(takes):
+    """What a run counts: frames of a camera, video or images; windows of a sensor."""
+    return "window" if "sensor" in str(takes) else "frame"
+
+
+def counted(count, unit):
+    """'1 frame', '2 frames'."""
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 class RunStats:
-    def __init__(self):
-        self.frames = 0          # frames taken from the source
+    def __init__(self, unit="frame"):
+        self.unit = unit         # "frame" or "window" (a sensor run)
+        self.frames = 0          # frames (windows) taken from the source
         self.classified = 0      # frames that went through the model
         self.dropped = 0         # frames a live source replaced before they were taken
         self.skipped = 0         # image files, video frames or sensor lines that did not read
         self.started = None      # time.monotonic() of the first frame
         self.ended = None
-        self.samples = {stage: [] for stage in SUMMARY_STAGES}
+        self.samples = {name: [] for name in TIMES}
 
     def frame_taken(self):
         if self.started is None:
@@ -27,8 +46,9 @@ class RunStats:
 
     def add(self, timings_ms):
         self.classified += 1
-        for stage in SUMMARY_STAGES:
-            self.samples[stage].append(timings_ms[stage])
+        for name, value in timings_ms.items():
+            if name in self.samples:
+                self.samples[name].append(value)
 
     def finish(self):
         self.ended = time.monotonic()
@@ -41,9 +61,14 @@ class RunStats:
 
     @property
     def fps(self):
-        """Classified frames per second, first frame to last result."""
+        """Classified frames (windows) per second, first frame to last result."""
         seconds = self.seconds
         return self.classified / seconds if seconds > 0 else 0.0
+
+    @property
+    def measured(self):
+        """The timings this run has, in summary order."""
+        return [name for name in TIMES if self.samples[name]]
 
     def percentiles(self, stage, qs=(50, 90, 99)):
         values = self.samples[stage]
@@ -52,20 +77,24 @@ class RunStats:
         return tuple(float(v) for v in np.percentile(values, qs))
 
     def as_dict(self):
-        return {"frames": self.frames, "classified": self.classified, "dropped": self.dropped,
-                "skipped": self.skipped, "seconds": round(self.seconds, 4),
-                "fps": round(self.fps, 3),
+        return {"unit": self.unit, "frames": self.frames, "classified": self.classified,
+                "dropped": self.dropped, "skipped": self.skipped,
+                "seconds": round(self.seconds, 4), "per_second": round(self.fps, 3),
                 "ms": {stage: dict(zip(("p50", "p90", "p99"),
                                        (round(v, 3) for v in self.percentiles(stage))))
-                       for stage in SUMMARY_STAGES}}
+                       for stage in self.measured}}
 
     def summary(self):
-        lines = [f"{self.frames} frames, {self.classified} classified, {self.dropped} dropped"
-                 + (f", {self.skipped} skipped" if self.skipped else "")
-                 + f" in {self.seconds:.2f} s: {self.fps:.1f} FPS"]
+        rate = f"{self.fps:.1f} FPS" if self.unit == "frame" else f"{self.fps:.1f} windows/s"
+        lines = [f"{counted(self.frames, self.unit)}, {self.classified} classified, "
+                 f"{self.dropped} dropped" + (f", {self.skipped} skipped" if self.skipped else "")
+                 + f" in {self.seconds:.2f} s: {rate}"]
         if self.classified:
-            lines.append(f"  {'ms':12} {'p50':>8} {'p90':>8} {'p99':>8}")
-            for stage in SUMMARY_STAGES:
+            lines.append(f"  {'ms':14} {'p50':>8} {'p90':>8} {'p99':>8}")
+            for stage in self.measured:
                 p50, p90, p99 = self.percentiles(stage)
-                lines.append(f"  {stage:12} {p50:8.2f} {p90:8.2f} {p99:8.2f}")
+                note = f"   {SUMMARY_NOTES[stage]}" if stage in SUMMARY_NOTES else ""
+                lines.append(f"  {SUMMARY_NAMES[stage]:14} {p50:8.2f} {p90:8.2f} {p99:8.2f}"
+                             f"{note}")
         return "\n".join(lines)
+

@@ -24,10 +24,18 @@ def format_result(result):
     else:
         labels = "  |  ".join(f"{answer.model}: {format_predictions(answer.predictions)}"
                               for answer in result.models)
-    t = result.timings_ms
-    return (f"{clock(result.captured_at)}  {result.where}  {labels}  | "
-            f"{t['latency']:.1f} ms (wait {t['wait']:.1f}, "
-            f"pre {t['preprocess']:.1f}, infer {t['inference']:.1f}, post {t['postprocess']:.1f})")
+    return f"{clock(result.captured_at)}  {result.where}  {labels}  | {format_times(result.timings_ms)}"
+
+
+def format_times(t):
+    """The model's latency and its split first; then end-to-end (live) or the queue time (file)."""
+    text = (f"model {t['model']:.1f} ms (pre {t['preprocess']:.1f}, infer {t['inference']:.1f}, "
+            f"post {t['postprocess']:.1f})")
+    if "end_to_end" in t:
+        text += f", end-to-end {t['end_to_end']:.1f} ms"
+    if "queued" in t:
+        text += f", queued {t['queued']:.1f} ms"
+    return text
 
 
 class ConsoleSink:

@@ -2,17 +2,16 @@
 label:score pairs in one column, the latency split in their own. With several
 models, one row per frame and model, a "model" column naming it: the rows
 stay alike whatever the number of models (long format, ready for a group-by);
-its preprocess/inference/postprocess columns are that model's, wait and
-latency the frame's."""
+its model/preprocess/inference/postprocess columns are that model's, the
+others the frame's. A live source fills wait and end_to_end, a file queued."""
 import csv
 import io
 
-from ..run.results import STAGES
+from ..run.results import TIMES
 from .files import close_file, open_for_lines, write_line
 
 WHERE = ["frame", "file", "position_s", "first_sample_time", "last_sample_time"]
-COLUMNS = WHERE + ["label", "score", "top", "captured_at", "latency_ms"] + \
-    [f"{stage}_ms" for stage in STAGES]
+COLUMNS = WHERE + ["label", "score", "top", "captured_at"] + [f"{name}_ms" for name in TIMES]
 MODELS_COLUMNS = WHERE + ["model"] + COLUMNS[len(WHERE):]
 
 
@@ -41,15 +40,15 @@ class CsvSink:
                    ("" if t is None else f"{t:.6f}" for t in result.span))]
         rows = []
         for answer in result.models:
-            # the frame's wait and latency, the model's own stages (with one model
-            # they are the frame's)
+            # the frame's wait, end-to-end or queue time, the model's own stages
+            # (with one model they are the frame's)
             timings = {**result.timings_ms, **answer.timings_ms}
             top = answer.top
             rows.append(where + ([answer.model] if self.several else []) + [
                 top.label if top else "", f"{top.score:.6f}" if top else "",
                 ";".join(f"{p.label}:{p.score:.6f}" for p in answer.predictions),
-                f"{result.captured_at:.6f}", f"{timings['latency']:.3f}"] + \
-                [f"{timings[stage]:.3f}" for stage in STAGES])
+                f"{result.captured_at:.6f}"] + \
+                [f"{timings[name]:.3f}" if name in timings else "" for name in TIMES])
         return self._write(rows)
 
     def close(self):

@@ -26,7 +26,7 @@ def overlay_lines(result):
 
 
 def draw_overlay(image, result, fps=None):
-    """Writes the top predictions, FPS and latency onto image (in place) and returns it."""
+    """Writes the top predictions, FPS and the model's latency onto image (in place) and returns it."""
     import cv2
 
     lines = overlay_lines(result)
@@ -35,7 +35,7 @@ def draw_overlay(image, result, fps=None):
     if fps:
         status.append(f"{fps:.1f} FPS")
     if result is not None:
-        status.append(f"{result.timings_ms['latency']:.0f} ms")
+        status.append(f"model {result.timings_ms['model']:.0f} ms")
     if status:
         lines.append("  ".join(status))
     scale = max(0.4, image.shape[1] / 900)

@@ -197,10 +197,12 @@ class ReadAhead:
     that must never wait). A producer whose reads may block for good (a socket,
     a serial port) offers interrupt(), which close() calls to unblock them."""
 
-    live = False
     dropped = 0
 
     def __init__(self, producer, depth=2):
+        # a stream read without limit (stdin, serial, UDP) is live: its queue time is
+        # part of how late a result comes; a file's only says how far ahead we read
+        self.live = depth == 0
         self.producer = producer
         self.description = producer.description
         self.fps = getattr(producer, "fps", None)
