@@ -216,3 +216,19 @@ def test_run_and_the_cli_never_import_the_web_server(image_model):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "WEB []" in result.stdout, result.stdout
+
+
+def test_run_without_mqtt_never_imports_paho(image_model):
+    """paho-mqtt is the optional `mqtt` extra: only --mqtt loads it."""
+    script = textwrap.dedent(f"""
+        import sys
+        from edgeinfer.cli import main
+        from edgeinfer.media import SAMPLE_IMAGE
+        assert main(["run", "--model", {image_model!r}, "--image", SAMPLE_IMAGE, "--quiet"]) == 0
+        print("PAHO", sorted(m for m in sys.modules
+                             if m.split(".")[0] == "paho" or m == "edgeinfer.sinks.mqtt"))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "PAHO []" in result.stdout, result.stdout

@@ -26,6 +26,7 @@ from ..sinks.output_files import atomic_write
 from ..sinks.saved_run import SavedRunSink, new_run_folder
 from ..sources import open_camera
 from ..sources.background import OpenInBackground
+from .mqtt_options import add_mqtt, open_mqtt
 from .options import add_device, add_labels, add_threads, add_top_k, resolve_threads
 
 PROG = "edgeinfer run"
@@ -77,6 +78,7 @@ def add_arguments(parser):
     engine.add_argument("--ray", metavar="auto|ADDRESS",
                         help="classify the --image files on a Ray cluster (auto: the running "
                              "one, else a local instance); needs edgeinfer[ray]")
+    add_mqtt(parser)
 
 
 def add_source_arguments(parser, title):
@@ -172,6 +174,9 @@ def open_sinks(args, fps):
             overlays.append(WindowSink(f"edgeinfer: {names}"))
         if args.save_video:
             overlays.append(VideoFileSink(args.save_video, fps))
+        mqtt = open_mqtt(args)  # connects: a bad URL, no broker or a refused login stop here
+        if mqtt:
+            sinks.append(mqtt)
         if not args.quiet and "-" not in (args.json, args.csv):
             sinks.append(ConsoleSink())
         if args.json:
@@ -352,5 +357,6 @@ def _print_summary(pipeline, args):
     tail = [f"  written: {', '.join(written)}"] if written else []
     if getattr(args, "saved", None):
         tail.append(f"  saved: {args.saved}")
+    tail += [f"  {sink.report()}" for sink in pipeline.sinks if hasattr(sink, "report")]
     print("\n".join([head] + lines[1:] + tail), file=sys.stderr)
     sys.stderr.flush()

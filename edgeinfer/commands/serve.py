@@ -16,6 +16,7 @@ import sys
 from ..backends import BACKENDS
 from ..errors import UserError
 from ..run.classifier import distinct_names
+from .mqtt_options import add_mqtt, open_mqtt
 from .options import add_device, add_model, add_threads, add_top_k, models, resolve_threads
 from .run import (EXIT_CODES, add_source_arguments, load_models, open_source,
                   show_warnings)
@@ -71,6 +72,7 @@ def add_arguments(parser):
                         help=" | ".join(["auto", *BACKENDS]) + " (auto: the best installed)")
     add_device(engine)
     add_threads(engine)
+    add_mqtt(parser)
     parser.set_defaults(labels=None, output=None)
 
 
@@ -86,6 +88,10 @@ def _check(args):
         raise UserError(f"--smoothing must be at least 1, got {args.smoothing}")
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port is 0..65535, got {args.port}")
+    if args.mqtt and not source_given(args):
+        raise UserError("--mqtt publishes the results of a live source: give one (--camera, "
+                        "--video, --url, --image or --sensor); posted images are answered "
+                        "over HTTP only")
     if args.realtime and not args.video:
         raise UserError("--realtime paces a video file (--video); cameras and streams are "
                         "always live")
@@ -158,9 +164,16 @@ def run(args):
     sock = _listen(args.host, args.port)   # a taken port fails before any model loads
     try:
         loaded = load_models(args)
-        source = open_source(args, loaded[0].info.sensor) if source_given(args) else None
+        mqtt = open_mqtt(args)  # connects: a bad URL, no broker or a refused login stop here
+        try:
+            source = open_source(args, loaded[0].info.sensor) if source_given(args) else None
+        except BaseException:
+            if mqtt:  # its status goes offline cleanly; once running, the pipeline closes it
+                mqtt.close()
+            raise
         parts = assemble(loaded, distinct_names(args.model), args.top_k, source,
-                         args.smoothing, on_end=_say_source_ended)
+                         args.smoothing, on_end=_say_source_ended,
+                         sinks=[mqtt] if mqtt else [])
         app = create_app(parts, token=args.token, cors=args.cors, max_body=args.max_body)
         print(f"{PROG}: {_address(sock)} serving {', '.join(parts.predictor.names)}" +
               (f" on {parts.live.description}" if parts.live else " (no source: the API only)"),
@@ -195,5 +208,6 @@ def _say_source_ended(live):
 
 def _print_summary(live):
     lines = live.pipeline.stats.summary().splitlines()
+    lines += [f"  {sink.report()}" for sink in live.pipeline.sinks if hasattr(sink, "report")]
     print("\n".join([f"{PROG}: live run: " + lines[0]] + lines[1:]), file=sys.stderr,
           flush=True)

@@ -31,14 +31,15 @@ class Parts:
 
 
 def assemble(models, names, top_k, source=None, smoothing=1, client_queue=CLIENT_QUEUE,
-             on_end=None):
+             on_end=None, sinks=()):
     """The Parts for loaded models (named as in results); with a source, its
     LiveRun (not started) runs every model on it, smoothed over `smoothing`
-    frames, and calls on_end(live) when the source ends."""
+    frames, writes each result to the server's sink and to `sinks` (MQTT), and
+    calls on_end(live) when the source ends."""
     predictor = Predictor(models, names, top_k)
     parts = Parts(predictor, ResultsHub(client_queue), FrameFeed(), Metrics())
     if source is not None:
         sink = ServeSink(parts.hub, parts.feed, parts.metrics)
-        pipeline = Pipeline(source, predictor.live_classifiers(smoothing), [sink])
+        pipeline = Pipeline(source, predictor.live_classifiers(smoothing), [sink, *sinks])
         parts.live = LiveRun(pipeline, sink.rate, on_end=on_end)
     return parts

@@ -6,7 +6,8 @@ from .files import close_file, open_for_lines, write_line
 
 
 def json_record(result):
-    """A Result as the one-line JSON text `run --json` writes (and `serve` sends)."""
+    """A Result as the one-line JSON text `run --json` writes (also what `serve` sends
+    and the MQTT payload)."""
     return json.dumps(result.to_dict(), ensure_ascii=False)
 
 
