@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import UserError
 from ..media import read_image
 from ..metadata import write_info
-from .common import say
+from .common import bar, say, step
 from .simplify import fold_constants
 from .verify import onnx_runner
 
@@ -96,7 +96,8 @@ def quantize_int8(model, info, calibration, activations="uint8", strict=False):
                  f"{MIN_CALIBRATION_IMAGES} recommended): the int8 activation ranges may miss values "
                  "real inputs reach; add representative images", strict, warnings)
     kwargs = info.image.preprocess_kwargs()
-    tensors = [preprocess(read_image(p), **kwargs) for p in paths]
+    tensors = [preprocess(read_image(p), **kwargs)
+               for p in bar(paths, "reading calibration images")]
     with tempfile.TemporaryDirectory(prefix="edgeinfer-quantize-") as tmp:
         source, target = os.path.join(tmp, "float.onnx"), os.path.join(tmp, "int8.onnx")
         # Q/DQ pairs fuse into integer kernels only where no shape arithmetic sits between
@@ -104,6 +105,7 @@ def quantize_int8(model, info, calibration, activations="uint8", strict=False):
         # its per-initializer clean-up warnings and pre-processing advice would bury the report
         onnxruntime.set_default_logger_severity(3)
         logging.getLogger().setLevel(logging.ERROR)
+        step(f"calibrating int8 ranges on {len(paths)} images")
         try:
             quantize_static(source, target, _Reader(info.input_name, tensors),
                             quant_format=QuantFormat.QDQ, per_channel=True,
@@ -114,6 +116,7 @@ def quantize_int8(model, info, calibration, activations="uint8", strict=False):
             raise UserError(f"onnxruntime could not quantise the model ({first}); convert "
                             "without --quantize") from None
         quantized = onnx.load(target)
+    step("comparing int8 with float")
     float_bytes, int8_bytes = model.SerializeToString(), quantized.SerializeToString()
     run_float, run_int8 = onnx_runner(float_bytes), onnx_runner(int8_bytes)
     float_top = [int(run_float(t).argmax()) for t in tensors]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import UserError
 from . import frameworks
-from .common import DEFAULT_OPSET, say
+from .common import DEFAULT_OPSET, say, step
 from .describe import describe
 from .output import finish
 from .preprocessing import preset
@@ -57,6 +57,7 @@ def from_torch(module, out_path, input_shape=(1, 3, 224, 224), labels=None, prep
             "dropout and per-batch batch-norm statistics)")
     module.eval()
     origin = (source or {}).get("file") or type(module).__name__
+    step(f"exporting {origin} with torch.onnx")
     try:
         data = export_bytes(module, input_shape, opset)
     except Exception as error:  # the exporter raises many types; all mean "cannot export"
