@@ -2,11 +2,11 @@
 add_arguments(parser) and run(args) -> exit code. A failure the user can fix
 (UserError, or a bad argument) is one line, exit status 2; a bug is one line
 too (exit 1) unless EDGEINFER_DEBUG=1 asks for the traceback."""
-import argparse
 import importlib
 import os
 import sys
 
+from .commands.parser import OneLineErrors
 from .errors import UserError
 from .version import __version__
 
@@ -23,14 +23,6 @@ COMMANDS = {
     "eval": "Compare models (and a kNN baseline) on one labelled test set: accuracy, confusion, "
             "latency",
 }
-
-
-class OneLineErrors(argparse.ArgumentParser):
-    """argparse's errors as one line like ours, exit 2; subcommands' parsers too."""
-
-    def error(self, message):
-        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
-        sys.exit(2)
 
 
 def build_parser():
