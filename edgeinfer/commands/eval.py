@@ -39,7 +39,7 @@ def add_arguments(parser):
                              "folder")
     parser.add_argument("--ray", metavar="auto|ADDRESS",
                         help="classify on a Ray cluster (auto: the running one, else a local "
-                             "instance); needs edgeinfer[ray]")
+                             "instance); needs the ray extra: pip install '.[ray]'")
     parser.add_argument("--backend", default="auto", help=" | ".join(["auto", *BACKENDS]))
     options.add_threads(parser)
     options.add_quiet(parser, "no progress bar")
