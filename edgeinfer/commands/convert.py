@@ -44,13 +44,15 @@ def add_arguments(parser):
     parser.add_argument("--input-shape", default="1,3,224,224",
                         help="input shape for TorchScript files, which do not record it "
                              "(default 1,3,224,224)")
-    parser.add_argument("--sample", action="append", default=[], metavar="IMAGE",
-                        help="a real image to verify with, through the declared preprocessing "
-                             "(repeatable)")
+    parser.add_argument("--sample", action="extend", nargs="+", default=[],
+                        metavar="FILE|DIR|GLOB",
+                        help="real images to verify with, through the declared preprocessing: "
+                             "files, folders of images or quoted patterns")
     parser.add_argument("--quantize", choices=["int8"], default=None,
                         help="static int8 quantisation; needs --calibration")
-    parser.add_argument("--calibration", default=None, metavar="DIR",
-                        help="folder of representative images for --quantize (also verified on)")
+    parser.add_argument("--calibration", default=None, metavar="DIR|GLOB",
+                        help="folder (or quoted pattern) of representative images for "
+                             "--quantize (also verified on)")
     parser.add_argument("--strict", action="store_true",
                         help="with --quantize int8: fail, writing nothing, instead of warning about "
                              "too few calibration images or low int8/float top-1 agreement")
@@ -79,6 +81,7 @@ def run(args):
     from ..convert import convert_file
     from ..convert.common import quiet_steps
     from ..convert.labels import resolve_labels
+    from ..sources.images import expand
 
     if args.source and args.source_option:
         raise UserError("give the model to convert once: as SOURCE or as --model")
@@ -90,7 +93,7 @@ def run(args):
         raise UserError("--quantize int8 needs --calibration DIR: a folder of representative images")
     if args.strict and not args.quantize:
         raise UserError("--strict applies to --quantize int8's warnings; add --quantize int8 or drop it")
-    samples = list(args.sample)
+    samples = expand(args.sample) if args.sample else []
     quantize = None
     if args.calibration:
         from ..convert.quantize import calibration_images

@@ -4,20 +4,20 @@ through the model's own preprocessing, with a report of what it cost.
 U8S8 (uint8 activations, int8 per-channel weights) is the scheme: on x86
 onnxruntime runs it through its fast u8s8 integer kernels, while S8S8
 activations take a slower path; ARM64 runs both well."""
+import glob
 import os
 import tempfile
 import time
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import SourceError, UserError
 from ..media import read_image
 from ..metadata import write_info
 from .common import bar, say, step
 from .simplify import fold_constants
 from .verify import onnx_runner
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 TIMING_RUNS = 20
 # MinMax calibration sets each activation range from these images alone: with fewer, the ranges
 # miss values real inputs reach and the int8 model clips them
@@ -36,15 +36,17 @@ def _caution(message, strict, warnings):
     say(f"warning: {message}")
 
 
-def calibration_images(directory):
-    if not os.path.isdir(directory):
-        raise UserError(f"--calibration {directory} is not a directory: give a folder of "
-                        "representative images (a few dozen is plenty)")
-    paths = sorted(os.path.join(directory, name) for name in os.listdir(directory)
-                   if name.lower().endswith(IMAGE_EXTENSIONS))
-    if not paths:
-        raise UserError(f"--calibration {directory} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return paths
+def calibration_images(folder):
+    """The images of a folder, or of a quoted pattern, as `--image` reads them."""
+    from ..sources.images import expand
+
+    if not os.path.isdir(folder) and not glob.has_magic(folder):
+        raise UserError(f"--calibration {folder} is not a folder: give a folder (or a quoted "
+                        "pattern) of representative images (a few dozen is plenty)")
+    try:
+        return expand([folder])
+    except SourceError as error:
+        raise UserError(f"--calibration found no images: {error}") from None
 
 
 class _Reader:
