@@ -88,8 +88,8 @@ def test_convert_says_each_long_step_on_a_terminal(tmp_path, terminal, quiet):
     code, shown = terminal("convert", source, "-o", tmp_path / "m.onnx", "--input-shape",
                            "1,3,32,32", "--labels", "a,b", *(["-q"] if quiet else []))
     assert code == 0, shown
-    steps = ["exporting", "folding constants", "verifying against"]
-    assert [step in shown for step in steps] == [not quiet] * 3
+    steps = ["exporting", "folding constants", "verifying against", "verifying:"]
+    assert [step in shown for step in steps] == [not quiet] * 4
     assert "verified against" in shown and "wrote" in shown  # results print either way
 
 
