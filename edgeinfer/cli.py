@@ -26,7 +26,8 @@ COMMANDS = {
 
 
 def build_parser():
-    parser = OneLineErrors(prog="edgeinfer", description="Image and sensor classifiers.")
+    parser = OneLineErrors(prog="edgeinfer", description="Image and sensor classifiers on "
+                           "edge devices.")
     parser.add_argument("--version", "-V", action="version", version=f"edgeinfer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text in COMMANDS.items():
