@@ -9,7 +9,7 @@ import pytest
 
 from edgeinfer.cli import main
 
-from learn_data import digits, write_base_model, write_class_folders
+from learn_data import digits, write_class_folders
 
 
 class Terminal(io.StringIO):
@@ -34,11 +34,11 @@ def terminal(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory):
+def samples(tmp_path_factory, digits_base):
     root = tmp_path_factory.mktemp("progress")
     images, labels = digits()
     chosen = [i for i, label in enumerate(labels) if label in (0, 1)][:12]
-    return dict(base=write_base_model(str(root / "base.onnx")),
+    return dict(base=digits_base,
                 data=write_class_folders(str(root / "data"), images[chosen], labels[chosen]))
 
 

@@ -13,14 +13,14 @@ from edgeinfer.cli import main
 from edgeinfer.media import SAMPLE_IMAGE
 from edgeinfer.metadata import read_info
 
-from learn_data import digits, few_shot_split, write_base_model, write_class_folders
+from learn_data import digits, few_shot_split, write_class_folders
 
 
 @pytest.fixture(scope="module")
-def digit_data(tmp_path_factory):
+def digit_data(tmp_path_factory, digits_base):
     """The digits 0-4 base model, 5 shots each of 0, 1, 5 to teach, and a test folder."""
     root = tmp_path_factory.mktemp("vocabulary")
-    base = write_base_model(str(root / "base.onnx"))
+    base = digits_base
     images, labels = digits()
     train, test = few_shot_split(labels, (0, 1, 5), shots=5)
     return dict(base=base,
