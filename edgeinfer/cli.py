@@ -1,15 +1,14 @@
-"""`edgeinfer <command>`: each command lives in edgeinfer/commands/<name>.py
-with add_arguments(parser) and run(args) -> exit code.
-
-A failure the user can fix (UserError) is one line and exit status 2; any other
-error is a bug, shown as one line too unless EDGEINFER_DEBUG=1 asks for the
-traceback."""
-import argparse
+"""`edgeinfer <command>`: each command is edgeinfer/commands/<name>.py with
+add_arguments(parser) and run(args) -> exit code. A failure the user can fix
+(UserError, or a bad argument) is one line, exit status 2; a bug is one line
+too (exit 1) unless EDGEINFER_DEBUG=1 asks for the traceback."""
 import importlib
 import os
 import sys
 
+from .commands.parser import OneLineErrors
 from .errors import UserError
+from .version import __version__
 
 COMMANDS = {
     # name: one-line help; the module is edgeinfer/commands/<name>.py
@@ -28,8 +27,9 @@ COMMANDS = {
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="edgeinfer", description="Image and sensor "
-                                     "classifiers on edge devices.")
+    parser = OneLineErrors(prog="edgeinfer", description="Image and sensor classifiers on "
+                           "edge devices.")
+    parser.add_argument("--version", "-V", action="version", version=f"edgeinfer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text in COMMANDS.items():
         module = importlib.import_module(f"edgeinfer.commands.{name}")

@@ -1,6 +1,7 @@
-"""Reading class names: one per line (Teachable Machine's "0 cat" lines lose
-their index), or a JSON list. `run --labels` and `convert --labels` both read
-through here, so one file gives the same names to both."""
+"""Reading class names: `--labels` is a file (one name per line, Teachable
+Machine's "0 cat" lines losing their index, or a JSON list) or a comma list
+(`cat,dog,cup`). Every command's --labels reads through here, so one value
+gives the same names everywhere."""
 import json
 import os
 import re
@@ -22,10 +23,22 @@ def parse_label_lines(lines, origin):
     return names
 
 
-def read_labels(path):
+def read_labels(value):
+    """The names `--labels value` means: a path that exists is read as a file;
+    anything else with a comma in it is a list of names."""
+    value = str(value)
+    if os.path.exists(value):
+        return read_labels_file(value)
+    if "," in value:
+        return parse_label_lines(value.split(","), f"list {value!r}")
+    raise UserError(f"labels file {value} does not exist, and it is no comma list either: "
+                    "give a text file with one label per line, or the names as a,b,c")
+
+
+def read_labels_file(path):
     if not os.path.isfile(path):
-        raise UserError(f"labels file {path} does not exist: give a text file with one label "
-                        "per line")
+        raise UserError(f"labels {path} is a folder: give a text file with one label per line, "
+                        "or the names as a,b,c")
     try:
         with open(path, encoding="utf-8-sig") as f:
             text = f.read()

@@ -49,3 +49,21 @@ class _Silent:
 
     def close(self):
         pass
+
+
+def advance(bar):
+    """A `callback(done, total)` (the form the library's long loops report in)
+    that moves `bar` to `done`."""
+    reached = [0]
+
+    def callback(done, total=None):
+        bar.update(done - reached[0])
+        reached[0] = done
+    return callback
+
+
+def step(text, quiet=False):
+    """A step line ("converting with tf2onnx ...") for work that has no count
+    to show: printed where a bar would be drawn, nowhere else."""
+    if shown(quiet):
+        print(text, file=sys.stderr, flush=True)

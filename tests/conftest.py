@@ -48,6 +48,14 @@ def media(tmp_path_factory):
             "clip_labels": [truth[name] for name in shown], "truth": truth}
 
 
+@pytest.fixture(scope="session")
+def digits_base(tmp_path_factory):
+    """learn_data's digits 0-4 base model (an MLP trained here, ~10 s), built once."""
+    from learn_data import write_base_model
+
+    return write_base_model(str(tmp_path_factory.mktemp("digits-base") / "base.onnx"))
+
+
 @pytest.fixture
 def cli(capsys):
     """Runs `edgeinfer ARGS...` in-process: (exit code, stdout, stderr)."""

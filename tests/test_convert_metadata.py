@@ -8,7 +8,8 @@ import pytest
 from onnx import TensorProto, helper
 
 from edgeinfer.convert import from_onnx
-from edgeinfer.convert.labels import parse_label_lines, resolve_labels
+from edgeinfer.convert.labels import resolve_labels
+from edgeinfer.labels import parse_label_lines
 from edgeinfer.convert.preprocessing import apply_spec, preset
 from edgeinfer.errors import UserError
 from edgeinfer.metadata import (FORMAT_VERSION, METADATA_KEY, ImageInput, MetadataError,
@@ -82,7 +83,7 @@ def test_labels_from_a_file_or_a_list(tmp_path):
     path.write_text("tabby\nespresso\n")
     assert resolve_labels(str(path)) == ["tabby", "espresso"]
     assert resolve_labels("tabby, espresso") == ["tabby", "espresso"]
-    with pytest.raises(UserError, match="neither a file"):
+    with pytest.raises(UserError, match="does not exist, and it is no comma list"):
         resolve_labels("missing.txt")
 
 

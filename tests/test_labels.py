@@ -55,3 +55,31 @@ def test_labels_file_errors_are_one_line(tmp_path):
                         ("latin1.txt", "not UTF-8")):
         with pytest.raises(UserError, match=words):
             read_labels(str(tmp_path / name))
+
+
+def test_labels_take_a_comma_list_as_well_as_a_file(tmp_path, monkeypatch):
+    """`run --labels cat,dog,cup` looked for a file named so."""
+    assert read_labels("cat, dog,cup") == ["cat", "dog", "cup"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a,b").write_text("tabby\nespresso\n")
+    assert read_labels("a,b") == ["tabby", "espresso"]  # a path that exists is a file
+    with pytest.raises(UserError, match="no comma list either"):
+        read_labels("cats.txt")
+    with pytest.raises(UserError, match="no class names"):
+        read_labels(",,")
+
+
+def test_run_labels_as_a_comma_list(tmp_path, cli):
+    model = tiny_models.save(tiny_models.random_classifier(["a", "b"], size=(16, 16)),
+                             tmp_path / "m.onnx")
+    out = tmp_path / "out.jsonl"
+    code, _, err = cli("run", "--model", model, "--image", SAMPLE_IMAGE, "--labels", "cat,dog",
+                       "--json", out)
+    assert code == 0, err
+    record = json.loads(out.read_text().splitlines()[0])
+    assert sorted(entry["label"] for entry in record["top"]) == ["cat", "dog"]
+
+
+def test_a_labels_folder_is_one_line(tmp_path):
+    with pytest.raises(UserError, match="is a folder"):
+        read_labels(str(tmp_path))

@@ -66,7 +66,7 @@ def test_personalize_cli_end_to_end_on_real_files(base, tmp_path, capsys):
     assert main(["personalize", base, "--data", data, "-o", out, "--head", "ncm",
                  "--augment", "1"]) == 0
     err = capsys.readouterr().err
-    assert "embedding 30/30 samples" in err and f"wrote {out}" in err
+    assert f"wrote {out}" in err and "\r" not in err  # no progress bar in a pipe
     assert read_info(onnx.load(out)).labels == ["5", "6", "7"]
     assert main(["run", "--model", out, "--image", os.path.join(data, "6"), "--quiet"]) == 0
 

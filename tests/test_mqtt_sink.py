@@ -58,4 +58,4 @@ def test_without_paho_the_install_line_is_one_line(cli, media, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)   # as if edgeinfer[mqtt] was not installed
     code, _, err = cli("run", "--model", media["model"], "--video", media["clip"], "--mqtt",
                        "mqtt://127.0.0.1/edgeinfer/t")
-    assert_one_line_error(code, err, "pip install 'edgeinfer[mqtt]'")
+    assert_one_line_error(code, err, "pip install '.[mqtt]'")

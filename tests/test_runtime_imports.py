@@ -58,7 +58,7 @@ def test_missing_framework_gives_install_advice(monkeypatch):
         return real_import_module(name, *args)
 
     monkeypatch.setattr(frameworks.importlib, "import_module", without_torch)
-    with pytest.raises(UserError, match=r"edgeinfer\[convert\]"):
+    with pytest.raises(UserError, match=r"pip install '\.\[convert\]'"):
         frameworks.torch()
 
 

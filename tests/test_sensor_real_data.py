@@ -3,8 +3,11 @@ CNN on aeon's BasicMotions smartwatch data, converts it with edgeinfer, writes
 the held-out recordings as a sample stream; `edgeinfer run --sensor` must
 then name the activity of at least 90 % of the test windows, on every
 installed backend."""
+import contextlib
 import csv
+import io
 import json
+import shlex
 
 import pytest
 
@@ -19,8 +22,10 @@ from tools import make_sensor_demo  # noqa: E402
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("sensor")
-    cnn, knn = make_sensor_demo.main(str(out))
-    return out, cnn, knn
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        cnn, knn = make_sensor_demo.main(str(out))
+    return out, cnn, knn, printed.getvalue()
 
 
 def activities_by_time(stream):
@@ -32,7 +37,7 @@ def activities_by_time(stream):
 @pytest.mark.parametrize("backend", [name for name, (ok, _) in backends.availability().items()
                                      if ok])
 def test_run_names_the_activity_of_held_out_recordings(demo, backend, capsys):
-    out, cnn_accuracy, knn_accuracy = demo
+    out, cnn_accuracy, knn_accuracy, _ = demo
     stream = out / "test_stream.csv"
     results = out / f"{backend}.jsonl"
     assert main(["run", "--model", str(out / "basic_motions.onnx"), "--sensor", str(stream),
@@ -47,3 +52,14 @@ def test_run_names_the_activity_of_held_out_recordings(demo, backend, capsys):
     assert accuracy >= 0.9
     assert accuracy == pytest.approx(cnn_accuracy, abs=1 / 80)  # the framework's own score
     assert knn_accuracy >= 0.5  # the baseline is reported, and far above chance (0.25)
+
+
+def test_make_sensor_demo_ends_with_the_command_to_run_next(demo, capsys):
+    """make_sensor_demo.py ended without saying what to do with what it wrote."""
+    out, _, _, printed = demo
+    last = printed.strip().splitlines()[-1]
+    assert last.startswith("next: edgeinfer run ")
+    command = shlex.split(last[len("next: "):])
+    assert str(out / "basic_motions.onnx") in command and str(out / "test_stream.csv") in command
+    assert main(command[1:] + ["--quiet", "--max-frames", "100"]) == 0
+    assert "Traceback" not in capsys.readouterr().err

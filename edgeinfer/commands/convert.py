@@ -1,16 +1,24 @@
 """`edgeinfer convert SRC -o OUT.onnx`: a Keras, Teachable Machine, SavedModel,
 TFLite, TorchScript or ONNX model into one verified, self-describing ONNX file."""
+import json
+from dataclasses import asdict
+
 from ..errors import UserError
+from . import options
 
 VERIFY_CALIBRATION_IMAGES = 8  # enough real photos to check parity; all are used to calibrate
 
 
 def add_arguments(parser):
-    parser.add_argument("source", help=".keras | .h5 | SavedModel dir | .tflite | .pt (TorchScript) | .onnx")
+    kinds = ".keras | .h5 | SavedModel dir | .tflite | .pt (TorchScript) | .onnx"
+    parser.add_argument("source", nargs="?", help=kinds)
+    parser.add_argument("--model", "-m", metavar="SOURCE", dest="source_option",
+                        help=f"the model to convert, as SOURCE: {kinds}")
     parser.add_argument("-o", "--output", required=True, help="the ONNX file to write")
-    parser.add_argument("--labels", default=None,
-                        help="class names: a file (one per line, or Teachable Machine's '0 Name') "
-                             "or a,b,c; labels.txt beside the model is used when present")
+    options.add_labels(parser, "class names (labels.txt beside the model is used when present)")
+    options.add_json(parser, "the written file's metadata (labels, preprocessing, verification)")
+    options.add_quiet(parser, "no step lines or progress bars (decisions and warnings still "
+                              "print)")
     parser.add_argument("--output-name", default=None, metavar="NAME",
                         help="for an ONNX model with several outputs: the one holding the class "
                              "scores, recorded so `edgeinfer run` uses it")
@@ -36,13 +44,15 @@ def add_arguments(parser):
     parser.add_argument("--input-shape", default="1,3,224,224",
                         help="input shape for TorchScript files, which do not record it "
                              "(default 1,3,224,224)")
-    parser.add_argument("--sample", action="append", default=[], metavar="IMAGE",
-                        help="a real image to verify with, through the declared preprocessing "
-                             "(repeatable)")
+    parser.add_argument("--sample", action="extend", nargs="+", default=[],
+                        metavar="FILE|DIR|GLOB",
+                        help="real images to verify with, through the declared preprocessing: "
+                             "files, folders of images or quoted patterns")
     parser.add_argument("--quantize", choices=["int8"], default=None,
                         help="static int8 quantisation; needs --calibration")
-    parser.add_argument("--calibration", default=None, metavar="DIR",
-                        help="folder of representative images for --quantize (also verified on)")
+    parser.add_argument("--calibration", default=None, metavar="DIR|GLOB",
+                        help="folder (or quoted pattern) of representative images for "
+                             "--quantize (also verified on)")
     parser.add_argument("--strict", action="store_true",
                         help="with --quantize int8: fail, writing nothing, instead of warning about "
                              "too few calibration images or low int8/float top-1 agreement")
@@ -69,13 +79,21 @@ def _sensor_words(args):
 
 def run(args):
     from ..convert import convert_file
+    from ..convert.common import quiet_steps
     from ..convert.labels import resolve_labels
+    from ..sources.images import expand
 
+    if args.source and args.source_option:
+        raise UserError("give the model to convert once: as SOURCE or as --model")
+    source = args.source or args.source_option
+    if not source:
+        raise UserError("give the model to convert: edgeinfer convert SOURCE -o OUT.onnx "
+                        "(.keras, .h5, a SavedModel folder, .tflite, .pt or .onnx)")
     if args.quantize and not args.calibration:
         raise UserError("--quantize int8 needs --calibration DIR: a folder of representative images")
     if args.strict and not args.quantize:
         raise UserError("--strict applies to --quantize int8's warnings; add --quantize int8 or drop it")
-    samples = list(args.sample)
+    samples = expand(args.sample) if args.sample else []
     quantize = None
     if args.calibration:
         from ..convert.quantize import calibration_images
@@ -85,9 +103,14 @@ def run(args):
     preprocess = args.preprocess
     if _sensor_words(args):
         preprocess = (preprocess or []) + _sensor_words(args)
-    convert_file(args.source, args.output, labels=resolve_labels(args.labels),
-                        output_name=args.output_name, preprocess=preprocess, opset=args.opset, verify=not args.no_verify,
-                        sample_images=samples, quantize=quantize,
-                        input_shape=_input_shape(args.input_shape))
-    print(args.output)
+    with quiet_steps(args.quiet):
+        info = convert_file(source, args.output, labels=resolve_labels(args.labels),
+                            output_name=args.output_name, preprocess=preprocess,
+                            opset=args.opset, verify=not args.no_verify, sample_images=samples,
+                            quantize=quantize, input_shape=_input_shape(args.input_shape))
+    if args.json:
+        options.write_json(args.json, json.dumps(asdict(info), indent=2, ensure_ascii=False)
+                           + "\n")
+    if args.json != "-":  # standard output is the JSON alone then
+        print(args.output)
     return 0

@@ -10,14 +10,16 @@ from ..backends import BACKENDS
 from ..errors import UserError
 from ..learn.evaluate import evaluate_locally, load_test_set, open_scorers, truth_names
 from ..learn.metrics import summarize
-from ..learn.report import comparison_table, confusion_text, notes, write_report
+from ..learn.report import comparison_table, confusion_text, notes, report_json, write_report
 from ..learn.scorers import knn_baseline, model_specs
+from ..progress import advance, progress
+from . import options
 
 PROG = "edgeinfer eval"
 
 
 def add_arguments(parser):
-    parser.add_argument("models", nargs="+", metavar="MODEL", help="model files to compare")
+    options.add_model(parser, many=True, positional=True)
     parser.add_argument("--data", "-d", required=True, metavar="TESTDIR",
                         help="a folder per class of images or sensor windows, or a labelled "
                              "sensor CSV (channels + a class column)")
@@ -31,14 +33,16 @@ def add_arguments(parser):
                                                         "class")
     parser.add_argument("--report", metavar="OUT_DIR",
                         help="write report.md, report.json and predictions.jsonl here")
+    options.add_json(parser, "the report (every model's summary, as report.json)")
     parser.add_argument("--plot", action="store_true",
                         help="also draw each model's confusion matrix as a PNG in the report "
                              "folder")
     parser.add_argument("--ray", metavar="auto|ADDRESS",
                         help="classify on a Ray cluster (auto: the running one, else a local "
-                             "instance); needs edgeinfer[ray]")
+                             "instance); needs the ray extra: pip install '.[ray]'")
     parser.add_argument("--backend", default="auto", help=" | ".join(["auto", *BACKENDS]))
-    parser.add_argument("--threads", type=int, default=None, metavar="N")
+    options.add_threads(parser)
+    options.add_quiet(parser, "no progress bar")
 
 
 def _check(args):
@@ -51,16 +55,16 @@ def _check(args):
         raise UserError("--plot draws into the report folder: give --report OUT_DIR")
     if args.report and os.path.isfile(args.report):
         raise UserError(f"--report {args.report} is a file: give a folder to write into")
-    if args.threads is not None and args.threads < 1:
-        raise UserError(f"--threads must be at least 1, got {args.threads}")
 
 
 def run(args):
     _check(args)
-    specs = model_specs(args.models)
+    models = options.models(args, many=True)
+    threads = options.resolve_threads(args.threads)
+    specs = model_specs(models)
     if args.baseline:
-        specs.append(knn_baseline(args.models[0], args.train, args.backend, args.threads))
-    scorers = open_scorers(specs, args.backend, args.threads)
+        specs.append(knn_baseline(models[0], args.train, args.backend, threads))
+    scorers = open_scorers(specs, args.backend, threads)
     test_set = load_test_set(scorers, args.data, args.label_column)
     print(f"{PROG}: {len(test_set.items)} samples of {len(test_set.classes)} classes through "
           f"{len(scorers)} model{'s' if len(scorers) != 1 else ''}", file=sys.stderr)
@@ -68,17 +72,24 @@ def run(args):
         from ..learn.ray_eval import evaluate_on_ray
 
         outcomes = evaluate_on_ray(args.ray, specs, scorers, test_set, args.backend,
-                                   args.threads, args.label_column)
+                                   threads, args.label_column)
     else:
-        outcomes = evaluate_locally(scorers, test_set, args.label_column)
+        with progress(total=len(test_set.items), desc="classifying", unit="sample",
+                      quiet=args.quiet) as bar:
+            outcomes = evaluate_locally(scorers, test_set, args.label_column,
+                                        progress=advance(bar))
     truth = truth_names(test_set)
     summaries = [summarize(o, test_set.classes, truth) for o in outcomes]
-    print(comparison_table(summaries))
+    if args.json:
+        options.write_json(args.json, report_json(test_set, summaries))
+    # with --json - standard output is the JSON alone
+    table = sys.stderr if args.json == "-" else sys.stdout
+    print(comparison_table(summaries), file=table)
     for summary in summaries:
-        print(f"\n{summary['model']}:")
+        print(f"\n{summary['model']}:", file=table)
         for line in notes(summary):
-            print(f"  note: {line}")
-        print(confusion_text(summary))
+            print(f"  note: {line}", file=table)
+        print(confusion_text(summary), file=table)
     if args.report:
         written = write_report(args.report, test_set, outcomes, summaries, plot=args.plot)
         print(f"{PROG}: wrote {', '.join(written)}", file=sys.stderr)

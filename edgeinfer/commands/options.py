@@ -4,6 +4,7 @@ where a command had one), --labels as a file or a comma list, --json PATH with
 '-' for standard output, --threads N|all, --top-k with the library's default."""
 import argparse
 import os
+import sys
 
 from ..errors import UserError
 from ..run.postprocess import DEFAULT_TOP_K
@@ -66,6 +67,24 @@ def add_threads(parser, help_default="the backend's default (all cores)"):
 def add_json(parser, what="every result"):
     parser.add_argument("--json", metavar="PATH", default=None,
                         help=f"write {what} as JSON to PATH ('-': standard output)")
+
+
+def write_json(path, text):
+    """--json PATH: text written whole to PATH, or to standard output for '-'."""
+    if path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    from ..sinks.output_files import atomic_write
+
+    try:
+        atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    except OSError as error:
+        raise UserError(f"cannot write --json {path} ({error.strerror})") from None
+
+
+def add_quiet(parser, what="no progress bars or step lines"):
+    parser.add_argument("--quiet", "-q", action="store_true", help=what)
 
 
 def add_labels(parser, what="class names overriding the model's"):

@@ -3,18 +3,21 @@ model file whose head is trained, here and in seconds, on the base trunk's
 embeddings of those samples."""
 from __future__ import annotations
 
+import json
 import sys
 
 from ..backends import BACKENDS
 from ..errors import UserError
 from ..learn.heads import HEADS
 from ..learn.personalize import personalize
+from ..progress import advance, progress, step
+from . import options
 
 PROG = "edgeinfer personalize"
 
 
 def add_arguments(parser):
-    parser.add_argument("base", metavar="BASE.onnx", help="the base model (an edgeinfer file)")
+    options.add_model(parser, positional=True)
     parser.add_argument("--data", "-d", required=True, metavar="DATA",
                         help="a folder per class of images or sensor windows")
     parser.add_argument("-o", "--output", required=True, metavar="PERSONAL.onnx",
@@ -37,26 +40,9 @@ def add_arguments(parser):
     parser.add_argument("--weight-decay", type=float, default=1e-2, metavar="L2")
     parser.add_argument("--backend", default="auto",
                         help=" | ".join(["auto", *BACKENDS]) + " for the embeddings")
-    parser.add_argument("--threads", type=int, default=None, metavar="N")
-
-
-class _Progress:
-    """'embedding 64/300' on one line rewritten in place on a terminal; every
-    quarter on its own line elsewhere (logs)."""
-
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty()
-        self.shown = 0
-
-    def __call__(self, done, total):
-        if self.live:
-            end = "\n" if done == total else ""
-            self.stream.write(f"\r{PROG}: embedding {done}/{total} samples{end}")
-        elif done == total or done >= self.shown + total / 4:
-            self.shown = done
-            self.stream.write(f"{PROG}: embedding {done}/{total} samples\n")
-        self.stream.flush()
+    options.add_threads(parser)
+    options.add_json(parser, "how the model was made (classes, samples, accuracy)")
+    options.add_quiet(parser)
 
 
 def run(args):
@@ -66,10 +52,21 @@ def run(args):
         raise UserError(f"--validation is a fraction from 0 to below 1, got {args.validation}")
     if args.weight_decay < 0:
         raise UserError(f"--weight-decay must be 0 or more, got {args.weight_decay}")
-    made = personalize(args.base, args.data, args.output, head=args.head, add=args.add,
-                       cut=args.cut, backend=args.backend, threads=args.threads,
-                       augment=args.augment, seed=args.seed, validation=args.validation,
-                       weight_decay=args.weight_decay, progress=_Progress())
+    base = options.models(args)[0]
+    with progress(desc="embedding", unit="sample", quiet=args.quiet) as bar:
+        moved = advance(bar)
+
+        def embedding(done, total):
+            bar.total = total  # known once the samples are listed
+            moved(done)
+            if done == total:
+                bar.close()  # the training's step lines follow on a clean line
+        made = personalize(base, args.data, args.output, head=args.head, add=args.add,
+                           cut=args.cut, backend=args.backend,
+                           threads=options.resolve_threads(args.threads), augment=args.augment,
+                           seed=args.seed, validation=args.validation,
+                           weight_decay=args.weight_decay, progress=embedding,
+                           step=lambda text: step(f"{PROG}: {text}", args.quiet))
     counts = ", ".join(f"{name} {n}" for name, n in made.samples_per_class.items())
     accuracy = made.validation_accuracy
     checked = (f"held-out accuracy {accuracy:.1%} on {made.metadata['validation_samples']} "
@@ -78,4 +75,7 @@ def run(args):
           f"({made.metadata['embedding']!r}) for {len(made.labels)} classes ({counts}); "
           f"{checked}", file=sys.stderr)
     print(f"{PROG}: wrote {args.output}", file=sys.stderr)
+    if args.json:
+        options.write_json(args.json, json.dumps(made.metadata, indent=2, ensure_ascii=False)
+                           + "\n")
     return 0

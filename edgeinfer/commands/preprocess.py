@@ -1,5 +1,6 @@
 """`edgeinfer preprocess`: one image through the fused C preprocessing, with
 the tensor's statistics and a timing beside the numpy reference and OpenCV."""
+import argparse
 import os
 import time
 
@@ -14,18 +15,34 @@ from ..sinks.output_files import save_npy
 NAMED_STATS = {"imagenet-mean": IMAGENET_MEAN, "imagenet-std": IMAGENET_STD}
 
 
-def _floats(text, name):
-    key = f"{text}-{name}"
-    if key in NAMED_STATS:
-        return NAMED_STATS[key]
+# The values are parsed as argparse reads the command line, so a bad one is
+# argparse's one-line error (exit status 2), never a traceback.
+
+def _stats(name):
+    def parse(text):
+        key = f"{text}-{name}"
+        if key in NAMED_STATS:
+            return NAMED_STATS[key]
+        try:
+            return tuple(float(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes 'imagenet' or comma-separated numbers, "
+                                             f"got {text!r}") from None
+    return parse
+
+
+def _size(text):
     try:
-        return tuple(float(v) for v in text.split(","))
+        sizes = [int(v) for v in text.split(",")]
     except ValueError:
-        raise UserError(f"--{name} takes 'imagenet' or comma-separated numbers, got {text!r}") from None
+        sizes = []
+    if len(sizes) not in (1, 2) or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"takes H,W or one number such as 224, got {text!r}")
+    return sizes[0], sizes[-1]
 
 
 def _crop(text):
-    if text is None or text == "letterbox":
+    if text == "letterbox":
         return text
     try:
         values = [float(v) for v in text.split(",")]
@@ -35,21 +52,40 @@ def _crop(text):
         return values[0]
     if len(values) == 4:
         return tuple(int(v) for v in values)
-    raise UserError(f"--crop takes a fraction (0.875), 'letterbox' or x,y,width,height; got {text!r}")
+    raise argparse.ArgumentTypeError(f"takes a fraction (0.875), 'letterbox' or "
+                                     f"x,y,width,height; got {text!r}")
+
+
+def _repeats(text):
+    try:
+        count = int(text)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise argparse.ArgumentTypeError(f"takes a number of runs, 0 or more; got {text!r}")
+    return count
 
 
 def add_arguments(parser):
     parser.add_argument("image", nargs="?", default=None,
                         help="image file (default: the bundled sample photo)")
-    parser.add_argument("--size", default="224", help="H,W or one number (default 224)")
-    parser.add_argument("--resize", default="bilinear", help="bilinear | area | nearest")
-    parser.add_argument("--crop", default=None, help="0.875 | letterbox | x,y,width,height")
-    parser.add_argument("--color", default="rgb", help="rgb | bgr | gray")
-    parser.add_argument("--layout", default="nchw", help="nchw | nhwc")
-    parser.add_argument("--mean", default="imagenet", help="'imagenet' or r,g,b in 0..255 units")
-    parser.add_argument("--std", default="imagenet", help="'imagenet' or r,g,b in 0..255 units")
-    parser.add_argument("--repeat", type=int, default=200, help="timing runs (0: no timing)")
-    parser.add_argument("--save", default=None, help="write the tensor to this .npy file")
+    parser.add_argument("--image", dest="image_option", metavar="FILE",
+                        help="the image file, as IMAGE")
+    parser.add_argument("--size", type=_size, default=(224, 224),
+                        help="H,W or one number (default 224)")
+    parser.add_argument("--resize", default="bilinear", choices=["bilinear", "area", "nearest"])
+    parser.add_argument("--crop", type=_crop, default=None,
+                        help="0.875 | letterbox | x,y,width,height")
+    parser.add_argument("--color", default="rgb", choices=["rgb", "bgr", "gray"])
+    parser.add_argument("--layout", default="nchw", choices=["nchw", "nhwc"])
+    parser.add_argument("--mean", type=_stats("mean"), default="imagenet",
+                        help="'imagenet' or r,g,b in 0..255 units")
+    parser.add_argument("--std", type=_stats("std"), default="imagenet",
+                        help="'imagenet' or r,g,b in 0..255 units")
+    parser.add_argument("--repeat", type=_repeats, default=200,
+                        help="timing runs (0: no timing)")
+    parser.add_argument("--save", "-o", default=None, metavar="OUT.npy",
+                        help="write the tensor to this .npy file")
 
 
 def _median_seconds(fn, repeat):
@@ -70,13 +106,13 @@ def _opencv_pipeline(frame, size, mean, std):
 
 
 def run(args):
-    path = args.image or SAMPLE_IMAGE
+    if args.image and args.image_option:
+        raise UserError("give the image once: as IMAGE or as --image")
+    path = args.image or args.image_option or SAMPLE_IMAGE
     frame = read_image(path)
-    sizes = [int(v) for v in args.size.split(",")]
-    size = (sizes[0], sizes[-1])
-    options = dict(size=size, resize=args.resize, crop=_crop(args.crop), color=args.color,
-                   layout=args.layout, mean=_floats(args.mean, "mean"),
-                   std=_floats(args.std, "std"))
+    size = args.size
+    options = dict(size=size, resize=args.resize, crop=args.crop, color=args.color,
+                   layout=args.layout, mean=args.mean, std=args.std)
     try:
         tensor = kernels.preprocess(frame, **options)
     except ValueError as error:

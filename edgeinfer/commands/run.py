@@ -77,7 +77,8 @@ def add_arguments(parser):
     add_threads(engine, "the backend's default; a frame's preprocessing runs on one")
     engine.add_argument("--ray", metavar="auto|ADDRESS",
                         help="classify the --image files on a Ray cluster (auto: the running "
-                             "one, else a local instance); needs edgeinfer[ray]")
+                             "one, else a local instance); needs the ray extra: "
+                             "pip install '.[ray]'")
     add_mqtt(parser)
 
 

@@ -104,7 +104,7 @@ def _server_parts():
         from ..serve.server import Server
     except ImportError as missing:
         raise UserError(f"edgeinfer serve needs {missing.name or 'its web server'}: "
-                        "pip install 'edgeinfer[serve]'") from None
+                        "pip install '.[serve]' in the edgeinfer checkout") from None
     return Server, assemble, create_app
 
 

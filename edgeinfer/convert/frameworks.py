@@ -5,13 +5,19 @@ The runtime never reaches this module: `import edgeinfer` and loading a model
 must work on a Pi that has neither TensorFlow nor PyTorch."""
 import importlib
 import os
+import sys
 
 from ..errors import UserError
+from .common import step
 
-INSTALL_HINT = "install the converter extras with `pip install 'edgeinfer[convert]'`"
+INSTALL_HINT = ("install the converter extras: `pip install '.[convert]'` in the edgeinfer "
+                "checkout, or `make dev`")
+NAMES = {"tensorflow": "TensorFlow", "torch": "PyTorch", "keras": "Keras", "tf2onnx": "tf2onnx"}
 
 
 def _require(module, purpose):
+    if module not in sys.modules:
+        step(f"loading {NAMES.get(module, module)}")  # TensorFlow alone takes seconds
     try:
         return importlib.import_module(module)
     except ImportError as error:

@@ -11,7 +11,7 @@ import tempfile
 
 from ..errors import UserError
 from . import frameworks
-from .common import DEFAULT_OPSET, say
+from .common import DEFAULT_OPSET, say, step
 from .labels import labels_beside, teachable_machine_export
 from .preprocessing import preset
 from .tf_function import convert_function
@@ -109,6 +109,7 @@ def load_keras(path):
     keras = frameworks.keras()
     if not os.path.exists(path):
         raise UserError(f"model {path} does not exist")
+    step(f"loading Keras {os.path.basename(path)}")
     try:
         if path.lower().endswith((".h5", ".hdf5")):
             return _load_h5(keras, path)

@@ -1,27 +1,20 @@
-"""Class names for convert: a file (read as `run --labels` reads it), a
-comma-separated list, or the labels.txt beside a Teachable Machine export."""
+"""Class names for convert: --labels as every command reads it (a file or a
+comma list, edgeinfer/labels.py), or the labels.txt beside a Teachable Machine
+export."""
 import os
 
-from ..errors import UserError
-from ..labels import INDEXED_LINE, parse_label_lines, read_labels
+from ..labels import INDEXED_LINE, read_labels, read_labels_file
 
 TEACHABLE_MACHINE_FILES = ("keras_model.h5", "model_unquant.tflite", "model.tflite")
 
-# one reader for `run --labels` and `convert --labels`
-read_labels_file = read_labels
-
 
 def resolve_labels(value):
-    """--labels: None, a list, a file path, or "a,b,c"."""
+    """--labels: None, a list, or what `read_labels` takes (a file or "a,b,c")."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
-    if os.path.isfile(value):
-        return read_labels_file(value)
-    if "," in value:
-        return parse_label_lines(value.split(","), "list")
-    raise UserError(f"--labels {value!r} is neither a file nor a comma-separated list of names")
+    return read_labels(value)
 
 
 def labels_beside(model_path):

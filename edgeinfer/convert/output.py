@@ -6,7 +6,7 @@ from ..errors import UserError
 from ..metadata import write_info
 from ..sinks.output_files import atomic_write
 from . import verify as verification
-from .common import say
+from .common import say, step
 from .simplify import fold_constants
 
 
@@ -36,11 +36,13 @@ def finish(model, out_path, info, reference=None, samples=(), verify=True,
     _check_self_contained(model, source_name)
     _check_graph(model, source_name)
     if simplify:
+        step("folding constants")
         model = fold_constants(model)
     write_info(model, info)
     data = model.SerializeToString()
     candidate = verification.onnx_runner(data)
     if verify and reference is not None:
+        step(f"verifying against {source_name} on {len(samples)} inputs")
         report = verification.compare(reference, candidate, samples,
                                       source_quantization=source_quantization)
         info.verification = dict(report, reference=source_name)

@@ -4,20 +4,20 @@ through the model's own preprocessing, with a report of what it cost.
 U8S8 (uint8 activations, int8 per-channel weights) is the scheme: on x86
 onnxruntime runs it through its fast u8s8 integer kernels, while S8S8
 activations take a slower path; ARM64 runs both well."""
+import glob
 import os
 import tempfile
 import time
 
 import numpy as np
 
-from ..errors import UserError
+from ..errors import SourceError, UserError
 from ..media import read_image
 from ..metadata import write_info
-from .common import say
+from .common import bar, say, step
 from .simplify import fold_constants
 from .verify import onnx_runner
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 TIMING_RUNS = 20
 # MinMax calibration sets each activation range from these images alone: with fewer, the ranges
 # miss values real inputs reach and the int8 model clips them
@@ -36,15 +36,17 @@ def _caution(message, strict, warnings):
     say(f"warning: {message}")
 
 
-def calibration_images(directory):
-    if not os.path.isdir(directory):
-        raise UserError(f"--calibration {directory} is not a directory: give a folder of "
-                        "representative images (a few dozen is plenty)")
-    paths = sorted(os.path.join(directory, name) for name in os.listdir(directory)
-                   if name.lower().endswith(IMAGE_EXTENSIONS))
-    if not paths:
-        raise UserError(f"--calibration {directory} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return paths
+def calibration_images(folder):
+    """The images of a folder, or of a quoted pattern, as `--image` reads them."""
+    from ..sources.images import expand
+
+    if not os.path.isdir(folder) and not glob.has_magic(folder):
+        raise UserError(f"--calibration {folder} is not a folder: give a folder (or a quoted "
+                        "pattern) of representative images (a few dozen is plenty)")
+    try:
+        return expand([folder])
+    except SourceError as error:
+        raise UserError(f"--calibration found no images: {error}") from None
 
 
 class _Reader:
@@ -96,7 +98,8 @@ def quantize_int8(model, info, calibration, activations="uint8", strict=False):
                  f"{MIN_CALIBRATION_IMAGES} recommended): the int8 activation ranges may miss values "
                  "real inputs reach; add representative images", strict, warnings)
     kwargs = info.image.preprocess_kwargs()
-    tensors = [preprocess(read_image(p), **kwargs) for p in paths]
+    tensors = [preprocess(read_image(p), **kwargs)
+               for p in bar(paths, "reading calibration images")]
     with tempfile.TemporaryDirectory(prefix="edgeinfer-quantize-") as tmp:
         source, target = os.path.join(tmp, "float.onnx"), os.path.join(tmp, "int8.onnx")
         # Q/DQ pairs fuse into integer kernels only where no shape arithmetic sits between
@@ -104,6 +107,7 @@ def quantize_int8(model, info, calibration, activations="uint8", strict=False):
         # its per-initializer clean-up warnings and pre-processing advice would bury the report
         onnxruntime.set_default_logger_severity(3)
         logging.getLogger().setLevel(logging.ERROR)
+        step(f"calibrating int8 ranges on {len(paths)} images")
         try:
             quantize_static(source, target, _Reader(info.input_name, tensors),
                             quant_format=QuantFormat.QDQ, per_channel=True,
@@ -114,6 +118,7 @@ def quantize_int8(model, info, calibration, activations="uint8", strict=False):
             raise UserError(f"onnxruntime could not quantise the model ({first}); convert "
                             "without --quantize") from None
         quantized = onnx.load(target)
+    step("comparing int8 with float")
     float_bytes, int8_bytes = model.SerializeToString(), quantized.SerializeToString()
     run_float, run_int8 = onnx_runner(float_bytes), onnx_runner(int8_bytes)
     float_top = [int(run_float(t).argmax()) for t in tensors]

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from ..errors import UserError
 from . import frameworks
+from .common import step
 
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
@@ -91,6 +92,7 @@ def function_to_onnx(function, input_spec, opset, nchw, origin):
     """A tf.function with one input -> onnx.ModelProto; nchw asks tf2onnx to
     expose the NHWC image input as NCHW (its transposes then cancel out)."""
     tf2onnx = frameworks.tf2onnx()
+    step(f"converting {origin} with tf2onnx")
     try:
         with quiet_tf2onnx():
             model, _ = tf2onnx.convert.from_function(

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..errors import UserError
 from . import frameworks
-from .common import DEFAULT_OPSET, say
+from .common import DEFAULT_OPSET, say, step
 from .describe import describe, image_layout
 from .labels import labels_beside, teachable_machine_export
 from .output import finish
@@ -96,6 +96,7 @@ def from_tflite(path, out_path, labels=None, preprocess=None, opset=DEFAULT_OPSE
     dims = [None, *(int(d) for d in tensor["shape"][1:])]
     layout = image_layout(dims)
     nchw = bool(layout and layout[0] == "nhwc" and not wants_nhwc(preprocess))
+    step(f"converting TFLite {path} with tf2onnx")
     try:
         with quiet_tf2onnx():
             model, _ = tf2onnx.convert.from_tflite(

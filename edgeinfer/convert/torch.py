@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import UserError
 from . import frameworks
-from .common import DEFAULT_OPSET, say
+from .common import DEFAULT_OPSET, say, step
 from .describe import describe
 from .output import finish
 from .preprocessing import preset
@@ -69,6 +69,7 @@ def _convert(torch, module, out_path, input_shape, labels, preprocess, opset, ve
     import onnx
 
     origin = (source or {}).get("file") or type(module).__name__
+    step(f"exporting {origin} with torch.onnx")
     try:
         data = export_bytes(module, input_shape, opset)
     except Exception as error:  # the exporter raises many types; all mean "cannot export"

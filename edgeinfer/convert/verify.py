@@ -7,6 +7,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..media import read_image
+from .common import bar
 
 ABS_TOLERANCE = 1e-4    # below float32 noise for a few thousand accumulated products
 REL_TOLERANCE = 1e-3    # of the largest reference output, for large logits
@@ -80,7 +81,7 @@ def compare(reference, candidate, samples, atol=ABS_TOLERANCE, rtol=REL_TOLERANC
     max_abs = max_rel = 0.0
     agree = classified = disagree_decisive = 0
     worst = None
-    for sample in samples:
+    for sample in bar(samples, "verifying", unit="input"):
         want = np.asarray(reference(sample.tensor), dtype=np.float64)
         got = np.asarray(candidate(sample.tensor), dtype=np.float64)
         if want.shape != got.shape:

@@ -87,7 +87,7 @@ def _read(embedder, path):
 
 def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend="auto",
                 threads=None, augment=0, seed=0, validation=0.2, weight_decay=1e-2,
-                batch=32, progress=None):
+                batch=32, progress=None, step=None):
     """Trains a new head on base's embeddings of the samples in data (a folder
     per class) and writes trunk + head as one ONNX file at out.
 
@@ -98,7 +98,8 @@ def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend
     crop, brightness; sensor windows: stretch, gain, noise). validation: the
     fraction of each class held out to measure accuracy (and, when it holds
     STOP_EARLY_FROM or more per class, to choose when training stops).
-    progress(done, total).
+    progress(done, total) follows the embedding; step(text) is told of the
+    other stages.
     Raises UserError (one line) before writing anything when an input is unusable.
     """
     if head not in HEADS:
@@ -139,6 +140,8 @@ def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend
             return SoftmaxHead(weight_decay=weight_decay, init=init)
         return HEADS[head]()
 
+    if step is not None:
+        step(f"training the {head} head on {len(embeddings)} embeddings")
     train_x = np.concatenate([original[~held], varied[~varied_held]])
     train_y = np.concatenate([labels[~held], varied_labels[~varied_held]])
     _check_every_class_taught(names, train_y, add, embedder, files)
@@ -178,6 +181,8 @@ def personalize(base, data, out, head="softmax", *, add=False, cut=None, backend
                    verification={})
     write_info(model, info)
     data_bytes = model.SerializeToString()
+    if step is not None:
+        step("checking the new model runs")
     _check_runs(data_bytes, embedder, samples[:4], final, backend, threads)
     atomic_write(out, lambda f: f.write(data_bytes))
     return Personalized(out, names, final, made["samples_per_class"], val_accuracy, made)

@@ -25,7 +25,8 @@ def _ray():
     try:
         import ray
     except ImportError:
-        raise UserError("--ray needs Ray: pip install 'edgeinfer[ray]'") from None
+        raise UserError("--ray needs Ray: pip install '.[ray]' in the edgeinfer checkout") \
+            from None
     return ray
 
 

@@ -76,6 +76,12 @@ def prediction_lines(test_set, outcomes):
     return "".join(lines)
 
 
+def report_json(test_set, summaries):
+    """report.json's text: the test set and every model's summary."""
+    return json.dumps({"test_data": test_set.root, "classes": test_set.classes,
+                       "models": summaries}, indent=2, ensure_ascii=False) + "\n"
+
+
 def write_report(folder, test_set, outcomes, summaries, plot=False):
     """report.md, report.json, predictions.jsonl (and PNGs); returns the paths written."""
     os.makedirs(folder, exist_ok=True)
@@ -86,8 +92,7 @@ def write_report(folder, test_set, outcomes, summaries, plot=False):
         atomic_write(path, lambda f: f.write(text.encode("utf-8")))
         written.append(path)
 
-    put("report.json", json.dumps({"test_data": test_set.root, "classes": test_set.classes,
-                                   "models": summaries}, indent=2, ensure_ascii=False) + "\n")
+    put("report.json", report_json(test_set, summaries))
     put("report.md", markdown(test_set.root, summaries))
     put("predictions.jsonl", prediction_lines(test_set, outcomes))
     if plot:

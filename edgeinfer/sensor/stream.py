@@ -239,8 +239,8 @@ def _serial_lines(spec):
     try:
         import serial  # pyserial
     except ImportError:
-        raise UserError("reading a serial port needs pyserial: pip install 'edgeinfer[serial]'") \
-            from None
+        raise UserError("reading a serial port needs pyserial: pip install '.[serial]' in the "
+                        "edgeinfer checkout") from None
     try:
         device = serial.Serial(port, int(baud or 115200), timeout=0.5)
     except (serial.SerialException, ValueError) as error:

@@ -43,7 +43,7 @@ def _paho():
     try:
         import paho.mqtt.client as mqtt
     except ImportError:
-        raise UserError("--mqtt needs paho-mqtt: pip install 'edgeinfer[mqtt]'") from None
+        raise UserError("--mqtt needs paho-mqtt: pip install '.[mqtt]' in the edgeinfer checkout") from None
     return mqtt
 
 
