@@ -26,21 +26,28 @@ COMMANDS = {
 }
 
 
-def build_parser():
+def build_parser(only=None):
+    """Every command's parser, or with `only` (a command name) that one's alone in
+    full: the others are listed by name and help, their modules never imported,
+    so `edgeinfer run` does not load what `personalize` or `serve` need."""
     parser = OneLineErrors(prog="edgeinfer", description="Image and sensor classifiers on "
                            "edge devices.")
     parser.add_argument("--version", "-V", action="version", version=f"edgeinfer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"edgeinfer.commands.{name}")
         command = sub.add_parser(name, help=help_text, description=help_text)
-        module.add_arguments(command)
-        command.set_defaults(handler=module.run)
+        if only in (None, name):
+            module = importlib.import_module(f"edgeinfer.commands.{name}")
+            module.add_arguments(command)
+            command.set_defaults(handler=module.run)
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the top level's options (--help, --version) take no value: the first word is the command
+    named = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser(named if named in COMMANDS else None).parse_args(argv)
     try:
         return args.handler(args) or 0
     except UserError as error:

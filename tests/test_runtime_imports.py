@@ -232,3 +232,21 @@ def test_run_without_mqtt_never_imports_paho(image_model):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert "PAHO []" in result.stdout, result.stdout
+
+
+def test_a_run_imports_no_other_command_nor_learn(image_model):
+    """The CLI builds the invoked command's parser alone: `run` used to import every
+    command's module, and with them learn/ (collect, personalize), on its start."""
+    script = textwrap.dedent(f"""
+        import sys
+        from edgeinfer.cli import main
+        from edgeinfer.media import SAMPLE_IMAGE
+        assert main(["run", "--model", {image_model!r}, "--image", SAMPLE_IMAGE, "--quiet"]) == 0
+        print("EXTRA", sorted(m for m in sys.modules if m.startswith(("edgeinfer.learn",
+              "edgeinfer.commands.personalize", "edgeinfer.commands.collect",
+              "edgeinfer.commands.eval", "edgeinfer.commands.serve", "edgeinfer.convert"))))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "EXTRA []" in result.stdout, result.stdout
