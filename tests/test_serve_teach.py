@@ -195,3 +195,25 @@ def test_the_data_folder_is_made_on_first_use(media, clip, tmp_path):
         assert client.post("/api/teach/samples?label=a").status_code == 200
         assert sorted(os.listdir(data / "a")) == ["0001.png"]
     shutil.rmtree(data)
+
+
+def test_serve_teach_dir_holds_what_the_page_records_and_trains(media, clip, tmp_path):
+    from tools.serve_process import start_serving
+
+    data = tmp_path / "samples"
+    process, url, _ = start_serving("-m", media["model"], "--video", clip, "--realtime",
+                                    "--teach-dir", data)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert client.get("/api/teach").json()["folder"] == str(data)
+            for label in ("a", "b"):
+                assert client.post(f"/api/teach/samples?label={label}&count=3").status_code \
+                    == 200
+            assert client.post("/api/teach/train?head=ncm").status_code == 202
+            assert trained(client)["model"] == "personal-ncm"
+            assert [m["name"] for m in client.get("/api/models").json()] == \
+                ["photo", "personal-ncm"]
+    finally:
+        process.kill()
+        process.communicate(timeout=15)
+    assert sorted(os.listdir(data)) == ["a", "b", "personal-ncm.onnx"]
