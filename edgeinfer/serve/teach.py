@@ -114,11 +114,12 @@ class Teacher:
                     and not name.startswith(".")}
 
     def status(self):
+        training = self.training   # read once: the training thread may end it meanwhile
         return {"folder": self.folder, "base": model_name(self.base),
                 "labels": self.counts(),
-                "recorded": {label: len(paths) for label, paths in self.recorded.items()
+                "recorded": {label: len(paths) for label, paths in list(self.recorded.items())
                              if paths},
-                "training": dict(self.training) if self.training else None,
+                "training": dict(training) if training else None,
                 "last": self.last}
 
     def record(self, label, count):
