@@ -15,6 +15,7 @@ import sys
 
 from ..backends import BACKENDS
 from ..errors import UserError
+from ..model import load
 from ..run.classifier import distinct_names
 from .mqtt_options import add_mqtt, open_mqtt
 from .options import add_device, add_model, add_threads, add_top_k, models, resolve_threads
@@ -63,6 +64,10 @@ def add_arguments(parser):
                              "give it again for more (default: none)")
     server.add_argument("--max-body", type=byte_size, default="10MB", metavar="SIZE",
                         help="largest request body taken (default 10MB)")
+    server.add_argument("--teach-dir", default="teach", metavar="DIR",
+                        help="where the page's Teach panel saves samples and the models it "
+                             "trains (default: ./teach, made on first use; a live camera or "
+                             "video only)")
     results = parser.add_argument_group("results")
     add_top_k(results)
     results.add_argument("--smoothing", type=int, default=1, metavar="N",
@@ -173,7 +178,9 @@ def run(args):
             raise
         parts = assemble(loaded, distinct_names(args.model), args.top_k, source,
                          args.smoothing, on_end=_say_source_ended,
-                         sinks=[mqtt] if mqtt else [])
+                         sinks=[mqtt] if mqtt else [], teach_dir=args.teach_dir,
+                         load=lambda path: load(path, backend=args.backend,
+                                                threads=args.threads, device=args.device))
         app = create_app(parts, token=args.token, cors=args.cors, max_body=args.max_body)
         print(f"{PROG}: {_address(sock)} serving {', '.join(parts.predictor.names)}" +
               (f" on {parts.live.description}" if parts.live else " (no source: the API only)"),

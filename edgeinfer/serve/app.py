@@ -7,6 +7,8 @@
     GET  /healthz       up or not (never wants the token)
     GET  /metrics       Prometheus text
     GET  /video.mjpg    the live frames with their overlay, at most frames.MAX_FPS a second
+    GET  /api/teach     the Teach panel's data folder, training and last result; with
+    POST, DELETE /api/teach/samples, POST /api/teach/train  (a live image source only)
     GET  /              the live page (files of this package only, by fixed names)
 
 Records are the JSON `run --json` writes (sinks.jsonl.json_record). Errors are
@@ -32,6 +34,7 @@ from starlette.routing import Route
 from ..sinks.jsonl import json_record
 from .auth import TokenAuth
 from .frames import BOUNDARY, MAX_FPS, mjpeg_part
+from .teach import TeachError
 from .uploads import MAX_PIXELS, BadUpload, decode_image
 
 MAX_BODY = 10_000_000
@@ -138,6 +141,40 @@ def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_
         return StreamingResponse(frames(), headers=STREAM_HEADERS,
                                  media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
 
+    def teacher():
+        if parts.teacher is None:
+            raise TeachError(404, "teaching records from the live video: this server has no "
+                                  "camera or video source (start it with --camera or --video)")
+        return parts.teacher
+
+    async def teach(request):
+        try:
+            return JSONResponse(teacher().status())
+        except TeachError as refused:
+            return error(refused.status, str(refused))
+
+    async def samples(request):
+        try:
+            label = request.query_params.get("label", "")
+            if request.method == "DELETE":
+                removed = await run_in_threadpool(teacher().forget, label)
+                return JSONResponse({"label": label, "removed": removed,
+                                     "labels": teacher().counts()})
+            count = request.query_params.get("count", "1")
+            if not count.isdigit():
+                raise TeachError(400, f"count must be a whole number, got {count!r}")
+            saved = await run_in_threadpool(teacher().record, label, int(count))
+            return JSONResponse({"label": label, "saved": saved, "labels": teacher().counts()})
+        except TeachError as refused:
+            return error(refused.status, str(refused))
+
+    async def train(request):
+        try:
+            started = teacher().train(request.query_params.get("head", "softmax"))
+            return JSONResponse({"training": started}, status_code=202)
+        except TeachError as refused:
+            return error(refused.status, str(refused))
+
     @contextlib.asynccontextmanager
     async def lifespan(app):
         parts.hub.attach(asyncio.get_running_loop())
@@ -148,12 +185,14 @@ def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_
         Route("/api/predict", predict, methods=["POST"]),
         Route("/api/latest", latest), Route("/api/stream", stream),
         Route("/api/models", models), Route("/healthz", healthz), Route("/metrics", metrics),
-        Route("/video.mjpg", video)]
+        Route("/video.mjpg", video), Route("/api/teach", teach),
+        Route("/api/teach/samples", samples, methods=["POST", "DELETE"]),
+        Route("/api/teach/train", train, methods=["POST"])]
     middleware = [Middleware(CountRequests, metrics=parts.metrics,
                              known={route.path for route in routes})]
     if cors:
         middleware.insert(0, Middleware(CORSMiddleware, allow_origins=list(cors),
-                                        allow_methods=["GET", "POST"],
+                                        allow_methods=["GET", "POST", "DELETE"],
                                         allow_headers=["Authorization", "Content-Type"]))
     if token:
         middleware.append(Middleware(TokenAuth, token=token))

@@ -7,6 +7,7 @@ One model loaded once serves both, which a small board's memory needs."""
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 
@@ -36,14 +37,42 @@ class Predictor:
         self.locks = [threading.Lock() for _ in self.models]
         self.takes_images = all(model.info.image is not None for model in self.models)
         self._by_top_k = {}   # top_k -> [LockedClassifier]: one input buffer each, reused
+        self.smoothing = 1
         self._made = threading.Lock()
         self._count = itertools.count()
 
     def live_classifiers(self, smoothing=1):
         """The live run's classifiers: the run's top-k, smoothed over its frames."""
-        return [LockedClassifier(Classifier(model, Postprocessor.for_model(
-                    model, self.top_k, self.threshold, smoothing), name), lock)
-                for model, name, lock in zip(self.models, self.names, self.locks)]
+        self.smoothing = smoothing
+        return [self.live_classifier(index) for index in range(len(self.models))]
+
+    def live_classifier(self, index):
+        model, name, lock = self.models[index], self.names[index], self.locks[index]
+        return LockedClassifier(Classifier(model, Postprocessor.for_model(
+            model, self.top_k, self.threshold, self.smoothing), name), lock)
+
+    def put(self, model, name):
+        """Serves model too, from the next request on: in place of the model loaded
+        from the same file, else after the others (named `name`, or name#2 ...
+        when taken). Returns its index."""
+        with self._made:
+            paths = [os.path.abspath(m.path) for m in self.models]
+            models, names, locks = list(self.models), list(self.names), list(self.locks)
+            if os.path.abspath(model.path) in paths:
+                index = paths.index(os.path.abspath(model.path))
+                models[index], locks[index] = model, threading.Lock()
+            else:
+                index = len(models)
+                taken, number = set(names), 1
+                while (name if number == 1 else f"{name}#{number}") in taken:
+                    number += 1
+                models.append(model)
+                names.append(name if number == 1 else f"{name}#{number}")
+                locks.append(threading.Lock())
+            # whole lists swapped, never changed in place: a request in hand keeps its own
+            self.models, self.names, self.locks = models, names, locks
+            self._by_top_k = {}
+            return index
 
     def most_classes(self):
         return max((model.classes or len(model.labels) or 1 for model in self.models),

@@ -1,5 +1,6 @@
 // The live page: the MJPEG view, each model's top-k as bars, FPS, drops and a
-// latency sparkline, from /api/models, /api/latest, /api/stream and /healthz.
+// latency sparkline, from /api/models, /api/latest, /api/stream and /healthz;
+// with a live video, the Teach panel (/api/teach).
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -118,6 +119,84 @@
     }
     const latest = await fetch("/api/latest");
     if (latest.ok) render(await latest.json());
+    if (health.live && images) await startTeaching();
+  }
+
+  // -- the Teach panel: only when the server can record from a live video ------------------
+
+  async function startTeaching() {
+    const response = await fetch("/api/teach", { credentials: "same-origin" });
+    if (!response.ok) return;
+    $("teach-slot").replaceWith($("teach-panel").content.cloneNode(true));
+    showTeach(await response.json());
+    let count = 1;
+    for (const id of ["record-1", "record-10"]) {
+      $(id).addEventListener("click", () => { count = Number($(id).dataset.count); });
+    }
+    $("teach-record").addEventListener("submit", (event) => {
+      event.preventDefault();
+      record($("teach-label").value.trim(), count);
+    });
+    $("teach-train").addEventListener("submit", (event) => {
+      event.preventDefault();
+      train($("teach-head").value);
+    });
+  }
+
+  async function send(method, path) {
+    const response = await fetch(path, { method, credentials: "same-origin" });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.error || response.status);
+    return answer;
+  }
+
+  function showCounts(labels) {
+    $("teach-counts").replaceChildren(...Object.entries(labels).map(([label, n]) => {
+      const item = document.createElement("li");
+      item.textContent = label + ": " + n;
+      item.dataset.label = label;
+      item.dataset.count = n;
+      return item;
+    }));
+  }
+
+  function showTeach(state) {
+    showCounts(state.labels);
+    const busy = state.training;
+    $("train").disabled = Boolean(busy);
+    if (busy) {
+      $("teach-status").textContent = "training " + busy.head + "… " + busy.done + "/" + busy.total;
+    } else if (state.last && state.last.ok) {
+      const accuracy = state.last.validation_accuracy;
+      $("teach-status").textContent = state.last.model + " trained in " + state.last.seconds +
+        " s" + (accuracy === null ? "" : ", held-out accuracy " + (100 * accuracy).toFixed(0) + " %") +
+        ": its bars are beside the others";
+      card(state.last.model);
+    } else if (state.last) {
+      $("teach-status").textContent = "training failed: " + state.last.error;
+    }
+  }
+
+  async function record(label, count) {
+    $("teach-status").textContent = "recording " + count + " of " + label + "…";
+    try {
+      const answer = await send("POST", "/api/teach/samples?label=" +
+                                encodeURIComponent(label) + "&count=" + count);
+      showCounts(answer.labels);
+      $("teach-status").textContent = "saved " + answer.saved.length + " of " + label;
+    } catch (error) { $("teach-status").textContent = error.message; }
+  }
+
+  async function train(head) {
+    try {
+      await send("POST", "/api/teach/train?head=" + head);
+      let state;
+      do {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        state = await getJson("/api/teach");
+        showTeach(state);
+      } while (state.training);
+    } catch (error) { $("teach-status").textContent = error.message; }
   }
 
   $("photo").addEventListener("change", async () => {
