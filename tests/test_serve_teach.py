@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import threading
 import time
 
 import cv2
@@ -33,11 +34,16 @@ def clip(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def teaching(media, clip, teach_dir):
-    """A server playing the clip in real time, teaching into teach_dir."""
+def teaching(media, clip, teach_dir, before_load=None):
+    """A server playing the clip in real time, teaching into teach_dir;
+    before_load() runs on the training thread before it loads the new model."""
+    def load(path):
+        if before_load is not None:
+            before_load()
+        return edgeinfer.load(path, threads=1)
+
     parts = parts_for([media["model"]], open_video(clip, realtime=True), top_k=2,
-                      teach_dir=str(teach_dir),
-                      load=lambda path: edgeinfer.load(path, threads=1))
+                      teach_dir=str(teach_dir), load=load)
     with serving(parts) as url:
         with httpx.Client(base_url=url, timeout=30) as client:
             yield client, parts
@@ -148,11 +154,18 @@ def test_training_without_two_labels_is_400(media, clip, tmp_path):
 
 
 def test_training_twice_at_once_is_409(media, clip, tmp_path):
-    with teaching(media, clip, tmp_path / "teach") as (client, _):
+    # the first training is held before its swap until the second request has been
+    # answered, so "at once" does not depend on how fast training is
+    second_answered = threading.Event()
+    with teaching(media, clip, tmp_path / "teach",
+                  before_load=lambda: second_answered.wait(30)) as (client, _):
         for label in ("a", "b"):
             client.post(f"/api/teach/samples?label={label}&count=10")
         assert client.post("/api/teach/train").status_code == 202
-        assert_error(client.post("/api/teach/train?head=knn"), 409, "being trained")
+        try:
+            assert_error(client.post("/api/teach/train?head=knn"), 409, "being trained")
+        finally:
+            second_answered.set()
         assert trained(client)["ok"]
         assert [m["name"] for m in client.get("/api/models").json()] == \
             ["photo", "personal-softmax"]
