@@ -25,7 +25,7 @@ import numpy as np
 from ..version import __version__
 from .graph import Node, TensorInfo
 
-FORMAT = 1
+FORMAT = 2  # 2: depthwise QuantizedConv steps (pads attribute)
 
 
 def cache_dir():

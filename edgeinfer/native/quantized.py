@@ -1,15 +1,18 @@
-"""Load-time pass for QDQ-quantised models: DequantizeLinear -> 1x1 Conv ->
+"""Load-time pass for QDQ-quantised models: DequantizeLinear -> Conv ->
 QuantizeLinear, with per-tensor activation scales and the Conv's weights and
 bias given by DequantizeLinear of int8 / int32 constants (what onnxruntime's
 static quantisation and tf2onnx write), becomes one QuantizedConv step: uint8
-in, uint8 out, integer sums with the requantisation in the write
-(csrc/kernels/qconv.c). Everything else in the model keeps running in float32 between
+in, uint8 out, integer sums with the requantisation in the write. Two kinds of
+Conv run so: 1x1 (csrc/kernels/qconv.c) and depthwise kxk with any pads
+(csrc/kernels/qdwconv.c); between them the activations stay uint8. Everything else in the model keeps running in float32 between
 its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
 write (quantising is monotone, so clamping before or after agrees)."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.conv_plan import plan_conv
+from ..kernels.geometry import onnx_window_arguments
 from .graph import Node
 from .rewrite import _producers, _Uses
 
@@ -45,6 +48,29 @@ def _is_plain_1x1(conv, info):
         and len(strides) == 2 and strides[0] == strides[1] and conv.attr("_activation") is None
 
 
+def _depthwise_window(conv, info):
+    """(stride, (top, left, bottom, right)) of a 2-D depthwise Conv with
+    equal strides and no dilation, else None."""
+    x_shape, w_shape = info[conv.inputs[0]][0], info[conv.inputs[1]][0]
+    if len(x_shape) != 4 or len(w_shape) != 4 or conv.attr("_activation") is not None:
+        return None
+    channels, groups = x_shape[1], int(conv.attr("group", 1))
+    if not isinstance(channels, int) or groups != channels or w_shape[0] != channels or \
+            w_shape[1] != 1 or any(not isinstance(d, int) for d in x_shape[2:]):
+        return None
+    try:
+        _, strides, padding, dilations = onnx_window_arguments(
+            2, w_shape[2:], conv.attr("strides"), conv.attr("dilations"),
+            conv.attr("auto_pad", "NOTSET"), conv.attr("pads"))
+        plan = plan_conv((1,) + tuple(x_shape[1:]), tuple(w_shape), None, strides, padding,
+                         dilations, groups)
+    except ValueError:
+        return None
+    if set(plan.dilations) != {1} or plan.strides[0] != plan.strides[1]:
+        return None
+    return int(plan.strides[0]), tuple(int(p) for p in plan.pads)
+
+
 def _uint8_quantizer(node, constants):
     """(scale, zero point) of a per-tensor uint8 Q or DQ node, else None."""
     scale = _scalar(constants, node.inputs[1])
@@ -63,8 +89,10 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
             consumers.setdefault(name, []).append(node)
     removed, replaced = set(), {}
     for conv in nodes:
-        if conv.op != "Conv" or not _is_plain_1x1(conv, info) or \
-                conv.inputs[1] not in quantized:
+        if conv.op != "Conv" or conv.inputs[1] not in quantized:
+            continue
+        depthwise = None if _is_plain_1x1(conv, info) else _depthwise_window(conv, info)
+        if depthwise is None and not _is_plain_1x1(conv, info):
             continue
         dq = producers.get(conv.inputs[0])
         after = consumers.get(conv.outputs[0], [])
@@ -87,11 +115,15 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         if clamp is not None:
             lo, hi = (int(np.clip(np.rint(np.float32(b) / y_scale) + y_zero, 0, 255))
                       if np.isfinite(b) else default for b, default in zip(clamp, (0, 255)))
-        attrs = {"weights": np.ascontiguousarray(weights.reshape(m, -1)), "bias": bias,
+        attrs = {"weights": np.ascontiguousarray(weights.reshape(m, -1) if depthwise is None
+                                                 else weights.reshape(m, *weights.shape[2:])),
+                 "bias": bias,
                  # the order onnxruntime computes it in, in float32
                  "multiplier": (x_scale * w_scale / y_scale).astype(np.float32),
                  "x_zero": x_zero, "y_zero": y_zero, "lo": lo, "hi": hi,
-                 "stride": int(conv.attr("strides", [1, 1])[0])}
+                 "stride": int(conv.attr("strides", [1, 1])[0]) if depthwise is None
+                 else depthwise[0],
+                 "pads": None if depthwise is None else depthwise[1]}
         replaced[id(conv)] = Node("QuantizedConv", [dq.inputs[0]], list(q.outputs), attrs,
                                   conv.name)
         removed.add(id(q))

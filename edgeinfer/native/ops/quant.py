@@ -96,21 +96,29 @@ def make_quantize(node, operands, opset):
 
 
 def make_quantized_conv(node, operands, opset):
-    """A 1x1 Conv between DequantizeLinear and QuantizeLinear, made by
-    native/quantized.py: uint8 (N, K, H, W) in, uint8 (N, M, H', W') out."""
+    """A 1x1 or depthwise Conv between DequantizeLinear and QuantizeLinear,
+    made by native/quantized.py: uint8 (N, C, H, W) in, uint8 (N, M, H', W')
+    out."""
     x = operands[0]
-    weights, stride = node.attr("weights"), node.attr("stride")
-    shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
+    weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
     args = (node.attr("x_zero"), weights, node.attr("bias"), node.attr("multiplier"),
             node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+    if pads is None:
+        shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
+        kernel, extra = "qconv1x1", ()
+    else:
+        (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
+        shape = (x.shape[0], weights.shape[0], (x.shape[2] + top + bottom - kh) // stride + 1,
+                 (x.shape[3] + left + right - kw) // stride + 1)
+        kernel, extra = "qdwconv", (top, left)
 
     def bind(ins, outs):
         images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
-        qconv1x1 = core.qconv1x1
+        call = getattr(core, kernel)
 
         def run():
             for image, out in images:
-                qconv1x1(image, *args[:7], args[7], out)
+                call(image, *args, *extra, out)
         return run
 
     return Kernel([shape], [np.dtype(np.uint8)], bind)
