@@ -312,21 +312,12 @@ static rows_fn choose_rows(void)
     return rows_portable;
 }
 
-int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
-                const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
-                const float *multiplier, int y_zero, int lo, int hi, uint8_t *y)
+void ei_qconv1x1_pack(int m, int k, const int8_t *w, const int32_t *bias, int x_zero, int8_t *w8,
+                      int16_t *w16, int32_t *folded)
 {
-    int k4 = (k + 3) / 4, failed = 0, i, c;
-    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, b;
-    int8_t *w8 = calloc((size_t)m * k4 * 4, 1);
-    int16_t *w16 = calloc((size_t)m * k4 * 4, sizeof *w16);
-    int32_t *folded = malloc((size_t)m * sizeof *folded);
-    rows_fn rows = choose_rows();
-    qproblem q;
-    if (w8 == NULL || w16 == NULL || folded == NULL) {
-        free(w8), free(w16), free(folded);
-        return -1;
-    }
+    int k4 = (k + 3) / 4, i, c;
+    memset(w8, 0, (size_t)m * k4 * 4);
+    memset(w16, 0, (size_t)m * k4 * 4 * sizeof *w16);
     for (i = 0; i < m; i++) {
         int32_t sum = 0;
         for (c = 0; c < k; c++) {
@@ -336,6 +327,36 @@ int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out
         }
         folded[i] = (bias != NULL ? bias[i] : 0) - x_zero * sum;
     }
+}
+
+int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
+                const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
+                const float *multiplier, int y_zero, int lo, int hi, uint8_t *y)
+{
+    int k4 = (k + 3) / 4, status;
+    int8_t *w8 = malloc((size_t)m * k4 * 4);
+    int16_t *w16 = malloc((size_t)m * k4 * 4 * sizeof *w16);
+    int32_t *folded = malloc((size_t)m * sizeof *folded);
+    if (w8 == NULL || w16 == NULL || folded == NULL) {
+        free(w8), free(w16), free(folded);
+        return -1;
+    }
+    ei_qconv1x1_pack(m, k, w, bias, x_zero, w8, w16, folded);
+    status = ei_qconv1x1_packed(m, k, in_h, in_w, stride, out_h, out_w, x, w8, w16, folded,
+                                multiplier, y_zero, lo, hi, y);
+    free(w8), free(w16), free(folded);
+    return status;
+}
+
+int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
+                       const uint8_t *x, const int8_t *w8, const int16_t *w16,
+                       const int32_t *folded, const float *multiplier, int y_zero, int lo, int hi,
+                       uint8_t *y)
+{
+    int k4 = (k + 3) / 4, failed = 0;
+    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, b;
+    rows_fn rows = choose_rows();
+    qproblem q;
     q.m = m, q.k4 = k4, q.w8 = w8, q.w16 = w16, q.bias = folded, q.multiplier = multiplier;
     q.lo = (float)(lo - y_zero), q.hi = (float)(hi - y_zero), q.y_zero = y_zero;
     q.packed = NULL;
@@ -361,6 +382,5 @@ int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out
         }
         free(packed);
     }
-    free(w8), free(w16), free(folded);
     return failed ? -1 : 0;
 }

@@ -27,6 +27,8 @@
  * (x - x_zero) * w fits in int16: |255 x -128| = 32640. */
 typedef struct {
     const int16_t *planes;   /* stride phases x rows x width */
+    const long *taps;        /* kh x kw: where tap (i, j) of output row 0 starts */
+    long row_step;           /* stride x width: from one output row to the next */
     long phase_size;
     int width, stride, kh, kw, out_w;
     const int8_t *w;         /* kh x kw */
@@ -40,18 +42,34 @@ static void fill_planes(int16_t *planes, const qdw_channel *ch, int rows, const 
 {
     int s = ch->stride, p, r, q;
     for (p = 0; p < s; p++) {
+        /* the columns q of this phase that fall inside x: 0 <= q * s + p - pad_left < in_w */
+        int first = pad_left > p ? (pad_left - p + s - 1) / s : 0;
+        int end = (in_w - 1 + pad_left - p) / s + 1;
+        if (in_w - 1 + pad_left - p < 0)
+            end = 0;
+        if (end > ch->width)
+            end = ch->width;
+        if (first > end)
+            first = end;
         for (r = 0; r < rows; r++) {
             int16_t *dst = planes + p * ch->phase_size + (long)r * ch->width;
             int iy = r - pad_top;
+            const uint8_t *src;
             if (iy < 0 || iy >= in_h) {
                 memset(dst, 0, (size_t)ch->width * sizeof *dst);
                 continue;
             }
-            const uint8_t *src = x + (long)iy * in_w;
-            for (q = 0; q < ch->width; q++) {
-                int ix = q * s + p - pad_left;
-                dst[q] = (int16_t)(ix >= 0 && ix < in_w ? src[ix] - x_zero : 0);
-            }
+            src = x + (long)iy * in_w + p - pad_left;
+            for (q = 0; q < first; q++)
+                dst[q] = 0;
+            if (s == 1)
+                for (q = first; q < end; q++)
+                    dst[q] = (int16_t)(src[q] - x_zero);
+            else
+                for (q = first; q < end; q++)
+                    dst[q] = (int16_t)(src[q * s] - x_zero);
+            for (q = end; q < ch->width; q++)
+                dst[q] = 0;
         }
     }
 }
@@ -64,11 +82,10 @@ static uint8_t requantize(int32_t acc, const qdw_channel *ch)
     return (uint8_t)(lrintf(v) + ch->y_zero);   /* to nearest, ties to even */
 }
 
-/* The start of tap (i, j) for output row oy: a contiguous run over ox. */
-static const int16_t *tap(const qdw_channel *ch, int oy, int i, int j)
+/* The start of tap t = i * kw + j for output row oy: a contiguous run over ox. */
+static const int16_t *tap(const qdw_channel *ch, int oy, int t)
 {
-    int s = ch->stride;
-    return ch->planes + (j % s) * ch->phase_size + (long)(oy * s + i) * ch->width + j / s;
+    return ch->planes + oy * ch->row_step + ch->taps[t];
 }
 
 static void row_portable(const qdw_channel *ch, int oy, uint8_t *y)
@@ -81,7 +98,7 @@ static void row_portable(const qdw_channel *ch, int oy, uint8_t *y)
             acc[ox] = ch->bias;
         for (i = 0; i < ch->kh; i++)
             for (j = 0; j < ch->kw; j++) {
-                const int16_t *src = tap(ch, oy, i, j) + x0;
+                const int16_t *src = tap(ch, oy, i * ch->kw + j) + x0;
                 int32_t wv = ch->w[i * ch->kw + j];
                 for (ox = 0; ox < n; ox++)
                     acc[ox] += wv * src[ox];
@@ -109,7 +126,7 @@ __attribute__((target("avx2,fma"))) static void row_avx2(const qdw_channel *ch, 
         __m128i bytes;
         for (i = 0; i < ch->kh; i++)
             for (j = 0; j < ch->kw; j++) {
-                __m256i v = _mm256_loadu_si256((const __m256i *)(tap(ch, oy, i, j) + x0));
+                __m256i v = _mm256_loadu_si256((const __m256i *)(tap(ch, oy, i * ch->kw + j) + x0));
                 __m256i prod = _mm256_mullo_epi16(v, _mm256_set1_epi16(ch->w[i * ch->kw + j]));
                 a = _mm256_add_epi32(a, _mm256_cvtepi16_epi32(_mm256_castsi256_si128(prod)));
                 b = _mm256_add_epi32(b, _mm256_cvtepi16_epi32(_mm256_extracti128_si256(prod, 1)));
@@ -143,7 +160,7 @@ static void row_neon(const qdw_channel *ch, int oy, uint8_t *y)
         int32x4_t a = vdupq_n_s32(ch->bias), b = a;
         for (i = 0; i < ch->kh; i++)
             for (j = 0; j < ch->kw; j++) {
-                int16x8_t v = vld1q_s16(tap(ch, oy, i, j) + x0);
+                int16x8_t v = vld1q_s16(tap(ch, oy, i * ch->kw + j) + x0);
                 int16_t wv = ch->w[i * ch->kw + j];
                 a = vmlal_n_s16(a, vget_low_s16(v), wv);
                 b = vmlal_n_s16(b, vget_high_s16(v), wv);
@@ -182,7 +199,13 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
     const int width = (out_w + CHUNK - 1) / CHUNK * CHUNK + (kw - 1) / stride;
     const long phase_size = (long)rows * width, plane = (long)out_h * out_w;
     row_fn row = choose_row();
-    int failed = 0, ch;
+    long *taps = malloc((size_t)kh * kw * sizeof *taps);
+    int failed = 0, ch, i, j;
+    if (taps == NULL)
+        return -1;
+    for (i = 0; i < kh; i++)
+        for (j = 0; j < kw; j++)
+            taps[i * kw + j] = (j % stride) * phase_size + (long)i * width + j / stride;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * kh * kw > 262144)
 #endif
@@ -199,6 +222,7 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
             if (planes == NULL)
                 continue;
             one.planes = planes, one.phase_size = phase_size, one.width = width;
+            one.taps = taps, one.row_step = (long)stride * width;
             one.stride = stride, one.kh = kh, one.kw = kw, one.out_w = out_w;
             one.w = w + (long)ch * kh * kw;
             one.bias = bias != NULL ? bias[ch] : 0;
@@ -211,5 +235,6 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
         }
         free(planes);
     }
+    free(taps);
     return failed ? -1 : 0;
 }

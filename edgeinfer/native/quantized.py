@@ -4,7 +4,8 @@ bias given by DequantizeLinear of int8 / int32 constants (what onnxruntime's
 static quantisation and tf2onnx write), becomes one QuantizedConv step: uint8
 in, uint8 out, integer sums with the requantisation in the write. Two kinds of
 Conv run so: 1x1 (csrc/kernels/qconv.c) and depthwise kxk with any pads
-(csrc/kernels/qdwconv.c); between them the activations stay uint8. Everything else in the model keeps running in float32 between
+(csrc/kernels/qdwconv.c); a residual Add between Q/DQ nodes becomes a
+QuantizedAdd; between them the activations stay uint8. Everything else in the model keeps running in float32 between
 its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
 write (quantising is monotone, so clamping before or after agrees)."""
 from __future__ import annotations
@@ -129,7 +130,36 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         removed.add(id(q))
         if uses.only_one(dq.outputs[0]):
             removed.add(id(dq))
+    _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced)
     return [replaced.get(id(n), n) for n in nodes if id(n) not in removed]
+
+
+def _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced):
+    """DequantizeLinear a, DequantizeLinear b -> Add -> QuantizeLinear, all
+    per-tensor uint8 and of one shape (a residual connection), becomes a
+    QuantizedAdd: uint8 in, uint8 out, no float tensor in between."""
+    for add in nodes:
+        if add.op != "Add" or len(add.inputs) != 2 or id(add) in replaced:
+            continue
+        dqs = [producers.get(name) for name in add.inputs]
+        after = consumers.get(add.outputs[0], [])
+        if any(dq is None or dq.op != "DequantizeLinear" or dq.inputs[0] in constants or
+               info[dq.inputs[0]][1] != np.uint8 for dq in dqs) or len(after) != 1 or \
+                not uses.only_one(add.outputs[0]) or after[0].op != "QuantizeLinear":
+            continue
+        shapes = {tuple(info[name][0]) for name in add.inputs}
+        params = [_uint8_quantizer(node, constants) for node in dqs + after]
+        if len(shapes) != 1 or any(p is None for p in params):
+            continue
+        (a_scale, a_zero), (b_scale, b_zero), (y_scale, y_zero) = params
+        attrs = {"a_scale": float(a_scale), "a_zero": a_zero, "b_scale": float(b_scale),
+                 "b_zero": b_zero, "y_scale": float(y_scale), "y_zero": y_zero}
+        replaced[id(add)] = Node("QuantizedAdd", [dq.inputs[0] for dq in dqs],
+                                 list(after[0].outputs), attrs, add.name)
+        removed.add(id(after[0]))
+        for dq in dqs:
+            if uses.only_one(dq.outputs[0]):
+                removed.add(id(dq))
 
 
 def _integer_bias(conv, quantized, constants, bias_scale):
