@@ -1,11 +1,13 @@
 """The integer depthwise convolution (csrc/kernels/qdwconv.c) against its numpy
-twin, exactly, under every SIMD level this CPU has (portable C, AVX2) and one
+twin, exactly, under every SIMD level this CPU has (portable C, AVX2; the
+sums are taken in float32, exact for filters up to QDWCONV_MAX_TAPS) and one
 and two threads (tests/kernel_check.py). NEON runs under qemu in
 test_qdwconv_builds.py."""
 import numpy as np
 import pytest
 from hypothesis import strategies as st
 
+import edgeinfer
 from edgeinfer import kernels, reference
 from kernel_check import Case, KernelCheck
 
@@ -74,3 +76,11 @@ def test_qdwconv_refuses_mismatched_shapes():
     with pytest.raises(ValueError, match=r"x must be \(c, h, w\) and w \(c, kh, kw\)"):
         kernels.qdwconv(np.zeros((3, 4, 4), np.uint8), 0, np.zeros((2, 3, 3), np.int8), None,
                         np.ones(3, np.float32), 0)
+
+
+def test_qdwconv_refuses_filters_past_exact_float_sums():
+    # 23 x 23 taps could sum past 2^24, where float32 sums stop being exact
+    taps = int(np.sqrt(edgeinfer._core.QDWCONV_MAX_TAPS)) + 1
+    x, w = np.zeros((1, taps, taps), np.uint8), np.zeros((1, taps, taps), np.int8)
+    with pytest.raises(ValueError, match="taps"):
+        kernels.qdwconv(x, 0, w, None, np.ones(1, np.float32), 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.loader import core
 from ..kernels.conv_plan import plan_conv
 from ..kernels.geometry import onnx_window_arguments
 from .graph import Node
@@ -57,7 +58,8 @@ def _depthwise_window(conv, info):
         return None
     channels, groups = x_shape[1], int(conv.attr("group", 1))
     if not isinstance(channels, int) or groups != channels or w_shape[0] != channels or \
-            w_shape[1] != 1 or any(not isinstance(d, int) for d in x_shape[2:]):
+            w_shape[1] != 1 or any(not isinstance(d, int) for d in x_shape[2:]) or \
+            w_shape[2] * w_shape[3] > core.QDWCONV_MAX_TAPS:
         return None
     try:
         _, strides, padding, dilations = onnx_window_arguments(
