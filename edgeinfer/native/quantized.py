@@ -94,8 +94,9 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
     for conv in nodes:
         if conv.op != "Conv" or conv.inputs[1] not in quantized:
             continue
-        depthwise = None if _is_plain_1x1(conv, info) else _depthwise_window(conv, info)
-        if depthwise is None and not _is_plain_1x1(conv, info):
+        one_by_one = _is_plain_1x1(conv, info)
+        depthwise = None if one_by_one else _depthwise_window(conv, info)
+        if not one_by_one and depthwise is None:
             continue
         dq = producers.get(conv.inputs[0])
         after = consumers.get(conv.outputs[0], [])
