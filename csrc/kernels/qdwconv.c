@@ -66,12 +66,14 @@ __attribute__((target("avx2,fma"))) static void widen_avx2(float *dst, const uin
     if (step == 1)
         for (; u + 8 <= n; u += 8) {
             __m128i b = _mm_loadl_epi64((const __m128i *)(src + u));
-            _mm256_storeu_ps(dst + u, _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)), z));
+            __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+            _mm256_storeu_ps(dst + u, _mm256_sub_ps(f, z));
         }
     else if (step == 2)
         for (; u + 8 <= n && 2L * u + 16 <= avail; u += 8) {
             __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(src + 2 * u)), evens);
-            _mm256_storeu_ps(dst + u, _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)), z));
+            __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+            _mm256_storeu_ps(dst + u, _mm256_sub_ps(f, z));
         }
     for (; u < n; u++)
         dst[u] = (float)src[(long)u * step] - zero;

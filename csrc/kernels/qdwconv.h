@@ -11,7 +11,8 @@
 #define EI_QDWCONV_MAX_TAPS 514
 
 /* y[c, oy, ox] = clamp(round(acc * multiplier[c]) + y_zero, lo, hi) with
- *   acc = bias[c] + sum_{i,j} w[c, i, j] * (x[c, oy*stride + i - pad_top, ox*stride + j - pad_left] - x_zero)
+ *   acc = bias[c] + sum_{i,j} w[c, i, j] * (x[c, iy, ix] - x_zero),
+ *   iy = oy * stride + i - pad_top, ix = ox * stride + j - pad_left
  * where a position outside x contributes nothing (it holds x_zero, the
  * quantised 0.0 a float Conv pads with). One image: x (c, in_h, in_w) uint8,
  * y (c, out_h, out_w) uint8, w (c, kh, kw) int8, bias (c) int32 or NULL.

@@ -5,8 +5,8 @@ static quantisation and tf2onnx write), becomes one QuantizedConv step: uint8
 in, uint8 out, integer sums with the requantisation in the write. Two kinds of
 Conv run so: 1x1 (csrc/kernels/qconv.c) and depthwise kxk with any pads
 (csrc/kernels/qdwconv.c); a residual Add between Q/DQ nodes becomes a
-QuantizedAdd; between them the activations stay uint8. Everything else in the model keeps running in float32 between
-its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
+QuantizedAdd; between them the activations stay uint8. Everything else in
+the model keeps running in float32 between its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
 write (quantising is monotone, so clamping before or after agrees)."""
 from __future__ import annotations
 
