@@ -1,10 +1,16 @@
-from libc.stdint cimport int8_t, int32_t
+from libc.stdint cimport int8_t, int16_t, int32_t
 
 cdef extern from "qconv.h":
     int ei_qconv_vnni(int mode)
     int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
                     const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
                     const float *multiplier, int y_zero, int lo, int hi, uint8_t *y) nogil
+    void ei_qconv1x1_pack(int m, int k, const int8_t *w, const int32_t *bias, int x_zero,
+                          int8_t *w8, int16_t *w16, int32_t *folded) nogil
+    int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
+                           const uint8_t *x, const int8_t *w8, const int16_t *w16,
+                           const int32_t *folded, const float *multiplier, int y_zero, int lo,
+                           int hi, uint8_t *y) nogil
 
 
 def qconv_vnni(int mode):
@@ -27,5 +33,41 @@ def qconv1x1(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, ::1] w,
         status = ei_qconv1x1(w.shape[0], w.shape[1], x.shape[1], x.shape[2], stride,
                              out.shape[1], out.shape[2], &x[0, 0, 0], x_zero, &w[0, 0], b,
                              &multiplier[0], y_zero, lo, hi, &out[0, 0, 0])
+    if status != 0:
+        raise MemoryError("qconv1x1: no memory for the packed activations")
+
+
+def qconv1x1_pack(const int8_t[:, ::1] w, const int32_t[::1] bias, int x_zero):
+    """(w8, w16, folded, k): w (m, k) readied once for qconv1x1_packed."""
+    import numpy as np
+    m, k = w.shape[0], w.shape[1]
+    k4 = (k + 3) // 4
+    w8 = np.empty((m, 4 * k4), np.int8)
+    w16 = np.empty((m, 4 * k4), np.int16)
+    folded = np.empty(m, np.int32)
+    cdef int8_t[:, ::1] w8v = w8
+    cdef int16_t[:, ::1] w16v = w16
+    cdef int32_t[::1] fv = folded
+    cdef const int32_t *b = NULL
+    if bias is not None:
+        b = &bias[0]
+    ei_qconv1x1_pack(m, k, &w[0, 0], b, x_zero, &w8v[0, 0], &w16v[0, 0], &fv[0])
+    return w8, w16, folded, k
+
+
+def qconv1x1_packed(const uint8_t[:, :, ::1] x, packed, const float[::1] multiplier, int y_zero,
+                    int lo, int hi, int stride, uint8_t[:, :, ::1] out):
+    """qconv1x1 with weights from qconv1x1_pack; x has the packed k channels."""
+    cdef const int8_t[:, ::1] w8 = packed[0]
+    cdef const int16_t[:, ::1] w16 = packed[1]
+    cdef const int32_t[::1] folded = packed[2]
+    cdef int k = packed[3], status
+    if x.shape[0] != k or out.shape[0] != w8.shape[0] or multiplier.shape[0] != w8.shape[0]:
+        raise ValueError("qconv1x1_packed: x, out or multiplier do not fit the packed weights")
+    with nogil:
+        status = ei_qconv1x1_packed(w8.shape[0], k, x.shape[1], x.shape[2], stride,
+                                    out.shape[1], out.shape[2], &x[0, 0, 0], &w8[0, 0],
+                                    &w16[0, 0], &folded[0], &multiplier[0], y_zero, lo, hi,
+                                    &out[0, 0, 0])
     if status != 0:
         raise MemoryError("qconv1x1: no memory for the packed activations")

@@ -29,3 +29,19 @@ def test_rows_pair_each_conv_shape_with_onnxruntimes_node(tmp_path):
 def test_missing_model_is_one_line_and_status_2(tmp_path, capsys):
     assert layer_profile.main([str(tmp_path / "none.onnx")]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_int8_convs_pair_with_onnxruntimes_packed_qlinearconv(tmp_path):
+    """onnxruntime's QLinearConv packs its weights away (no weight shape in
+    its profile) and runs channels-last; its rows still meet native's
+    QuantizedConv steps under one key."""
+    from test_native_int8 import quantize
+
+    model = mobile_cnn(seed=0, size=32)
+    for i, node in enumerate(model.graph.node):   # onnxruntime's events are named after nodes
+        node.name = f"{node.op_type}_{i}"
+    path = quantize(model, (1, 3, 32, 32), tmp_path)
+    rows = {key: (n_nodes, o_nodes) for key, n_nodes, o_nodes, _, _ in
+            layer_profile.table(path, runs=3)}
+    n_nodes, o_nodes = rows["int8 Conv dw 3x3 16>16 @16x16"]
+    assert n_nodes == 1 and o_nodes == 1

@@ -132,3 +132,17 @@ def test_qdq_model_from_the_plan_cache_runs_the_same(tmp_path, monkeypatch):
     np.testing.assert_array_equal(again.run({"image": x})[0], expected)
     ops = [step.op for step in again._plans[next(iter(again._plans))].nodes]
     assert "QuantizedConv" in ops
+
+
+def test_depthwise_and_residual_add_stay_uint8(tmp_path):
+    """The seeded CNN's depthwise Conv and its residual Add run on uint8
+    (QuantizedConv with pads, QuantizedAdd): no Dequantize -> float ->
+    Quantize round trip between quantised steps."""
+    path = quantize(mobile_cnn(seed=0, size=32), (1, 3, 32, 32), tmp_path)
+    plan = NativeBackend(path, threads=1)._plans
+    nodes = next(iter(plan.values())).nodes
+    ops = [node.op for node in nodes]
+    assert "QuantizedAdd" in ops
+    assert any(node.op == "QuantizedConv" and node.attr("pads") is not None for node in nodes)
+    float_convs = [node for node in nodes if node.op == "Conv"]
+    assert all(node.attr("group", 1) == 1 for node in float_convs), "a depthwise Conv ran in float"

@@ -24,7 +24,14 @@ import onnx
 
 
 def _layer_key(op, x_shape, w_shape, y_shape):
-    """'Conv 1x1 144>24 @56x56' and the like; other ops: 'Add 1x24x56x56'."""
+    """'Conv 1x1 144>24 @56x56' and the like, 'int8 Conv ...' for integer
+    convolutions; other ops: 'Add 1x24x56x56'."""
+    if op in ("QLinearConv", "QuantizedConv") and w_shape is not None and len(w_shape) == 4 \
+            and x_shape is not None and len(x_shape) == 4 and y_shape is not None:
+        if y_shape[3] == w_shape[0] and y_shape[1] != w_shape[0]:
+            # onnxruntime runs its integer convs channels-last
+            x_shape, y_shape = (tuple(s[i] for i in (0, 3, 1, 2)) for s in (x_shape, y_shape))
+        return "int8 " + _layer_key("Conv", x_shape, w_shape, y_shape)
     if op in ("Conv", "FusedConv") and w_shape is not None and len(w_shape) == 4 \
             and x_shape is not None and len(x_shape) == 4:
         cin, cout = x_shape[1], w_shape[0]
@@ -53,9 +60,17 @@ def _native_keys(plan):
         shape = lambda i: tuple(plan.info[node.inputs[i]][0]) if len(node.inputs) > i \
             and node.inputs[i] else None  # noqa: E731
         keys[node.name or node.outputs[0]] = _layer_key(
-            node.op, shape(0), shape(1) if node.op == "Conv" else None,
-            tuple(plan.info[node.outputs[0]][0]))
+            node.op, shape(0), _quantized_weights_shape(node) if node.op == "QuantizedConv"
+            else shape(1) if node.op == "Conv" else None, tuple(plan.info[node.outputs[0]][0]))
     return keys
+
+
+def _quantized_weights_shape(node):
+    """A QuantizedConv's weights as a Conv's (M, C/group, kh, kw): (m, k) for a
+    1x1, (c, kh, kw) for a depthwise conv."""
+    weights = node.attr("weights").shape
+    return (weights[0], weights[1], 1, 1) if len(weights) == 2 else \
+        (weights[0], 1) + tuple(weights[1:])
 
 
 def _ort_session(path, profile_dir):
@@ -70,10 +85,25 @@ def _ort_session(path, profile_dir):
     return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def _ort_rows(events, warmup):
+def _conv_weight_shapes(model):
+    """{Conv node name: its weights' shape}, through a DequantizeLinear of
+    the weights in a QDQ model."""
+    shapes = {t.name: tuple(t.dims) for t in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "DequantizeLinear" and node.input[0] in shapes:
+            shapes[node.output[0]] = shapes[node.input[0]]
+    names = [node.name for node in model.graph.node]
+    # only names that say which Conv a profile event is
+    return {node.name: shapes.get(node.input[1]) for node in model.graph.node
+            if node.op_type == "Conv" and node.name and names.count(node.name) == 1}
+
+
+def _ort_rows(events, warmup, conv_weights=None):
     """{key: [nodes, ms]} from onnxruntime's profile events, its fused and
     layout-transformed graph as it runs (NCHWc channel counts are rounded up
-    to its block)."""
+    to its block). Its integer convs have their weights packed away, so
+    their shape comes from the model's Conv of the same name
+    (`conv_weights`; onnxruntime adds a `_token_N` suffix)."""
     kernel_events = [e for e in events if e.get("cat") == "Node"
                      and e["name"].endswith("_kernel_time")]
     samples, keys = defaultdict(list), {}
@@ -81,8 +111,10 @@ def _ort_rows(events, warmup):
         args, node = event["args"], event["name"]
         ins = args.get("input_type_shape", [])
         outs = args.get("output_type_shape", [])
-        keys[node] = _layer_key(args["op_name"], _shape(ins[0]) if ins else None,
-                                _shape(ins[1]) if len(ins) > 1 else None,
+        w_shape = _shape(ins[1]) if len(ins) > 1 else None
+        if args["op_name"] == "QLinearConv":
+            w_shape = (conv_weights or {}).get(node[:-len("_kernel_time")].rsplit("_token_", 1)[0])
+        keys[node] = _layer_key(args["op_name"], _shape(ins[0]) if ins else None, w_shape,
                                 _shape(outs[0]) if outs else None)
         samples[node].append(event["dur"] / 1000.0)
     return _median_rows({node: times[warmup:] for node, times in samples.items()}, keys)
@@ -113,7 +145,8 @@ def layers(path, x, runs, warmup=3):
                     samples[node_name].append(ms)
         with open(session.end_profiling()) as f:
             events = json.load(f)
-    return _median_rows(samples, keys), _ort_rows(events, warmup)
+    return _median_rows(samples, keys), _ort_rows(events, warmup,
+                                                  _conv_weight_shapes(onnx.load(path)))
 
 
 def _nchwc_aliases(native, ort):

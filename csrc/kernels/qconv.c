@@ -232,6 +232,38 @@ static void rows_neon(const qproblem *q, int m0, int rows, int pb, uint8_t *y, l
 }
 #endif
 
+/* Four channel rows of n pixels side by side as quads: dst[4 p + c] = src_c[p]. */
+static void interleave4(uint8_t *dst, const uint8_t *s0, const uint8_t *s1, const uint8_t *s2,
+                        const uint8_t *s3, int n)
+{
+    int p = 0;
+#if defined(QCONV_NEON)
+    for (; p + 16 <= n; p += 16) {
+        uint8x16x4_t v;
+        v.val[0] = vld1q_u8(s0 + p), v.val[1] = vld1q_u8(s1 + p);
+        v.val[2] = vld1q_u8(s2 + p), v.val[3] = vld1q_u8(s3 + p);
+        vst4q_u8(dst + 4 * p, v);
+    }
+#elif defined(QCONV_X86) && defined(__SSE2__)
+    for (; p + 16 <= n; p += 16) {
+        __m128i c0 = _mm_loadu_si128((const __m128i *)(s0 + p));
+        __m128i c1 = _mm_loadu_si128((const __m128i *)(s1 + p));
+        __m128i c2 = _mm_loadu_si128((const __m128i *)(s2 + p));
+        __m128i c3 = _mm_loadu_si128((const __m128i *)(s3 + p));
+        __m128i lo01 = _mm_unpacklo_epi8(c0, c1), hi01 = _mm_unpackhi_epi8(c0, c1);
+        __m128i lo23 = _mm_unpacklo_epi8(c2, c3), hi23 = _mm_unpackhi_epi8(c2, c3);
+        _mm_storeu_si128((__m128i *)(dst + 4 * p), _mm_unpacklo_epi16(lo01, lo23));
+        _mm_storeu_si128((__m128i *)(dst + 4 * p + 16), _mm_unpackhi_epi16(lo01, lo23));
+        _mm_storeu_si128((__m128i *)(dst + 4 * p + 32), _mm_unpacklo_epi16(hi01, hi23));
+        _mm_storeu_si128((__m128i *)(dst + 4 * p + 48), _mm_unpackhi_epi16(hi01, hi23));
+    }
+#endif
+    for (; p < n; p++) {
+        dst[4 * p] = s0[p], dst[4 * p + 1] = s1[p];
+        dst[4 * p + 2] = s2[p], dst[4 * p + 3] = s3[p];
+    }
+}
+
 /* Pixels p0 .. p0+pb of the output, their input channels as quads; the
  * rest of the block is zero. */
 static void pack_block(uint8_t *packed, const uint8_t *x, int k, int k4, int in_h, int in_w,
@@ -239,18 +271,27 @@ static void pack_block(uint8_t *packed, const uint8_t *x, int k, int k4, int in_
 {
     long plane = (long)in_h * in_w;
     int offsets[PIXEL_BLOCK];
-    int j, c, p;
+    int j, c, p, contiguous;
     for (p = 0; p < pb; p++) {
         long o = p0 + p;
         offsets[p] = (int)((o / out_w) * stride * in_w + (o % out_w) * stride);
     }
-    memset(packed, 0, (size_t)k4 * PIXEL_BLOCK * 4);
+    /* with stride 1 the output pixels are the input's, in order */
+    contiguous = stride == 1 && out_w == in_w;
+    if (pb < PIXEL_BLOCK || k % 4)
+        memset(packed, 0, (size_t)k4 * PIXEL_BLOCK * 4);
     for (j = 0; j < k4; j++) {
         uint8_t *dst = packed + (long)j * PIXEL_BLOCK * 4;
+        if (contiguous && 4 * j + 3 < k) {
+            /* a contiguous run of four planes */
+            const uint8_t *src = x + 4L * j * plane + p0;
+            interleave4(dst, src, src + plane, src + 2 * plane, src + 3 * plane, pb);
+            continue;
+        }
         for (c = 0; c < 4 && 4 * j + c < k; c++) {
             const uint8_t *src = x + (4L * j + c) * plane;
-            if (stride == 1 && offsets[pb - 1] == offsets[0] + pb - 1) {
-                src += offsets[0];     /* a contiguous run of the plane */
+            if (contiguous) {
+                src += p0;
                 for (p = 0; p < pb; p++)
                     dst[4 * p + c] = src[p];
             } else {
@@ -312,21 +353,12 @@ static rows_fn choose_rows(void)
     return rows_portable;
 }
 
-int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
-                const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
-                const float *multiplier, int y_zero, int lo, int hi, uint8_t *y)
+void ei_qconv1x1_pack(int m, int k, const int8_t *w, const int32_t *bias, int x_zero, int8_t *w8,
+                      int16_t *w16, int32_t *folded)
 {
-    int k4 = (k + 3) / 4, failed = 0, i, c;
-    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, b;
-    int8_t *w8 = calloc((size_t)m * k4 * 4, 1);
-    int16_t *w16 = calloc((size_t)m * k4 * 4, sizeof *w16);
-    int32_t *folded = malloc((size_t)m * sizeof *folded);
-    rows_fn rows = choose_rows();
-    qproblem q;
-    if (w8 == NULL || w16 == NULL || folded == NULL) {
-        free(w8), free(w16), free(folded);
-        return -1;
-    }
+    int k4 = (k + 3) / 4, i, c;
+    memset(w8, 0, (size_t)m * k4 * 4);
+    memset(w16, 0, (size_t)m * k4 * 4 * sizeof *w16);
     for (i = 0; i < m; i++) {
         int32_t sum = 0;
         for (c = 0; c < k; c++) {
@@ -336,6 +368,36 @@ int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out
         }
         folded[i] = (bias != NULL ? bias[i] : 0) - x_zero * sum;
     }
+}
+
+int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
+                const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
+                const float *multiplier, int y_zero, int lo, int hi, uint8_t *y)
+{
+    int k4 = (k + 3) / 4, status;
+    int8_t *w8 = malloc((size_t)m * k4 * 4);
+    int16_t *w16 = malloc((size_t)m * k4 * 4 * sizeof *w16);
+    int32_t *folded = malloc((size_t)m * sizeof *folded);
+    if (w8 == NULL || w16 == NULL || folded == NULL) {
+        free(w8), free(w16), free(folded);
+        return -1;
+    }
+    ei_qconv1x1_pack(m, k, w, bias, x_zero, w8, w16, folded);
+    status = ei_qconv1x1_packed(m, k, in_h, in_w, stride, out_h, out_w, x, w8, w16, folded,
+                                multiplier, y_zero, lo, hi, y);
+    free(w8), free(w16), free(folded);
+    return status;
+}
+
+int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
+                       const uint8_t *x, const int8_t *w8, const int16_t *w16,
+                       const int32_t *folded, const float *multiplier, int y_zero, int lo, int hi,
+                       uint8_t *y)
+{
+    int k4 = (k + 3) / 4, failed = 0;
+    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, b;
+    rows_fn rows = choose_rows();
+    qproblem q;
     q.m = m, q.k4 = k4, q.w8 = w8, q.w16 = w16, q.bias = folded, q.multiplier = multiplier;
     q.lo = (float)(lo - y_zero), q.hi = (float)(hi - y_zero), q.y_zero = y_zero;
     q.packed = NULL;
@@ -361,6 +423,5 @@ int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out
         }
         free(packed);
     }
-    free(w8), free(w16), free(folded);
     return failed ? -1 : 0;
 }

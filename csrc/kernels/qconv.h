@@ -21,4 +21,16 @@ int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out
                 const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
                 const float *multiplier, int y_zero, int lo, int hi, uint8_t *y);
 
+/* The same in two halves, so a model's layer readies its weights once at
+ * load instead of every frame: ei_qconv1x1_pack writes w8 and w16 (each
+ * m x 4 ceil(k / 4), zero padded; int8 and widened to int16) and folded (m),
+ * the bias less x_zero times each row's weight sum; ei_qconv1x1_packed
+ * convolves with them. */
+void ei_qconv1x1_pack(int m, int k, const int8_t *w, const int32_t *bias, int x_zero, int8_t *w8,
+                      int16_t *w16, int32_t *folded);
+int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
+                       const uint8_t *x, const int8_t *w8, const int16_t *w16,
+                       const int32_t *folded, const float *multiplier, int y_zero, int lo, int hi,
+                       uint8_t *y);
+
 #endif

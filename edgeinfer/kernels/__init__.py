@@ -7,6 +7,7 @@ from .filter2d import filter2d
 from .pool import avg_pool2d, global_avg_pool, max_pool2d
 from .preprocess import preprocess
 from .qconv import qconv1x1
+from .qdwconv import qdwconv
 
 __all__ = ["activation", "avg_pool2d", "binary", "conv2d", "dense", "filter2d", "global_avg_pool",
-           "max_pool2d", "preprocess", "qconv1x1", "softmax"]
+           "max_pool2d", "preprocess", "qconv1x1", "qdwconv", "softmax"]

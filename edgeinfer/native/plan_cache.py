@@ -28,7 +28,8 @@ import numpy as np
 from ..version import __version__
 from .graph import Node, TensorInfo
 
-FORMAT = 2
+# 2: one raw .plan file with a CRC-32; 3: depthwise QuantizedConv and QuantizedAdd steps
+FORMAT = 3
 MAGIC = b"edgeinfer plan\n"
 HEADER = struct.Struct("<15sQI")    # magic, JSON length, CRC-32 of what follows the header
 ALIGN = 64

@@ -1,15 +1,20 @@
-"""Load-time pass for QDQ-quantised models: DequantizeLinear -> 1x1 Conv ->
+"""Load-time pass for QDQ-quantised models: DequantizeLinear -> Conv ->
 QuantizeLinear, with per-tensor activation scales and the Conv's weights and
 bias given by DequantizeLinear of int8 / int32 constants (what onnxruntime's
 static quantisation and tf2onnx write), becomes one QuantizedConv step: uint8
-in, uint8 out, integer sums with the requantisation in the write
-(csrc/kernels/qconv.c). Everything else in the model keeps running in float32 between
-its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
+in, uint8 out, integer sums with the requantisation in the write. Two kinds of
+Conv run so: 1x1 (csrc/kernels/qconv.c) and depthwise kxk with any pads
+(csrc/kernels/qdwconv.c); a residual Add between Q/DQ nodes becomes a
+QuantizedAdd; between them the activations stay uint8. Everything else in
+the model keeps running in float32 between its Q/DQ nodes. A fused ReLU / Clip clamp becomes the bounds of the uint8
 write (quantising is monotone, so clamping before or after agrees)."""
 from __future__ import annotations
 
 import numpy as np
 
+from ..core.loader import core
+from ..kernels.conv_plan import plan_conv
+from ..kernels.geometry import onnx_window_arguments
 from .graph import Node
 from .rewrite import _producers, _Uses
 
@@ -45,6 +50,30 @@ def _is_plain_1x1(conv, info):
         and len(strides) == 2 and strides[0] == strides[1] and conv.attr("_activation") is None
 
 
+def _depthwise_window(conv, info):
+    """(stride, (top, left, bottom, right)) of a 2-D depthwise Conv with
+    equal strides and no dilation, else None."""
+    x_shape, w_shape = info[conv.inputs[0]][0], info[conv.inputs[1]][0]
+    if len(x_shape) != 4 or len(w_shape) != 4 or conv.attr("_activation") is not None:
+        return None
+    channels, groups = x_shape[1], int(conv.attr("group", 1))
+    if not isinstance(channels, int) or groups != channels or w_shape[0] != channels or \
+            w_shape[1] != 1 or any(not isinstance(d, int) for d in x_shape[2:]) or \
+            w_shape[2] * w_shape[3] > core.QDWCONV_MAX_TAPS:
+        return None
+    try:
+        _, strides, padding, dilations = onnx_window_arguments(
+            2, w_shape[2:], conv.attr("strides"), conv.attr("dilations"),
+            conv.attr("auto_pad", "NOTSET"), conv.attr("pads"))
+        plan = plan_conv((1,) + tuple(x_shape[1:]), tuple(w_shape), None, strides, padding,
+                         dilations, groups)
+    except ValueError:
+        return None
+    if set(plan.dilations) != {1} or plan.strides[0] != plan.strides[1]:
+        return None
+    return int(plan.strides[0]), tuple(int(p) for p in plan.pads)
+
+
 def _uint8_quantizer(node, constants):
     """(scale, zero point) of a per-tensor uint8 Q or DQ node, else None."""
     scale = _scalar(constants, node.inputs[1])
@@ -63,8 +92,11 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
             consumers.setdefault(name, []).append(node)
     removed, replaced = set(), {}
     for conv in nodes:
-        if conv.op != "Conv" or not _is_plain_1x1(conv, info) or \
-                conv.inputs[1] not in quantized:
+        if conv.op != "Conv" or conv.inputs[1] not in quantized:
+            continue
+        one_by_one = _is_plain_1x1(conv, info)
+        depthwise = None if one_by_one else _depthwise_window(conv, info)
+        if not one_by_one and depthwise is None:
             continue
         dq = producers.get(conv.inputs[0])
         after = consumers.get(conv.outputs[0], [])
@@ -87,17 +119,50 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         if clamp is not None:
             lo, hi = (int(np.clip(np.rint(np.float32(b) / y_scale) + y_zero, 0, 255))
                       if np.isfinite(b) else default for b, default in zip(clamp, (0, 255)))
-        attrs = {"weights": np.ascontiguousarray(weights.reshape(m, -1)), "bias": bias,
+        attrs = {"weights": np.ascontiguousarray(weights.reshape(m, -1) if depthwise is None
+                                                 else weights.reshape(m, *weights.shape[2:])),
+                 "bias": bias,
                  # the order onnxruntime computes it in, in float32
                  "multiplier": (x_scale * w_scale / y_scale).astype(np.float32),
                  "x_zero": x_zero, "y_zero": y_zero, "lo": lo, "hi": hi,
-                 "stride": int(conv.attr("strides", [1, 1])[0])}
+                 "stride": int(conv.attr("strides", [1, 1])[0]) if depthwise is None
+                 else depthwise[0],
+                 "pads": None if depthwise is None else depthwise[1]}
         replaced[id(conv)] = Node("QuantizedConv", [dq.inputs[0]], list(q.outputs), attrs,
                                   conv.name)
         removed.add(id(q))
         if uses.only_one(dq.outputs[0]):
             removed.add(id(dq))
+    _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced)
     return [replaced.get(id(n), n) for n in nodes if id(n) not in removed]
+
+
+def _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced):
+    """DequantizeLinear a, DequantizeLinear b -> Add -> QuantizeLinear, all
+    per-tensor uint8 and of one shape (a residual connection), becomes a
+    QuantizedAdd: uint8 in, uint8 out, no float tensor in between."""
+    for add in nodes:
+        if add.op != "Add" or len(add.inputs) != 2 or id(add) in replaced:
+            continue
+        dqs = [producers.get(name) for name in add.inputs]
+        after = consumers.get(add.outputs[0], [])
+        if any(dq is None or dq.op != "DequantizeLinear" or dq.inputs[0] in constants or
+               info[dq.inputs[0]][1] != np.uint8 for dq in dqs) or len(after) != 1 or \
+                not uses.only_one(add.outputs[0]) or after[0].op != "QuantizeLinear":
+            continue
+        shapes = {tuple(info[name][0]) for name in add.inputs}
+        params = [_uint8_quantizer(node, constants) for node in dqs + after]
+        if len(shapes) != 1 or any(p is None for p in params):
+            continue
+        (a_scale, a_zero), (b_scale, b_zero), (y_scale, y_zero) = params
+        attrs = {"a_scale": float(a_scale), "a_zero": a_zero, "b_scale": float(b_scale),
+                 "b_zero": b_zero, "y_scale": float(y_scale), "y_zero": y_zero}
+        replaced[id(add)] = Node("QuantizedAdd", [dq.inputs[0] for dq in dqs],
+                                 list(after[0].outputs), attrs, add.name)
+        removed.add(id(after[0]))
+        for dq in dqs:
+            if uses.only_one(dq.outputs[0]):
+                removed.add(id(dq))
 
 
 def _integer_bias(conv, quantized, constants, bias_scale):

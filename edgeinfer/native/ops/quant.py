@@ -96,25 +96,64 @@ def make_quantize(node, operands, opset):
 
 
 def make_quantized_conv(node, operands, opset):
-    """A 1x1 Conv between DequantizeLinear and QuantizeLinear, made by
-    native/quantized.py: uint8 (N, K, H, W) in, uint8 (N, M, H', W') out."""
+    """A 1x1 or depthwise Conv between DequantizeLinear and QuantizeLinear,
+    made by native/quantized.py: uint8 (N, C, H, W) in, uint8 (N, M, H', W')
+    out."""
     x = operands[0]
-    weights, stride = node.attr("weights"), node.attr("stride")
-    shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
-    args = (node.attr("x_zero"), weights, node.attr("bias"), node.attr("multiplier"),
-            node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+    weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
+    x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
+    requantize = (multiplier, node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+    if pads is None:
+        shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
+    else:
+        (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
+        shape = (x.shape[0], weights.shape[0], (x.shape[2] + top + bottom - kh) // stride + 1,
+                 (x.shape[3] + left + right - kw) // stride + 1)
 
     def bind(ins, outs):
         images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
-        qconv1x1 = core.qconv1x1
+        if pads is None:
+            # the weights readied once here, not every frame
+            call, head, tail = core.qconv1x1_packed, \
+                (core.qconv1x1_pack(weights, bias, x_zero),), ()
+        else:
+            call, head, tail = core.qdwconv, (x_zero, weights, bias), (top, left)
 
         def run():
             for image, out in images:
-                qconv1x1(image, *args[:7], args[7], out)
+                call(image, *head, *requantize, *tail, out)
         return run
 
     return Kernel([shape], [np.dtype(np.uint8)], bind)
 
 
+def make_quantized_add(node, operands, opset):
+    """Two uint8 tensors of one shape added, made by native/quantized.py:
+    y = clip(rint((a - a_zero) a_scale / y_scale + (b - b_zero) b_scale / y_scale) + y_zero),
+    in float32 (a - zero is exact there) with QuantizeLinear's rounding."""
+    a = operands[0]
+    zeros = [np.float32(node.attr(f"{n}_zero")) for n in "ab"]
+    ratios = [np.float32(node.attr(f"{n}_scale") / node.attr("y_scale")) for n in "ab"]
+    y_zero = np.float32(node.attr("y_zero"))
+
+    def bind(ins, outs):
+        (src_a, src_b), out = ins, outs[0]
+        total, other = np.empty(a.shape, np.float32), np.empty(a.shape, np.float32)
+
+        def run():
+            np.subtract(src_a, zeros[0], out=total)
+            np.multiply(total, ratios[0], out=total)
+            np.subtract(src_b, zeros[1], out=other)
+            np.multiply(other, ratios[1], out=other)
+            np.add(total, other, out=total)
+            np.rint(total, out=total)           # half to even, as QuantizeLinear rounds
+            np.add(total, y_zero, out=total)
+            np.clip(total, 0, 255, out=total)
+            np.copyto(out, total, casting="unsafe")
+        return run
+
+    return Kernel([a.shape], [np.dtype(np.uint8)], bind)
+
+
 OPS = {"QuantizeLinear": make_quantize, "DequantizeLinear": make_dequantize,
-       "QuantizedConv": make_quantized_conv}
+       "QuantizedConv": make_quantized_conv, "QuantizedAdd": make_quantized_add}

@@ -1,0 +1,295 @@
+#include "qdwconv.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "threads.h"
+
+#if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
+#include <arm_neon.h>
+#define QDW_NEON 1
+#endif
+#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
+#include <immintrin.h>
+#define QDW_X86 1
+#endif
+
+/* Output pixels of a row done at a time by the vector paths; the scratch
+ * rows are this much wider than the output so the last chunk may read past
+ * it. */
+#define CHUNK 16
+
+/* The sums are taken in float32, which is exact here: every product
+ * (x - x_zero) * w is an integer of at most 255 x 128 = 32640 in magnitude,
+ * and a sum of at most EI_QDWCONV_MAX_TAPS of them stays below 2^24, where
+ * float32 holds every integer. So the vector units' fused multiply-adds
+ * (two instructions per tap for 16 pixels) give the int32 sum exactly. */
+
+/* One channel, ready for any path: its input less the zero point as
+ * float32, padded, split by column phase so that a strided tap reads a
+ * contiguous run: phase p, row r, column q holds the padded input at
+ * (r, q * stride + p). */
+typedef struct {
+    const float *planes;     /* stride phases x rows x width */
+    const long *taps;        /* kh x kw: where tap (i, j) of output row 0 starts */
+    long row_step;           /* stride x width: from one output row to the next */
+    long phase_size;
+    int width, stride, kh, kw, out_w;
+    const float *w;          /* kh x kw, the int8 weights as float32 */
+    int32_t bias;
+    float multiplier, lo, hi; /* bounds less the output zero point */
+    int y_zero;
+} qdw_channel;
+
+/* dst[u] = src[u * step] - zero for u < n; `avail` bytes can be read at src. */
+typedef void (*widen_fn)(float *dst, const uint8_t *src, int n, int step, long avail, float zero);
+
+static void widen_portable(float *dst, const uint8_t *src, int n, int step, long avail,
+                           float zero)
+{
+    int u;
+    (void)avail;
+    for (u = 0; u < n; u++)
+        dst[u] = (float)src[(long)u * step] - zero;
+}
+
+#ifdef QDW_X86
+__attribute__((target("avx2,fma"))) static void widen_avx2(float *dst, const uint8_t *src, int n,
+                                                           int step, long avail, float zero)
+{
+    const __m256 z = _mm256_set1_ps(zero);
+    /* the even bytes of 16 first: a strided row's columns side by side */
+    const __m128i evens = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    int u = 0;
+    if (step == 1)
+        for (; u + 8 <= n; u += 8) {
+            __m128i b = _mm_loadl_epi64((const __m128i *)(src + u));
+            __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+            _mm256_storeu_ps(dst + u, _mm256_sub_ps(f, z));
+        }
+    else if (step == 2)
+        for (; u + 8 <= n && 2L * u + 16 <= avail; u += 8) {
+            __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(src + 2 * u)), evens);
+            __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+            _mm256_storeu_ps(dst + u, _mm256_sub_ps(f, z));
+        }
+    for (; u < n; u++)
+        dst[u] = (float)src[(long)u * step] - zero;
+}
+#endif
+
+/* The padded channel's rows, less the zero point, into each phase's plane:
+ * input column ix lands at padded column ix + pad_left, in phase
+ * (ix + pad_left) % stride at (ix + pad_left) / stride. */
+static void fill_planes(float *planes, const qdw_channel *ch, int rows, const uint8_t *x,
+                        int in_h, int in_w, int pad_top, int pad_left, int x_zero,
+                        widen_fn widen)
+{
+    const int s = ch->stride;
+    int p, r, f;
+    for (r = 0; r < rows; r++) {
+        int iy = r - pad_top;
+        for (p = 0; p < s; p++)
+            memset(planes + p * ch->phase_size + (long)r * ch->width, 0,
+                   (size_t)ch->width * sizeof *planes);
+        if (iy < 0 || iy >= in_h)
+            continue;
+        /* the input columns f, f + s, f + 2s ... share one phase */
+        for (f = 0; f < s && f < in_w; f++) {
+            int c = f + pad_left, q = c / s, n = (in_w - f + s - 1) / s;
+            if (q >= ch->width)
+                continue;
+            if (n > ch->width - q)
+                n = ch->width - q;
+            widen(planes + (c % s) * ch->phase_size + (long)r * ch->width + q,
+                  x + (long)iy * in_w + f, n, s, (long)in_w - f, (float)x_zero);
+        }
+    }
+}
+
+static uint8_t requantize(float sum, const qdw_channel *ch)
+{
+    /* the sum is a whole number (see above): to int32 exactly, then the bias */
+    float v = (float)((int32_t)sum + ch->bias) * ch->multiplier;
+    /* the bounds are whole numbers: clamping before rounding agrees with after */
+    v = v < ch->lo ? ch->lo : (v > ch->hi ? ch->hi : v);
+    return (uint8_t)(lrintf(v) + ch->y_zero);   /* to nearest, ties to even */
+}
+
+/* The start of tap t = i * kw + j for output row oy: a contiguous run over ox. */
+static const float *tap(const qdw_channel *ch, int oy, int t)
+{
+    return ch->planes + oy * ch->row_step + ch->taps[t];
+}
+
+static void row_portable(const qdw_channel *ch, int oy, uint8_t *y)
+{
+    float acc[CHUNK];
+    int x0, ox, t, taps = ch->kh * ch->kw;
+    for (x0 = 0; x0 < ch->out_w; x0 += CHUNK) {
+        int n = ch->out_w - x0 < CHUNK ? ch->out_w - x0 : CHUNK;
+        for (ox = 0; ox < n; ox++)
+            acc[ox] = 0.0f;
+        for (t = 0; t < taps; t++) {
+            const float *src = tap(ch, oy, t) + x0;
+            float wv = ch->w[t];
+            for (ox = 0; ox < n; ox++)
+                acc[ox] += wv * src[ox];
+        }
+        for (ox = 0; ox < n; ox++)
+            y[x0 + ox] = requantize(acc[ox], ch);
+    }
+}
+
+#ifdef QDW_X86
+__attribute__((target("avx2,fma"))) static __m256i requantize8(__m256 sum, const qdw_channel *ch)
+{
+    __m256i acc = _mm256_add_epi32(_mm256_cvtps_epi32(sum), _mm256_set1_epi32(ch->bias));
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_set1_ps(ch->multiplier));
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(ch->lo)), _mm256_set1_ps(ch->hi));
+    /* ties to even (MXCSR's rounding) */
+    return _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(ch->y_zero));
+}
+
+/* 16 pixels per pass: two fused multiply-adds per tap. */
+__attribute__((target("avx2,fma"))) static void row_avx2(const qdw_channel *ch, int oy,
+                                                         uint8_t *y)
+{
+    int x0, t, taps = ch->kh * ch->kw;
+    for (x0 = 0; x0 < ch->out_w; x0 += CHUNK) {
+        int n = ch->out_w - x0 < CHUNK ? ch->out_w - x0 : CHUNK;
+        __m256 a = _mm256_setzero_ps(), b = a;
+        __m256i packed;
+        __m128i bytes;
+        if (n <= 8) {
+            /* a short row (7x7 maps): half the work */
+            for (t = 0; t < taps; t++)
+                a = _mm256_fmadd_ps(_mm256_loadu_ps(tap(ch, oy, t) + x0),
+                                    _mm256_set1_ps(ch->w[t]), a);
+        } else {
+            for (t = 0; t < taps; t++) {
+                const float *src = tap(ch, oy, t) + x0;
+                __m256 wv = _mm256_set1_ps(ch->w[t]);
+                a = _mm256_fmadd_ps(_mm256_loadu_ps(src), wv, a);
+                b = _mm256_fmadd_ps(_mm256_loadu_ps(src + 8), wv, b);
+            }
+        }
+        packed = _mm256_permute4x64_epi64(
+            _mm256_packs_epi32(requantize8(a, ch), requantize8(b, ch)), 0xD8);
+        bytes = _mm_packus_epi16(_mm256_castsi256_si128(packed),
+                                 _mm256_extracti128_si256(packed, 1));
+        if (n == CHUNK) {
+            _mm_storeu_si128((__m128i *)(y + x0), bytes);
+        } else {
+            uint8_t tmp[CHUNK];
+            _mm_storeu_si128((__m128i *)tmp, bytes);
+            memcpy(y + x0, tmp, (size_t)n);
+        }
+    }
+}
+#endif
+
+#ifdef QDW_NEON
+/* 8 pixels per pass, multiply-accumulate by the tap's weight (exact, as the
+ * fused form is: every value is a whole number below 2^24). */
+static void row_neon(const qdw_channel *ch, int oy, uint8_t *y)
+{
+    float acc[8];
+    int x0, t, ox, taps = ch->kh * ch->kw;
+    for (x0 = 0; x0 < ch->out_w; x0 += 8) {
+        int n = ch->out_w - x0 < 8 ? ch->out_w - x0 : 8;
+        float32x4_t a = vdupq_n_f32(0.0f), b = a;
+        for (t = 0; t < taps; t++) {
+            const float *src = tap(ch, oy, t) + x0;
+            a = vmlaq_n_f32(a, vld1q_f32(src), ch->w[t]);
+            b = vmlaq_n_f32(b, vld1q_f32(src + 4), ch->w[t]);
+        }
+        vst1q_f32(acc, a);
+        vst1q_f32(acc + 4, b);
+        for (ox = 0; ox < n; ox++)
+            y[x0 + ox] = requantize(acc[ox], ch);
+    }
+}
+#endif
+
+typedef void (*row_fn)(const qdw_channel *, int, uint8_t *);
+
+static row_fn choose_row(widen_fn *widen)
+{
+    *widen = widen_portable;
+#ifdef QDW_X86
+    ei_simd_level level = ei_simd_active();
+    if (level == EI_SIMD_AVX2 || level == EI_SIMD_AVX512) {
+        *widen = widen_avx2;
+        return row_avx2;
+    }
+#endif
+#ifdef QDW_NEON
+    if (ei_simd_active() == EI_SIMD_NEON)
+        return row_neon;
+#endif
+    return row_portable;
+}
+
+int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top, int pad_left,
+               int out_h, int out_w, const uint8_t *x, int x_zero, const int8_t *w,
+               const int32_t *bias, const float *multiplier, int y_zero, int lo, int hi,
+               uint8_t *y)
+{
+    const int rows = (out_h - 1) * stride + kh;
+    /* whole chunks of output plus the widest tap offset, for the last chunk's reads */
+    const int width = (out_w + CHUNK - 1) / CHUNK * CHUNK + (kw - 1) / stride;
+    const long phase_size = (long)rows * width, plane = (long)out_h * out_w;
+    const int taps_count = kh * kw;
+    widen_fn widen;
+    row_fn row = choose_row(&widen);
+    long *taps;
+    float *weights;
+    int failed = 0, ch, i, j;
+    if (taps_count > EI_QDWCONV_MAX_TAPS)
+        return -2;
+    taps = malloc((size_t)taps_count * sizeof *taps);
+    weights = malloc((size_t)c * taps_count * sizeof *weights);
+    if (taps == NULL || weights == NULL) {
+        free(taps), free(weights);
+        return -1;
+    }
+    for (i = 0; i < kh; i++)
+        for (j = 0; j < kw; j++)
+            taps[i * kw + j] = (j % stride) * phase_size + (long)i * width + j / stride;
+    for (i = 0; i < c * taps_count; i++)
+        weights[i] = (float)w[i];
+#ifdef _OPENMP
+#pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * kh * kw > 262144)
+#endif
+    {
+        float *planes = malloc((size_t)stride * phase_size * sizeof *planes);
+        if (planes == NULL)
+            failed = 1;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (ch = 0; ch < c; ch++) {
+            qdw_channel one;
+            int oy;
+            if (planes == NULL)
+                continue;
+            one.planes = planes, one.phase_size = phase_size, one.width = width;
+            one.taps = taps, one.row_step = (long)stride * width;
+            one.stride = stride, one.kh = kh, one.kw = kw, one.out_w = out_w;
+            one.w = weights + (long)ch * taps_count;
+            one.bias = bias != NULL ? bias[ch] : 0;
+            one.multiplier = multiplier[ch];
+            one.lo = (float)(lo - y_zero), one.hi = (float)(hi - y_zero), one.y_zero = y_zero;
+            fill_planes(planes, &one, rows, x + (long)ch * in_h * in_w, in_h, in_w, pad_top,
+                        pad_left, x_zero, widen);
+            for (oy = 0; oy < out_h; oy++)
+                row(&one, oy, y + ch * plane + (long)oy * out_w);
+        }
+        free(planes);
+    }
+    free(taps), free(weights);
+    return failed ? -1 : 0;
+}

@@ -1,0 +1,38 @@
+"""Integer depthwise convolution of QDQ-quantised models, in C: each uint8
+channel with its own int8 filter, int32 sums, requantised to uint8 in the
+write."""
+import numpy as np
+
+from ..core.loader import core as _core
+
+
+def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads=(0, 0, 0, 0),
+            out=None):
+    """x (c, h, w) uint8, w (c, kh, kw) int8, bias (c) int32 or None, multiplier
+    (c) float32, pads (top, left, bottom, right) -> (c, oh, ow) uint8 with
+    out = clip(rint(float32(bias + sum w (x - x_zero)) * multiplier) + y_zero, lo, hi),
+    ties rounded to even; padded positions hold x_zero (they add nothing)."""
+    x = np.ascontiguousarray(x, dtype=np.uint8)
+    w = np.ascontiguousarray(w, dtype=np.int8)
+    if x.ndim != 3 or w.ndim != 3 or x.shape[0] != w.shape[0] or not x.shape[0]:
+        raise ValueError(f"x must be (c, h, w) and w (c, kh, kw), got {x.shape} and {w.shape}")
+    c, (kh, kw) = x.shape[0], w.shape[1:]
+    top, left, bottom, right = (int(p) for p in pads)
+    if min(top, left, bottom, right) < 0 or stride < 1:
+        raise ValueError(f"pads must be >= 0 and stride >= 1, got {tuple(pads)} and {stride}")
+    shape = (c, (x.shape[1] + top + bottom - kh) // stride + 1,
+             (x.shape[2] + left + right - kw) // stride + 1)
+    if min(shape) < 1:
+        raise ValueError(f"a {kh}x{kw} filter does not fit the padded input of x {x.shape}")
+    multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (c,)), dtype=np.float32)
+    if bias is not None:
+        bias = np.ascontiguousarray(np.broadcast_to(bias, (c,)), dtype=np.int32)
+    if not (0 <= x_zero <= 255 and 0 <= y_zero <= 255 and 0 <= lo <= y_zero <= hi <= 255):
+        raise ValueError("zero points and bounds must be uint8 values with lo <= y_zero <= hi")
+    if out is None:
+        out = np.empty(shape, np.uint8)
+    elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
+    _core.qdwconv(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
+                  int(stride), top, left, out)
+    return out

@@ -1,0 +1,86 @@
+"""The integer depthwise convolution (csrc/kernels/qdwconv.c) against its numpy
+twin, exactly, under every SIMD level this CPU has (portable C, AVX2; the
+sums are taken in float32, exact for filters up to QDWCONV_MAX_TAPS) and one
+and two threads (tests/kernel_check.py). NEON runs under qemu in
+test_qdwconv_builds.py."""
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+
+import edgeinfer
+from edgeinfer import kernels, reference
+from kernel_check import Case, KernelCheck
+
+
+def assert_exact(ours, expected, case):
+    np.testing.assert_array_equal(ours, expected)
+
+
+QDWCONV = KernelCheck(kernels.qdwconv, reference.qdwconv, compare=assert_exact)
+
+
+def problem(seed, c, h, w, kernel, stride, pads, clamp=False, with_bias=True):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 256, (c, h, w), dtype=np.uint8)
+    weights = rng.integers(-128, 128, (c, kernel, kernel), dtype=np.int8)
+    bias = rng.integers(-20000, 20000, c, dtype=np.int32) if with_bias else None
+    multiplier = rng.uniform(1e-4, 3e-3, c).astype(np.float32)
+    x_zero, y_zero = int(rng.integers(0, 256)), int(rng.integers(0, 256))
+    lo, hi = (min(y_zero, 40), max(y_zero, 200)) if clamp else (0, 255)
+    return Case((x, x_zero, weights, bias, multiplier, y_zero, lo, hi, stride, tuple(pads)))
+
+
+@st.composite
+def problems(draw):
+    kernel = draw(st.sampled_from([1, 3, 5]))
+    pads = draw(st.lists(st.integers(0, kernel - 1), min_size=4, max_size=4))
+    return problem(draw(st.integers(0, 2**32 - 1)), draw(st.integers(1, 20)),
+                   draw(st.integers(kernel, 40)), draw(st.integers(kernel, 40)), kernel,
+                   draw(st.sampled_from([1, 2])), pads, draw(st.booleans()), draw(st.booleans()))
+
+
+# widths past one and two 16-pixel chunks, odd and even, strides 1 and 2, zero points anywhere
+test_qdwconv_matches_reference = QDWCONV.property(problems(), max_examples=60)
+
+REGRESSIONS = {
+    # EfficientNet-Lite0's shapes, cut to a few channels: 3x3 and 5x5, same padding, strides 1 and 2
+    "dw3x3_stride2_112": problem(1, 4, 112, 112, 3, 2, (0, 0, 1, 1)),
+    "dw5x5_stride1_14": problem(2, 6, 14, 14, 5, 1, (2, 2, 2, 2)),
+    "dw5x5_stride2_28": problem(3, 3, 28, 28, 5, 2, (1, 1, 2, 2)),
+    # every channel past the threading threshold
+    "many_channels_threaded": problem(4, 96, 30, 30, 3, 1, (1, 1, 1, 1), clamp=True),
+    # all products at their extreme: 25 x 255 x -128 in int32, each within int16
+    "extreme_products": Case((np.full((2, 7, 7), 255, np.uint8), 0,
+                              np.full((2, 5, 5), -128, np.int8), None,
+                              np.full(2, 1 / 8192, np.float32), 255, 0, 255, 1, (2, 2, 2, 2))),
+}
+test_regressions = QDWCONV.regression_test(REGRESSIONS)
+
+
+def test_qdwconv_ties_round_to_even():
+    # sums 1, 3, 5, 7 times 0.5: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, 3.5 -> 4
+    x = np.array([1, 3, 5, 7], np.uint8).reshape(1, 1, 4)
+    got = kernels.qdwconv(x, 0, np.ones((1, 1, 1), np.int8), None, np.float32([0.5]), 10)
+    np.testing.assert_array_equal(got.reshape(-1), [10, 12, 12, 14])
+
+
+def test_qdwconv_padding_is_the_zero_point():
+    # a padded position holds x_zero, the quantised 0.0: it adds nothing to the sum
+    x = np.full((1, 1, 1), 130, np.uint8)
+    got = kernels.qdwconv(x, 128, np.ones((1, 3, 3), np.int8), None, np.float32([1.0]), 0,
+                          pads=(1, 1, 1, 1))
+    assert got.reshape(-1).tolist() == [2]
+
+
+def test_qdwconv_refuses_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"x must be \(c, h, w\) and w \(c, kh, kw\)"):
+        kernels.qdwconv(np.zeros((3, 4, 4), np.uint8), 0, np.zeros((2, 3, 3), np.int8), None,
+                        np.ones(3, np.float32), 0)
+
+
+def test_qdwconv_refuses_filters_past_exact_float_sums():
+    # 23 x 23 taps could sum past 2^24, where float32 sums stop being exact
+    taps = int(np.sqrt(edgeinfer._core.QDWCONV_MAX_TAPS)) + 1
+    x, w = np.zeros((1, taps, taps), np.uint8), np.zeros((1, taps, taps), np.int8)
+    with pytest.raises(ValueError, match="taps"):
+        kernels.qdwconv(x, 0, w, None, np.ones(1, np.float32), 0)
