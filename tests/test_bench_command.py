@@ -266,3 +266,42 @@ def test_profile_times_the_input_measure_gives_it(model):
     assert not hasattr(backend, "_last_feed")
     with pytest.raises(TypeError):
         backend.profile()
+
+
+def test_json_into_an_unwritable_place_is_one_line_not_an_unexpected_error(model, tmp_path,
+                                                                         capsys):
+    (tmp_path / "a-file").write_text("")   # a folder that cannot be made: a file is there
+    target = tmp_path / "a-file" / "bench.json"
+    assert main(["bench", model, "--runs", "3", "--warmup", "1", "-q", "--json",
+                 str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "unexpected" not in err and "edgeinfer bench: cannot write --json" in err, err
+
+
+@pytest.mark.parametrize("damage", ["no_p50", "zero_p50", "text_mean", "no_backend"])
+def test_compare_of_a_report_with_a_damaged_row_is_one_line(report_path, tmp_path, capsys,
+                                                            damage):
+    report = json.loads(report_path.read_text())
+    row = report["rows"][0]
+    if damage == "no_p50":
+        del row["total_ms"]["p50"]
+    elif damage == "zero_p50":
+        row["total_ms"]["p50"] = 0
+    elif damage == "text_mean":
+        row["total_ms"]["mean"] = "fast"
+    else:
+        del row["backend"]
+    b = tmp_path / "damaged.json"
+    b.write_text(json.dumps(report))
+    assert main(["bench", "--compare", str(report_path), str(b)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "row 1 is not a bench measurement" in err[0], err
+
+
+@pytest.mark.parametrize("threshold", ["nan", "inf", "-5%"])
+def test_fail_above_takes_only_a_finite_percentage(report_path, capsys, threshold):
+    with pytest.raises(SystemExit) as stop:
+        main(["bench", "--compare", str(report_path), str(report_path), "--fail-above",
+              threshold])
+    assert stop.value.code == 2
+    assert "--fail-above" in capsys.readouterr().err

@@ -131,3 +131,12 @@ def test_json_goes_to_a_path_or_standard_output_and_the_old_flag_still_works(tmp
     for argv in ((path, "--json"), ("--json", path), ("--json", "-", "--model", path)):
         code, out, _ = cli("inspect", *argv)
         assert code == 0 and json.loads(out) == written
+
+
+def test_json_into_an_unwritable_place_is_one_line_not_an_unexpected_error(tmp_path, cli):
+    path = tmp_path / "m.onnx"
+    onnx.save(tiny_image_model(), str(path))
+    (tmp_path / "a-file").write_text("")   # a folder that cannot be made: a file is there
+    code, _, err = cli("inspect", "-m", path, "--json", tmp_path / "a-file" / "f.json")
+    assert code == 2 and "Traceback" not in err and "unexpected" not in err
+    assert err.strip().startswith("edgeinfer inspect: cannot write --json"), err

@@ -12,7 +12,7 @@ from edgeinfer.cli import main
 from edgeinfer.errors import ModelError, SourceError
 from edgeinfer.media import DATA_DIR
 from edgeinfer.sources import open_images, open_video
-from edgeinfer.sources.background import OpenInBackground
+from edgeinfer.sources.background import ABANDON_WAIT_S, OpenInBackground
 from edgeinfer.sources.capture import CaptureLatest
 from test_sources import FakeCamera
 from tools import sample_clip
@@ -104,3 +104,30 @@ def test_run_with_a_bad_model_and_a_missing_image_reports_the_model(capsys, tmp_
     err = capsys.readouterr().err
     assert code == 2 and "absent.onnx" in err and "does not exist" in err
     assert len(err.strip().splitlines()) == 1
+
+
+class SlowSource:
+    closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_a_failed_load_does_not_wait_for_a_source_still_opening():
+    """A camera or stream whose open hangs used to hold the model's error (or Ctrl-C)
+    until it returned; now the caller waits a little, and the source is closed by
+    its own thread once it opens."""
+    release, source = threading.Event(), SlowSource()
+
+    def hanging_open():
+        release.wait(20)
+        return source
+
+    started = time.monotonic()
+    with pytest.raises(ModelError):
+        with OpenInBackground(hanging_open) as opening:
+            raise ModelError("the model would not load")
+    assert time.monotonic() - started < ABANDON_WAIT_S + 1.5
+    release.set()
+    opening._thread.join(5)
+    assert source.closed

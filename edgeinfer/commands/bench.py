@@ -10,12 +10,11 @@ import sys
 from .. import backends
 from .bench_compare import add_compare_arguments, compare
 from .benchmarking import NOISY_SPREAD, machine_info, measure_isolated, with_ratios
-from .options import add_json, add_model, add_threads, models
+from .options import add_json, add_model, add_threads, models, write_json
 from ..errors import UserError
 from ..model import load
 from ..model_file import open_model_file
 from ..progress import progress
-from ..sinks.output_files import atomic_write
 from ..sources.images import expand
 
 
@@ -200,9 +199,7 @@ def run(args):
     if args.json:
         report = json.dumps({"model": model, "machine": machine, "rows": rows,
                              "not_measured": skipped}, indent=2)
-        if args.json == "-":
-            print(report)
-        else:
-            atomic_write(args.json, lambda f: f.write(report.encode()))
+        write_json(args.json, report + "\n")
+        if args.json != "-":
             print(f"written: {args.json}", file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@ side, row by row (backend, threads, batch, streams), as ratios B/A; with
 --fail-above, exit status 1 when a row of B is slower than A's by more."""
 import argparse
 import json
+import math
 import sys
 
 from ..errors import UserError
@@ -14,7 +15,7 @@ def percentage(text):
         value = float(str(text).strip().rstrip("%"))
     except ValueError:
         value = -1
-    if value < 0:
+    if not math.isfinite(value) or value < 0:  # 'nan' would never fail, 'inf' never either
         raise argparse.ArgumentTypeError(f"takes a percentage such as 10%, got {text!r}")
     return value / 100
 
@@ -40,7 +41,24 @@ def read_report(path):
     if not isinstance(report, dict) or not isinstance(report.get("rows"), list):
         raise UserError(f"{path} has no bench rows: give files written by "
                         "`edgeinfer bench --json`")
+    for number, row in enumerate(report["rows"], 1):
+        if not _measured_row(row):
+            raise UserError(f"{path}: row {number} is not a bench measurement (a backend, and "
+                            "positive total_ms p50/mean and throughput_per_s): give files "
+                            "written by `edgeinfer bench --json`")
     return report
+
+
+def _measured_row(row):
+    """A row ratios can be taken of: every figure compare divides by is a positive number."""
+    def positive(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            math.isfinite(value) and value > 0
+
+    times = row.get("total_ms") if isinstance(row, dict) else None
+    return isinstance(row, dict) and isinstance(row.get("backend"), str) and \
+        isinstance(times, dict) and positive(times.get("p50")) and \
+        positive(times.get("mean")) and positive(row.get("throughput_per_s"))
 
 
 def row_key(row):

@@ -2,12 +2,10 @@
 cost, the edgeinfer metadata, and which backends can run it; in words, or as
 one JSON document (--json PATH, '-' for standard output)."""
 import json
-import sys
 
 from ..metadata import read_info
-from ..sinks.output_files import atomic_write
 from .model_summary import backends, load_model_file, summarize
-from .options import add_model, models
+from .options import add_model, models, write_json
 
 
 def add_arguments(parser):
@@ -82,11 +80,7 @@ def run(args):
         facts["operators"] = dict(facts["operators"])
         facts["metadata"] = json.loads(info.to_json()) if info else None
         facts["backends"] = runs
-        text = json.dumps(facts, indent=2) + "\n"
-        if args.json == "-":
-            sys.stdout.write(text)
-        else:
-            atomic_write(args.json, lambda f: f.write(text.encode()))
+        write_json(args.json, json.dumps(facts, indent=2) + "\n")
         return 0
     print(f"model       {path}")
     print(f"producer    {_producer(facts)}, opset {facts['opset']}")

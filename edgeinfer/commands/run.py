@@ -347,7 +347,11 @@ def _save_run_facts(folder, models, source, pipeline):
              "source": source.description, "stopped": pipeline.stop_reason,
              "summary": pipeline.stats.as_dict()}
     text = json.dumps(facts, indent=2) + "\n"
-    atomic_write(os.path.join(folder, "run.json"), lambda f: f.write(text.encode()))
+    try:
+        atomic_write(os.path.join(folder, "run.json"), lambda f: f.write(text.encode()))
+    except OSError as error:  # the results are saved already; the facts are a bonus
+        logging.getLogger("edgeinfer").warning(
+            f"could not write {os.path.join(folder, 'run.json')} ({error.strerror})")
 
 
 def _print_summary(pipeline, args):

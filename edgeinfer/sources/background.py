@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import threading
 
+# how long a failed or interrupted load waits for a source still opening before
+# leaving it to close itself once open
+ABANDON_WAIT_S = 2.0
+
 
 class OpenInBackground:
     def __init__(self, open_source):
         self._source = self._error = None
+        self._abandoned = False
+        self._lock = threading.Lock()
         # a daemon: a device whose open hangs must not keep the process alive
         self._thread = threading.Thread(target=self._open, args=(open_source,), daemon=True,
                                         name="open source")
@@ -21,9 +27,14 @@ class OpenInBackground:
 
     def _open(self, open_source):
         try:
-            self._source = open_source()
+            source = open_source()
         except BaseException as error:  # handed to the caller's thread by result()
             self._error = error
+            return
+        with self._lock:
+            self._source = source
+        if self._abandoned:  # the caller gave up on it while it was opening
+            self._close_if_opened()
 
     def __enter__(self):
         return self
@@ -32,10 +43,18 @@ class OpenInBackground:
         """What went wrong meanwhile (a bad model, Ctrl-C) is the error the caller
         sees, as when the source opened after it: the source is closed unseen."""
         if kind is not None:
-            self._thread.join()
-            if self._source is not None:
-                self._source.close()
+            # a device whose open hangs must not hold up the error (or Ctrl-C): wait a
+            # little, and if it is still opening, let the thread close what it opens
+            self._abandoned = True
+            self._thread.join(ABANDON_WAIT_S)
+            self._close_if_opened()
         return False
+
+    def _close_if_opened(self):
+        with self._lock:
+            source, self._source = self._source, None
+        if source is not None:
+            source.close()
 
     def result(self):
         """The source once open (a live one counts drops from here: frames it replaced
