@@ -43,7 +43,7 @@ def test_a_slow_stream_client_is_dropped_and_the_run_goes_on(tmp_path):
         slow = socket.socket()
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         slow.connect(("127.0.0.1", int(url.rsplit(":", 1)[1])))
-        slow.sendall(b"GET /api/stream HTTP/1.1\r\nHost: edgeinfer\r\n\r\n")
+        slow.sendall(b"GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         reader = threading.Thread(target=fast_client, args=(url,))
         reader.start()
         assert first_event.wait(10)

@@ -230,3 +230,39 @@ def test_serve_teach_dir_holds_what_the_page_records_and_trains(media, clip, tmp
         process.kill()
         process.communicate(timeout=15)
     assert sorted(os.listdir(data)) == ["a", "b", "personal-ncm.onnx"]
+
+
+def test_a_second_recording_while_one_runs_is_409(media, clip, tmp_path):
+    with teaching(media, clip, tmp_path / "teach") as (client, parts):
+        first = []
+        # 60 frames of a clip played at 30 a second: two seconds under way
+        recording = threading.Thread(target=lambda: first.append(
+            client.post("/api/teach/samples?label=a&count=60")))
+        recording.start()
+        try:
+            wait_for(lambda: parts.teacher.tap.recordings, what="the first recording to start")
+            assert_error(client.post("/api/teach/samples?label=b&count=1"), 409,
+                         "recording is under way")
+        finally:
+            recording.join()
+        assert first[0].status_code == 200 and len(first[0].json()["saved"]) == 60
+        # once it is done, the next may record
+        assert client.post("/api/teach/samples?label=b&count=1").status_code == 200
+
+
+def test_training_that_fails_at_once_still_answers_202_with_its_start(media, clip, tmp_path):
+    data = tmp_path / "teach"
+    for label in ("a", "b"):
+        (data / label).mkdir(parents=True)
+        cv2.imwrite(str(data / label / "0001.png"),
+                    next(sample_clip.clip_frames((160, 120), 1, ["chelsea"]))[0])
+    with teaching(media, clip, data) as (client, parts):
+        # a base that cannot be read: the training thread ends (and clears the
+        # training) at once, possibly before the request has its answer
+        parts.teacher.base = str(tmp_path / "missing.onnx")
+        for _ in range(5):
+            started = client.post("/api/teach/train")
+            assert started.status_code == 202, started.text
+            assert started.json()["training"] == {"head": "softmax", "done": 0, "total": 2}
+            last = trained(client)
+            assert last["ok"] is False and "\n" not in last["error"]

@@ -19,7 +19,9 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import os
+import threading
 import time
 
 from starlette.applications import Starlette
@@ -32,12 +34,13 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..sinks.jsonl import json_record
-from .auth import TokenAuth
+from .auth import LoopbackGuard, TokenAuth
 from .frames import BOUNDARY, MAX_FPS, mjpeg_part
 from .teach import TeachError
 from .uploads import MAX_PIXELS, BadUpload, decode_image
 
 MAX_BODY = 10_000_000
+DECODING_AT_ONCE = 2         # posted images decoded and classified at once; the rest wait
 STATS_SECONDS = 1.0          # how often a stream client gets a `stats` event
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 PAGES = {"/": ("index.html", "text/html; charset=utf-8"),
@@ -60,6 +63,12 @@ def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_
     /healthz wants it (None: open); cors: origins allowed to call from a browser
     (none: same origin only)."""
     pages = {path: (_read_static(name), media) for path, (name, media) in PAGES.items()}
+    # each decoded image holds up to max_pixels * 3 bytes: a burst must not hold them all
+    decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
+
+    def decode_and_predict(data, top_k, filename, received):
+        with decoding:
+            return parts.predictor(decode_image(data, max_pixels), top_k, filename, received)
 
     async def page(request):
         body, media = pages[request.url.path]
@@ -73,8 +82,8 @@ def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_
                                      "POST /api/predict takes images")
             data, filename = await _image_body(request, max_body)
             received = (time.monotonic(), time.time())
-            result = await run_in_threadpool(lambda: parts.predictor(
-                decode_image(data, max_pixels), top_k, filename, received))
+            result = await run_in_threadpool(decode_and_predict, data, top_k, filename,
+                                             received)
         except BadUpload as refused:
             return error(refused.status, str(refused))
         parts.metrics.observe(result, "api")
@@ -161,7 +170,7 @@ def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_
                 return JSONResponse({"label": label, "removed": removed,
                                      "labels": teacher().counts()})
             count = request.query_params.get("count", "1")
-            if not count.isdigit():
+            if not is_whole_number(count):
                 raise TeachError(400, f"count must be a whole number, got {count!r}")
             saved = await run_in_threadpool(teacher().record, label, int(count))
             return JSONResponse({"label": label, "saved": saved, "labels": teacher().counts()})
@@ -196,8 +205,30 @@ def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_
                                         allow_headers=["Authorization", "Content-Type"]))
     if token:
         middleware.append(Middleware(TokenAuth, token=token))
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
-                     exception_handlers={HTTPException: _http_error, Exception: _server_error})
+    else:
+        middleware.append(Middleware(LoopbackGuard, cors=cors))
+    return OneLineErrors(Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                                   exception_handlers={HTTPException: _http_error,
+                                                       Exception: _server_error}))
+
+
+class OneLineErrors:
+    """The app, with an unexpected error in a route logged as one line: Starlette
+    answers it (a one-line JSON 500, _server_error) and then raises it again,
+    which uvicorn would log with its whole traceback."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await self.app(scope, receive, send)
+        except Exception as failed:
+            if scope["type"] == "lifespan":
+                raise
+            logging.getLogger("uvicorn.error").error(
+                "%s %s: %s", scope.get("method", ""), scope.get("path", ""),
+                _one_line(failed))
 
 
 class CountRequests:
@@ -223,9 +254,18 @@ async def _http_error(request, exc):
     return error(exc.status_code, exc.detail)
 
 
-async def _server_error(request, exc):
+def _one_line(exc):
     first = str(exc).splitlines()[0] if str(exc) else ""
-    return error(500, f"internal error ({type(exc).__name__}{': ' + first if first else ''})")
+    return f"{type(exc).__name__}{': ' + first if first else ''}"
+
+
+async def _server_error(request, exc):
+    return error(500, f"internal error ({_one_line(exc)})")
+
+
+def is_whole_number(text):
+    # str.isdigit() alone takes '²' and other digits int() refuses
+    return text.isascii() and text.isdigit()
 
 
 def _read_static(name):
@@ -236,7 +276,7 @@ def _read_static(name):
 def _top_k(text):
     if text is None:
         return None
-    if not text.isdigit() or int(text) < 1:
+    if not is_whole_number(text) or int(text) < 1:
         raise BadUpload(400, f"top_k must be a whole number of at least 1, got {text!r}")
     return int(text)
 
@@ -259,7 +299,7 @@ async def _read_body(request, limit):
     too_large = BadUpload(413, f"the body is larger than this server's limit of {limit} bytes "
                                "(--max-body): send a smaller image")
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit:
+    if is_whole_number(length) and int(length) > limit:
         raise too_large
     chunks, size = [], 0
     async for chunk in request.stream():

@@ -2,7 +2,12 @@
 needs a token (or an explicit --no-auth), and with a token every route but
 /healthz wants it, as `Authorization: Bearer T`, or once as `?token=T` on the
 page, which then keeps it in a same-site cookie (a browser's <img> and
-EventSource cannot send a header)."""
+EventSource cannot send a header).
+
+Without a token the loopback address alone keeps other machines out, but not
+other web pages in this machine's browser: LoopbackGuard refuses requests
+addressed to a name that is not this server's (DNS rebinding) and POST/DELETE
+sent from another site's page."""
 from __future__ import annotations
 
 import hmac
@@ -44,6 +49,61 @@ def check_bind(host, token, no_auth):
                         "who can reach it")
 
 
+def _host_name(host):
+    """The name in a Host header, without its port ('[::1]:8080' -> '[::1]')."""
+    if host.startswith("["):
+        return host[:host.find("]") + 1] if "]" in host else host
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def _refuse(status, message, extra=()):
+    body = json.dumps({"error": message}).encode()
+
+    async def send_refusal(send):
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()), *extra]})
+        await send({"type": "http.response.body", "body": body})
+    return send_refusal
+
+
+class LoopbackGuard:
+    """ASGI middleware for a server without a token: 403 (one-line JSON) for a
+    request whose Host is not a loopback name nor the address it came in on (a
+    page on another site whose name was rebound to 127.0.0.1), and for a POST
+    or DELETE whose Origin is neither this server's nor a --cors origin (a page
+    on another site posting a form or a fetch, which needs no preflight)."""
+
+    def __init__(self, app, cors=()):
+        self.app, self.cors = app, set(cors)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        name = _host_name(host)
+        local = (scope.get("server") or ("",))[0] or ""
+        if not (is_loopback(name) or name.strip("[]") == local.lower()):
+            return await _refuse(403, f"this server answers requests to localhost only, not "
+                                      f"to {host or 'no Host'}: open http://127.0.0.1:PORT/, "
+                                      "or serve with --token T")(send)
+        origin = headers.get(b"origin")
+        if scope["method"] in ("POST", "DELETE") and origin is not None:
+            origin = origin.decode("latin-1").strip()
+            if origin.lower() != f"{scope.get('scheme', 'http')}://{host}" and \
+                    origin not in self.cors:
+                return await _refuse(403, f"a {scope['method']} from the page of {origin} is "
+                                          "refused: allow that origin with --cors "
+                                          f"{origin}")(send)
+        return await self.app(scope, receive, send)
+
+
+def _query(scope):
+    # '+' stays a '+' (parse_qs alone reads it as a space): tokens may hold one
+    return parse_qs(scope.get("query_string", b"").decode("latin-1").replace("+", "%2B"))
+
+
 def _cookie(headers):
     for line in headers.get(b"cookie", b"").decode("latin-1").split(";"):
         name, _, value = line.strip().partition("=")
@@ -68,20 +128,16 @@ class TokenAuth:
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         scheme, _, bearer = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        query = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [None])
+        query = _query(scope).get("token", [None])
         if scheme.lower() == "bearer" and self._matches(bearer.strip()):
             return await self.app(scope, receive, send)
         if self._matches(_cookie(headers)):
             return await self.app(scope, receive, send)
         if self._matches(query[0]):
             return await self.app(scope, receive, self._setting_cookie(send, query[0]))
-        body = json.dumps({"error": "this server wants its token: send `Authorization: Bearer "
-                                    "T`, or open the page once as /?token=T"}).encode()
-        await send({"type": "http.response.start", "status": 401,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"www-authenticate", b"Bearer")]})
-        await send({"type": "http.response.body", "body": body})
+        await _refuse(401, "this server wants its token: send `Authorization: Bearer T`, or "
+                           "open the page once as /?token=T",
+                      [(b"www-authenticate", b"Bearer")])(send)
 
     @staticmethod
     def _setting_cookie(send, token):

@@ -90,8 +90,9 @@ class Metrics:
                    [f"edgeinfer_requests_total{_labels({'route': route, 'status': status})} "
                     f"{count}" for (route, status), count in sorted(self.requests.items())])
             metric("edgeinfer_stage_seconds", "histogram",
-                   "Time per result in each stage, summed over the models; latency is from "
-                   "capture (or upload) to the last model's answer.",
+                   "Time per result in each stage, summed over the models (model, preprocess, "
+                   "inference, postprocess); wait before the first model and end_to_end from "
+                   "capture (or upload) to the last answer, or queued for a file's item.",
                    [line for (origin, stage), histogram in sorted(self.stages.items())
                     for line in histogram.lines("edgeinfer_stage_seconds",
                                                 {"origin": origin, "stage": stage})])

@@ -98,6 +98,8 @@ class Teacher:
         self.training = None        # {"head", "done", "total"} while one runs
         self.last = None            # the last training's outcome
         self._lock = threading.Lock()
+        # one recording at a time: each holds up to MAX_COUNT frames and a worker thread
+        self._recording = threading.Lock()
 
     # -- samples ---------------------------------------------------------------------------
 
@@ -129,6 +131,15 @@ class Teacher:
             raise TeachError(400, f"count is 1..{MAX_COUNT}, got {count}")
         if self.tap.ended.is_set():
             raise TeachError(409, "the live source has ended: there are no frames to record")
+        if not self._recording.acquire(blocking=False):
+            raise TeachError(409, "a recording is under way: wait for it to finish, then "
+                                  "record again")
+        try:
+            return self._record(label, count)
+        finally:
+            self._recording.release()
+
+    def _record(self, label, count):
         frames = self.tap.wait_for(count)
         if not frames:
             raise TeachError(409, "no live frame came: the source has ended or stalled")
@@ -176,10 +187,13 @@ class Teacher:
             if self.training is not None:
                 raise TeachError(409, f"a {self.training['head']} head is being trained: wait "
                                       "for it to finish (GET /api/teach)")
-            self.training = {"head": head, "done": 0, "total": sum(counts.values())}
+            training = {"head": head, "done": 0, "total": sum(counts.values())}
+            self.training = training
+            # copied here: once the thread starts it may end and clear self.training
+            started = dict(training)
         threading.Thread(target=self._train, args=(head,), name="edgeinfer-teach",
                          daemon=True).start()
-        return dict(self.training)
+        return started
 
     def _train(self, head):
         out = os.path.join(self.folder, PERSONAL.format(head=head))
