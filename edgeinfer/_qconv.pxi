@@ -27,6 +27,13 @@ def qconv1x1(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, ::1] w,
     uint8 with w (m, k) int8; shapes checked by edgeinfer.kernels.qconv1x1."""
     cdef const int32_t *b = NULL
     cdef int status
+    m = w.shape[0]
+    if x.shape[0] != w.shape[1] or out.shape[0] != m or multiplier.shape[0] != m or \
+            (bias is not None and bias.shape[0] != m):
+        raise ValueError("qconv1x1: x, out, multiplier or bias do not fit w")
+    if stride < 1 or out.shape[1] != (x.shape[1] + stride - 1) // stride or \
+            out.shape[2] != (x.shape[2] + stride - 1) // stride:
+        raise ValueError("qconv1x1: out does not have the shape the stride gives")
     if bias is not None:
         b = &bias[0]
     with nogil:
@@ -50,6 +57,8 @@ def qconv1x1_pack(const int8_t[:, ::1] w, const int32_t[::1] bias, int x_zero):
     cdef int32_t[::1] fv = folded
     cdef const int32_t *b = NULL
     if bias is not None:
+        if bias.shape[0] != m:
+            raise ValueError(f"qconv1x1_pack: bias has {bias.shape[0]} values for {m} filters")
         b = &bias[0]
     ei_qconv1x1_pack(m, k, &w[0, 0], b, x_zero, &w8v[0, 0], &w16v[0, 0], &fv[0])
     return w8, w16, folded, k
@@ -62,8 +71,16 @@ def qconv1x1_packed(const uint8_t[:, :, ::1] x, packed, const float[::1] multipl
     cdef const int16_t[:, ::1] w16 = packed[1]
     cdef const int32_t[::1] folded = packed[2]
     cdef int k = packed[3], status
-    if x.shape[0] != k or out.shape[0] != w8.shape[0] or multiplier.shape[0] != w8.shape[0]:
+    m = w8.shape[0]
+    if x.shape[0] != k or out.shape[0] != m or multiplier.shape[0] != m or \
+            w16.shape[0] != m or folded.shape[0] != m or w8.shape[1] != 4 * ((k + 3) // 4) or \
+            w16.shape[1] != w8.shape[1]:
         raise ValueError("qconv1x1_packed: x, out or multiplier do not fit the packed weights")
+    if stride < 1 or out.shape[1] != (x.shape[1] + stride - 1) // stride or \
+            out.shape[2] != (x.shape[2] + stride - 1) // stride:
+        raise ValueError(f"qconv1x1_packed: out must be ({m}, ceil(h / {stride}), "
+                         f"ceil(w / {stride})) for x ({x.shape[0]}, {x.shape[1]}, {x.shape[2]}), "
+                         f"got ({out.shape[0]}, {out.shape[1]}, {out.shape[2]})")
     with nogil:
         status = ei_qconv1x1_packed(w8.shape[0], k, x.shape[1], x.shape[2], stride,
                                     out.shape[1], out.shape[2], &x[0, 0, 0], &w8[0, 0],

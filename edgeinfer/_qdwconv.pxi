@@ -17,6 +17,16 @@ def qdwconv(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, :, ::1] w,
     uint8 with w (c, kh, kw) int8; shapes checked by edgeinfer.kernels.qdwconv."""
     cdef const int32_t *b = NULL
     cdef int status
+    # C reads bias, multiplier and out for every channel and row: a mismatch
+    # here would read or write past an array, so it never gets there
+    c = x.shape[0]
+    if w.shape[0] != c or out.shape[0] != c or multiplier.shape[0] != c or \
+            (bias is not None and bias.shape[0] != c):
+        raise ValueError(f"qdwconv: x, w, out, multiplier and bias must all have {c} channels")
+    if c < 1 or w.shape[1] < 1 or w.shape[2] < 1 or stride < 1 or pad_top < 0 or \
+            pad_left < 0 or out.shape[1] < 1 or out.shape[2] < 1:
+        raise ValueError("qdwconv: the filter, stride, output and pads must not be empty or "
+                         "negative")
     if bias is not None:
         b = &bias[0]
     with nogil:

@@ -146,3 +146,80 @@ def test_depthwise_and_residual_add_stay_uint8(tmp_path):
     assert any(node.op == "QuantizedConv" and node.attr("pads") is not None for node in nodes)
     float_convs = [node for node in nodes if node.op == "Conv"]
     assert all(node.attr("group", 1) == 1 for node in float_convs), "a depthwise Conv ran in float"
+
+
+def _qdq_conv_model(channels, kernel, bias, w_value=1):
+    """x float -> Q/DQ uint8 -> Conv (depthwise `kernel` x `kernel`, or a plain
+    1x1 when kernel is 1) with int8 weights all `w_value` and the int32 `bias`
+    -> Q/DQ uint8; built by hand, so it can hold what a quantiser would not."""
+    depthwise = kernel > 1
+    w_shape = (channels, 1, kernel, kernel) if depthwise else (channels, channels, 1, 1)
+    x_scale, w_scale = np.float32(1 / 64), np.full(channels, 1 / 32, np.float32)
+    inits = [
+        numpy_helper.from_array(np.array(x_scale, np.float32), "x_scale"),
+        numpy_helper.from_array(np.array(128, np.uint8), "x_zero"),
+        numpy_helper.from_array(np.full(w_shape, w_value, np.int8), "w_q"),
+        numpy_helper.from_array(w_scale, "w_scale"),
+        numpy_helper.from_array(np.asarray(bias, np.int32), "b_q"),
+        numpy_helper.from_array((x_scale * w_scale)[:len(bias)], "b_scale"),
+        numpy_helper.from_array(np.array(0.05, np.float32), "y_scale"),
+        numpy_helper.from_array(np.array(0, np.uint8), "y_zero")]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "x_scale", "x_zero"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["w_q", "w_scale"], ["w"], axis=0),
+        helper.make_node("DequantizeLinear", ["b_q", "b_scale"], ["b"], axis=0),
+        helper.make_node("Conv", ["xd", "w", "b"], ["conv"], name="dw",
+                         group=channels if depthwise else 1,
+                         pads=[kernel // 2] * 4, kernel_shape=[kernel, kernel]),
+        helper.make_node("QuantizeLinear", ["conv", "y_scale", "y_zero"], ["yq"]),
+        helper.make_node("DequantizeLinear", ["yq", "y_scale", "y_zero"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "qdq_conv",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels, 6, 6])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    return model
+
+
+def test_qdq_depthwise_bias_shorter_than_channels_is_refused_at_load(tmp_path):
+    """The C kernel reads one bias per channel: a 64-channel depthwise Conv
+    with a one-value int32 bias would read past it, so the load refuses the
+    model (as onnxruntime does), naming the node."""
+    from edgeinfer.native import NativeModelError
+
+    path = tmp_path / "short_bias.onnx"
+    onnx.save(_qdq_conv_model(64, 3, [5]), str(path))
+    with pytest.raises(NativeModelError, match=r"'dw'.*bias of shape \(1,\) for 64"):
+        NativeBackend(str(path), threads=1)
+
+
+@pytest.mark.parametrize("kernel", [3, 1])
+def test_qdq_conv_bias_near_int32_limit_stays_float_and_saturates(tmp_path, kernel):
+    """bias + sum near 2^31 would overflow the integer kernels' int32 sums
+    (wrapping to 0 on the vector paths): such a node runs on the float path
+    and gives what onnxruntime's reference DQ -> Conv -> Q gives."""
+    bias = [2 ** 31 - 100, -(2 ** 31) + 100, 7, 0]
+    path = tmp_path / "huge_bias.onnx"
+    onnx.save(_qdq_conv_model(4, kernel, bias), str(path))
+    native = NativeBackend(str(path), threads=1)
+    ops = [node.op for node in next(iter(native._plans.values())).nodes]
+    assert "QuantizedConv" not in ops
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).uniform(0.5, 1.9, (1, 4, 6, 6)).astype(np.float32)
+    expected = session.run(None, {"x": x})[0]
+    got = native.run({"x": x})[0]
+    assert np.allclose(expected[0, 0], 255 * 0.05) and np.allclose(expected[0, 1], 0)
+    np.testing.assert_allclose(got, expected, atol=0.05 * 1.001)
+
+
+def test_qdq_conv_with_ordinary_bias_keeps_the_integer_kernel(tmp_path):
+    path = tmp_path / "bias.onnx"
+    onnx.save(_qdq_conv_model(4, 3, [2 ** 20, -5, 7, 0]), str(path))
+    native = NativeBackend(str(path), threads=1)
+    ops = [node.op for node in next(iter(native._plans.values())).nodes]
+    assert "QuantizedConv" in ops

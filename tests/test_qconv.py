@@ -81,3 +81,50 @@ def test_qconv1x1_threads_agree():
     finally:
         edgeinfer._core.set_num_threads(before)
     np.testing.assert_array_equal(two, reference.qconv1x1(*args))
+
+
+def test_core_qconv1x1_pack_refuses_a_bias_shorter_than_the_filters():
+    weights = np.ones((64, 8), np.int8)
+    with pytest.raises(ValueError, match="bias has 1 values for 64 filters"):
+        edgeinfer._core.qconv1x1_pack(weights, np.zeros(1, np.int32), 0)
+
+
+def _packed_problem():
+    x, x_zero, weights, bias, multiplier, y_zero = problem(3, 6, 5, 7, 9)
+    return x, edgeinfer._core.qconv1x1_pack(weights, bias, x_zero), multiplier, y_zero
+
+
+def test_core_qconv1x1_packed_refuses_out_not_the_shape_the_stride_gives():
+    x, packed, multiplier, y_zero = _packed_problem()
+    # stride 2 on 7 x 9 gives 4 x 5; 7 x 9 (stride 1's) would be written past
+    for shape in [(6, 7, 9), (6, 3, 5), (6, 4, 4)]:
+        with pytest.raises(ValueError, match="out must be"):
+            edgeinfer._core.qconv1x1_packed(x, packed, multiplier, y_zero, 0, 255, 2,
+                                            np.zeros(shape, np.uint8))
+
+
+def test_core_qconv1x1_packed_refuses_a_short_multiplier():
+    x, packed, multiplier, y_zero = _packed_problem()
+    with pytest.raises(ValueError, match="do not fit the packed weights"):
+        edgeinfer._core.qconv1x1_packed(x, packed, multiplier[:1], y_zero, 0, 255, 1,
+                                        np.zeros((6, 7, 9), np.uint8))
+
+
+def test_core_qconv1x1_refuses_a_bias_or_out_that_does_not_fit():
+    x, x_zero, weights, bias, multiplier, y_zero = problem(3, 6, 5, 7, 9)
+    good_out = np.zeros((6, 7, 9), np.uint8)
+    with pytest.raises(ValueError, match="do not fit w"):
+        edgeinfer._core.qconv1x1(x, x_zero, weights, bias[:1], multiplier, y_zero, 0, 255, 1,
+                                 good_out)
+    with pytest.raises(ValueError, match="shape the stride gives"):
+        edgeinfer._core.qconv1x1(x, x_zero, weights, bias, multiplier, y_zero, 0, 255, 2,
+                                 good_out)
+
+
+def test_core_qconv1x1_packed_with_the_stride_shape_matches_reference():
+    x, x_zero, weights, bias, multiplier, y_zero = problem(3, 6, 5, 7, 9)
+    packed = edgeinfer._core.qconv1x1_pack(weights, bias, x_zero)
+    out = np.zeros((6, 4, 5), np.uint8)
+    edgeinfer._core.qconv1x1_packed(x, packed, multiplier, y_zero, 0, 255, 2, out)
+    np.testing.assert_array_equal(out, reference.qconv1x1(x, x_zero, weights, bias, multiplier,
+                                                          y_zero, stride=2))

@@ -84,3 +84,40 @@ def test_qdwconv_refuses_filters_past_exact_float_sums():
     x, w = np.zeros((1, taps, taps), np.uint8), np.zeros((1, taps, taps), np.int8)
     with pytest.raises(ValueError, match="taps"):
         kernels.qdwconv(x, 0, w, None, np.ones(1, np.float32), 0)
+
+
+def test_qdwconv_refuses_an_empty_filter():
+    for shape in [(2, 0, 3), (2, 3, 0)]:
+        with pytest.raises(ValueError, match="kh, kw >= 1"):
+            kernels.qdwconv(np.zeros((2, 4, 4), np.uint8), 0, np.zeros(shape, np.int8), None,
+                            np.ones(2, np.float32), 0)
+
+
+def _core_qdwconv_args(c=4, bias=4, multiplier=4, out=(4, 4, 4), w=(4, 3, 3)):
+    """Arguments for edgeinfer._core.qdwconv, the wrapper the native backend
+    calls without kernels.qdwconv's checks, with one length set wrong."""
+    return (np.zeros((c, 4, 4), np.uint8), 0, np.ones(w, np.int8),
+            np.zeros(bias, np.int32), np.ones(multiplier, np.float32), 0, 0, 255, 1, 1, 1,
+            np.zeros(out, np.uint8))
+
+
+@pytest.mark.parametrize("wrong", [dict(bias=1), dict(multiplier=3), dict(out=(2, 4, 4)),
+                                   dict(w=(5, 3, 3))], ids=["bias", "multiplier", "out", "w"])
+def test_core_qdwconv_refuses_lengths_that_do_not_match_the_channels(wrong):
+    with pytest.raises(ValueError, match="must all have 4 channels"):
+        edgeinfer._core.qdwconv(*_core_qdwconv_args(**wrong))
+
+
+def test_core_qdwconv_refuses_an_empty_filter_or_output():
+    with pytest.raises(ValueError, match="must not be empty"):
+        edgeinfer._core.qdwconv(*_core_qdwconv_args(w=(4, 0, 3)))
+    with pytest.raises(ValueError, match="must not be empty"):
+        edgeinfer._core.qdwconv(*_core_qdwconv_args(out=(4, 0, 4)))
+
+
+def test_core_qdwconv_with_matching_lengths_runs():
+    args = _core_qdwconv_args()
+    edgeinfer._core.qdwconv(*args)
+    assert args[-1].shape == (4, 4, 4)
+    np.testing.assert_array_equal(args[-1], kernels.qdwconv(
+        args[0], 0, args[2], args[3], args[4], 0, pads=(1, 1, 1, 1)))

@@ -266,8 +266,12 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
 #endif
     {
         float *planes = malloc((size_t)stride * phase_size * sizeof *planes);
-        if (planes == NULL)
+        if (planes == NULL) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
             failed = 1;
+        }
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif

@@ -17,6 +17,8 @@ def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads
     if x.ndim != 3 or w.ndim != 3 or x.shape[0] != w.shape[0] or not x.shape[0]:
         raise ValueError(f"x must be (c, h, w) and w (c, kh, kw), got {x.shape} and {w.shape}")
     c, (kh, kw) = x.shape[0], w.shape[1:]
+    if not kh or not kw:
+        raise ValueError(f"w must be (c, kh, kw) with kh, kw >= 1, got {w.shape}")
     top, left, bottom, right = (int(p) for p in pads)
     if min(top, left, bottom, right) < 0 or stride < 1:
         raise ValueError(f"pads must be >= 0 and stride >= 1, got {tuple(pads)} and {stride}")

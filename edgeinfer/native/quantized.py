@@ -15,6 +15,7 @@ import numpy as np
 from ..core.loader import core
 from ..kernels.conv_plan import plan_conv
 from ..kernels.geometry import onnx_window_arguments
+from .errors import ADVICE, NativeModelError
 from .graph import Node
 from .rewrite import _producers, _Uses
 
@@ -114,6 +115,8 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         m = weights.shape[0]
         w_scale = np.broadcast_to(w_scale.astype(np.float32).reshape(-1), (m,))
         bias = _integer_bias(conv, quantized, constants, x_scale * w_scale)
+        if not _sums_fit_int32(weights.reshape(m, -1), bias):
+            continue
         lo, hi = 0, 255
         clamp = conv.attr("_clamp")
         if clamp is not None:
@@ -171,11 +174,34 @@ def _integer_bias(conv, quantized, constants, bias_scale):
     if len(conv.inputs) < 3 or not conv.inputs[2]:
         return None
     name = conv.inputs[2]
+    channels = bias_scale.shape[0]
     if name in quantized:
         values, scale, zero = quantized[name]
+        _check_bias_length(conv, values, channels)
         scale = np.broadcast_to(scale.astype(np.float32).reshape(-1), bias_scale.shape)
         if values.dtype == np.int32 and not np.any(zero) and \
                 np.allclose(scale, bias_scale, rtol=1e-6, atol=0):
             return np.ascontiguousarray(values.reshape(-1), dtype=np.int32)
+    _check_bias_length(conv, constants[name], channels)
     value = np.asarray(constants[name], np.float64).reshape(-1) / bias_scale
     return np.clip(np.rint(value), -2 ** 31, 2 ** 31 - 1).astype(np.int32)
+
+
+def _check_bias_length(conv, bias, channels):
+    """The kernels read one bias per output channel; onnxruntime refuses any
+    other length too."""
+    if np.shape(bias) != (channels,):
+        raise NativeModelError(f"node {conv.name!r} ({conv.op}) has a bias of shape "
+                               f"{np.shape(bias)} for {channels} output channels; fix the model "
+                               f"or {ADVICE}")
+
+
+def _sums_fit_int32(weights, bias):
+    """Whether bias + sum w (x - x_zero) stays within int32 for every input,
+    with room for the 1x1 kernel's bias - x_zero sum w folding: a huge stored
+    bias would wrap (the vector paths) or be undefined (the portable one), so
+    such a node stays on the float path, which saturates as ONNX says."""
+    reach = 2 * 255 * np.abs(weights.astype(np.int64)).sum(axis=1)
+    if bias is not None:
+        reach = reach + np.abs(bias.astype(np.int64))
+    return bool(np.all(reach <= 2 ** 31 - 1))
