@@ -258,9 +258,11 @@ def test_serve_publishes_its_live_results_to_the_broker(media, broker, subscribe
     the same records the page's stream carries; Ctrl-C sends the offline status."""
     from tools.serve_process import start_serving
 
-    clip = str(tmp_path / "short.avi")
-    sample_clip.write_clip(clip, (96, 72), frames_per_photo=10, fps=10.0)
-    process, _, line = start_serving("-m", media["model"], "--video", clip,
+    # played at its own pace (6 s), so the run is still live when the status is read: a
+    # source that ends closes the run's sinks, and the status goes offline with it
+    clip = str(tmp_path / "live.avi")
+    sample_clip.write_clip(clip, (96, 72), frames_per_photo=30, fps=10.0)
+    process, _, line = start_serving("-m", media["model"], "--video", clip, "--realtime",
                                      "--mqtt", f"{broker.url}/{TOPIC}")
     try:
         assert "serving photo on video" in line
