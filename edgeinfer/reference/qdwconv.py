@@ -1,6 +1,8 @@
 """Numpy twin of edgeinfer.kernels.qdwconv."""
 import numpy as np
 
+from .qconv import requantize
+
 
 def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads=(0, 0, 0, 0),
             out=None):
@@ -16,12 +18,4 @@ def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads
         for j in range(kw):
             window = x[:, i:i + (oh - 1) * stride + 1:stride, j:j + (ow - 1) * stride + 1:stride]
             acc += w[:, i, j].reshape(-1, 1, 1) * window
-    if bias is not None:
-        acc += np.asarray(bias, np.int64).reshape(-1, 1, 1)
-    # float32 product, as the kernels compute it, then ties to even
-    value = acc.astype(np.float32) * np.asarray(multiplier, np.float32).reshape(-1, 1, 1)
-    result = np.clip(np.rint(value) + int(y_zero), lo, hi).astype(np.uint8)
-    if out is not None:
-        out[...] = result
-        return out
-    return result
+    return requantize(acc, bias, multiplier, y_zero, lo, hi, out)
