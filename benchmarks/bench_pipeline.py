@@ -17,19 +17,9 @@ from edgeinfer.run.pipeline import Pipeline
 from edgeinfer.run.classifier import Classifier
 from edgeinfer.run.postprocess import Postprocessor
 from edgeinfer.sources import open_video
-from tools import sample_clip, tiny_models
+from tools import sample_clip
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
-DEMO_MODEL = os.path.join(ROOT, "models", "efficientnet-lite0.onnx")
 FRAMES = 30
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    if os.path.exists(DEMO_MODEL):
-        return DEMO_MODEL
-    return tiny_models.save(tiny_models.mobilenet_like(),
-                            tmp_path_factory.mktemp("model") / "mobilenet-like.onnx")
 
 
 @pytest.fixture(scope="module")

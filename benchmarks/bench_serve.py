@@ -23,23 +23,12 @@ import pytest
 
 import edgeinfer
 from edgeinfer.media import SAMPLE_IMAGE, read_image
-from tools import tiny_models
 from tools.serve_process import rss_bytes, start_serving
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
-DEMO_MODEL = os.path.join(ROOT, "models", "efficientnet-lite0.onnx")
 CLIENTS, REQUESTS = 8, 200
 MEMORY_REQUESTS, MEMORY_WARMUP = 2000, 200
 BLOCKS = (4, 10)      # one client: 4 x (10 server requests, then 10 direct predicts)
 SMOKE = {"requests": 5, "memory": 60, "warmup": 20, "pairs": 5}
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    if os.path.exists(DEMO_MODEL):
-        return DEMO_MODEL
-    return tiny_models.save(tiny_models.mobilenet_like(),
-                            tmp_path_factory.mktemp("model") / "mobilenet-like.onnx")
 
 
 @pytest.fixture(scope="module")

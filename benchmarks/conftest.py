@@ -1,8 +1,14 @@
+import os
+
 import cv2
 import numpy as np
 import pytest
 
 import edgeinfer
+from tools import tiny_models
+
+DEMO_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "models",
+                          "efficientnet-lite0.onnx")
 
 
 @pytest.fixture(autouse=True)
@@ -20,3 +26,13 @@ def one_thread():
 @pytest.fixture
 def rng():
     return np.random.default_rng(7)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    """The EfficientNet-Lite0 demo model when tools/make_demo_model.py has built it,
+    else a MobileNet v1-shaped network of similar cost with seeded weights."""
+    if os.path.exists(DEMO_MODEL):
+        return DEMO_MODEL
+    return tiny_models.save(tiny_models.mobilenet_like(),
+                            tmp_path_factory.mktemp("model") / "mobilenet-like.onnx")
