@@ -148,13 +148,13 @@ def test_depthwise_and_residual_add_stay_uint8(tmp_path):
     assert all(node.attr("group", 1) == 1 for node in float_convs), "a depthwise Conv ran in float"
 
 
-def _qdq_conv_model(channels, kernel, bias, w_value=1):
+def _qdq_conv_model(channels, kernel, bias, w_value=1, w_scale=1 / 32, y_scale=0.05):
     """x float -> Q/DQ uint8 -> Conv (depthwise `kernel` x `kernel`, or a plain
     1x1 when kernel is 1) with int8 weights all `w_value` and the int32 `bias`
     -> Q/DQ uint8; built by hand, so it can hold what a quantiser would not."""
     depthwise = kernel > 1
     w_shape = (channels, 1, kernel, kernel) if depthwise else (channels, channels, 1, 1)
-    x_scale, w_scale = np.float32(1 / 64), np.full(channels, 1 / 32, np.float32)
+    x_scale, w_scale = np.float32(1 / 64), np.full(channels, w_scale, np.float32)
     inits = [
         numpy_helper.from_array(np.array(x_scale, np.float32), "x_scale"),
         numpy_helper.from_array(np.array(128, np.uint8), "x_zero"),
@@ -162,7 +162,7 @@ def _qdq_conv_model(channels, kernel, bias, w_value=1):
         numpy_helper.from_array(w_scale, "w_scale"),
         numpy_helper.from_array(np.asarray(bias, np.int32), "b_q"),
         numpy_helper.from_array((x_scale * w_scale)[:len(bias)], "b_scale"),
-        numpy_helper.from_array(np.array(0.05, np.float32), "y_scale"),
+        numpy_helper.from_array(np.array(y_scale, np.float32), "y_scale"),
         numpy_helper.from_array(np.array(0, np.uint8), "y_zero")]
     nodes = [
         helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["xq"]),
@@ -196,25 +196,69 @@ def test_qdq_depthwise_bias_shorter_than_channels_is_refused_at_load(tmp_path):
         NativeBackend(str(path), threads=1)
 
 
+def _plan_ops(native):
+    return [node.op for node in next(iter(native._plans.values())).nodes]
+
+
+def _reference_run(path, x):
+    """onnxruntime's unfused DQ -> Conv -> Q: what the ONNX graph means."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {"x": x})[0]
+
+
 @pytest.mark.parametrize("kernel", [3, 1])
-def test_qdq_conv_bias_near_int32_limit_stays_float_and_saturates(tmp_path, kernel):
+def test_qdq_conv_saturated_bias_channels_fold_to_their_constant_output(tmp_path, kernel):
     """bias + sum near 2^31 would overflow the integer kernels' int32 sums
-    (wrapping to 0 on the vector paths): such a node runs on the float path
-    and gives what onnxruntime's reference DQ -> Conv -> Q gives."""
+    (wrapping to 0 on the vector paths); channels whose output saturates for
+    every input become zero weights with a bias that writes the saturated
+    value, so the node keeps the integer kernel and gives what onnxruntime's
+    reference DQ -> Conv -> Q gives."""
     bias = [2 ** 31 - 100, -(2 ** 31) + 100, 7, 0]
     path = tmp_path / "huge_bias.onnx"
     onnx.save(_qdq_conv_model(4, kernel, bias), str(path))
     native = NativeBackend(str(path), threads=1)
-    ops = [node.op for node in next(iter(native._plans.values())).nodes]
-    assert "QuantizedConv" not in ops
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    assert "QuantizedConv" in _plan_ops(native)
     x = np.random.default_rng(0).uniform(0.5, 1.9, (1, 4, 6, 6)).astype(np.float32)
-    expected = session.run(None, {"x": x})[0]
+    expected = _reference_run(path, x)
     got = native.run({"x": x})[0]
     assert np.allclose(expected[0, 0], 255 * 0.05) and np.allclose(expected[0, 1], 0)
     np.testing.assert_allclose(got, expected, atol=0.05 * 1.001)
+
+
+@pytest.mark.parametrize("kernel", [3, 1])
+def test_qdq_conv_dead_channel_with_tiny_weight_scale_keeps_the_integer_kernel(tmp_path, kernel):
+    """What --quantize int8 writes for a channel of (near) zero weights: a
+    weight scale of 1e-9, so the float bias in units of x_scale * w_scale
+    saturates at 2^31 - 1. EfficientNet-Lite0 has such channels in 12 convs,
+    which ran on the float path, Q/DQ passes and all; their output is one
+    value for every input, so the node runs on the integer kernel."""
+    bias = [2 ** 31 - 1, -(2 ** 31) + 1, 2 ** 31 - 1, 0]
+    path = tmp_path / "dead_channel.onnx"
+    onnx.save(_qdq_conv_model(4, kernel, bias, w_value=3, w_scale=1e-9), str(path))
+    native = NativeBackend(str(path), threads=1)
+    assert "QuantizedConv" in _plan_ops(native)
+    x = np.random.default_rng(1).uniform(0.5, 1.9, (1, 4, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(native.run({"x": x})[0], _reference_run(path, x), atol=1e-6)
+
+
+def test_qdq_conv_bias_near_int32_limit_with_varying_output_stays_float(tmp_path):
+    """A channel whose sums could pass 2^31 and whose output still depends on
+    the input cannot be folded: the node stays on the float path, which
+    follows the graph's float arithmetic."""
+    channels = 1024   # 1024 weights of 127 move the output by about one step
+    path = tmp_path / "varying.onnx"
+    onnx.save(_qdq_conv_model(channels, 1, [2 ** 31 - 100] + [0] * (channels - 1),
+                              w_value=127, w_scale=3e-7), str(path))
+    native = NativeBackend(str(path), threads=1)
+    assert "QuantizedConv" not in _plan_ops(native)
+    # one value per pixel across every channel, so the sums vary by pixel
+    pixels = np.random.default_rng(2).uniform(0.5, 1.9, (1, 1, 6, 6)).astype(np.float32)
+    x = np.ascontiguousarray(np.broadcast_to(pixels, (1, channels, 6, 6)))
+    expected = _reference_run(path, x)
+    assert len(np.unique(expected[0, 0])) > 1
+    np.testing.assert_allclose(native.run({"x": x})[0], expected, atol=0.05 * 1.001)
 
 
 def test_qdq_conv_with_ordinary_bias_keeps_the_integer_kernel(tmp_path):

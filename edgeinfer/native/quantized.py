@@ -115,18 +115,22 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         m = weights.shape[0]
         w_scale = np.broadcast_to(w_scale.astype(np.float32).reshape(-1), (m,))
         bias = _integer_bias(conv, quantized, constants, x_scale * w_scale)
-        if not _sums_fit_int32(weights.reshape(m, -1), bias):
-            continue
         lo, hi = 0, 255
         clamp = conv.attr("_clamp")
         if clamp is not None:
             lo, hi = (int(np.clip(np.rint(np.float32(b) / y_scale) + y_zero, 0, 255))
                       if np.isfinite(b) else default for b, default in zip(clamp, (0, 255)))
+        # the order onnxruntime computes it in, in float32
+        multiplier = (x_scale * w_scale / y_scale).astype(np.float32)
+        if not _sums_fit_int32(weights.reshape(m, -1), bias):
+            folded = _fold_constant_channels(weights, bias, x_zero, multiplier, y_zero, lo, hi)
+            if folded is None:
+                continue
+            weights, bias = folded
         attrs = {"weights": np.ascontiguousarray(weights.reshape(m, -1) if depthwise is None
                                                  else weights.reshape(m, *weights.shape[2:])),
                  "bias": bias,
-                 # the order onnxruntime computes it in, in float32
-                 "multiplier": (x_scale * w_scale / y_scale).astype(np.float32),
+                 "multiplier": multiplier,
                  "x_zero": x_zero, "y_zero": y_zero, "lo": lo, "hi": hi,
                  "stride": int(conv.attr("strides", [1, 1])[0]) if depthwise is None
                  else depthwise[0],
@@ -137,7 +141,21 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         if uses.only_one(dq.outputs[0]):
             removed.add(id(dq))
     _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced)
-    return [replaced.get(id(n), n) for n in nodes if id(n) not in removed]
+    return _without_unread_dequantizers(
+        [replaced.get(id(n), n) for n in nodes if id(n) not in removed], outputs)
+
+
+def _without_unread_dequantizers(nodes, outputs):
+    """The nodes less each DequantizeLinear whose float tensor no step reads
+    any more: one uint8 tensor read by both a QuantizedConv and a QuantizedAdd
+    (a block's input and its residual) kept its DequantizeLinear, shared by
+    the two nodes those replaced, and would convert a whole map per frame for
+    nothing."""
+    read = set(outputs)
+    for node in nodes:
+        read.update(node.inputs)
+    return [node for node in nodes
+            if node.op != "DequantizeLinear" or any(name in read for name in node.outputs)]
 
 
 def _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced):
@@ -205,3 +223,44 @@ def _sums_fit_int32(weights, bias):
     if bias is not None:
         reach = reach + np.abs(bias.astype(np.int64))
     return bool(np.all(reach <= 2 ** 31 - 1))
+
+
+def _requantized(acc, multiplier, y_zero, lo, hi):
+    """What the integer kernels write for int32 sums acc (one per channel)."""
+    value = np.asarray(acc, np.int64).astype(np.float32) * multiplier
+    return np.clip(np.rint(value) + y_zero, lo, hi)
+
+
+def _fold_constant_channels(weights, bias, x_zero, multiplier, y_zero, lo, hi):
+    """(weights, bias) with every channel whose sums could pass int32 but
+    whose output is one value for every input rewritten as zero weights and a
+    bias that writes that value; None when such a channel's output varies.
+
+    A quantiser gives a channel with (near) zero weights a tiny weight scale,
+    so its float bias in units of x_scale * w_scale saturates at 2^31 - 1 (as
+    in EfficientNet-Lite0 through --quantize int8): the sums of that channel
+    would overflow, but times its multiplier they round to one output, so the
+    channel needs no sums at all."""
+    m = weights.shape[0]
+    w = weights.reshape(m, -1).astype(np.int64)
+    b = np.zeros(m, np.int64) if bias is None else bias.astype(np.int64)
+    over = 2 * 255 * np.abs(w).sum(axis=1) + np.abs(b) > 2 ** 31 - 1
+    # the extreme sums over inputs in [0, 255]: each weight at its worst end
+    ends = np.stack([w * -x_zero, w * (255 - x_zero)])
+    low = _requantized(b + ends.min(axis=0).sum(axis=1), multiplier, y_zero, lo, hi)
+    high = _requantized(b + ends.max(axis=0).sum(axis=1), multiplier, y_zero, lo, hi)
+    if np.any(over & (low != high)):
+        return None
+    # a bias alone that rounds to that output: the nearest preimage, else 0
+    target = low[over]
+    # in float64, clipped as integers: 2^31 - 1 in float32 is 2^31, which wraps
+    guess = np.rint((target.astype(np.float64) - y_zero) /
+                    np.maximum(multiplier[over].astype(np.float64), 1e-30))
+    guess = np.clip(np.nan_to_num(guess), -(2 ** 31 - 1), 2 ** 31 - 1).astype(np.int64)
+    guess[_requantized(guess, multiplier[over], y_zero, lo, hi) != target] = 0
+    if np.any(_requantized(guess, multiplier[over], y_zero, lo, hi) != target):
+        return None
+    weights, b = weights.copy(), b.copy()
+    weights.reshape(m, -1)[over] = 0
+    b[over] = guess
+    return weights, b.astype(np.int32)
