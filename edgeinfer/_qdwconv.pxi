@@ -6,8 +6,17 @@ cdef extern from "qdwconv.h":
                    int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                    const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
                    int lo, int hi, uint8_t *y) nogil
+    int ei_qdwconv_force_layout(int layout)
 
 QDWCONV_MAX_TAPS = EI_QDWCONV_MAX_TAPS
+QDWCONV_LAYOUTS = ("planes", "channels_last")
+
+
+def qdwconv_force_layout(name):
+    """Compute every later qdwconv in one layout ("planes" or
+    "channels_last"); None: chosen by the map's width. For tests and
+    benchmarks."""
+    ei_qdwconv_force_layout(-1 if name is None else QDWCONV_LAYOUTS.index(name))
 
 
 def qdwconv(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, :, ::1] w,

@@ -16,7 +16,13 @@ def assert_exact(ours, expected, case):
     np.testing.assert_array_equal(ours, expected)
 
 
-QDWCONV = KernelCheck(kernels.qdwconv, reference.qdwconv, compare=assert_exact)
+QDWCONV = KernelCheck(
+    kernels.qdwconv, reference.qdwconv, compare=assert_exact,
+    # every case through both layouts, whatever its width would choose
+    paths={"by shape": None,
+           "planes": lambda: edgeinfer._core.qdwconv_force_layout("planes"),
+           "channels_last": lambda: edgeinfer._core.qdwconv_force_layout("channels_last")},
+    reset_paths=lambda: edgeinfer._core.qdwconv_force_layout(None))
 
 
 def problem(seed, c, h, w, kernel, stride, pads, clamp=False, with_bias=True):
@@ -50,6 +56,11 @@ REGRESSIONS = {
     # every channel past the threading threshold
     "many_channels_threaded": problem(4, 96, 30, 30, 3, 1, (1, 1, 1, 1), clamp=True),
     # all products at their extreme: 25 x 255 x -128 in int32, each within int16
+    # channels-last blocks of 16: a partial last block, a 7x7 map (one pixel
+    # group and a tail), stride 2 onto 7x7
+    "channels_last_partial_block_7x7": problem(5, 37, 7, 7, 5, 1, (2, 2, 2, 2), clamp=True),
+    "channels_last_stride2_to_7x7": problem(6, 20, 14, 14, 5, 2, (1, 1, 2, 2)),
+    "channels_last_many_blocks_threaded": problem(7, 200, 14, 14, 3, 1, (1, 1, 1, 1)),
     "extreme_products": Case((np.full((2, 7, 7), 255, np.uint8), 0,
                               np.full((2, 5, 5), -128, np.int8), None,
                               np.full(2, 1 / 8192, np.float32), 255, 0, 255, 1, (2, 2, 2, 2))),

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "qdwconv_blocked.h"
 #include "threads.h"
 
 #if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
@@ -216,6 +217,20 @@ static void row_neon(const qdw_channel *ch, int oy, uint8_t *y)
 
 typedef void (*row_fn)(const qdw_channel *, int, uint8_t *);
 
+/* Output widths up to this go channels-last: a row of them fills too little
+ * of a 16-pixel chunk. */
+#define BLOCKED_MAX_WIDTH 15
+
+static int forced_layout = -1;
+
+int ei_qdwconv_force_layout(int layout)
+{
+    if (layout < -1 || layout > 1)
+        return -1;
+    forced_layout = layout;
+    return 0;
+}
+
 static row_fn choose_row(widen_fn *widen)
 {
     *widen = widen_portable;
@@ -250,6 +265,10 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
     int failed = 0, ch, i, j;
     if (taps_count > EI_QDWCONV_MAX_TAPS)
         return -2;
+    if (forced_layout == 1 || (forced_layout == -1 && out_w <= BLOCKED_MAX_WIDTH))
+        return ei_qdwconv_blocked(c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h, out_w,
+                                  x, x_zero, w, bias, multiplier, y_zero, lo, hi, y,
+                                  ei_simd_active());
     taps = malloc((size_t)taps_count * sizeof *taps);
     weights = malloc((size_t)c * taps_count * sizeof *weights);
     if (taps == NULL || weights == NULL) {

@@ -23,4 +23,10 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
                const int32_t *bias, const float *multiplier, int y_zero, int lo, int hi,
                uint8_t *y);
 
+/* Which layout ei_qdwconv computes in: -1 by the map's width (channels-last
+ * blocks, qdwconv_blocked.h, for narrow maps; padded planes per channel for
+ * wide ones), 0 planes, 1 channels-last. For tests and benchmarks; returns
+ * -1 for any other value. */
+int ei_qdwconv_force_layout(int layout);
+
 #endif

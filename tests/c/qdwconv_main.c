@@ -2,7 +2,8 @@
  * checked when built for another architecture (and run under an emulator).
  *
  * usage: qdwconv_main C H W KH KW STRIDE PAD_TOP PAD_LEFT PAD_BOTTOM PAD_RIGHT X_ZERO Y_ZERO LO HI
- *        < x.u8 (C*H*W) w.s8 (C*KH*KW) bias.i32 (C) multiplier.f32 (C) > y.u8 */
+ *        [LAYOUT] < x.u8 (C*H*W) w.s8 (C*KH*KW) bias.i32 (C) multiplier.f32 (C) > y.u8
+ * LAYOUT: -1 by width (the default), 0 planes, 1 channels-last. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,11 +26,13 @@ int main(int argc, char **argv)
     int8_t *w;
     int32_t *bias;
     float *multiplier;
-    if (argc != 15) {
+    if (argc != 15 && argc != 16) {
         fprintf(stderr, "usage: %s C H W KH KW STRIDE PAD_TOP PAD_LEFT PAD_BOTTOM PAD_RIGHT "
-                        "X_ZERO Y_ZERO LO HI\n", argv[0]);
+                        "X_ZERO Y_ZERO LO HI [LAYOUT]\n", argv[0]);
         return 2;
     }
+    if (argc == 16 && ei_qdwconv_force_layout(atoi(argv[15])) != 0)
+        return 2;
     for (i = 0; i < 14; i++)
         f[i] = atoi(argv[i + 1]);
     oh = (f[1] + f[6] + f[8] - f[3]) / f[5] + 1;

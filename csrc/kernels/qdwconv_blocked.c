@@ -1,0 +1,162 @@
+#include "qdwconv_blocked.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "threads.h"
+#include "vec.h"
+
+typedef struct {
+    int kh, kw, stride, out_h, out_w;
+    int rows, cols; /* of the padded tile: what the taps read */
+    float lo, hi;   /* output bounds less the output zero point */
+} qdw_geometry;
+
+/* Plain C: the fallback every build has. */
+#define EI_QDW_ISA (portable, float, int, 1, )
+#include "qdwconv_block_isa.h"
+
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+#define EI_QDW_ISA (sse2, ei_f32x4, ei_i32x4, 4, __attribute__((target("sse2"))))
+#include "qdwconv_block_isa.h"
+#define EI_QDW_ISA (avx2, ei_f32x8, ei_i32x8, 8, __attribute__((target("avx2,fma"))))
+#include "qdwconv_block_isa.h"
+#define EI_QDW_ISA (avx512, ei_f32x16, ei_i32x16, 16, __attribute__((target("avx512f"))))
+#include "qdwconv_block_isa.h"
+#endif
+
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+#if defined(__aarch64__)
+#define EI_QDW_ISA (neon, ei_f32x4, ei_i32x4, 4, )
+#else
+#include <arm_neon.h>
+#define EI_VEC_NEON_INTRINSICS 1
+#define EI_QDW_ISA (neon, float32x4_t, int32x4_t, 4, )
+#endif
+#include "qdwconv_block_isa.h"
+#endif
+
+typedef void (*block_fn)(const qdw_geometry *, const float *, const float *, const int32_t *,
+                         const float *, float *);
+
+static block_fn block_for(ei_simd_level level)
+{
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_AVX512)
+        return qdw_block_avx512;
+    if (level == EI_SIMD_AVX2)
+        return qdw_block_avx2;
+    if (level == EI_SIMD_SSE2)
+        return qdw_block_sse2;
+#endif
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_NEON)
+        return qdw_block_neon;
+#endif
+    (void)level;
+    return qdw_block_portable;
+}
+
+/* Lane c of the tile from channel plane c, less the zero point; the border
+ * is left as the zeroed tile holds it (every block has the same geometry).
+ * Pixel by pixel, the lanes innermost: each tile pixel is written whole,
+ * while the block's planes (a few hundred bytes each) stay in cache. */
+static void fill_tile(float *tile, const qdw_geometry *g, const uint8_t *x, int channels,
+                      int in_h, int in_w, int pad_top, int pad_left, int x_zero)
+{
+    const long plane = (long)in_h * in_w;
+    const int h = in_h < g->rows - pad_top ? in_h : g->rows - pad_top;
+    const int w = in_w < g->cols - pad_left ? in_w : g->cols - pad_left;
+    const float zero = (float)x_zero;
+    int c, iy, ix;
+    for (iy = 0; iy < h; iy++) {
+        const uint8_t *src = x + (long)iy * in_w;
+        float *dst = tile + ((long)(iy + pad_top) * g->cols + pad_left) * EI_QDW_BLOCK;
+        for (ix = 0; ix < w; ix++, dst += EI_QDW_BLOCK)
+            for (c = 0; c < channels; c++)
+                dst[c] = (float)src[c * plane + ix] - zero;
+    }
+}
+
+/* The block's requantised values (less the output zero point) into its
+ * output planes, pixel by pixel as the tile was filled. */
+static void write_planes(uint8_t *y, const float *out, int channels, long plane, int y_zero)
+{
+    int c;
+    long q;
+    for (q = 0; q < plane; q++, out += EI_QDW_BLOCK)
+        for (c = 0; c < channels; c++)
+            y[c * plane + q] = (uint8_t)((int)out[c] + y_zero);
+}
+
+/* Block b's weights as lanes of float32 (tap-major), its bias and multiplier;
+ * a partial block's spare lanes are zero. */
+static void block_lanes(int b, int c, int taps, const int8_t *w, const int32_t *bias,
+                        const float *multiplier, float *weights, int32_t *biases,
+                        float *multipliers)
+{
+    const int c0 = b * EI_QDW_BLOCK, n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
+    int lane, t;
+    memset(weights, 0, sizeof *weights * (size_t)taps * EI_QDW_BLOCK);
+    memset(biases, 0, sizeof *biases * EI_QDW_BLOCK);
+    memset(multipliers, 0, sizeof *multipliers * EI_QDW_BLOCK);
+    for (lane = 0; lane < n; lane++) {
+        const int8_t *wc = w + (long)(c0 + lane) * taps;
+        for (t = 0; t < taps; t++)
+            weights[t * EI_QDW_BLOCK + lane] = (float)wc[t];
+        biases[lane] = bias != NULL ? bias[c0 + lane] : 0;
+        multipliers[lane] = multiplier[c0 + lane];
+    }
+}
+
+int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
+                       int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
+                       const int8_t *w, const int32_t *bias, const float *multiplier,
+                       int y_zero, int lo, int hi, uint8_t *y, ei_simd_level level)
+{
+    const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
+    const long plane = (long)out_h * out_w, in_plane = (long)in_h * in_w;
+    const block_fn block = block_for(level);
+    qdw_geometry g;
+    long tile_floats, scratch_floats;
+    int failed = 0, b;
+    g.kh = kh, g.kw = kw, g.stride = stride, g.out_h = out_h, g.out_w = out_w;
+    g.rows = (out_h - 1) * stride + kh;
+    g.cols = (out_w - 1) * stride + kw;
+    g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
+    /* the last pixel group of a row may run up to 8 pixels past it */
+    tile_floats = ((long)g.rows * g.cols + 8L * stride + kw) * EI_QDW_BLOCK;
+    /* tile, output, weights, multipliers and biases (as many int32 as floats) */
+    scratch_floats = tile_floats + (plane + taps + 2) * EI_QDW_BLOCK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * taps > 262144)
+#endif
+    {
+        float *tile = calloc((size_t)scratch_floats, sizeof *tile);
+        float *out = tile + tile_floats, *weights = out + plane * EI_QDW_BLOCK;
+        float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
+        int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
+        if (tile == NULL) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (b = 0; b < blocks; b++) {
+            const int c0 = b * EI_QDW_BLOCK;
+            const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
+            if (tile == NULL)
+                continue;
+            block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
+            fill_tile(tile, &g, x + c0 * in_plane, n, in_h, in_w, pad_top, pad_left, x_zero);
+            block(&g, tile, weights, biases, multipliers, out);
+            write_planes(y + c0 * plane, out, n, plane, y_zero);
+        }
+        free(tile);
+    }
+    return failed ? -1 : 0;
+}
