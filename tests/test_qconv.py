@@ -3,10 +3,12 @@ on every SIMD path this machine can run: portable C, AVX2 (16-bit vpmaddwd),
 AVX-VNNI and AVX-512 VNNI. NEON runs under qemu in test_qconv_builds.py."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import edgeinfer
 from edgeinfer import kernels, reference
-from simd_levels import forced_simd
+from simd_levels import available_levels, forced_simd
 
 # (m, k, h, w, stride): tails in every direction (pixels not a multiple of the
 # 64-pixel block or of 8/16, channels not a multiple of 4), strided 1x1
@@ -48,6 +50,45 @@ def test_qconv1x1_matches_reference(path, shape):
     for lo, hi, b in ((0, 255, bias), (y_zero, 255, None), (0, max(y_zero, 200), bias)):
         args = (x, x_zero, weights, b, multiplier, y_zero, lo, hi, stride)
         np.testing.assert_array_equal(kernels.qconv1x1(*args), reference.qconv1x1(*args))
+
+
+def _runnable_paths():
+    """The (level, VNNI mode) pairs this CPU runs."""
+    runnable = []
+    for level, vnni in PATHS:
+        if level not in available_levels():
+            continue
+        edgeinfer._core.simd_force(level)
+        try:
+            edgeinfer._core.qconv_vnni(vnni)
+            runnable.append((level, vnni))
+        except ValueError:
+            pass
+        finally:
+            edgeinfer._core.qconv_vnni(-1)
+            edgeinfer._core.simd_force(None)
+    return runnable
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 70), st.integers(1, 20), st.integers(1, 20),
+       st.sampled_from([1, 2]), st.booleans(), st.integers(0, 2 ** 32 - 1))
+def test_qconv1x1_matches_reference_on_every_path_over_shapes(m, k, h, w, stride, clamp, seed):
+    # rows past a multiple of the 4- and 6-row passes, pixels past 16-pixel
+    # vectors and 64-pixel blocks, channels past whole quads
+    x, x_zero, weights, bias, multiplier, y_zero = problem(seed, m, k, h, w)
+    lo, hi = (min(y_zero, 30), max(y_zero, 220)) if clamp else (0, 255)
+    args = (x, x_zero, weights, bias, multiplier, y_zero, lo, hi, stride)
+    expected = reference.qconv1x1(*args)
+    for level, vnni in _runnable_paths():
+        edgeinfer._core.simd_force(level)
+        edgeinfer._core.qconv_vnni(vnni)
+        try:
+            np.testing.assert_array_equal(kernels.qconv1x1(*args), expected,
+                                          err_msg=f"{level} vnni {vnni}")
+        finally:
+            edgeinfer._core.qconv_vnni(-1)
+            edgeinfer._core.simd_force(None)
 
 
 @pytest.mark.parametrize("path", PATHS, indirect=True, ids=[f"{a}-vnni{b}" for a, b in PATHS])

@@ -187,8 +187,77 @@ __attribute__((target("avx2,fma"))) static void rows_avx2(const qproblem *q, int
         }                                                                                    \
     }
 
-QCONV_ROWS_VNNI(rows_avx512_vnni, "avx2,fma,avx512f,avx512vl,avx512vnni", _mm256_dpbusd_epi32)
 QCONV_ROWS_VNNI(rows_avx_vnni, "avx2,fma,avxvnni", _mm256_dpbusd_avx_epi32)
+
+/* AVX-512 VNNI: 6 rows x p vectors of 16 pixels per pass (p = 4 covers a
+ * whole block), 24 accumulators of the 32 registers; a short block (49
+ * pixels of a 7x7 map) takes only the vectors it has. Rows past the last
+ * repeat it, and are not written, so every pass is a full one. */
+#define VNNI512_ROWS 6
+#define VNNI512_TARGET "avx512f,avx512vl,avx512bw,avx512vnni"
+
+__attribute__((target(VNNI512_TARGET), always_inline)) static inline void
+vnni512_pass(const qproblem *q, int m0, int n, int p, int count, uint8_t *y, long plane)
+{
+    const __m512 lo = _mm512_set1_ps(q->lo), hi = _mm512_set1_ps(q->hi);
+    const __m512i y_zero = _mm512_set1_epi32(q->y_zero);
+    __m512i acc[VNNI512_ROWS][4];
+    const int32_t *w[VNNI512_ROWS];
+    int i, v, j;
+    for (i = 0; i < VNNI512_ROWS; i++) {
+        const int m = m0 + (i < n ? i : n - 1);
+        w[i] = (const int32_t *)(q->w8 + (long)m * q->k4 * 4);
+        for (v = 0; v < p; v++)
+            acc[i][v] = _mm512_set1_epi32(q->bias[m]);
+    }
+    for (j = 0; j < q->k4; j++) {
+        const uint8_t *xp = q->packed + (long)j * PIXEL_BLOCK * 4;
+        __m512i x[4];
+        for (v = 0; v < p; v++)
+            x[v] = _mm512_loadu_si512((const void *)(xp + 64 * v));
+        for (i = 0; i < VNNI512_ROWS; i++) {
+            const __m512i wv = _mm512_set1_epi32(w[i][j]);
+            for (v = 0; v < p; v++)
+                acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], x[v], wv);
+        }
+    }
+    for (i = 0; i < n; i++) {
+        const __m512 multiplier = _mm512_set1_ps(q->multiplier[m0 + i]);
+        for (v = 0; v < p && 16 * v < count; v++) {
+            const int left = count - 16 * v;
+            uint8_t *dst = y + (long)(m0 + i) * plane + 16 * v;
+            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[i][v]), multiplier);
+            __m128i bytes;
+            f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+            /* ties to even (MXCSR's rounding); in 0..255 after the clamp */
+            bytes = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), y_zero));
+            if (left >= 16)
+                _mm_storeu_si128((__m128i *)dst, bytes);
+            else
+                _mm_mask_storeu_epi8(dst, (__mmask16)((1u << left) - 1), bytes);
+        }
+    }
+}
+
+__attribute__((target(VNNI512_TARGET))) static void rows_avx512_vnni(const qproblem *q, int m0,
+                                                                      int rows, int pb,
+                                                                      uint8_t *y, long plane)
+{
+    const int p = (pb + 15) / 16;
+    int r;
+    for (r = 0; r < rows; r += VNNI512_ROWS) {
+        const int n = rows - r < VNNI512_ROWS ? rows - r : VNNI512_ROWS;
+        /* one inlined copy per width, so the accumulators stay in registers */
+        if (p == 4)
+            vnni512_pass(q, m0 + r, n, 4, pb, y, plane);
+        else if (p == 3)
+            vnni512_pass(q, m0 + r, n, 3, pb, y, plane);
+        else if (p == 2)
+            vnni512_pass(q, m0 + r, n, 2, pb, y, plane);
+        else
+            vnni512_pass(q, m0 + r, n, 1, pb, y, plane);
+    }
+}
 #endif
 
 #ifdef QCONV_NEON
@@ -316,7 +385,8 @@ static int vnni_supported(int mode)
                (a >> 4 & 1);
     }
     if (mode == 2)
-        return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl");
+        return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512bw");
 #endif
     return mode == 0;
 }
