@@ -1,7 +1,8 @@
 """QuantizeLinear and DequantizeLinear, the Q/DQ pairs of a QDQ-quantised
 model. On constant weights DequantizeLinear is folded at load (the planner
 folds every node whose inputs are constants); on activations both run per
-frame in float32 with ONNX's rounding (half to even) and saturation. Where a
+frame in float32 with ONNX's rounding (half to even) and saturation (per-tensor
+uint8 ones in C, csrc/kernels/qdq.c; others in numpy). Where a
 Conv sits between a DequantizeLinear and a QuantizeLinear the planner runs an
 integer convolution instead (native/quantized.py)."""
 import numpy as np
@@ -50,14 +51,25 @@ def quantization_params(node, operands):
     return scale, zero_value, dtype
 
 
+def _per_tensor_u8(scale, zero, dtype, *buffers):
+    """Whether the C kernels run this Q/DQ node: one scale, a uint8 zero
+    point, buffers whose flat views are themselves (never a copy)."""
+    return dtype == np.uint8 and np.ndim(scale) == 0 and np.ndim(zero) == 0 and \
+        all(buffer.flags.c_contiguous for buffer in buffers)
+
+
 def make_dequantize(node, operands, opset):
     x = operands[0]
-    scale, zero, _ = quantization_params(node, operands)
+    scale, zero, dtype = quantization_params(node, operands)
     zero = zero.astype(np.float32)
     shifted = bool(np.any(zero))
 
     def bind(ins, outs):
         src, out = ins[0], outs[0]
+        if _per_tensor_u8(scale, zero, dtype, src, out):
+            flat_src, flat_out = src.reshape(-1), out.reshape(-1)
+            args = (float(scale), int(zero))
+            return lambda: core.dequantize_u8(flat_src, *args, flat_out)
 
         def run():
             # (x - zero) is a small integer, exact in float32, as onnxruntime computes it
@@ -82,6 +94,10 @@ def make_quantize(node, operands, opset):
 
     def bind(ins, outs):
         src, out = ins[0], outs[0]
+        if _per_tensor_u8(scale, zero, dtype, src, out):
+            flat_src, flat_out = src.reshape(-1), out.reshape(-1)
+            args = (float(scale), int(zero))
+            return lambda: core.quantize_u8(flat_src, *args, flat_out)
         scratch = np.empty(x.shape, np.float32)
 
         def run():
@@ -130,27 +146,17 @@ def make_quantized_conv(node, operands, opset):
 def make_quantized_add(node, operands, opset):
     """Two uint8 tensors of one shape added, made by native/quantized.py:
     y = clip(rint((a - a_zero) a_scale / y_scale + (b - b_zero) b_scale / y_scale) + y_zero),
-    in float32 (a - zero is exact there) with QuantizeLinear's rounding."""
+    in float32 (a - zero is exact there) with QuantizeLinear's rounding, in C."""
     a = operands[0]
-    zeros = [np.float32(node.attr(f"{n}_zero")) for n in "ab"]
-    ratios = [np.float32(node.attr(f"{n}_scale") / node.attr("y_scale")) for n in "ab"]
-    y_zero = np.float32(node.attr("y_zero"))
+    ratios = [float(np.float32(node.attr(f"{n}_scale") / node.attr("y_scale"))) for n in "ab"]
+    zeros = [int(node.attr(f"{n}_zero")) for n in "ab"]
+    y_zero = int(node.attr("y_zero"))
 
     def bind(ins, outs):
-        (src_a, src_b), out = ins, outs[0]
-        total, other = np.empty(a.shape, np.float32), np.empty(a.shape, np.float32)
-
-        def run():
-            np.subtract(src_a, zeros[0], out=total)
-            np.multiply(total, ratios[0], out=total)
-            np.subtract(src_b, zeros[1], out=other)
-            np.multiply(other, ratios[1], out=other)
-            np.add(total, other, out=total)
-            np.rint(total, out=total)           # half to even, as QuantizeLinear rounds
-            np.add(total, y_zero, out=total)
-            np.clip(total, 0, 255, out=total)
-            np.copyto(out, total, casting="unsafe")
-        return run
+        src_a, src_b = (flat.reshape(-1) for flat in ins)
+        out = outs[0].reshape(-1)
+        return lambda: core.qadd_u8(src_a, zeros[0], ratios[0], src_b, zeros[1], ratios[1],
+                                    y_zero, out)
 
     return Kernel([a.shape], [np.dtype(np.uint8)], bind)
 

@@ -1,0 +1,35 @@
+"""Numpy twins of edgeinfer.kernels.quantize_u8, dequantize_u8 and qadd_u8."""
+import numpy as np
+
+
+def _saturate_u8(values, zero, out):
+    """round(values) + zero, half to even, saturated to uint8; NaN gives 0."""
+    values = np.clip(np.rint(values) + np.float32(zero), 0, 255)
+    values = np.where(np.isnan(values), 0, values)
+    result = values.astype(np.uint8)
+    if out is not None:
+        out[...] = result
+        return out
+    return result
+
+
+def quantize_u8(x, scale, zero, out=None):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _saturate_u8(np.asarray(x, np.float32) / np.float32(scale), zero, out)
+
+
+def dequantize_u8(x, scale, zero, out=None):
+    # (x - zero) is a small integer, exact in float32, as onnxruntime computes it
+    result = (np.asarray(x).astype(np.float32) - np.float32(zero)) * np.float32(scale)
+    if out is not None:
+        out[...] = result
+        return out
+    return result
+
+
+def qadd_u8(a, a_zero, a_ratio, b, b_zero, b_ratio, y_zero, out=None):
+    # each product rounded to float32 before the sum
+    pa = (np.asarray(a).astype(np.float32) - np.float32(a_zero)) * np.float32(a_ratio)
+    pb = (np.asarray(b).astype(np.float32) - np.float32(b_zero)) * np.float32(b_ratio)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _saturate_u8(pa + pb, y_zero, out)
