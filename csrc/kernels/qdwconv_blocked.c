@@ -58,10 +58,64 @@ static block_fn block_for(ei_simd_level level)
     return qdw_block_portable;
 }
 
-/* Lane c of the tile from channel plane c, less the zero point; the border
- * is left as the zeroed tile holds it (every block has the same geometry).
- * Pixel by pixel, the lanes innermost: each tile pixel is written whole,
- * while the block's planes (a few hundred bytes each) stay in cache. */
+#if defined(__SSE2__) && !defined(EI_NO_SIMD)
+#include <emmintrin.h>
+#define QDW_ZIP_SSE2 1
+#elif defined(__ARM_NEON) && !defined(EI_NO_SIMD)
+#include <arm_neon.h>
+#define QDW_ZIP_NEON 1
+#endif
+
+/* blk[i][j] <-> blk[j][i]: between 16 channel rows of bytes and 16 pixels
+ * of 16 channels. With vectors, four rounds of interleaving row i with row
+ * i + 8 (a perfect shuffle, applied log2(16) times, transposes). */
+static void transpose16(uint8_t blk[16][16])
+{
+#if defined(QDW_ZIP_SSE2) || defined(QDW_ZIP_NEON)
+    int round, i;
+#if defined(QDW_ZIP_SSE2)
+    __m128i r[16], t[16];
+    for (i = 0; i < 16; i++)
+        r[i] = _mm_loadu_si128((const __m128i *)blk[i]);
+    for (round = 0; round < 4; round++) {
+        for (i = 0; i < 8; i++) {
+            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
+            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
+        }
+        memcpy(r, t, sizeof r);
+    }
+    for (i = 0; i < 16; i++)
+        _mm_storeu_si128((__m128i *)blk[i], r[i]);
+#else
+    uint8x16_t r[16], t[16];
+    for (i = 0; i < 16; i++)
+        r[i] = vld1q_u8(blk[i]);
+    for (round = 0; round < 4; round++) {
+        for (i = 0; i < 8; i++) {
+            uint8x16x2_t z = vzipq_u8(r[i], r[i + 8]);
+            t[2 * i] = z.val[0];
+            t[2 * i + 1] = z.val[1];
+        }
+        memcpy(r, t, sizeof r);
+    }
+    for (i = 0; i < 16; i++)
+        vst1q_u8(blk[i], r[i]);
+#endif
+#else
+    int i, j;
+    for (i = 0; i < 16; i++)
+        for (j = i + 1; j < 16; j++) {
+            const uint8_t t = blk[i][j];
+            blk[i][j] = blk[j][i];
+            blk[j][i] = t;
+        }
+#endif
+}
+
+/* Lane c of the tile from channel plane c, less the zero point, 16 columns
+ * at a time through a byte transpose; the border is left as the zeroed tile
+ * holds it (every block has the same geometry). Spare lanes of a partial
+ * block read 0 (their weights are 0). */
 static void fill_tile(float *tile, const qdw_geometry *g, const uint8_t *x, int channels,
                       int in_h, int in_w, int pad_top, int pad_left, int x_zero)
 {
@@ -69,25 +123,49 @@ static void fill_tile(float *tile, const qdw_geometry *g, const uint8_t *x, int 
     const int h = in_h < g->rows - pad_top ? in_h : g->rows - pad_top;
     const int w = in_w < g->cols - pad_left ? in_w : g->cols - pad_left;
     const float zero = (float)x_zero;
-    int c, iy, ix;
+    uint8_t blk[16][16];
+    int c, iy, ix, p;
+    memset(blk, 0, sizeof blk);
     for (iy = 0; iy < h; iy++) {
-        const uint8_t *src = x + (long)iy * in_w;
-        float *dst = tile + ((long)(iy + pad_top) * g->cols + pad_left) * EI_QDW_BLOCK;
-        for (ix = 0; ix < w; ix++, dst += EI_QDW_BLOCK)
-            for (c = 0; c < channels; c++)
-                dst[c] = (float)src[c * plane + ix] - zero;
+        for (ix = 0; ix < w; ix += 16) {
+            const int cols = w - ix < 16 ? w - ix : 16;
+            float *dst = tile + ((long)(iy + pad_top) * g->cols + pad_left + ix) * EI_QDW_BLOCK;
+            for (c = 0; c < 16; c++) {
+                if (c >= channels)
+                    memset(blk[c], 0, 16);
+                else if (cols == 16)
+                    memcpy(blk[c], x + c * plane + (long)iy * in_w + ix, 16);
+                else
+                    memcpy(blk[c], x + c * plane + (long)iy * in_w + ix, (size_t)cols);
+            }
+            transpose16(blk);
+            for (p = 0; p < cols; p++, dst += EI_QDW_BLOCK)
+                for (c = 0; c < 16; c++)
+                    dst[c] = (float)blk[p][c] - zero;
+        }
     }
 }
 
 /* The block's requantised values (less the output zero point) into its
- * output planes, pixel by pixel as the tile was filled. */
+ * output planes, 16 pixels at a time through a byte transpose. */
 static void write_planes(uint8_t *y, const float *out, int channels, long plane, int y_zero)
 {
-    int c;
+    uint8_t blk[16][16];
     long q;
-    for (q = 0; q < plane; q++, out += EI_QDW_BLOCK)
-        for (c = 0; c < channels; c++)
-            y[c * plane + q] = (uint8_t)((int)out[c] + y_zero);
+    int c, p;
+    for (q = 0; q < plane; q += 16) {
+        const int cols = plane - q < 16 ? (int)(plane - q) : 16;
+        for (p = 0; p < cols; p++)
+            for (c = 0; c < 16; c++)
+                blk[p][c] = (uint8_t)((int)out[(q + p) * EI_QDW_BLOCK + c] + y_zero);
+        transpose16(blk);
+        for (c = 0; c < channels; c++) {
+            if (cols == 16)
+                memcpy(y + c * plane + q, blk[c], 16);
+            else
+                memcpy(y + c * plane + q, blk[c], (size_t)cols);
+        }
+    }
 }
 
 /* Block b's weights as lanes of float32 (tap-major), its bias and multiplier;

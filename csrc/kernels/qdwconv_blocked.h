@@ -1,7 +1,7 @@
 /* The integer depthwise convolution of qdwconv.h, channels-last: blocks of
  * EI_QDW_BLOCK channels are turned into one padded [row][column][channel]
- * tile, so a vector holds one pixel of many channels. Small maps (7x7,
- * 14x14) fill a vector this way where a row of 7 pixels fills half of one;
+ * tile, so a vector holds one pixel of many channels. Small maps (7x7 to
+ * 28x28) fill a vector this way where a row of 7 pixels fills half of one;
  * the arithmetic, and so every output, is qdwconv's. */
 #ifndef EDGEINFER_QDWCONV_BLOCKED_H
 #define EDGEINFER_QDWCONV_BLOCKED_H
