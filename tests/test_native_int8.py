@@ -267,3 +267,50 @@ def test_qdq_conv_with_ordinary_bias_keeps_the_integer_kernel(tmp_path):
     native = NativeBackend(str(path), threads=1)
     ops = [node.op for node in next(iter(native._plans.values())).nodes]
     assert "QuantizedConv" in ops
+
+
+def test_classifier_gemm_runs_on_the_integer_kernel(tmp_path):
+    """The seeded CNN's classifier Gemm between its DequantizeLinear and
+    QuantizeLinear is an integer 1x1 conv of a 1x1 map (a quarter of the
+    float Gemm's weight bytes read per frame), within one output step of
+    onnxruntime's QGemm."""
+    path = quantize(mobile_cnn(seed=0, size=32), (1, 3, 32, 32), tmp_path)
+    native, session = NativeBackend(path, threads=1), onnxruntime_session(path)
+    ops = _plan_ops(native)
+    assert "Gemm" not in ops and ops.count("QuantizedConv") >= 1
+    x = np.random.default_rng(3).standard_normal((1, 3, 32, 32)).astype(np.float32)
+    expected = session.run(None, {"image": x})[0]
+    assert np.abs(native.run({"image": x})[0] - expected).max() <= output_step(path) * 1.001
+
+
+def test_qdq_gemm_with_weights_quantised_per_column_stays_float(tmp_path):
+    """Weights W (m, k) with one scale per column (DequantizeLinear axis 1)
+    are not one scale per output channel: that Gemm keeps the float path and
+    follows the graph's arithmetic, even when m == k hides the axis."""
+    k = 8
+    rng = np.random.default_rng(4)
+    inits = [
+        numpy_helper.from_array(np.array(1 / 64, np.float32), "x_scale"),
+        numpy_helper.from_array(np.array(128, np.uint8), "x_zero"),
+        numpy_helper.from_array(rng.integers(-127, 128, (k, k), dtype=np.int8), "w_q"),
+        numpy_helper.from_array(rng.uniform(0.01, 0.05, k).astype(np.float32), "w_scale"),
+        numpy_helper.from_array(np.array(0.05, np.float32), "y_scale"),
+        numpy_helper.from_array(np.array(128, np.uint8), "y_zero")]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "x_scale", "x_zero"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["w_q", "w_scale"], ["w"], axis=1),
+        helper.make_node("Gemm", ["xd", "w"], ["g"], transB=1),
+        helper.make_node("QuantizeLinear", ["g", "y_scale", "y_zero"], ["yq"]),
+        helper.make_node("DequantizeLinear", ["yq", "y_scale", "y_zero"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "qdq_gemm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, k])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, k])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    path = tmp_path / "per_column.onnx"
+    onnx.save(model, str(path))
+    native = NativeBackend(str(path), threads=1)
+    assert "QuantizedConv" not in _plan_ops(native)
+    x = rng.uniform(-1.5, 1.5, (1, k)).astype(np.float32)
+    np.testing.assert_allclose(native.run({"x": x})[0], _reference_run(path, x), atol=0.05 * 1.001)

@@ -51,6 +51,27 @@ def _is_plain_1x1(conv, info):
         and len(strides) == 2 and strides[0] == strides[1] and conv.attr("_activation") is None
 
 
+def _is_plain_dense(gemm, info, graph_nodes, quantized, constants):
+    """A Gemm x (n, k) . W^T + b with W (m, k) quantised per tensor or per
+    row, a constant b of m values, alpha = beta = 1: what a quantiser writes
+    for a classifier."""
+    x_shape, w_shape = info[gemm.inputs[0]][0], info[gemm.inputs[1]][0]
+    if len(x_shape) != 2 or len(w_shape) != 2 or gemm.attr("transA", 0) or \
+            not gemm.attr("transB", 0) or gemm.attr("alpha", 1.0) != 1.0 or \
+            gemm.attr("beta", 1.0) != 1.0 or gemm.attr("_activation") is not None:
+        return False
+    if len(gemm.inputs) > 2 and gemm.inputs[2] and (
+            gemm.inputs[2] not in constants or
+            np.shape(constants[gemm.inputs[2]]) != (w_shape[0],)):
+        return False
+    scale = quantized[gemm.inputs[1]][1]
+    if scale.size == 1:
+        return True
+    dq = next((n for n in graph_nodes if n.op == "DequantizeLinear" and
+               n.outputs[0] == gemm.inputs[1]), None)
+    return dq is not None and int(dq.attr("axis", 1)) in (0, -2) and scale.size == w_shape[0]
+
+
 def _depthwise_window(conv, info):
     """(stride, (top, left, bottom, right)) of a 2-D depthwise Conv with
     equal strides and no dilation, else None."""
@@ -93,10 +114,12 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
             consumers.setdefault(name, []).append(node)
     removed, replaced = set(), {}
     for conv in nodes:
-        if conv.op != "Conv" or conv.inputs[1] not in quantized:
+        if conv.op not in ("Conv", "Gemm") or conv.inputs[1] not in quantized:
             continue
-        one_by_one = _is_plain_1x1(conv, info)
-        depthwise = None if one_by_one else _depthwise_window(conv, info)
+        # a dense layer x (n, k) . W^T (m, k) is a 1x1 conv of an n-image 1x1 map
+        one_by_one = _is_plain_1x1(conv, info) if conv.op == "Conv" else \
+            _is_plain_dense(conv, info, graph_nodes, quantized, constants)
+        depthwise = None if one_by_one or conv.op == "Gemm" else _depthwise_window(conv, info)
         if not one_by_one and depthwise is None:
             continue
         dq = producers.get(conv.inputs[0])

@@ -112,14 +112,17 @@ def make_quantize(node, operands, opset):
 
 
 def make_quantized_conv(node, operands, opset):
-    """A 1x1 or depthwise Conv between DequantizeLinear and QuantizeLinear,
-    made by native/quantized.py: uint8 (N, C, H, W) in, uint8 (N, M, H', W')
-    out."""
+    """A 1x1 or depthwise Conv (or a dense Gemm) between DequantizeLinear and
+    QuantizeLinear, made by native/quantized.py: uint8 (N, C, H, W) in, uint8
+    (N, M, H', W') out; a Gemm's (N, K) in, (N, M) out."""
     x = operands[0]
     weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
     x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
     requantize = (multiplier, node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
-    if pads is None:
+    dense = len(x.shape) == 2      # a Gemm: (n, k) is n images of k channels at 1x1
+    if dense:
+        shape = (x.shape[0], weights.shape[0])
+    elif pads is None:
         shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
     else:
         (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
@@ -127,7 +130,10 @@ def make_quantized_conv(node, operands, opset):
                  (x.shape[3] + left + right - kw) // stride + 1)
 
     def bind(ins, outs):
-        images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
+        src, dst = ins[0], outs[0]
+        if dense:
+            src, dst = src.reshape(src.shape + (1, 1)), dst.reshape(dst.shape + (1, 1))
+        images = list(zip(src, dst))     # per-image views of the planned buffers
         if pads is None:
             # the weights readied once here, not every frame
             call, head, tail = core.qconv1x1_packed, \
