@@ -192,6 +192,67 @@ __attribute__((target("avx2,fma"))) static void row_avx2(const qdw_channel *ch, 
 }
 #endif
 
+#ifdef QDW_X86
+#define QDW_AVX512_TARGET "avx512f,avx512bw,avx512vl,fma"
+
+__attribute__((target(QDW_AVX512_TARGET))) static void widen_avx512(float *dst, const uint8_t *src,
+                                                                   int n, int step, long avail,
+                                                                   float zero)
+{
+    const __m512 z = _mm512_set1_ps(zero);
+    int u = 0;
+    if (step == 1)
+        for (; u + 16 <= n; u += 16) {
+            __m512 f = _mm512_cvtepi32_ps(
+                _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(src + u))));
+            _mm512_storeu_ps(dst + u, _mm512_sub_ps(f, z));
+        }
+    else if (step == 2)
+        /* the even bytes of 32: a strided row's columns side by side */
+        for (; u + 16 <= n && 2L * u + 32 <= avail; u += 16) {
+            __m256i pairs = _mm256_loadu_si256((const __m256i *)(src + 2 * u));
+            __m512i words = _mm512_cvtepu8_epi16(pairs);
+            __m512i evens = _mm512_and_si512(_mm512_srli_epi32(_mm512_slli_epi32(
+                                                 words, 16), 16), _mm512_set1_epi32(0xff));
+            _mm512_storeu_ps(dst + u, _mm512_sub_ps(_mm512_cvtepi32_ps(evens), z));
+        }
+    for (; u < n; u++)
+        dst[u] = (float)src[(long)u * step] - zero;
+}
+
+/* 16 pixels per pass: one fused multiply-add per tap. */
+__attribute__((target(QDW_AVX512_TARGET))) static void row_avx512(const qdw_channel *ch, int oy,
+                                                                 uint8_t *y)
+{
+    const __m512 lo = _mm512_set1_ps(ch->lo), hi = _mm512_set1_ps(ch->hi);
+    int x0, t, taps = ch->kh * ch->kw;
+    for (x0 = 0; x0 < ch->out_w; x0 += CHUNK) {
+        const int n = ch->out_w - x0 < CHUNK ? ch->out_w - x0 : CHUNK;
+        __m512 a = _mm512_setzero_ps(), b = a, v;
+        __m128i bytes;
+        /* two chains, the even and odd taps, summed at the end */
+        for (t = 0; t + 1 < taps; t += 2) {
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(tap(ch, oy, t) + x0), _mm512_set1_ps(ch->w[t]), a);
+            b = _mm512_fmadd_ps(_mm512_loadu_ps(tap(ch, oy, t + 1) + x0),
+                                _mm512_set1_ps(ch->w[t + 1]), b);
+        }
+        if (t < taps)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(tap(ch, oy, t) + x0), _mm512_set1_ps(ch->w[t]), a);
+        /* whole numbers below 2^24: the sum of the two chains is exact */
+        v = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_cvtps_epi32(_mm512_add_ps(a, b)),
+                                                _mm512_set1_epi32(ch->bias)));
+        v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(v, _mm512_set1_ps(ch->multiplier)), lo), hi);
+        /* ties to even (MXCSR's rounding); in 0..255 after the zero point */
+        bytes = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v),
+                                                      _mm512_set1_epi32(ch->y_zero)));
+        if (n == CHUNK)
+            _mm_storeu_si128((__m128i *)(y + x0), bytes);
+        else
+            _mm_mask_storeu_epi8(y + x0, (__mmask16)((1u << n) - 1), bytes);
+    }
+}
+#endif
+
 #ifdef QDW_NEON
 /* 8 pixels per pass, multiply-accumulate by the tap's weight (exact, as the
  * fused form is: every value is a whole number below 2^24). */
@@ -238,7 +299,11 @@ static row_fn choose_row(widen_fn *widen)
     *widen = widen_portable;
 #ifdef QDW_X86
     ei_simd_level level = ei_simd_active();
-    if (level == EI_SIMD_AVX2 || level == EI_SIMD_AVX512) {
+    if (level == EI_SIMD_AVX512) {
+        *widen = widen_avx512;
+        return row_avx512;
+    }
+    if (level == EI_SIMD_AVX2) {
         *widen = widen_avx2;
         return row_avx2;
     }
