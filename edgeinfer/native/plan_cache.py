@@ -28,8 +28,10 @@ import numpy as np
 from ..version import __version__
 from .graph import Node, TensorInfo
 
-# 2: one raw .plan file with a CRC-32; 3: depthwise QuantizedConv and QuantizedAdd steps
-FORMAT = 3
+# 2: one raw .plan file with a CRC-32; 3: depthwise QuantizedConv and QuantizedAdd steps;
+# 4: int8 plans fold saturated-bias channels and run dense Gemms as QuantizedConv (a plan
+# of format 3 still runs, but on the float path the new planner leaves)
+FORMAT = 4
 MAGIC = b"edgeinfer plan\n"
 HEADER = struct.Struct("<15sQI")    # magic, JSON length, CRC-32 of what follows the header
 ALIGN = 64
