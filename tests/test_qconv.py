@@ -169,3 +169,18 @@ def test_core_qconv1x1_packed_with_the_stride_shape_matches_reference():
     edgeinfer._core.qconv1x1_packed(x, packed, multiplier, y_zero, 0, 255, 2, out)
     np.testing.assert_array_equal(out, reference.qconv1x1(x, x_zero, weights, bias, multiplier,
                                                           y_zero, stride=2))
+
+
+@pytest.mark.parametrize("m", [50, 1152])
+def test_qconv1x1_small_map_split_by_rows_threads_agree(m):
+    # a 7x7 map is one pixel block: two threads split its output channels,
+    # in groups of 12 rows with a short last group
+    x, x_zero, weights, bias, multiplier, y_zero = problem(m, m, 40, 7, 7)
+    args = (x, x_zero, weights, bias, multiplier, y_zero)
+    before = edgeinfer._core.get_num_threads()
+    try:
+        edgeinfer._core.set_num_threads(2)
+        two = kernels.qconv1x1(*args)
+    finally:
+        edgeinfer._core.set_num_threads(before)
+    np.testing.assert_array_equal(two, reference.qconv1x1(*args))

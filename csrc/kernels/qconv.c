@@ -464,32 +464,46 @@ int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, 
                        const int32_t *folded, const float *multiplier, int y_zero, int lo, int hi,
                        uint8_t *y)
 {
-    int k4 = (k + 3) / 4, failed = 0;
-    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, b;
+    int k4 = (k + 3) / 4, failed = 0, threads = ei_get_num_threads(), groups = 1, per_group;
+    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, items,
+         item;
     rows_fn rows = choose_rows();
     qproblem q;
     q.m = m, q.k4 = k4, q.w8 = w8, q.w16 = w16, q.bias = folded, q.multiplier = multiplier;
     q.lo = (float)(lo - y_zero), q.hi = (float)(hi - y_zero), q.y_zero = y_zero;
     q.packed = NULL;
+    /* A small map has too few pixel blocks to share (a 7x7 map is one): its
+     * output channels are split too, about two items per thread, in groups of
+     * 12 rows (whole passes of both the 4- and the 6-row kernels). */
+    if (threads > 1 && blocks < 2L * threads)
+        groups = (int)((2L * threads + blocks - 1) / blocks);
+    per_group = ((m + groups - 1) / groups + 11) / 12 * 12;
+    groups = (m + per_group - 1) / per_group;
+    items = blocks * groups;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) if (pixels * m * k > 262144)
+#pragma omp parallel num_threads(threads) if (pixels * m * k > 262144)
 #endif
     {
         qproblem mine = q;
         uint8_t *packed = malloc((size_t)k4 * PIXEL_BLOCK * 4);
+        long packed_block = -1; /* the block `packed` holds */
         if (packed == NULL)
             failed = 1;
         mine.packed = packed;
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-        for (b = 0; b < blocks; b++) {
-            long p0 = b * PIXEL_BLOCK;
-            int pb = pixels - p0 < PIXEL_BLOCK ? (int)(pixels - p0) : PIXEL_BLOCK;
+        for (item = 0; item < items; item++) {
+            const long b = item / groups, p0 = b * PIXEL_BLOCK;
+            const int m0 = (int)(item % groups) * per_group;
+            const int pb = pixels - p0 < PIXEL_BLOCK ? (int)(pixels - p0) : PIXEL_BLOCK;
             if (packed == NULL)
                 continue;
-            pack_block(packed, x, k, k4, in_h, in_w, stride, out_w, p0, pb);
-            rows(&mine, 0, m, pb, y + p0, pixels);
+            if (packed_block != b) {
+                pack_block(packed, x, k, k4, in_h, in_w, stride, out_w, p0, pb);
+                packed_block = b;
+            }
+            rows(&mine, m0, m - m0 < per_group ? m - m0 : per_group, pb, y + p0, pixels);
         }
         free(packed);
     }
