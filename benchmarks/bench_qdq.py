@@ -1,6 +1,7 @@
 """The uint8 steps between EfficientNet-Lite0 int8's convolutions, one thread:
-QuantizeLinear of the stem's 32x112x112 float output and the residual Add of
-two 24x56x56 uint8 maps, each in C against its numpy twin."""
+QuantizeLinear of the stem's 32x112x112 float output, the residual Add of two
+24x56x56 uint8 maps and a DequantizeLinear of one, each in C against its numpy
+twin."""
 import numpy as np
 import pytest
 
@@ -30,3 +31,11 @@ def bench_qadd_u8(benchmark, residual, twin):
     benchmark.group = "QuantizedAdd 1x24x56x56"
     out = benchmark(twin.qadd_u8, *residual)
     np.testing.assert_array_equal(out, reference.qadd_u8(*residual))
+
+
+@pytest.mark.parametrize("twin", [kernels, reference], ids=["c", "reference"])
+def bench_dequantize_u8(benchmark, residual, twin):
+    benchmark.group = "DequantizeLinear 1x24x56x56"
+    a = residual[0]
+    out = benchmark(twin.dequantize_u8, a, 0.021, 118)
+    np.testing.assert_array_equal(out, reference.dequantize_u8(a, 0.021, 118))

@@ -1,11 +1,13 @@
+from libc.stddef cimport ptrdiff_t
+
 cdef extern from "qdq.h":
-    void ei_quantize_u8(long n, const float *x, float scale, int zero, uint8_t *y) nogil
-    void ei_dequantize_u8(long n, const uint8_t *x, float scale, int zero, float *y) nogil
-    void ei_qadd_u8(long n, const uint8_t *a, int a_zero, float a_ratio, const uint8_t *b,
+    void ei_quantize_u8(ptrdiff_t n, const float *x, float scale, int zero, uint8_t *y) nogil
+    void ei_dequantize_u8(ptrdiff_t n, const uint8_t *x, float scale, int zero, float *y) nogil
+    void ei_qadd_u8(ptrdiff_t n, const uint8_t *a, int a_zero, float a_ratio, const uint8_t *b,
                     int b_zero, float b_ratio, int y_zero, uint8_t *y) nogil
 
 
-def _check_qdq(long n, long other, str what, int zero):
+def _check_qdq(Py_ssize_t n, Py_ssize_t other, str what, int zero):
     # C reads and writes n values of every array: a shorter one is refused here
     if other != n:
         raise ValueError(f"qdq: {what} has {other} values for {n} inputs")
@@ -31,7 +33,8 @@ def dequantize_u8(const uint8_t[::1] x, float scale, int zero, float[::1] out):
 
 def qadd_u8(const uint8_t[::1] a, int a_zero, float a_ratio, const uint8_t[::1] b, int b_zero,
             float b_ratio, int y_zero, uint8_t[::1] out):
-    """out = saturate(round((a - a_zero) a_ratio + (b - b_zero) b_ratio) + y_zero)."""
+    """out = saturate(round((a - a_zero) a_ratio + (b - b_zero) b_ratio) + y_zero),
+    in float64 with the float32 ratios (the products exact, the sum rounded once)."""
     _check_qdq(a.shape[0], out.shape[0], "out", y_zero)
     _check_qdq(a.shape[0], b.shape[0], "b", a_zero)
     _check_qdq(a.shape[0], b.shape[0], "b", b_zero)

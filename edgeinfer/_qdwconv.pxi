@@ -36,6 +36,11 @@ def qdwconv(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, :, ::1] w,
             pad_left < 0 or out.shape[1] < 1 or out.shape[2] < 1:
         raise ValueError("qdwconv: the filter, stride, output and pads must not be empty or "
                          "negative")
+    # the padded rows and columns the taps span are C ints
+    if (out.shape[1] - 1) * stride + w.shape[1] > 2 ** 30 or \
+            (out.shape[2] - 1) * stride + w.shape[2] > 2 ** 30:
+        raise ValueError("qdwconv: the output, stride and filter span more than 2^30 rows or "
+                         "columns")
     if bias is not None:
         b = &bias[0]
     with nogil:

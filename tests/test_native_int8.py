@@ -148,9 +148,11 @@ def test_depthwise_and_residual_add_stay_uint8(tmp_path):
     assert all(node.attr("group", 1) == 1 for node in float_convs), "a depthwise Conv ran in float"
 
 
-def _qdq_conv_model(channels, kernel, bias, w_value=1, w_scale=1 / 32, y_scale=0.05):
+def _qdq_conv_model(channels, kernel, bias, w_value=1, w_scale=1 / 32, y_scale=0.05,
+                    float_bias=False):
     """x float -> Q/DQ uint8 -> Conv (depthwise `kernel` x `kernel`, or a plain
     1x1 when kernel is 1) with int8 weights all `w_value` and the int32 `bias`
+    (or, with float_bias, that float bias given as it is, no DequantizeLinear)
     -> Q/DQ uint8; built by hand, so it can hold what a quantiser would not."""
     depthwise = kernel > 1
     w_shape = (channels, 1, kernel, kernel) if depthwise else (channels, channels, 1, 1)
@@ -160,7 +162,8 @@ def _qdq_conv_model(channels, kernel, bias, w_value=1, w_scale=1 / 32, y_scale=0
         numpy_helper.from_array(np.array(128, np.uint8), "x_zero"),
         numpy_helper.from_array(np.full(w_shape, w_value, np.int8), "w_q"),
         numpy_helper.from_array(w_scale, "w_scale"),
-        numpy_helper.from_array(np.asarray(bias, np.int32), "b_q"),
+        numpy_helper.from_array(np.asarray(bias, np.float32 if float_bias else np.int32),
+                                "b" if float_bias else "b_q"),
         numpy_helper.from_array((x_scale * w_scale)[:len(bias)], "b_scale"),
         numpy_helper.from_array(np.array(y_scale, np.float32), "y_scale"),
         numpy_helper.from_array(np.array(0, np.uint8), "y_zero")]
@@ -168,7 +171,8 @@ def _qdq_conv_model(channels, kernel, bias, w_value=1, w_scale=1 / 32, y_scale=0
         helper.make_node("QuantizeLinear", ["x", "x_scale", "x_zero"], ["xq"]),
         helper.make_node("DequantizeLinear", ["xq", "x_scale", "x_zero"], ["xd"]),
         helper.make_node("DequantizeLinear", ["w_q", "w_scale"], ["w"], axis=0),
-        helper.make_node("DequantizeLinear", ["b_q", "b_scale"], ["b"], axis=0),
+    ] + ([] if float_bias else [
+        helper.make_node("DequantizeLinear", ["b_q", "b_scale"], ["b"], axis=0)]) + [
         helper.make_node("Conv", ["xd", "w", "b"], ["conv"], name="dw",
                          group=channels if depthwise else 1,
                          pads=[kernel // 2] * 4, kernel_shape=[kernel, kernel]),
@@ -241,6 +245,23 @@ def test_qdq_conv_dead_channel_with_tiny_weight_scale_keeps_the_integer_kernel(t
     assert "QuantizedConv" in _plan_ops(native)
     x = np.random.default_rng(1).uniform(0.5, 1.9, (1, 4, 6, 6)).astype(np.float32)
     np.testing.assert_allclose(native.run({"x": x})[0], _reference_run(path, x), atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel", [3, 1])
+def test_qdq_conv_dead_channel_with_float_bias_folds_to_its_true_bias(tmp_path, kernel):
+    """A float bias of 0.5 over x_scale * w_scale = 1.6e-11 is 3.2e10 in sum
+    units, past int32: the fold must use that true bias (output 0.5, ten
+    steps), not one clamped to 2^31 - 1 (output 0.05), and write a value no
+    int32 bias times the channel's multiplier could reach."""
+    path = tmp_path / "float_bias.onnx"
+    onnx.save(_qdq_conv_model(4, kernel, [0.5, 0.1, 0.2, 0.0], w_value=3, w_scale=1e-9,
+                              float_bias=True), str(path))
+    native = NativeBackend(str(path), threads=1)
+    assert "QuantizedConv" in _plan_ops(native)
+    x = np.random.default_rng(5).uniform(0.5, 1.9, (1, 4, 6, 6)).astype(np.float32)
+    expected = _reference_run(path, x)
+    assert np.allclose(expected[0, 0], 0.5)
+    np.testing.assert_allclose(native.run({"x": x})[0], expected, atol=1e-6)
 
 
 def test_qdq_conv_bias_near_int32_limit_with_varying_output_stays_float(tmp_path):

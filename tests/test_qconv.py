@@ -175,7 +175,8 @@ def test_core_qconv1x1_packed_with_the_stride_shape_matches_reference():
 def test_qconv1x1_small_map_split_by_rows_threads_agree(m):
     # a 7x7 map is one pixel block: two threads split its output channels,
     # in groups of 12 rows with a short last group
-    x, x_zero, weights, bias, multiplier, y_zero = problem(m, m, 40, 7, 7)
+    # k = 120: enough work (49 x m x k) for the kernel to take two threads
+    x, x_zero, weights, bias, multiplier, y_zero = problem(m, m, 120, 7, 7)
     args = (x, x_zero, weights, bias, multiplier, y_zero)
     before = edgeinfer._core.get_num_threads()
     try:
@@ -184,3 +185,17 @@ def test_qconv1x1_small_map_split_by_rows_threads_agree(m):
     finally:
         edgeinfer._core.set_num_threads(before)
     np.testing.assert_array_equal(two, reference.qconv1x1(*args))
+
+
+@pytest.mark.parametrize("shapes", [((4, 4, 7), (0, 4)), ((4, 0, 7), (3, 4))],
+                         ids=["no-filters", "no-pixels"])
+def test_core_qconv1x1_with_no_filters_or_no_pixels_returns(shapes):
+    # the split of a small map's rows divided by its block and row counts:
+    # with none of either it divided by zero and killed the process
+    x_shape, w_shape = shapes
+    x, w = np.zeros(x_shape, np.uint8), np.ones(w_shape, np.int8)
+    m = w_shape[0]
+    out = np.zeros((m,) + x_shape[1:], np.uint8)
+    edgeinfer._core.qconv1x1(x, 0, w, np.zeros(m, np.int32), np.ones(m, np.float32), 0, 0, 255,
+                             1, out)
+    assert out.size == 0

@@ -1,7 +1,8 @@
 """QuantizeLinear, DequantizeLinear and the uint8 Add (csrc/kernels/qdq.c)
 against their numpy twins, exactly: rounding half to even, saturation, NaN
-and infinities, any length (the vectorised body and its tail). The ARM builds
-run in test_qdq_builds.py."""
+and infinities, any length (the vectorised body and its tail). The kernels
+have no SIMD dispatch (plain loops the compiler vectorises); the ARM and
+clang builds run in test_qdq_builds.py."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -58,13 +59,16 @@ def test_quantize_u8_rounds_half_to_even_and_saturates():
                                                          255, 0]
 
 
-def test_qadd_u8_rounds_each_product_before_the_sum():
-    # 3 x 0.1f and 1 x 0.7f as separate float32 products sum to 1.0000001,
-    # a fused multiply-add would give another float; both round to 1 here,
-    # so the check is on the kernel matching its twin over many such sums
+def test_qadd_u8_gives_its_twin_whether_or_not_the_compiler_fuses():
+    """With float32 products summed in float32, a build that fused one
+    product into the sum (clang contracts a * b + c under -ffp-contract=fast
+    despite any pragma) gave 98 here where the twin gives 99; in float64 the
+    products are exact, so fused or not the sum is rounded once."""
+    args = (np.uint8([254]), 3, np.float32(0.0113), np.uint8([128]), 7, np.float32(0.6997), 11)
+    assert reference.qadd_u8(*args).tolist() == kernels.qadd_u8(*args).tolist()
     rng = np.random.default_rng(5)
     a, b = (rng.integers(0, 256, 4096, dtype=np.uint8) for _ in range(2))
-    for a_ratio, b_ratio in ((0.1, 0.7), (1 / 3, 2 / 3), (0.05, 0.45)):
+    for a_ratio, b_ratio in ((0.1, 0.7), (1 / 3, 2 / 3), (0.0113, 0.6997)):
         args = (a, 3, a_ratio, b, 7, b_ratio, 11)
         np.testing.assert_array_equal(kernels.qadd_u8(*args), reference.qadd_u8(*args))
 

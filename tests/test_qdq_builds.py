@@ -50,7 +50,7 @@ def test_build_dequantize_matches_reference(binary, n):
 def test_build_qadd_matches_reference(binary, n):
     rng = np.random.default_rng(n)
     a, b = (rng.integers(0, 256, n, dtype=np.uint8) for _ in range(2))
-    for a_ratio, b_ratio in ((0.1, 0.7), (1 / 3, 2 / 3), (1.7, 0.45)):
+    for a_ratio, b_ratio in ((0.1, 0.7), (1 / 3, 2 / 3), (1.7, 0.45), (0.0113, 0.6997)):
         got = np.frombuffer(run(binary, ("qadd", n, 3, exact(a_ratio), 200, exact(b_ratio), 11),
                                 a.tobytes() + b.tobytes()), np.uint8)
         np.testing.assert_array_equal(got, reference.qadd_u8(a, 3, np.float32(a_ratio), b, 200,

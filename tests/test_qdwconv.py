@@ -55,12 +55,12 @@ REGRESSIONS = {
     "dw5x5_stride2_28": problem(3, 3, 28, 28, 5, 2, (1, 1, 2, 2)),
     # every channel past the threading threshold
     "many_channels_threaded": problem(4, 96, 30, 30, 3, 1, (1, 1, 1, 1), clamp=True),
-    # all products at their extreme: 25 x 255 x -128 in int32, each within int16
     # channels-last blocks of 16: a partial last block, a 7x7 map (one pixel
     # group and a tail), stride 2 onto 7x7
     "channels_last_partial_block_7x7": problem(5, 37, 7, 7, 5, 1, (2, 2, 2, 2), clamp=True),
     "channels_last_stride2_to_7x7": problem(6, 20, 14, 14, 5, 2, (1, 1, 2, 2)),
     "channels_last_many_blocks_threaded": problem(7, 200, 14, 14, 3, 1, (1, 1, 1, 1)),
+    # all products at their extreme: 25 x 255 x -128 in int32, each within int16
     "extreme_products": Case((np.full((2, 7, 7), 255, np.uint8), 0,
                               np.full((2, 5, 5), -128, np.int8), None,
                               np.full(2, 1 / 8192, np.float32), 255, 0, 255, 1, (2, 2, 2, 2))),
@@ -132,3 +132,11 @@ def test_core_qdwconv_with_matching_lengths_runs():
     assert args[-1].shape == (4, 4, 4)
     np.testing.assert_array_equal(args[-1], kernels.qdwconv(
         args[0], 0, args[2], args[3], args[4], 0, pads=(1, 1, 1, 1)))
+
+
+def test_core_qdwconv_refuses_a_span_past_c_ints():
+    # (out - 1) x stride + kernel rows would wrap the C kernel's int arithmetic
+    args = list(_core_qdwconv_args(out=(4, 3, 3)))
+    args[8] = 2 ** 30      # stride
+    with pytest.raises(ValueError, match="2\\^30"):
+        edgeinfer._core.qdwconv(*args)

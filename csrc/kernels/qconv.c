@@ -472,6 +472,8 @@ int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, 
     q.m = m, q.k4 = k4, q.w8 = w8, q.w16 = w16, q.bias = folded, q.multiplier = multiplier;
     q.lo = (float)(lo - y_zero), q.hi = (float)(hi - y_zero), q.y_zero = y_zero;
     q.packed = NULL;
+    if (m < 1 || pixels < 1)
+        return 0; /* nothing to write */
     /* A small map has too few pixel blocks to share (a 7x7 map is one): its
      * output channels are split too, about two items per thread, in groups of
      * 12 rows (whole passes of both the 4- and the 6-row kernels). */
@@ -487,8 +489,12 @@ int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, 
         qproblem mine = q;
         uint8_t *packed = malloc((size_t)k4 * PIXEL_BLOCK * 4);
         long packed_block = -1; /* the block `packed` holds */
-        if (packed == NULL)
+        if (packed == NULL) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
             failed = 1;
+        }
         mine.packed = packed;
 #ifdef _OPENMP
 #pragma omp for schedule(static)

@@ -283,6 +283,9 @@ typedef void (*row_fn)(const qdw_channel *, int, uint8_t *);
  * the lanes lost. Measured on one x86 core (AVX-512): 0.3-0.7x the planes'
  * time at widths 7-28, even at 56 and 112, slower on 112x112 stride 1. */
 #define BLOCKED_MAX_WIDTH 28
+/* and heights up to this: each thread's tile is 16 floats per padded pixel,
+ * which a tall narrow map (a 1-D signal stood on end) would make large */
+#define BLOCKED_MAX_HEIGHT 64
 
 static int forced_layout = -1;
 
@@ -299,11 +302,14 @@ static row_fn choose_row(widen_fn *widen)
     *widen = widen_portable;
 #ifdef QDW_X86
     ei_simd_level level = ei_simd_active();
-    if (level == EI_SIMD_AVX512) {
+    /* the AVX-512 row's byte loads and masked stores are AVX512BW/VL */
+    __builtin_cpu_init();
+    if (level == EI_SIMD_AVX512 && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl")) {
         *widen = widen_avx512;
         return row_avx512;
     }
-    if (level == EI_SIMD_AVX2) {
+    if (level == EI_SIMD_AVX2 || level == EI_SIMD_AVX512) {
         *widen = widen_avx2;
         return row_avx2;
     }
@@ -332,7 +338,8 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
     int failed = 0, ch, i, j;
     if (taps_count > EI_QDWCONV_MAX_TAPS)
         return -2;
-    if (forced_layout == 1 || (forced_layout == -1 && out_w <= BLOCKED_MAX_WIDTH))
+    if (forced_layout == 1 ||
+        (forced_layout == -1 && out_w <= BLOCKED_MAX_WIDTH && out_h <= BLOCKED_MAX_HEIGHT))
         return ei_qdwconv_blocked(c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h, out_w,
                                   x, x_zero, w, bias, multiplier, y_zero, lo, hi, y,
                                   ei_simd_active());

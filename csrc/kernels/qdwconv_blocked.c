@@ -115,7 +115,7 @@ static void transpose16(uint8_t blk[16][16])
 /* Lane c of the tile from channel plane c, less the zero point, 16 columns
  * at a time through a byte transpose; the border is left as the zeroed tile
  * holds it (every block has the same geometry). Spare lanes of a partial
- * block read 0 (their weights are 0). */
+ * block read -x_zero, and their weights are 0. */
 static void fill_tile(float *tile, const qdw_geometry *g, const uint8_t *x, int channels,
                       int in_h, int in_w, int pad_top, int pad_left, int x_zero)
 {

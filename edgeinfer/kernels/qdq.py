@@ -39,7 +39,8 @@ def dequantize_u8(x, scale, zero, out=None):
 
 def qadd_u8(a, a_zero, a_ratio, b, b_zero, b_ratio, y_zero, out=None):
     """Two uint8 tensors of one shape -> saturate(round((a - a_zero) a_ratio +
-    (b - b_zero) b_ratio) + y_zero) uint8, each product rounded to float32."""
+    (b - b_zero) b_ratio) + y_zero) uint8: float64 with the float32 ratios,
+    where each product is exact and the sum is rounded once."""
     a = np.ascontiguousarray(a, dtype=np.uint8)
     b = np.ascontiguousarray(b, dtype=np.uint8)
     if a.shape != b.shape:

@@ -138,6 +138,8 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         m = weights.shape[0]
         w_scale = np.broadcast_to(w_scale.astype(np.float32).reshape(-1), (m,))
         bias = _integer_bias(conv, quantized, constants, x_scale * w_scale)
+        if bias is _FLOAT_ONLY:
+            continue
         lo, hi = 0, 255
         clamp = conv.attr("_clamp")
         if clamp is not None:
@@ -149,7 +151,9 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
             folded = _fold_constant_channels(weights, bias, x_zero, multiplier, y_zero, lo, hi)
             if folded is None:
                 continue
-            weights, bias = folded
+            weights, bias, multiplier = folded
+        if bias is not None:
+            bias = bias.astype(np.int32)    # fits: _sums_fit_int32 or the fold made sure
         attrs = {"weights": np.ascontiguousarray(weights.reshape(m, -1) if depthwise is None
                                                  else weights.reshape(m, *weights.shape[2:])),
                  "bias": bias,
@@ -209,9 +213,14 @@ def _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, r
                 removed.add(id(dq))
 
 
+# a bias the integer sums cannot hold at all (not finite, past 2^53)
+_FLOAT_ONLY = object()
+
+
 def _integer_bias(conv, quantized, constants, bias_scale):
-    """The Conv's bias as int32 sums in units of x_scale * w_scale: the stored
-    int32 values when their scale is that one, else the float bias rounded."""
+    """The Conv's bias as integer sums in units of x_scale * w_scale: the
+    stored int32 values when their scale is that one, else the float bias
+    rounded (int64, maybe past int32), or _FLOAT_ONLY."""
     if len(conv.inputs) < 3 or not conv.inputs[2]:
         return None
     name = conv.inputs[2]
@@ -224,8 +233,12 @@ def _integer_bias(conv, quantized, constants, bias_scale):
                 np.allclose(scale, bias_scale, rtol=1e-6, atol=0):
             return np.ascontiguousarray(values.reshape(-1), dtype=np.int32)
     _check_bias_length(conv, constants[name], channels)
-    value = np.asarray(constants[name], np.float64).reshape(-1) / bias_scale
-    return np.clip(np.rint(value), -2 ** 31, 2 ** 31 - 1).astype(np.int32)
+    value = np.rint(np.asarray(constants[name], np.float64).reshape(-1) / bias_scale)
+    if not np.all(np.isfinite(value)) or np.any(np.abs(value) > 2 ** 53):
+        return _FLOAT_ONLY
+    # not clamped to int32 here: a bias past it is a channel to fold or a
+    # node for the float path, decided on its true value
+    return value.astype(np.int64)
 
 
 def _check_bias_length(conv, bias, channels):
@@ -255,15 +268,16 @@ def _requantized(acc, multiplier, y_zero, lo, hi):
 
 
 def _fold_constant_channels(weights, bias, x_zero, multiplier, y_zero, lo, hi):
-    """(weights, bias) with every channel whose sums could pass int32 but
-    whose output is one value for every input rewritten as zero weights and a
-    bias that writes that value; None when such a channel's output varies.
+    """(weights, bias, multiplier) with every channel whose sums could pass
+    int32 but whose output is one value for every input rewritten to write
+    that value with no sums; None when such a channel's output varies.
 
     A quantiser gives a channel with (near) zero weights a tiny weight scale,
-    so its float bias in units of x_scale * w_scale saturates at 2^31 - 1 (as
-    in EfficientNet-Lite0 through --quantize int8): the sums of that channel
-    would overflow, but times its multiplier they round to one output, so the
-    channel needs no sums at all."""
+    so its bias in units of x_scale * w_scale is past int32 (stored as int32
+    it saturates at 2^31 - 1, as in EfficientNet-Lite0 through --quantize
+    int8): the sums of that channel would overflow, but times its multiplier
+    they round to one output, so the channel needs no sums at all. `bias` is
+    the true one (int64), never one clamped to int32."""
     m = weights.shape[0]
     w = weights.reshape(m, -1).astype(np.int64)
     b = np.zeros(m, np.int64) if bias is None else bias.astype(np.int64)
@@ -274,16 +288,11 @@ def _fold_constant_channels(weights, bias, x_zero, multiplier, y_zero, lo, hi):
     high = _requantized(b + ends.max(axis=0).sum(axis=1), multiplier, y_zero, lo, hi)
     if np.any(over & (low != high)):
         return None
-    # a bias alone that rounds to that output: the nearest preimage, else 0
-    target = low[over]
-    # in float64, clipped as integers: 2^31 - 1 in float32 is 2^31, which wraps
-    guess = np.rint((target.astype(np.float64) - y_zero) /
-                    np.maximum(multiplier[over].astype(np.float64), 1e-30))
-    guess = np.clip(np.nan_to_num(guess), -(2 ** 31 - 1), 2 ** 31 - 1).astype(np.int64)
-    guess[_requantized(guess, multiplier[over], y_zero, lo, hi) != target] = 0
-    if np.any(_requantized(guess, multiplier[over], y_zero, lo, hi) != target):
-        return None
-    weights, b = weights.copy(), b.copy()
+    # zero weights, a multiplier of 1 and the output less its zero point as
+    # the bias: the kernel writes exactly that value, whatever the old
+    # multiplier could reach from an int32 bias
+    weights, b, multiplier = weights.copy(), b.copy(), multiplier.copy()
     weights.reshape(m, -1)[over] = 0
-    b[over] = guess
-    return weights, b.astype(np.int32)
+    b[over] = low[over].astype(np.int64) - y_zero
+    multiplier[over] = 1.0
+    return weights, b.astype(np.int32), multiplier

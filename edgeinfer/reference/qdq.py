@@ -28,8 +28,7 @@ def dequantize_u8(x, scale, zero, out=None):
 
 
 def qadd_u8(a, a_zero, a_ratio, b, b_zero, b_ratio, y_zero, out=None):
-    # each product rounded to float32 before the sum
-    pa = (np.asarray(a).astype(np.float32) - np.float32(a_zero)) * np.float32(a_ratio)
-    pb = (np.asarray(b).astype(np.float32) - np.float32(b_zero)) * np.float32(b_ratio)
-    with np.errstate(invalid="ignore", over="ignore"):
-        return _saturate_u8(pa + pb, y_zero, out)
+    # float64 with the float32 ratios: each product exact, the sum rounded once
+    pa = (np.asarray(a).astype(np.float64) - a_zero) * np.float64(np.float32(a_ratio))
+    pb = (np.asarray(b).astype(np.float64) - b_zero) * np.float64(np.float32(b_ratio))
+    return _saturate_u8(pa + pb, y_zero, out)

@@ -152,7 +152,8 @@ def make_quantized_conv(node, operands, opset):
 def make_quantized_add(node, operands, opset):
     """Two uint8 tensors of one shape added, made by native/quantized.py:
     y = clip(rint((a - a_zero) a_scale / y_scale + (b - b_zero) b_scale / y_scale) + y_zero),
-    in float32 (a - zero is exact there) with QuantizeLinear's rounding, in C."""
+    each ratio a float32, the sum in float64 (exact products, one rounding), with
+    QuantizeLinear's rounding, in C."""
     a = operands[0]
     ratios = [float(np.float32(node.attr(f"{n}_scale") / node.attr("y_scale"))) for n in "ab"]
     zeros = [int(node.attr(f"{n}_zero")) for n in "ab"]
