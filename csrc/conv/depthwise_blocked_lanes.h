@@ -107,7 +107,7 @@ static BLOCK_ATTR void BLOCK_FN(const ei_depthwise_blocked *plan, const float *x
         dst[l] = y + (size_t)m * out_plane;
         s.bias[l] = bias != NULL ? bias[m] : 0.0f;
     }
-    planes_to_lanes(taps_of, 0, taps, VL, s.weights);
+    planes_to_lanes(taps_of, (size_t)taps, taps, 0, VL, s.weights);
     fill_block(plan, src, VL, s.input);
 #define BLOCK_ROWS(kh, kw, sw, dw) ROWS_FN(plan, s.input, s.weights, s.bias, s.output, kh, kw, sw, dw)
     if (p->kernel_h == 3 && p->kernel_w == 3 && sw == 1 && undilated)
