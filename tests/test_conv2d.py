@@ -373,7 +373,10 @@ def test_benchmark_shapes_match_reference(rng):
                            ((1, 32, 112, 112), (32, 1, 3, 3), dict(padding=1, groups=32)),
                            ((1, 3, 224, 224), (32, 3, 3, 3), dict(padding=1, stride=2)),
                            ((1, 64, 112, 112), (64, 1, 3, 3), dict(padding=1, stride=2, groups=64)),
-                           ((1, 16, 1, 256), (32, 16, 1, 5), dict(padding=(0, 2)))]:
+                           ((1, 16, 1, 256), (32, 16, 1, 5), dict(padding=(0, 2))),
+                           ((1, 1152, 7, 7), (1152, 1, 5, 5), dict(padding=2, groups=1152)),
+                           ((1, 240, 28, 28), (240, 1, 3, 3),
+                            dict(padding=(0, 0, 1, 1), stride=2, groups=240))]:
         x = rng.standard_normal(xs).astype(np.float32)
         w = rng.standard_normal(ws).astype(np.float32)
         b = rng.standard_normal(ws[0]).astype(np.float32)
