@@ -172,17 +172,20 @@ static int depthwise_blocked(const ei_conv2d_params *p, const ei_depthwise_block
     return status;
 }
 
-/* Maps up to this wide go channels-last when there are channels enough to
- * fill a vector. Measured on one x86 core against the flat run (AVX-512,
- * AVX2, SSE2 alike): 0.3-0.45x its time on 7x7 maps, 0.55-0.8x on 14x14,
- * 0.75-0.95x on 28x28 at stride 1; on a 56-wide input (stride 2 into 28x28)
- * and larger the two transposes cost more than the flat run's padding
- * columns (1.0-1.3x). */
-#define BLOCKED_WIDTH_LIMIT 32
+/* Output maps up to this wide go channels-last when there are channels
+ * enough to fill a vector. Measured per layer inside EfficientNet-Lite0 and
+ * MobileNetV2 (tools/layer_profile.py, one AVX-512 core, each path forced):
+ * 0.25-0.35x the flat run's time on 7x7 maps, 0.4-0.6x on 14x14, 0.45-0.65x
+ * on 28x28, 0.6-0.8x on 56x56 (3x3 at stride 1, and 3x3/2 from 112x112);
+ * on the 112x112 map of 32 channels the flat run is faster (1.25x). Alone,
+ * with its input hot in the cache, a 56x56 layer favours the flat run
+ * instead; inside a model, the input just written by the layer before, it
+ * does not. */
+#define BLOCKED_WIDTH_LIMIT 56
 
 static int blocked_pays(const ei_conv2d_params *p, const ei_depthwise_blocked *plan)
 {
-    return p->in_width <= BLOCKED_WIDTH_LIMIT && p->out_channels >= plan->lanes;
+    return plan->out_width <= BLOCKED_WIDTH_LIMIT && p->out_channels >= plan->lanes;
 }
 
 /* One input channel per group: each output plane is a direct filter of one
