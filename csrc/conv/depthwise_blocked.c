@@ -136,6 +136,7 @@ EI_INLINE int square_tile(int lanes)
 
 EI_INLINE void transpose_square(const float *const *src, float *const *dst, int lanes)
 {
+    (void)lanes; /* only the wide transposes need it */
 #if HAVE_WIDE_TRANSPOSES
     if (lanes == 16) {
         transpose16(src, dst);
@@ -151,7 +152,6 @@ EI_INLINE void transpose_square(const float *const *src, float *const *dst, int 
 #else
     (void)src;
     (void)dst;
-    (void)lanes;
 #endif
 }
 

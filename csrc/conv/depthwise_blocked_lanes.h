@@ -1,9 +1,9 @@
 /* One vector unit's channel-blocked depthwise convolution (see
  * depthwise_blocked.h), included by depthwise_blocked.c once per unit. The
- * includer defines VEC and VECI (its integer twin), VL, BLOCK_ATTR (a target attribute, or nothing) and
- * BLOCK_FN, the name of the block function, and EI_VEC_NEON_INTRINSICS
- * where VEC is an intrinsics type (vec_ops.h). All of them are undefined at
- * the end. No include guard on purpose. */
+ * includer defines VEC and VECI (its integer twin), VL, BLOCK_ATTR (a target
+ * attribute, or nothing) and BLOCK_FN, the name of the block function, and
+ * EI_VEC_NEON_INTRINSICS where VEC is an intrinsics type (vec_ops.h). All of
+ * them are undefined at the end. No include guard on purpose. */
 
 #include "vec_ops.h"
 
@@ -109,7 +109,8 @@ static BLOCK_ATTR void BLOCK_FN(const ei_depthwise_blocked *plan, const float *x
     }
     planes_to_lanes(taps_of, (size_t)taps, taps, 0, VL, s.weights);
     fill_block(plan, src, VL, s.input);
-#define BLOCK_ROWS(kh, kw, sw, dw) ROWS_FN(plan, s.input, s.weights, s.bias, s.output, kh, kw, sw, dw)
+#define BLOCK_ROWS(kh, kw, sw, dw)                                                                \
+    ROWS_FN(plan, s.input, s.weights, s.bias, s.output, kh, kw, sw, dw)
     if (p->kernel_h == 3 && p->kernel_w == 3 && sw == 1 && undilated)
         BLOCK_ROWS(3, 3, 1, 1);
     else if (p->kernel_h == 3 && p->kernel_w == 3 && sw == 2 && undilated)
