@@ -20,6 +20,10 @@ CASES = {
     "depthwise 3x3/2 64 112x112": ((1, 64, 112, 112), (64, 1, 3, 3),
                                    dict(padding=1, stride=2, groups=64)),
     "1-D k5 16->32 H=1 W=256": ((1, 16, 1, 256), (32, 16, 1, 5), dict(padding=(0, 2))),
+    # EfficientNet-Lite0's late layers: small maps with many channels (channel-blocked)
+    "depthwise 5x5 1152 7x7": ((1, 1152, 7, 7), (1152, 1, 5, 5), dict(padding=2, groups=1152)),
+    "depthwise 3x3/2 240 28x28": ((1, 240, 28, 28), (240, 1, 3, 3),
+                                  dict(padding=(0, 0, 1, 1), stride=2, groups=240)),
 }
 FRAME = (480, 640)
 

@@ -16,7 +16,7 @@ cdef extern from "conv2d.h":
     int ei_conv2d_force_indirect(int path)
 
 
-DEPTHWISE_PATHS = ("rows", "flat")
+DEPTHWISE_PATHS = ("rows", "flat", "blocked")
 DENSE_PATHS = ("im2col", "indirect")
 
 
@@ -27,7 +27,8 @@ def conv2d_force_dense(name):
 
 
 def conv2d_force_depthwise(name):
-    """Force the depthwise path ("rows" or "flat"); None chooses by plane size."""
+    """Force the depthwise path ("rows", "flat" or "blocked", channels-last);
+    None chooses by shape."""
     ei_conv2d_force_depthwise(-1 if name is None else DEPTHWISE_PATHS.index(name))
 
 

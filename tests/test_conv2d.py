@@ -122,10 +122,11 @@ def reduction_of(w):
 
 
 # every path a drawn problem can take: the depthwise layouts (the plane
-# filter's row ring, or a whole plane padded and phase-split into one flat
-# run) and the dense ones at column stride 1 (im2col, or indirect row pointers)
+# filter's row ring, a whole plane padded and phase-split into one flat run,
+# or channels-last blocks of a vector's width of channels) and the dense ones
+# at column stride 1 (im2col, or indirect row pointers)
 PATHS = {"by shape": (None, None), "rows+im2col": ("rows", "im2col"),
-         "flat+indirect": ("flat", "indirect")}
+         "flat+indirect": ("flat", "indirect"), "blocked+indirect": ("blocked", "indirect")}
 
 
 def force_paths(name):
@@ -143,6 +144,39 @@ CONV2D = KernelCheck(
 
 def conv_case(x, w, b=None, **kwargs):
     return Case((x, w, b), kwargs)
+
+
+@st.composite
+def depthwise_cases(draw):
+    """A depthwise Conv with channels enough for full channel blocks of every
+    vector unit (4, 8, 16 lanes) and a partial last one, on small maps."""
+    channels = draw(st.integers(1, 40))
+    multiplier = draw(st.sampled_from([1, 1, 1, 2, 3]))
+    kh = draw(st.sampled_from([1, 3, 3, 5, 5, 7]))
+    kw = draw(st.sampled_from([kh, kh, kh, 1, 3]))
+    stride = (draw(st.sampled_from([1, 1, 2, 3])), draw(st.sampled_from([1, 1, 2, 3])))
+    dilation = (draw(st.sampled_from([1, 1, 1, 2])), draw(st.sampled_from([1, 1, 1, 2])))
+    pads = tuple(draw(st.integers(0, 3)) for _ in range(4))
+    span = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    h = draw(st.integers(max(1, span[0] - pads[0] - pads[2]), 16))
+    w = draw(st.integers(max(1, span[1] - pads[1] - pads[3]), 16))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), channels, h, w)).astype(np.float32)
+    weights = rng.standard_normal((channels * multiplier, 1, kh, kw)).astype(np.float32)
+    bias = rng.standard_normal(channels * multiplier).astype(np.float32) \
+        if draw(st.booleans()) else None
+    activation = draw(st.sampled_from([None, "relu", "relu6", (-0.5, 1.5)]))
+    return conv_case(x, weights, bias, stride=stride, padding=pads, dilation=dilation,
+                     groups=channels, activation=activation)
+
+
+CHANNEL_BLOCKED = KernelCheck(
+    edgeinfer.conv2d, reference.conv2d,
+    compare=lambda ours, expected, case: assert_close(ours, expected, reduction_of(case.args[1])),
+    paths={"blocked": lambda: edgeinfer._core.conv2d_force_depthwise("blocked")},
+    reset_paths=lambda: force_paths("by shape"))
+
+test_channel_blocked_depthwise_matches_reference = CHANNEL_BLOCKED.property(depthwise_cases())
 
 
 test_c_matches_reference = CONV2D.property(conv_cases().map(lambda c: conv_case(*c[:3], **c[3])))
@@ -223,6 +257,16 @@ REGRESSIONS = {
         padding=(0, 3, 2, 1)),
     "depthwise_5x5_relu6": seeded((1, 16, 7, 7), (16, 1, 5, 5), groups=16, padding=2,
                                   activation="relu6"),
+    # channel blocks of every vector width: 7x7 and 14x14 maps with channel
+    # counts that leave a partial last block, stride 2 with SAME-style
+    # asymmetric pads, a channel multiplier, and wide maps of many rows
+    "depthwise_7x7_channels_past_the_last_block": seeded((1, 37, 7, 7), (37, 1, 5, 5), groups=37,
+                                                         padding=2, bias=True, activation="relu6"),
+    "depthwise_14x14_stride_2_asymmetric_pads": seeded((2, 24, 14, 14), (24, 1, 5, 5), groups=24,
+                                                       stride=2, padding=(1, 1, 2, 2), bias=True),
+    "depthwise_small_map_multiplier": seeded((1, 6, 9, 9), (18, 1, 3, 3), groups=6, padding=1),
+    "depthwise_columns_no_tap_reads": seeded((1, 20, 12, 13), (20, 1, 3, 3), groups=20,
+                                             stride=(3, 4), padding=(0, 0, 0, 0)),
     # dense rows wider than a panel, dilated, strided down the rows
     "dense_wide_rows_dilated_strided": seeded((1, 7, 12, 53), (11, 7, 3, 3), padding=(1, 2, 0, 1),
                                               stride=(2, 1), dilation=(1, 2)),
@@ -329,7 +373,10 @@ def test_benchmark_shapes_match_reference(rng):
                            ((1, 32, 112, 112), (32, 1, 3, 3), dict(padding=1, groups=32)),
                            ((1, 3, 224, 224), (32, 3, 3, 3), dict(padding=1, stride=2)),
                            ((1, 64, 112, 112), (64, 1, 3, 3), dict(padding=1, stride=2, groups=64)),
-                           ((1, 16, 1, 256), (32, 16, 1, 5), dict(padding=(0, 2)))]:
+                           ((1, 16, 1, 256), (32, 16, 1, 5), dict(padding=(0, 2))),
+                           ((1, 1152, 7, 7), (1152, 1, 5, 5), dict(padding=2, groups=1152)),
+                           ((1, 240, 28, 28), (240, 1, 3, 3),
+                            dict(padding=(0, 0, 1, 1), stride=2, groups=240))]:
         x = rng.standard_normal(xs).astype(np.float32)
         w = rng.standard_normal(ws).astype(np.float32)
         b = rng.standard_normal(ws[0]).astype(np.float32)

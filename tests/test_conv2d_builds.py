@@ -1,4 +1,5 @@
-"""The convolution core (GEMM, im2col, indirect GEMM, plane filter, flat depthwise) built the
+"""The convolution core (GEMM, im2col, indirect GEMM, plane filter, flat and channel-blocked
+depthwise) built the
 way a Raspberry Pi builds it — aarch64 with NEON, armv7 with and without NEON
 — and as plain C, run on problems that take every path and compared with the
 numpy reference. On x86 the tests force each vector unit in process; NEON
@@ -12,7 +13,8 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 
 SOURCES = ["kernels/conv2d.c", "conv/gemm.c", "conv/im2col.c", "conv/plane_filter.c",
-           "conv/depthwise.c", "conv/scratch.c", "platform/cpu.c", "platform/threads.c"]
+           "conv/depthwise.c", "conv/depthwise_blocked.c", "conv/scratch.c", "platform/cpu.c",
+           "platform/threads.c"]
 
 CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right), groups
     ((1, 3, 17, 19), (8, 3, 3, 3), (2, 2), (1, 1), (1, 1, 1, 1), 1),       # stem-like
@@ -25,10 +27,12 @@ CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right)
     ((1, 4, 1, 40), (4, 1, 1, 5), (1, 3), (1, 2), (0, 4, 0, 4), 4),        # 1-D, stride 3
     ((1, 5, 9, 37), (7, 5, 3, 3), (2, 1), (1, 2), (1, 2, 0, 1), 1),        # dense rows, dilated
     ((2, 6, 1, 50), (8, 6, 1, 5), (1, 1), (1, 1), (0, 2, 0, 2), 1),        # 1-D dense
+    ((1, 19, 7, 7), (19, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 19),      # depthwise 7x7, 4n+3
+    ((1, 12, 14, 14), (12, 1, 5, 5), (2, 2), (1, 1), (1, 1, 2, 2), 12),    # dw 5x5/2, SAME pads
 ]
 
 # (depthwise layout, dense layout): each forced together
-LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1)}
+LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1), "blocked+indirect": (2, 1)}
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

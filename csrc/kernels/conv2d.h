@@ -29,8 +29,9 @@ int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const f
 int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
                        const float *bias, const float *residual, float *y);
 
-/* Depthwise path, for tests: -1 chooses by plane size (the default), 0 the
- * row-by-row plane filter, 1 the flat whole-plane run. Returns -1 for other values. */
+/* Depthwise path, for tests: -1 chooses by shape (the default), 0 the
+ * row-by-row plane filter, 1 the flat whole-plane run, 2 channels-last
+ * blocks of a vector's width of channels. Returns -1 for other values. */
 int ei_conv2d_force_depthwise(int path);
 
 /* Dense path, for tests: -1 chooses by shape (the default), 0 im2col, 1 the
