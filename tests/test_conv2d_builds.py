@@ -25,10 +25,11 @@ CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right)
     ((1, 4, 1, 40), (4, 1, 1, 5), (1, 3), (1, 2), (0, 4, 0, 4), 4),        # 1-D, stride 3
     ((1, 5, 9, 37), (7, 5, 3, 3), (2, 1), (1, 2), (1, 2, 0, 1), 1),        # dense rows, dilated
     ((2, 6, 1, 50), (8, 6, 1, 5), (1, 1), (1, 1), (0, 2, 0, 2), 1),        # 1-D dense
+    ((1, 130, 4, 4), (7, 130, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1),     # small map, deep K
 ]
 
 # (depthwise layout, dense layout): each forced together
-LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1)}
+LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1), "flat+bands": (1, 2)}
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
