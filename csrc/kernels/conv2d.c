@@ -321,27 +321,35 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
     return status;
 }
 
+/* Columns of each phase of an indirect convolution's padded input (see
+ * conv_indirect): an output row's wo and the kernel's reach past them. */
+static int phase_columns(const ei_conv2d_params *p, int wo)
+{
+    return wo + ((p->kernel_w - 1) * p->dilation_w) / p->stride_w;
+}
+
 /* Output columns of a band of `rows` output rows run as one GEMM over the
  * flat padded rows (see indirect_bands): each row's wo outputs, and between
- * two rows the columns the row step passes over. */
+ * two rows the wq - wo columns the row passes over. */
 static int band_columns(const ei_conv2d_params *p, int rows, int wo)
 {
-    const int wq = wo + ((p->kernel_w - 1) * p->dilation_w) / p->stride_w;
-    return (rows - 1) * p->stride_h * wq + wo;
+    return (rows - 1) * phase_columns(p, wo) + wo;
 }
 
 /* Whether a dense convolution runs in bands of output rows rather than a
- * GEMM per row: when the whole map as one band takes at most 1/8 more
- * vectors than the rows do (the columns between rows are computed and
- * dropped). Measured on AVX-512, one thread, 3x3 stride 1: 1.4x faster from
- * 4x4 to 30x30 maps, where a row's GEMM fills one or two vectors of its tile
- * and reads the weights again; even at 60x60. */
+ * GEMM per row: when its rows are narrower than a full tile and the whole
+ * map as one band takes at most 1/8 more vectors than the rows do (the
+ * columns between rows are computed and dropped). Measured on AVX-512, one
+ * thread, 3x3: 1.4-2x faster from 4x4 to 30x30 maps, where a row's GEMM
+ * fills one or two vectors of its tile and reads the weights again; a tie at
+ * 60x60; slower on a 112x112 stem (K = 27), whose GEMM is bound by its
+ * stores and then pays for the copy out of the band. */
 static int bands_pay(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo)
 {
     const int vl = kernel->vl;
     const long band = (band_columns(p, ho, wo) + vl - 1) / vl;
     const long rows = (long)ho * ((wo + vl - 1) / vl);
-    return 8 * band <= 9 * rows;
+    return wo < kernel->nr && 8 * band <= 9 * rows;
 }
 
 /* v as the tiles' clamp leaves it (NaN passes through) */
@@ -357,9 +365,9 @@ static float clamped(const ei_conv2d_params *p, float v)
 #define BAND_FLOATS 32768
 
 /* Output rows in bands, each band one GEMM per image and group: output
- * (oy, ox) reads each tap's padded rows oy * sh * wq + ox floats from the
- * tap's start, so the columns j = (oy - oy0) * sh * wq + ox of one run over
- * the flat padded rows hold the band's outputs, and the columns between
+ * (oy, ox) reads each tap's padded row phase oy * wq + ox floats from the
+ * tap's start, so the columns j = (oy - oy0) * wq + ox of one run over the
+ * flat padded rows hold the band's outputs, and the columns between
  * (ox >= wo) are computed and dropped. The run goes to per-thread scratch,
  * then row by row into y, with the residual added and the clamp applied
  * there when there is a residual (the GEMM's epilogue would read it in the
@@ -371,7 +379,7 @@ static int indirect_bands(const ei_conv2d_params *p, const ei_gemm_kernel *kerne
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
     const int k = cg * p->kernel_h * p->kernel_w;
-    const ptrdiff_t row_step = (ptrdiff_t)p->stride_h * wq;
+    const ptrdiff_t row_step = wq;
     const int images = p->batch * groups;
     int threads = ei_get_num_threads();
     /* output channels shared out too when there are fewer images than threads */
@@ -440,23 +448,24 @@ static int indirect_bands(const ei_conv2d_params *p, const ei_gemm_kernel *kerne
 }
 
 /* Dense convolutions (3x3 and the like, any stride): no im2col. The input is
- * padded once and split by column phase (sub-plane b holds padded columns
- * c * sw + b), so that B's row for (channel, ky, kx) at output row oy is a
- * contiguous run: sub-plane (kx * dw) % sw, row oy * sh + ky * dh, from
+ * padded once and split by row and column phase (sub-plane (a, b) holds the
+ * padded rows r * sh + a and columns c * sw + b, hq x wq of them), so that
+ * B's row for (channel, ky, kx) at output row oy is a contiguous run:
+ * sub-plane ((ky * dh) % sh, (kx * dw) % sw), row oy + (ky * dh) / sh, from
  * column (kx * dw) / sw on. The tiles read those rows through a table of K
- * row pointers, offset per output row: one GEMM per output row of Wo columns,
- * written straight into y. */
+ * row pointers, offset by oy * wq per output row: one GEMM per output row of
+ * Wo columns, written straight into y, or one per band of rows. */
 static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo,
                          const float *x, const float *w, const float *bias,
                          const float *residual, float *y)
 {
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
-    const int kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
+    const int kh = p->kernel_h, kw = p->kernel_w, sh = p->stride_h, sw = p->stride_w;
     const int k = cg * kh * kw;
-    const int hp = (ho - 1) * p->stride_h + (kh - 1) * p->dilation_h + 1;
-    const int wq = wo + ((kw - 1) * p->dilation_w) / sw; /* columns per phase */
-    const size_t phase = (size_t)hp * wq, plane = (size_t)sw * phase;
+    const int hq = ho + ((kh - 1) * p->dilation_h) / sh; /* rows per phase */
+    const int wq = phase_columns(p, wo);
+    const size_t phase = (size_t)hq * wq, plane = (size_t)sh * sw * phase;
     const int planes = p->batch * p->in_channels;
     int threads = ei_get_num_threads();
     int rows_per_item, row_blocks, items, i;
@@ -476,31 +485,33 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
 #endif
     for (i = 0; i < planes; i++) {
         const float *src = x + (size_t)i * p->in_height * p->in_width;
-        int r, b, c;
+        int r, a, b, c;
         for (b = 0; b < sw; b++) {
             /* the columns of this phase inside the input: ix = c * sw + b - pad_left */
             const int first = p->pad_left > b ? (p->pad_left - b + sw - 1) / sw : 0;
             const int end_ix = (p->in_width + p->pad_left - b + sw - 1) / sw;
             const int end = end_ix < wq ? end_ix : wq;
             const int lo = first < end ? first : end;
-            for (r = 0; r < hp; r++) {
-                const int iy = r - p->pad_top;
-                float *dst = padded + (size_t)i * plane + (size_t)b * phase + (size_t)r * wq;
-                const float *src_row;
-                if (iy < 0 || iy >= p->in_height) {
-                    memset(dst, 0, sizeof(float) * (size_t)wq);
-                    continue;
+            for (a = 0; a < sh; a++)
+                for (r = 0; r < hq; r++) {
+                    const int iy = r * sh + a - p->pad_top;
+                    float *dst = padded + (size_t)i * plane + (size_t)(a * sw + b) * phase +
+                                 (size_t)r * wq;
+                    const float *src_row;
+                    if (iy < 0 || iy >= p->in_height) {
+                        memset(dst, 0, sizeof(float) * (size_t)wq);
+                        continue;
+                    }
+                    /* column c of this phase is src_row[c * sw], from c = lo on */
+                    src_row = src + (size_t)iy * p->in_width + lo * sw + b - p->pad_left;
+                    memset(dst, 0, sizeof(float) * (size_t)lo);
+                    if (sw == 1)
+                        memcpy(dst + lo, src_row, sizeof(float) * (size_t)(end - lo));
+                    else
+                        for (c = lo; c < end; c++)
+                            dst[c] = src_row[(ptrdiff_t)(c - lo) * sw];
+                    memset(dst + end, 0, sizeof(float) * (size_t)(wq - end));
                 }
-                /* column c of this phase is src_row[c * sw], from c = lo on */
-                src_row = src + (size_t)iy * p->in_width + lo * sw + b - p->pad_left;
-                memset(dst, 0, sizeof(float) * (size_t)lo);
-                if (sw == 1)
-                    memcpy(dst + lo, src_row, sizeof(float) * (size_t)(end - lo));
-                else
-                    for (c = lo; c < end; c++)
-                        dst[c] = src_row[(ptrdiff_t)(c - lo) * sw];
-                memset(dst + end, 0, sizeof(float) * (size_t)(wq - end));
-            }
         }
     }
     {
@@ -509,9 +520,10 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
         for (c = 0; c < cg; c++)
             for (ky = 0; ky < kh; ky++)
                 for (kx = 0; kx < kw; kx++) {
-                    const int col = kx * p->dilation_w;
-                    *entry++ = padded + (size_t)c * plane + (size_t)(col % sw) * phase +
-                               (size_t)ky * p->dilation_h * wq + (size_t)(col / sw);
+                    const int row = ky * p->dilation_h, col = kx * p->dilation_w;
+                    *entry++ = padded + (size_t)c * plane +
+                               (size_t)((row % sh) * sw + col % sw) * phase +
+                               (size_t)(row / sh) * wq + (size_t)(col / sw);
                 }
     }
     if (indirect_path == 2 || (indirect_path == -1 && bands_pay(p, kernel, ho, wo)))
@@ -540,7 +552,7 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
             const size_t row_offset = group_offset + (size_t)oy * wo;
             const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg, residual, row_offset);
             ei_gemm_indirect(kernel, mg, wo, k, w + (size_t)gi * mg * k, k, table,
-                             group_base + (ptrdiff_t)oy * p->stride_h * wq, y + row_offset,
+                             group_base + (ptrdiff_t)oy * wq, y + row_offset,
                              (ptrdiff_t)ho * wo, &ep);
         }
     }
