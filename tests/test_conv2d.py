@@ -248,6 +248,10 @@ REGRESSIONS = {
     "map_in_several_bands": seeded((1, 8, 62, 62), (40, 8, 3, 3), activation="relu6"),
     "band_rows_split_between_threads": seeded((1, 16, 8, 8), (40, 16, 3, 3), padding=1,
                                               dilation=(2, 1)),
+    # an Xception shortcut: 1x1 at stride 2 (im2col by shape, every phase
+    # copied when forced into bands)
+    "strided_1x1_shortcut": seeded((1, 16, 30, 30), (32, 16, 1, 1), stride=2,
+                                   padding="same_upper"),
 }
 test_regressions = CONV2D.regression_test(REGRESSIONS)
 

@@ -343,13 +343,15 @@ static int band_columns(const ei_conv2d_params *p, int rows, int wo)
  * thread, 3x3: 1.4-2x faster from 4x4 to 30x30 maps, where a row's GEMM
  * fills one or two vectors of its tile and reads the weights again; a tie at
  * 60x60; slower on a 112x112 stem (K = 27), whose GEMM is bound by its
- * stores and then pays for the copy out of the band. */
+ * stores and then pays for the copy out of the band. A strided 1x1 (an
+ * Xception shortcut) stays with im2col, whose packing is the subsampling it
+ * needs anyway: 3x faster than copying every phase of the input. */
 static int bands_pay(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo)
 {
     const int vl = kernel->vl;
     const long band = (band_columns(p, ho, wo) + vl - 1) / vl;
     const long rows = (long)ho * ((wo + vl - 1) / vl);
-    return wo < kernel->nr && 8 * band <= 9 * rows;
+    return p->kernel_h * p->kernel_w > 1 && wo < kernel->nr && 8 * band <= 9 * rows;
 }
 
 /* v as the tiles' clamp leaves it (NaN passes through) */
