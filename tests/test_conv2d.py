@@ -248,6 +248,12 @@ REGRESSIONS = {
     "map_in_several_bands": seeded((1, 8, 62, 62), (40, 8, 3, 3), activation="relu6"),
     "band_rows_split_between_threads": seeded((1, 16, 8, 8), (40, 16, 3, 3), padding=1,
                                               dilation=(2, 1)),
+    # one input channel: a grey image's stem (8 outputs, a dense GEMM by shape
+    # from AVX-512's 8-row tiles down) and fewer outputs than a tile's rows
+    # (the depthwise path, as a channel multiplier)
+    "one_input_channel_stem": seeded((1, 1, 64, 64), (8, 1, 3, 3), bias=True,
+                                     activation="relu6"),
+    "one_input_channel_few_outputs": seeded((2, 1, 28, 28), (3, 1, 5, 5), padding=2),
     # an Xception shortcut: 1x1 at stride 2 (im2col by shape, every phase
     # copied when forced into bands)
     "strided_1x1_shortcut": seeded((1, 16, 30, 30), (32, 16, 1, 1), stride=2,
