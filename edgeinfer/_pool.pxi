@@ -78,3 +78,23 @@ def global_avg_pool(const float[:, ::1] x, float[::1] out):
         raise ValueError("global_avg_pool: input and output plane counts differ")
     with nogil:
         ei_global_avg_pool(x.shape[0], x.shape[1], &x[0, 0], &out[0])
+
+
+cdef class GlobalAvgPoolCall:
+    """global_avg_pool(x, out) with its arrays fixed when built, for the native
+    planner's steps (see Conv2dCall)."""
+    cdef object arrays
+    cdef int planes, size
+    cdef const float *x
+    cdef float *y
+
+    def __init__(self, const float[:, ::1] x, float[::1] out):
+        if x.shape[0] != out.shape[0]:
+            raise ValueError("global_avg_pool: input and output plane counts differ")
+        self.planes, self.size = x.shape[0], x.shape[1]
+        self.x, self.y = &x[0, 0], &out[0]
+        self.arrays = (x, out)
+
+    def __call__(self):
+        with nogil:
+            ei_global_avg_pool(self.planes, self.size, self.x, self.y)
