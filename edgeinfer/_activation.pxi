@@ -28,31 +28,3 @@ def softmax(const float[:, :, ::1] x, float[:, :, ::1] out):
         return
     with nogil:
         ei_softmax(x.shape[0], x.shape[1], x.shape[2], &x[0, 0, 0], &out[0, 0, 0])
-
-
-cdef class ActivationCall:
-    """activation(kind, x, out, alpha, beta) with its arrays fixed when built,
-    for the native planner's steps (see Conv2dCall); out may be x."""
-    cdef object arrays
-    cdef int kind
-    cdef size_t n
-    cdef float alpha, beta
-    cdef const float *x
-    cdef float *y
-
-    def __init__(self, int kind, const float[::1] x, float[::1] out, float alpha=0.0,
-                 float beta=0.0):
-        if x.shape[0] != out.shape[0]:
-            raise ValueError("activation: input and output sizes differ")
-        if not 0 <= kind < len(ACTIVATIONS):
-            raise ValueError(f"activation: unknown kind {kind}")
-        self.kind, self.n, self.alpha, self.beta = kind, x.shape[0], alpha, beta
-        self.x = &x[0] if x.shape[0] else NULL
-        self.y = &out[0] if out.shape[0] else NULL
-        self.arrays = (x, out)
-
-    def __call__(self):
-        if self.n == 0:
-            return
-        with nogil:
-            ei_activation(self.kind, self.n, self.x, self.y, self.alpha, self.beta)

@@ -32,61 +32,20 @@ def conv2d_force_depthwise(name):
     ei_conv2d_force_depthwise(-1 if name is None else DEPTHWISE_PATHS.index(name))
 
 
-cdef ei_conv2d_params conv_params(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
-                                  tuple stride, tuple dilation, tuple pads, int groups,
-                                  clamp) except *:
-    cdef ei_conv2d_params p
-    p.batch, p.in_channels, p.in_height, p.in_width = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-    p.out_channels, p.kernel_h, p.kernel_w = w.shape[0], w.shape[2], w.shape[3]
-    p.stride_h, p.stride_w = stride
-    p.dilation_h, p.dilation_w = dilation
-    p.pad_top, p.pad_left, p.pad_bottom, p.pad_right = pads
-    p.groups = groups
-    p.clamp = clamp is not None
-    p.lo, p.hi = clamp if clamp is not None else (0.0, 0.0)
-    return p
-
-
-cdef const float *residual_of(const float[:, :, :, ::1] residual, float[:, :, :, ::1] out) except? NULL:
-    if residual is None:
-        return NULL
-    if any(residual.shape[i] != out.shape[i] for i in range(4)):
-        raise ValueError("conv2d: the residual must have the output's shape")
-    return &residual[0, 0, 0, 0]
-
-
-cdef int conv_status(int status) except -1:
-    if status == -2:
-        raise MemoryError("conv2d: out of memory for packed operands")
-    if status != 0:
-        raise ValueError("conv2d: inconsistent parameters reached the C kernel")
-    return 0
-
-
-def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float[::1] bias,
-           float[:, :, :, ::1] out, tuple stride, tuple dilation, tuple pads, int groups,
-           clamp, const float[:, :, :, ::1] residual=None):
+def conv2d(x, w, bias, out, tuple stride, tuple dilation, tuple pads, int groups, clamp,
+           residual=None):
     """Contiguous float32 NCHW x, (M, C/groups, kh, kw) w, bias of M or None;
     pads (top, left, bottom, right); clamp None or (lo, hi); residual None or
     an array of out's shape (not overlapping it) added before the clamp, for
     dense and grouped convolutions. Shapes were checked by
     edgeinfer.kernels.conv2d (and the residual's by the native planner)."""
-    cdef ei_conv2d_params p = conv_params(x, w, stride, dilation, pads, groups, clamp)
-    cdef const float *b = NULL
-    cdef const float *r = residual_of(residual, out)
-    cdef int status
-    if bias is not None:
-        b = &bias[0]
-    with nogil:
-        status = ei_conv2d_residual(&p, &x[0, 0, 0, 0], &w[0, 0, 0, 0], b, r, &out[0, 0, 0, 0])
-    conv_status(status)
+    Conv2dCall(x, w, bias, out, stride, dilation, pads, groups, clamp, residual)()
 
 
 cdef class Conv2dCall:
-    """conv2d(...) with its arrays and parameters fixed when built, for the
-    native planner's steps: a call does no argument work (a model of ~1 ms
-    runs ~30 of them, where conv2d's per-call checks took ~2 us each). The
-    arrays are kept alive by the call."""
+    """conv2d(...) with its arrays and parameters bound once (the native
+    planner's steps: a call is the C kernel alone, where conv2d's argument
+    work took ~2 us); the arrays are kept alive by the call."""
     cdef ei_conv2d_params p
     cdef object arrays
     cdef const float *x
@@ -98,11 +57,22 @@ cdef class Conv2dCall:
     def __init__(self, const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
                  const float[::1] bias, float[:, :, :, ::1] out, tuple stride, tuple dilation,
                  tuple pads, int groups, clamp, const float[:, :, :, ::1] residual=None):
-        self.p = conv_params(x, w, stride, dilation, pads, groups, clamp)
-        self.r = residual_of(residual, out)
-        self.b = NULL
+        p = &self.p
+        p.batch, p.in_channels, p.in_height, p.in_width = x.shape[0], x.shape[1], x.shape[2], \
+            x.shape[3]
+        p.out_channels, p.kernel_h, p.kernel_w = w.shape[0], w.shape[2], w.shape[3]
+        p.stride_h, p.stride_w = stride
+        p.dilation_h, p.dilation_w = dilation
+        p.pad_top, p.pad_left, p.pad_bottom, p.pad_right = pads
+        p.groups, p.clamp = groups, clamp is not None
+        p.lo, p.hi = clamp if clamp is not None else (0.0, 0.0)
+        self.b = self.r = NULL
         if bias is not None:
             self.b = &bias[0]
+        if residual is not None:
+            if any(residual.shape[i] != out.shape[i] for i in range(4)):
+                raise ValueError("conv2d: the residual must have the output's shape")
+            self.r = &residual[0, 0, 0, 0]
         self.x, self.w, self.y = &x[0, 0, 0, 0], &w[0, 0, 0, 0], &out[0, 0, 0, 0]
         self.arrays = (x, w, bias, out, residual)
 
@@ -110,4 +80,7 @@ cdef class Conv2dCall:
         cdef int status
         with nogil:
             status = ei_conv2d_residual(&self.p, self.x, self.w, self.b, self.r, self.y)
-        conv_status(status)
+        if status == -2:
+            raise MemoryError("conv2d: out of memory for packed operands")
+        if status != 0:
+            raise ValueError("conv2d: inconsistent parameters reached the C kernel")

@@ -14,7 +14,8 @@ def _elementwise(kind, alpha=0.0, beta=0.0):
         require_float(node, operands[:1])
 
         def bind(ins, outs):
-            return core.ActivationCall(kind, flat(ins[0]), flat(outs[0]), alpha, beta)
+            src, dst = flat(ins[0]), flat(outs[0])
+            return lambda: core.activation(kind, src, dst, alpha, beta)
 
         return Kernel([x.shape], [FLOAT], bind)
     return make

@@ -65,12 +65,12 @@ def make_conv(node, operands, opset):
                                groups, bounds, residual)
         if activation is None:
             return conv
-        flat_out = outs[0].reshape(-1)
-        apply = core.ActivationCall(core.ACTIVATIONS.index(activation), flat_out, flat_out)
+        kind, flat_out = core.ACTIVATIONS.index(activation), outs[0].reshape(-1)
+        apply = core.activation
 
         def conv_then_activation():
             conv()
-            apply()
+            apply(kind, flat_out, flat_out, 0.0, 0.0)
         return conv_then_activation
 
     return Kernel([shape], [FLOAT], bind)

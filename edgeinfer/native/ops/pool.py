@@ -46,7 +46,7 @@ def _global_average(node, operands, opset):
     def bind(ins, outs):
         planes = int(np.prod(ins[0].shape[:2]))
         src, dst = ins[0].reshape(planes, -1), outs[0].reshape(planes)
-        return core.GlobalAvgPoolCall(src, dst)
+        return lambda: core.global_avg_pool(src, dst)
 
     return Kernel([shape], [FLOAT], bind)
 
@@ -102,7 +102,8 @@ def _reduce(node, operands, opset):
             return lambda: np.copyto(dst, src)
         if spatial_mean:
             lead = int(np.prod(src.shape[:axes[0]]))
-            return core.GlobalAvgPoolCall(src.reshape(lead, -1), dst.reshape(lead))
+            flat_src, flat_dst = src.reshape(lead, -1), dst.reshape(lead)
+            return lambda: core.global_avg_pool(flat_src, flat_dst)
         out = dst.reshape(tuple(1 if i in axes else d for i, d in enumerate(src.shape)))
         return lambda: reducer(src, axis=axes, keepdims=True, out=out)
 
