@@ -124,9 +124,11 @@ def reduction_of(w):
 # every path a drawn problem can take: the depthwise layouts (the plane
 # filter's row ring, a whole plane padded and phase-split into one flat run,
 # or channels-last blocks of a vector's width of channels) and the dense ones
-# at column stride 1 (im2col, or indirect row pointers)
+# at column stride 1 (im2col, or indirect row pointers, one GEMM per output
+# row or per band of rows)
 PATHS = {"by shape": (None, None), "rows+im2col": ("rows", "im2col"),
-         "flat+indirect": ("flat", "indirect"), "blocked+indirect": ("blocked", "indirect")}
+         "flat+indirect": ("flat", "indirect"), "blocked+indirect": ("blocked", "indirect"),
+         "flat+bands": ("flat", "bands")}
 
 
 def force_paths(name):
@@ -284,6 +286,23 @@ REGRESSIONS = {
     "pointwise_more_rows_than_a_tile": seeded((1, 40, 7, 7), (64, 40, 1, 1)),
     "pointwise_14x14_relu6": seeded((1, 24, 14, 14), (72, 24, 1, 1), activation="relu6"),
     "pointwise_k_in_chunks_odd_width": seeded((2, 300, 5, 9), (40, 300, 1, 1)),
+    # small maps run as bands of rows: mini-Xception's last conv (K = 1152 in
+    # chunks, 7 output channels, one band of 4 rows), a 60x60 map in more than
+    # one band, output channels split between threads with a batch of one
+    "small_map_deep_k_one_band": seeded((1, 128, 4, 4), (7, 128, 3, 3), bias=True, padding=1),
+    "map_in_several_bands": seeded((1, 8, 62, 62), (40, 8, 3, 3), activation="relu6"),
+    "band_rows_split_between_threads": seeded((1, 16, 8, 8), (40, 16, 3, 3), padding=1,
+                                              dilation=(2, 1)),
+    # one input channel: a grey image's stem (8 outputs, a dense GEMM by shape
+    # from AVX-512's 8-row tiles down) and fewer outputs than a tile's rows
+    # (the depthwise path, as a channel multiplier)
+    "one_input_channel_stem": seeded((1, 1, 64, 64), (8, 1, 3, 3), bias=True,
+                                     activation="relu6"),
+    "one_input_channel_few_outputs": seeded((2, 1, 28, 28), (3, 1, 5, 5), padding=2),
+    # an Xception shortcut: 1x1 at stride 2 (im2col by shape, every phase
+    # copied when forced into bands)
+    "strided_1x1_shortcut": seeded((1, 16, 30, 30), (32, 16, 1, 1), stride=2,
+                                   padding="same_upper"),
 }
 test_regressions = CONV2D.regression_test(REGRESSIONS)
 
@@ -409,12 +428,14 @@ def test_out_buffer_float64_and_views(rng):
                  reference.conv2d(view, w.astype(np.float16), padding=1), 36)
 
 
+@pytest.mark.parametrize("dense", [None, "bands"])
 @pytest.mark.parametrize("level", SIMD_LEVELS)
-def test_residual_is_added_in_the_write_before_the_clamp(level, rng):
+def test_residual_is_added_in_the_write_before_the_clamp(level, dense, rng):
     """conv2d's residual (a model's Add after the Conv, done by the native
     backend in the output write) on every path that writes through the GEMM:
-    1x1 in place with a dot-product tail, im2col, indirect rows, grouped; K in
-    several chunks, so the residual is added once, on the last."""
+    1x1 in place with a dot-product tail, im2col, indirect rows, grouped, and
+    forced into bands of rows (added as a band is copied out); K in several
+    chunks, so the residual is added once, on the last."""
     if level not in available_levels():
         pytest.skip(f"{level} is not available on this CPU or build")
     core = edgeinfer._core
@@ -430,10 +451,12 @@ def test_residual_is_added_in_the_write_before_the_clamp(level, rng):
         r = rng.standard_normal(plain.shape).astype(np.float32)
         out = np.empty(plain.shape, np.float32)
         core.simd_force(level)
+        core.conv2d_force_dense(dense)
         try:
             core.conv2d(x, w, b, out, stride, (1, 1), pads, groups, (0.0, 6.0), r)
         finally:
             core.simd_force(None)
+            core.conv2d_force_dense(None)
         assert_close(out, np.clip(plain + r, 0.0, 6.0), reduction_of(w))
 
 

@@ -29,10 +29,12 @@ CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right)
     ((2, 6, 1, 50), (8, 6, 1, 5), (1, 1), (1, 1), (0, 2, 0, 2), 1),        # 1-D dense
     ((1, 19, 7, 7), (19, 1, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 19),      # depthwise 7x7, 4n+3
     ((1, 12, 14, 14), (12, 1, 5, 5), (2, 2), (1, 1), (1, 1, 2, 2), 12),    # dw 5x5/2, SAME pads
+    ((1, 130, 4, 4), (7, 130, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1),     # small map, deep K
 ]
 
 # (depthwise layout, dense layout): each forced together
-LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1), "blocked+indirect": (2, 1)}
+LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1), "blocked+indirect": (2, 1),
+           "flat+bands": (1, 2)}
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

@@ -54,6 +54,21 @@ def test_free_batch_axis_is_planned_per_batch_size():
         assert np.max(np.abs(got - want)) <= TOLERANCE
 
 
+def test_input_of_another_shape_is_refused_after_runs_of_the_planned_one():
+    """Runs of the last run's shapes skip the shape check; another shape
+    still meets it, and the planned shape runs again after the refusal."""
+    model = mobile_cnn()
+    backend = NativeBackend(model)
+    feed = {"image": input_for(model)}
+    first = backend.run(feed)[0]
+    backend.run(feed)
+    wrong = {"image": np.zeros(feed["image"].shape[:-1] + (feed["image"].shape[-1] + 1,),
+                               np.float32)}
+    with pytest.raises(NativeModelError, match="input 'image' takes shape"):
+        backend.run(wrong)
+    np.testing.assert_array_equal(backend.run(feed)[0], first)
+
+
 def steps(backend):
     return backend.plan_summary()["operators"]
 

@@ -3,7 +3,7 @@ numpy twins over drawn shapes and every attribute, under every SIMD level and
 thread count (tests/kernel_check.py)."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import strategies as st
 
 from edgeinfer import kernels, reference
 from kernel_check import Case, KernelCheck
@@ -49,13 +49,23 @@ test_avg_pool_matches_reference = AVG_POOL.property(
         lambda c: Case((c[0][0],), dict(c[0][1], count_include_pad=c[1]))))
 
 
-@given(pool_cases(max_size=40), st.floats(0.0, 0.3), st.integers(0, 2**32 - 1))
-def test_max_pool_nan_at_any_tap_wins(case, share, seed):
-    """A NaN anywhere in a window, on maps wider than a vector, next to
-    padding or in ceil mode's last window, is that window's output."""
+# max pooling runs in whole vectors of up to 16 floats, the last overlapping
+# the one before: maps up to 40 wide reach every width and its tail on every level
+test_max_pool_matches_reference_on_wide_maps = MAX_POOL.property(
+    pool_cases(max_size=40).map(lambda case: Case((case[0],), case[1])), max_examples=40)
+
+
+def with_nans(case, share, seed):
     x, args = case
     x[np.random.default_rng(seed).random(x.shape) < share] = np.nan
-    np.testing.assert_array_equal(kernels.max_pool2d(x, **args), reference.max_pool2d(x, **args))
+    return Case((x,), args)
+
+
+# A NaN anywhere in a window, on maps wider than a vector, next to padding or
+# in ceil mode's last window, is that window's output, on every level.
+test_max_pool_nan_at_any_tap_wins = MAX_POOL.property(
+    st.builds(with_nans, pool_cases(max_size=40), st.floats(0.0, 0.3),
+              st.integers(0, 2**32 - 1)), max_examples=40)
 
 
 def seeded(shape, seed=1234):
@@ -75,6 +85,15 @@ def only_first_window_nan(ours, _):
 MAX_POOL_REGRESSIONS = {
     "max_pool_propagates_nan": Case(nan_at_one_one(), dict(kernel=2, stride=2),
                                     then=only_first_window_nan),
+    # mini-Xception's pools: 3x3/2 SAME on 60x60 down to 8x8 maps
+    "mini_xception_3x3_stride2_60x60": Case(seeded((1, 16, 60, 60)),
+                                           dict(kernel=3, stride=2, padding="same_upper")),
+    "mini_xception_3x3_stride2_8x8": Case(seeded((1, 128, 8, 8)),
+                                         dict(kernel=3, stride=2, padding="same_upper")),
+    # windows past the right and bottom pads, of which some hold no input
+    "ceil_mode_windows_past_the_pads": Case(seeded((1, 2, 5, 21)),
+                                            dict(kernel=2, stride=3, padding=(0, 0, 1, 1),
+                                                 ceil_mode=True)),
 }
 test_max_pool_regressions = MAX_POOL.regression_test(MAX_POOL_REGRESSIONS)
 

@@ -12,6 +12,8 @@ enum {
     EI_SCRATCH_GEMM_B,     /* packed B of a GEMM block (conv2d's im2col or copy) */
     EI_SCRATCH_DEPTHWISE,  /* a depthwise plane padded by phase */
     EI_SCRATCH_CONV_INPUT, /* the padded input of an indirect convolution */
+    EI_SCRATCH_CONV_OUTPUT, /* an indirect convolution's band of output rows */
+    EI_SCRATCH_POOL,       /* max pooling's padded block and row table */
     EI_SCRATCH_SLOTS
 };
 

@@ -1,6 +1,7 @@
 #include "conv2d.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "cpu.h"
 #include "depthwise.h"
@@ -60,11 +61,12 @@ static int threads_for(double work_items, double macs_per_item)
 #define FLAT_PLANE_LIMIT_STRIDED 65536
 
 static int depthwise_path = -1; /* -1: by size, 0: rows, 1: flat, 2: channel-blocked */
-static int indirect_path = -1;  /* -1: by shape, 0: im2col, 1: indirect */
+/* -1: by shape, 0: im2col, 1: indirect row by row, 2: indirect in bands of rows */
+static int indirect_path = -1;
 
-static int force_path(int *choice, int path)
+static int force_path(int *choice, int path, int last)
 {
-    if (path < -1 || path > 1)
+    if (path < -1 || path > last)
         return -1;
     *choice = path;
     return 0;
@@ -72,15 +74,12 @@ static int force_path(int *choice, int path)
 
 int ei_conv2d_force_indirect(int path)
 {
-    return force_path(&indirect_path, path);
+    return force_path(&indirect_path, path, 2);
 }
 
 int ei_conv2d_force_depthwise(int path)
 {
-    if (path < -1 || path > 2)
-        return -1;
-    depthwise_path = path;
-    return 0;
+    return force_path(&depthwise_path, path, 2);
 }
 
 /* Bias, residual and clamp of the output from first_row of the layer on;
@@ -384,24 +383,153 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
     return status;
 }
 
+/* Columns of each phase of an indirect convolution's padded input (see
+ * conv_indirect): an output row's wo and the kernel's reach past them. */
+static int phase_columns(const ei_conv2d_params *p, int wo)
+{
+    return wo + ((p->kernel_w - 1) * p->dilation_w) / p->stride_w;
+}
+
+/* Output columns of a band of `rows` output rows run as one GEMM over the
+ * flat padded rows (see indirect_bands): each row's wo outputs, and between
+ * two rows the wq - wo columns the row passes over. */
+static int band_columns(const ei_conv2d_params *p, int rows, int wo)
+{
+    return (rows - 1) * phase_columns(p, wo) + wo;
+}
+
+/* Whether a dense convolution runs in bands of output rows rather than a
+ * GEMM per row: when its rows are narrower than a full tile and the whole
+ * map as one band takes at most 1/8 more vectors than the rows do (the
+ * columns between rows are computed and dropped). Measured on AVX-512, one
+ * thread, 3x3: 1.4-2x faster from 4x4 to 30x30 maps, where a row's GEMM
+ * fills one or two vectors of its tile and reads the weights again; a tie at
+ * 60x60; slower on a 112x112 stem (K = 27), whose GEMM is bound by its
+ * stores and then pays for the copy out of the band. A strided 1x1 (an
+ * Xception shortcut) stays with im2col, whose packing is the subsampling it
+ * needs anyway: 3x faster than copying every phase of the input. */
+static int bands_pay(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo)
+{
+    const int vl = kernel->vl;
+    const long band = (band_columns(p, ho, wo) + vl - 1) / vl;
+    const long rows = (long)ho * ((wo + vl - 1) / vl);
+    return p->kernel_h * p->kernel_w > 1 && wo < kernel->nr && 8 * band <= 9 * rows;
+}
+
+/* v as the tiles' clamp leaves it (NaN passes through) */
+static float clamped(const ei_conv2d_params *p, float v)
+{
+    if (!p->clamp)
+        return v;
+    v = v < p->lo ? p->lo : v;
+    return v > p->hi ? p->hi : v;
+}
+
+/* A band's GEMM output of this many floats stays in L2. */
+#define BAND_FLOATS 32768
+
+/* Output rows in bands, each band one GEMM per image and group: output
+ * (oy, ox) reads each tap's padded row phase oy * wq + ox floats from the
+ * tap's start, so the columns j = (oy - oy0) * wq + ox of one run over the
+ * flat padded rows hold the band's outputs, and the columns between
+ * (ox >= wo) are computed and dropped. The run goes to per-thread scratch,
+ * then row by row into y, with the residual added and the clamp applied
+ * there when there is a residual (the GEMM's epilogue would read it in the
+ * scratch's layout). */
+static int indirect_bands(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho,
+                          int wo, const float *w, const float *bias, const float *residual,
+                          float *y, const float *const *table, size_t plane, int wq)
+{
+    const int groups = p->groups;
+    const int cg = p->in_channels / groups, mg = p->out_channels / groups;
+    const int k = cg * p->kernel_h * p->kernel_w;
+    const ptrdiff_t row_step = wq;
+    const int images = p->batch * groups;
+    int threads = ei_get_num_threads();
+    /* output channels shared out too when there are fewer images than threads */
+    int row_blocks = images >= threads ? 1 : (threads + images - 1) / images;
+    int rows_per_item, band_rows, bands, items, status = 0;
+    rows_per_item = (mg + row_blocks - 1) / row_blocks;
+    rows_per_item = (rows_per_item + kernel->mr - 1) / kernel->mr * kernel->mr;
+    if (rows_per_item > mg)
+        rows_per_item = mg;
+    row_blocks = (mg + rows_per_item - 1) / rows_per_item;
+    band_rows = (int)(BAND_FLOATS / rows_per_item / row_step) + 1;
+    if (band_rows > ho)
+        band_rows = ho;
+    bands = (ho + band_rows - 1) / band_rows;
+    items = images * row_blocks * bands;
+    threads = threads_for(items, (double)rows_per_item * band_rows * wo * k);
+    (void)threads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(min : status)
+#endif
+    {
+        float *c = (float *)ei_scratch(
+            EI_SCRATCH_CONV_OUTPUT,
+            sizeof(float) * (size_t)rows_per_item * band_columns(p, band_rows, wo));
+        int item;
+        if (c == NULL)
+            status = -2;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic)
+#endif
+        for (item = 0; item < items; item++) {
+            const int band = item % bands, rest = item / bands;
+            const int image = rest / row_blocks, r0 = rest % row_blocks * rows_per_item;
+            const int b = image / groups, gi = image % groups;
+            const int mm = mg - r0 < rows_per_item ? mg - r0 : rows_per_item;
+            const int oy0 = band * band_rows;
+            const int rows = ho - oy0 < band_rows ? ho - oy0 : band_rows;
+            const int n = band_columns(p, rows, wo);
+            const int first_row = gi * mg + r0;
+            const ptrdiff_t group_base = (ptrdiff_t)((size_t)b * p->in_channels +
+                                                     (size_t)gi * cg) * (ptrdiff_t)plane;
+            const size_t out_offset = ((size_t)b * p->out_channels + first_row) * ho * wo;
+            ei_epilogue ep = epilogue_from(p, bias, first_row, NULL, 0);
+            int i, oy, ox;
+            if (c == NULL)
+                continue;
+            if (residual != NULL)
+                ep.clamp = 0; /* after the residual, below */
+            ei_gemm_indirect(kernel, mm, n, k, w + (size_t)first_row * k, k, table,
+                             group_base + oy0 * row_step, c, n, &ep);
+            for (i = 0; i < mm; i++)
+                for (oy = 0; oy < rows; oy++) {
+                    const float *from = c + (size_t)i * n + oy * row_step;
+                    const size_t at = out_offset + ((size_t)i * ho + oy0 + oy) * wo;
+                    float *to = y + at;
+                    if (residual == NULL)
+                        for (ox = 0; ox < wo; ox++)
+                            to[ox] = from[ox];
+                    else
+                        for (ox = 0; ox < wo; ox++)
+                            to[ox] = clamped(p, from[ox] + residual[at + ox]);
+                }
+        }
+    }
+    return status;
+}
+
 /* Dense convolutions (3x3 and the like, any stride): no im2col. The input is
- * padded once and split by column phase (sub-plane b holds padded columns
- * c * sw + b), so that B's row for (channel, ky, kx) at output row oy is a
- * contiguous run: sub-plane (kx * dw) % sw, row oy * sh + ky * dh, from
+ * padded once and split by row and column phase (sub-plane (a, b) holds the
+ * padded rows r * sh + a and columns c * sw + b, hq x wq of them), so that
+ * B's row for (channel, ky, kx) at output row oy is a contiguous run:
+ * sub-plane ((ky * dh) % sh, (kx * dw) % sw), row oy + (ky * dh) / sh, from
  * column (kx * dw) / sw on. The tiles read those rows through a table of K
- * row pointers, offset per output row: one GEMM per output row of Wo columns,
- * written straight into y. */
+ * row pointers, offset by oy * wq per output row: one GEMM per output row of
+ * Wo columns, written straight into y, or one per band of rows. */
 static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo,
                          const float *x, const float *w, const float *bias,
                          const float *residual, float *y)
 {
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
-    const int kh = p->kernel_h, kw = p->kernel_w, sw = p->stride_w;
+    const int kh = p->kernel_h, kw = p->kernel_w, sh = p->stride_h, sw = p->stride_w;
     const int k = cg * kh * kw;
-    const int hp = (ho - 1) * p->stride_h + (kh - 1) * p->dilation_h + 1;
-    const int wq = wo + ((kw - 1) * p->dilation_w) / sw; /* columns per phase */
-    const size_t phase = (size_t)hp * wq, plane = (size_t)sw * phase;
+    const int hq = ho + ((kh - 1) * p->dilation_h) / sh; /* rows per phase */
+    const int wq = phase_columns(p, wo);
+    const size_t phase = (size_t)hq * wq, plane = (size_t)sh * sw * phase;
     const int planes = p->batch * p->in_channels;
     int threads = ei_get_num_threads();
     int rows_per_item, row_blocks, items, i;
@@ -421,26 +549,49 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
 #endif
     for (i = 0; i < planes; i++) {
         const float *src = x + (size_t)i * p->in_height * p->in_width;
-        int r, b, c;
-        for (r = 0; r < hp; r++) {
-            const int iy = r - p->pad_top;
-            const int inside = iy >= 0 && iy < p->in_height;
-            const float *src_row = inside ? src + (size_t)iy * p->in_width : src;
-            for (b = 0; b < sw; b++) {
-                float *dst = padded + (size_t)i * plane + (size_t)b * phase + (size_t)r * wq;
-                for (c = 0; c < wq; c++) {
-                    const int ix = c * sw + b - p->pad_left;
-                    dst[c] = inside && ix >= 0 && ix < p->in_width ? src_row[ix] : 0.0f;
+        int r, a, b, c;
+        for (b = 0; b < sw; b++) {
+            /* the columns of this phase inside the input: ix = c * sw + b - pad_left */
+            const int first = p->pad_left > b ? (p->pad_left - b + sw - 1) / sw : 0;
+            const int end_ix = (p->in_width + p->pad_left - b + sw - 1) / sw;
+            const int end = end_ix < wq ? end_ix : wq;
+            const int lo = first < end ? first : end;
+            for (a = 0; a < sh; a++)
+                for (r = 0; r < hq; r++) {
+                    const int iy = r * sh + a - p->pad_top;
+                    float *dst = padded + (size_t)i * plane + (size_t)(a * sw + b) * phase +
+                                 (size_t)r * wq;
+                    const float *src_row;
+                    if (iy < 0 || iy >= p->in_height) {
+                        memset(dst, 0, sizeof(float) * (size_t)wq);
+                        continue;
+                    }
+                    /* column c of this phase is src_row[c * sw], from c = lo on */
+                    src_row = src + (size_t)iy * p->in_width + lo * sw + b - p->pad_left;
+                    memset(dst, 0, sizeof(float) * (size_t)lo);
+                    if (sw == 1)
+                        memcpy(dst + lo, src_row, sizeof(float) * (size_t)(end - lo));
+                    else
+                        for (c = lo; c < end; c++)
+                            dst[c] = src_row[(ptrdiff_t)(c - lo) * sw];
+                    memset(dst + end, 0, sizeof(float) * (size_t)(wq - end));
                 }
-            }
         }
     }
-    for (i = 0; i < k; i++) {
-        const int c = i / (kh * kw), ky = i / kw % kh, kx = i % kw;
-        const int col = kx * p->dilation_w;
-        table[i] = padded + (size_t)c * plane + (size_t)(col % sw) * phase +
-                   (size_t)ky * p->dilation_h * wq + (size_t)(col / sw);
+    {
+        int c, ky, kx;
+        const float **entry = table;
+        for (c = 0; c < cg; c++)
+            for (ky = 0; ky < kh; ky++)
+                for (kx = 0; kx < kw; kx++) {
+                    const int row = ky * p->dilation_h, col = kx * p->dilation_w;
+                    *entry++ = padded + (size_t)c * plane +
+                               (size_t)((row % sh) * sw + col % sw) * phase +
+                               (size_t)(row / sh) * wq + (size_t)(col / sw);
+                }
     }
+    if (indirect_path == 2 || (indirect_path == -1 && bands_pay(p, kernel, ho, wo)))
+        return indirect_bands(p, kernel, ho, wo, w, bias, residual, y, table, plane, wq);
     /* output rows shared out in blocks, about four per thread */
     row_blocks = (4 * threads + p->batch * groups - 1) / (p->batch * groups);
     if (row_blocks > ho)
@@ -465,7 +616,7 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
             const size_t row_offset = group_offset + (size_t)oy * wo;
             const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg, residual, row_offset);
             ei_gemm_indirect(kernel, mg, wo, k, w + (size_t)gi * mg * k, k, table,
-                             group_base + (ptrdiff_t)oy * p->stride_h * wq, y + row_offset,
+                             group_base + (ptrdiff_t)oy * wq, y + row_offset,
                              (ptrdiff_t)ho * wo, &ep);
         }
     }
@@ -485,13 +636,20 @@ int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w
     int ho, wo;
     if (ei_conv2d_output_size(p, &ho, &wo) != 0)
         return -1;
-    if (p->in_channels == p->groups)
-        return residual != NULL ? -1 : conv_depthwise(p, ho, wo, x, w, bias, y);
     kernel = ei_gemm_kernel_for(ei_simd_active());
-    /* Output rows of at least one full panel go through the indirect GEMM;
-     * narrower ones fill panels better through im2col, whose panels run
-     * across row ends. */
-    if (!is_pointwise(p) && (indirect_path == 1 || (indirect_path == -1 && wo >= kernel.nr)))
+    /* One input channel and a multiplier of at least a tile's rows (a grey
+     * image's stem, 1 > 8) is a dense conv with K = kh * kw: one padded copy
+     * and a GEMM, 1.4-2x faster than padding the plane again for each
+     * output plane and filtering it alone. */
+    if (p->in_channels == p->groups && !(p->groups == 1 && p->out_channels >= kernel.mr))
+        return residual != NULL ? -1 : conv_depthwise(p, ho, wo, x, w, bias, y);
+    /* Output rows of at least one full panel go through the indirect GEMM,
+     * and so do maps whose rows run in bands (im2col would copy K floats per
+     * output, K = 1152 for 128 channels at 3x3); other narrow rows fill
+     * panels better through im2col, whose panels run across row ends. */
+    if (!is_pointwise(p) &&
+        (indirect_path >= 1 ||
+         (indirect_path == -1 && (wo >= kernel.nr || bands_pay(p, &kernel, ho, wo)))))
         return conv_indirect(p, &kernel, ho, wo, x, w, bias, residual, y);
     return conv_gemm(p, &kernel, ho, wo, x, w, bias, residual, y);
 }

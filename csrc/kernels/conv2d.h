@@ -35,8 +35,9 @@ int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w
 int ei_conv2d_force_depthwise(int path);
 
 /* Dense path, for tests: -1 chooses by shape (the default), 0 im2col, 1 the
- * indirect GEMM (every dense case but 1x1 at stride 1 without padding, which
- * reads its input in place). Returns -1 for other values. */
+ * indirect GEMM row by row, 2 the indirect GEMM in bands of rows, each band
+ * one GEMM over its flat padded rows (1 and 2: every dense case but 1x1 at stride 1 without padding,
+ * which reads its input in place). Returns -1 for other values. */
 int ei_conv2d_force_indirect(int path);
 
 #endif

@@ -1,9 +1,106 @@
 #include "pool.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "cpu.h"
+#include "scratch.h"
 #include "threads.h"
+#include "vec.h"
+
+/* v where it is larger than acc or NaN, else acc (a NaN in acc stays: nothing
+ * compares above it), as a bit select: a branch on the data would be
+ * mispredicted half the time */
+static inline float max_or_nan(float acc, float v)
+{
+    uint32_t a, b;
+    const uint32_t take = 0u - (uint32_t)((v > acc) | (v != v));
+    memcpy(&a, &acc, sizeof a);
+    memcpy(&b, &v, sizeof b);
+    a = (b & take) | (a & ~take);
+    memcpy(&acc, &a, sizeof acc);
+    return acc;
+}
+
+/* Window rows the down pass runs without a call per row; taller windows
+ * (1-D pooling over long windows) go row by row. */
+#define MAX_ROWS_TAPS 16
+/* Floats of the down block: as many planes as fit stay in L2 together. */
+#define POOL_CHUNK_FLOATS 32768
+
+/* max_runs_<unit> for every vector unit this build has (pool_max_runs.h) */
+#define POOL_UNIT portable
+#define POOL_ATTR
+#define POOL_WIDTHS(STEP)
+#include "pool_max_runs.h"
+
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+#define POOL_UNIT sse2
+#define POOL_ATTR __attribute__((target("sse2")))
+#define POOL_WIDTHS(STEP) STEP(ei_f32x4, ei_i32x4, 4)
+#include "pool_max_runs.h"
+
+#define POOL_UNIT avx2
+#define POOL_ATTR __attribute__((target("avx2")))
+#define POOL_WIDTHS(STEP) STEP(ei_f32x8, ei_i32x8, 8) STEP(ei_f32x4, ei_i32x4, 4)
+#include "pool_max_runs.h"
+
+#define POOL_UNIT avx512
+#define POOL_ATTR __attribute__((target("avx512f")))
+#define POOL_WIDTHS(STEP)                                                                      \
+    STEP(ei_f32x16, ei_i32x16, 16) STEP(ei_f32x8, ei_i32x8, 8) STEP(ei_f32x4, ei_i32x4, 4)
+#include "pool_max_runs.h"
+#endif
+
+/* aarch64 only: 32-bit ARM NEON flushes denormals, which would change a max
+ * of tiny values, so it runs the plain C */
+#if defined(__aarch64__) && defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+#define POOL_UNIT neon
+#define POOL_ATTR
+#define POOL_WIDTHS(STEP) STEP(ei_f32x4, ei_i32x4, 4)
+#include "pool_max_runs.h"
+#endif
+
+typedef struct {
+    void (*max_runs)(const float *const *runs, int count, int n, float *restrict out);
+    void (*max_rows)(const float *src, ptrdiff_t row_step, ptrdiff_t tap_step, int count,
+                     int rows, int n, float *out, ptrdiff_t out_step);
+    void (*evens_rows)(const float *src, ptrdiff_t src_step, int rows, int n, float *out,
+                       ptrdiff_t out_step);
+} max_pool_kernels;
+
+#define MAX_POOL_KERNELS(unit) {max_runs_##unit, max_rows_##unit, evens_rows_##unit}
+
+static max_pool_kernels max_pool_kernels_for(ei_simd_level level)
+{
+    static const max_pool_kernels portable = MAX_POOL_KERNELS(portable);
+    switch (level) {
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    case EI_SIMD_SSE2: {
+        static const max_pool_kernels sse2 = MAX_POOL_KERNELS(sse2);
+        return sse2;
+    }
+    case EI_SIMD_AVX2: {
+        static const max_pool_kernels avx2 = MAX_POOL_KERNELS(avx2);
+        return avx2;
+    }
+    case EI_SIMD_AVX512: {
+        static const max_pool_kernels avx512 = MAX_POOL_KERNELS(avx512);
+        return avx512;
+    }
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    case EI_SIMD_NEON: {
+        static const max_pool_kernels neon = MAX_POOL_KERNELS(neon);
+        return neon;
+    }
+#endif
+    default: return portable;
+    }
+}
 
 static int valid(const ei_pool2d_params *p)
 {
@@ -75,31 +172,126 @@ static void tap_columns(const ei_pool2d_params *p, int kw, int *lo, int *hi)
     *hi = h;
 }
 
-/* NaN wins, as in the ONNX reference */
-#define MAX_OF(acc, v) (((v) > (acc) || (v) != (v)) ? (v) : (acc))
-
-static void max_row(const ei_pool2d_params *p, const float *src, const taps *th, int row0,
-                    const int *ranges, float *out)
+/* Max pooling, separable as max is. Down: for each output row, the largest
+ * of the window's input rows, column by column, into that row of a block
+ * whose rows are padded with -inf on both sides; the rows whose windows lie
+ * inside the input in one call, without a call per row. Across: the largest
+ * of kernel_w shifted copies of the whole block, as one flat run (a row's
+ * windows never reach the next row's columns); then every stride-th column
+ * of each row is the output. A block holds as many planes as stay in L2, so
+ * small maps (8x8 and 128 planes) are a few long runs too. Every pass is a
+ * run of whole vectors however small the window; a window with no tap inside
+ * the input is -inf. */
+static int max_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
-    int ow, kh, kw;
-    for (ow = 0; ow < p->out_width; ow++)
-        out[ow] = -INFINITY;
-    for (kh = th->first; kh < th->last; kh++) {
-        const float *row = src + (long)(row0 + kh * p->dilation_h) * p->in_width;
-        for (kw = 0; kw < p->kernel_w; kw++) {
-            int lo = ranges[2 * kw], hi = ranges[2 * kw + 1];
-            const float *in = row + (long)lo * p->stride_w + kw * p->dilation_w - p->pad_left;
-            float *acc = out + lo;
-            int n = hi - lo;
-            if (p->stride_w == 1) {
-                for (ow = 0; ow < n; ow++)
-                    acc[ow] = MAX_OF(acc[ow], in[ow]);
-            } else {
-                for (ow = 0; ow < n; ow++)
-                    acc[ow] = MAX_OF(acc[ow], in[(long)ow * p->stride_w]);
+    const int sh = p->stride_h, sw = p->stride_w, ho = p->out_height, wo = p->out_width;
+    const int kh = p->kernel_h, dh = p->dilation_h, w = p->in_width;
+    /* padded columns the last window reaches: ceil mode may pass the right pad */
+    const int reach = (wo - 1) * sw + (p->kernel_w - 1) * p->dilation_w + 1;
+    const int line = reach > p->pad_left + w ? reach : p->pad_left + w;
+    const size_t plane_block = (size_t)ho * line;
+    const int chunk = plane_block * p->planes <= POOL_CHUNK_FLOATS ? p->planes
+                      : plane_block >= POOL_CHUNK_FLOATS ? 1
+                                                         : (int)(POOL_CHUNK_FLOATS / plane_block);
+    const int chunks = p->planes > 0 ? (p->planes + chunk - 1) / chunk : 0;
+    const size_t block = (size_t)chunk * plane_block;
+    /* up to the last window's first column; its taps end inside the block */
+    const size_t across_len = block - (size_t)line + (size_t)(wo - 1) * sw + 1;
+    const int pointers = kh > p->kernel_w ? kh : p->kernel_w;
+    /* the last row's every-second-float copy reads one float past across */
+    const size_t bytes =
+        sizeof(float *) * (size_t)pointers + sizeof(float) * (block + across_len + 1);
+    const max_pool_kernels kernels = max_pool_kernels_for(ei_simd_active());
+    int status = 0, full_lo = 0, full_hi = 0, oh;
+    if (p->planes == 0 || ho == 0 || wo == 0)
+        return 0;
+    /* the output rows whose every tap lies inside the input, a contiguous range */
+    for (oh = 0; oh < ho; oh++) {
+        const int top = oh * sh - p->pad_top;
+        if (top >= 0 && top + (kh - 1) * dh < p->in_height) {
+            if (full_hi == 0)
+                full_lo = oh;
+            full_hi = oh + 1;
+        }
+    }
+    if (kh > MAX_ROWS_TAPS)
+        full_lo = full_hi = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(ei_get_num_threads()) reduction(min : status) \
+    if ((long)p->planes * ho * wo > 32768)
+#endif
+    {
+        const float **runs = (const float **)ei_scratch(EI_SCRATCH_POOL, bytes);
+        float *down = runs != NULL ? (float *)(void *)(runs + pointers) : NULL;
+        float *across = down != NULL ? down + block : NULL;
+        int item, r, c;
+        if (runs == NULL) {
+            status = -2;
+        } else {
+            across[across_len] = 0.0f;
+            for (r = 0; r < chunk * ho; r++) {
+                float *row = down + (size_t)r * line;
+                for (c = 0; c < p->pad_left; c++)
+                    row[c] = -INFINITY;
+                for (c = p->pad_left + w; c < line; c++)
+                    row[c] = -INFINITY;
+            }
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (item = 0; item < chunks; item++) {
+            const int first_plane = item * chunk;
+            const int planes = p->planes - first_plane < chunk ? p->planes - first_plane : chunk;
+            const int rows = planes * ho;
+            float *dst = y + (long)first_plane * ho * wo;
+            int plane, k;
+            if (runs == NULL)
+                continue;
+            for (plane = 0; plane < planes; plane++) {
+                const float *src = x + (long)(first_plane + plane) * p->in_height * w;
+                float *block_rows = down + (size_t)plane * plane_block + p->pad_left;
+                for (oh = 0; oh < ho; oh++) {
+                    const taps th = window(oh, sh, p->pad_top, p->pad_bottom, kh, dh,
+                                           p->in_height);
+                    const int row0 = oh * sh - p->pad_top;
+                    float *row = block_rows + (size_t)oh * line;
+                    if (oh == full_lo && full_hi > full_lo) {
+                        kernels.max_rows(src + (long)row0 * w, (ptrdiff_t)sh * w,
+                                         (ptrdiff_t)dh * w, kh, full_hi - full_lo, w, row, line);
+                        oh = full_hi - 1;
+                        continue;
+                    }
+                    if (th.first == th.last) {
+                        for (c = 0; c < w; c++)
+                            row[c] = -INFINITY;
+                        continue;
+                    }
+                    for (k = th.first; k < th.last; k++)
+                        runs[k - th.first] = src + (long)(row0 + k * dh) * w;
+                    kernels.max_runs(runs, th.last - th.first, w, row);
+                }
+            }
+            for (k = 0; k < p->kernel_w; k++)
+                runs[k] = down + k * p->dilation_w;
+            kernels.max_runs(runs, p->kernel_w,
+                             (int)((size_t)(rows - 1) * line + (size_t)(wo - 1) * sw + 1), across);
+            if (sw == 2) {
+                kernels.evens_rows(across, line, rows, wo, dst, wo);
+                continue;
+            }
+            for (r = 0; r < rows; r++) {
+                const float *from = across + (size_t)r * line;
+                float *out = dst + (long)r * wo;
+                if (sw == 1)
+                    memcpy(out, from, sizeof(float) * (size_t)wo);
+                else
+                    for (c = 0; c < wo; c++)
+                        out[c] = from[(long)c * sw];
             }
         }
     }
+    return status;
 }
 
 static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th, int row0,
@@ -126,7 +318,7 @@ static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th,
     }
 }
 
-static int pool2d(const ei_pool2d_params *p, const float *x, float *y, int average)
+static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
     int plane, kw;
     taps *columns;
@@ -155,10 +347,6 @@ static int pool2d(const ei_pool2d_params *p, const float *x, float *y, int avera
                              p->dilation_h, p->in_height);
             int row0 = oh * p->stride_h - p->pad_top;
             float *out = dst + (long)oh * p->out_width;
-            if (!average) {
-                max_row(p, src, &th, row0, ranges, out);
-                continue;
-            }
             sum_row(p, src, &th, row0, ranges, out);
             for (ow = 0; ow < p->out_width; ow++) {
                 /* taps inside the input are contiguous in k */
@@ -176,12 +364,12 @@ static int pool2d(const ei_pool2d_params *p, const float *x, float *y, int avera
 
 int ei_max_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
-    return pool2d(p, x, y, 0);
+    return valid(p) ? max_pool2d(p, x, y) : -1;
 }
 
 int ei_avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
-    return pool2d(p, x, y, 1);
+    return avg_pool2d(p, x, y);
 }
 
 void ei_global_avg_pool(int planes, int size, const float *x, float *y)

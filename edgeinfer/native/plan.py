@@ -58,6 +58,8 @@ class Plan:
             outs = [buffers[name] if name else np.empty(shape, dtype) for name, shape, dtype in
                     zip(node.outputs, kernel.shapes, kernel.dtypes)]
             self.calls.append((node, kernel.bind(ins, outs)))
+        self._calls_only = [call for _, call in self.calls]
+        self._outputs = [self._array(name) for name in self.output_names]
         self.info = info
 
     def _array(self, name):
@@ -124,9 +126,9 @@ class Plan:
         np.copyto(self.inputs[name], value, casting="same_kind")
 
     def run(self):
-        for _, call in self.calls:
+        for call in self._calls_only:
             call()
-        return [np.array(self._array(name)) for name in self.output_names]
+        return [np.array(output) for output in self._outputs]
 
     def run_timed(self):
         """Outputs, and the seconds each step took."""

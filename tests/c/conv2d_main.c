@@ -4,8 +4,8 @@
  * usage: conv2d_main N C H W M KH KW SH SW DH DW PT PL PB PR GROUPS CLAMP DEPTHWISE DENSE
  *        < x.f32 w.f32 bias.f32 > y.f32
  * CLAMP 0: none, 1: ReLU6; DEPTHWISE -1: by shape, 0: rows, 1: flat, 2: channel-blocked;
- * DENSE -1: by shape, 0: im2col, 1: indirect. Reads N*C*H*W inputs,
- * M*C/GROUPS*KH*KW weights and M biases; writes the output. */
+ * DENSE -1: by shape, 0: im2col, 1: indirect row by row, 2: indirect in bands of rows.
+ * Reads N*C*H*W inputs, M*C/GROUPS*KH*KW weights and M biases; writes the output. */
 #include <stdio.h>
 #include <stdlib.h>
 

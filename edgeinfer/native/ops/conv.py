@@ -59,17 +59,17 @@ def make_conv(node, operands, opset):
         out4 = outs[0].reshape(as_2d(outs[0].shape))
         # set by the rewrite: an Add after the Conv, done in the output write
         residual = ins[3].reshape(out4.shape) if len(ins) > 3 else None
-        conv2d = core.conv2d
-        stride, dilation = tuple(strides), tuple(dilations)
         bounds = None if clamp is None else (float(clamp[0]), float(clamp[1]))
+        # the arguments bound once: a call is the C kernel and nothing else
+        conv = core.Conv2dCall(x4, w4, bias, out4, tuple(strides), tuple(dilations), tuple(pads),
+                               groups, bounds, residual)
         if activation is None:
-            return lambda: conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds,
-                                  residual)
+            return conv
         kind, flat_out = core.ACTIVATIONS.index(activation), outs[0].reshape(-1)
         apply = core.activation
 
         def conv_then_activation():
-            conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds, residual)
+            conv()
             apply(kind, flat_out, flat_out, 0.0, 0.0)
         return conv_then_activation
 

@@ -31,8 +31,8 @@ def _pool(average):
             n, c, h, w = as_2d(ins[0].shape)
             src = ins[0].reshape(n * c, h, w)
             dst = outs[0].reshape((n * c,) + as_2d(outs[0].shape)[2:])
-            return lambda: core.pool2d(average, src, dst, tuple(kernel), tuple(strides),
-                                       tuple(dilations), pads, include_pad)
+            return core.Pool2dCall(average, src, dst, tuple(kernel), tuple(strides),
+                                   tuple(dilations), tuple(pads), include_pad)
 
         return Kernel([shape], [FLOAT], bind)
     return make
