@@ -12,18 +12,50 @@ cdef extern from "conv2d.h":
                   float *y) nogil
     int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
                            const float *bias, const float *residual, float *y) nogil
+    int ei_conv2d_residual_packed(const ei_conv2d_params *p, const float *x, const float *w,
+                                  const float *packed_w, int packed_level, const float *bias,
+                                  const float *residual, float *y) nogil
+    size_t ei_conv2d_pointwise_packed_size(int out_channels, int in_channels)
+    int ei_conv2d_pointwise_pack(int out_channels, int in_channels, const float *w,
+                                 float *packed) nogil
     int ei_conv2d_force_depthwise(int path)
     int ei_conv2d_force_indirect(int path)
+    int ei_conv2d_force_pointwise(int path)
 
 
 DEPTHWISE_PATHS = ("rows", "flat")
 DENSE_PATHS = ("im2col", "indirect")
+POINTWISE_PATHS = ("in_place", "packed")
 
 
 def conv2d_force_dense(name):
     """Force the dense path ("im2col" or "indirect"); None chooses by shape."""
     ei_conv2d_force_indirect(-1 if name is None else DENSE_PATHS.index(name))
 
+
+
+def conv2d_force_pointwise(name):
+    """Force the 1x1 path: "in_place" (weights as given) or "packed" (packed
+    for each call when conv2d has no packed weights); None uses the packed
+    weights conv2d is given."""
+    ei_conv2d_force_pointwise(-1 if name is None else POINTWISE_PATHS.index(name))
+
+
+def conv2d_pack_pointwise(const float[:, :, :, ::1] w):
+    """(packed, level): the weights (M, C, 1, 1) of a 1x1 convolution without
+    groups packed once for the active SIMD level's GEMM, for conv2d's
+    `packed`; conv2d uses them only while that level is active."""
+    import numpy as np
+    if w.shape[2] != 1 or w.shape[3] != 1:
+        raise ValueError(f"conv2d_pack_pointwise: weights of a 1x1 convolution, got "
+                         f"{w.shape[2]}x{w.shape[3]}")
+    m, k = w.shape[0], w.shape[1]
+    packed = np.empty(ei_conv2d_pointwise_packed_size(m, k), np.float32)
+    cdef float[::1] view = packed
+    cdef int level
+    with nogil:
+        level = ei_conv2d_pointwise_pack(m, k, &w[0, 0, 0, 0], &view[0])
+    return packed, level
 
 
 def conv2d_force_depthwise(name):
@@ -33,16 +65,19 @@ def conv2d_force_depthwise(name):
 
 def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float[::1] bias,
            float[:, :, :, ::1] out, tuple stride, tuple dilation, tuple pads, int groups,
-           clamp, const float[:, :, :, ::1] residual=None):
+           clamp, const float[:, :, :, ::1] residual=None, packed=None):
     """Contiguous float32 NCHW x, (M, C/groups, kh, kw) w, bias of M or None;
     pads (top, left, bottom, right); clamp None or (lo, hi); residual None or
     an array of out's shape (not overlapping it) added before the clamp, for
-    dense and grouped convolutions. Shapes were checked by
-    edgeinfer.kernels.conv2d (and the residual's by the native planner)."""
+    dense and grouped convolutions; packed None or conv2d_pack_pointwise(w)
+    for a 1x1 convolution. Shapes were checked by edgeinfer.kernels.conv2d
+    (and the residual's by the native planner)."""
     cdef ei_conv2d_params p
     cdef const float *b = NULL
     cdef const float *r = NULL
-    cdef int status
+    cdef const float[::1] packed_w
+    cdef const float *pw = NULL
+    cdef int status, level = 0
     p.batch, p.in_channels, p.in_height, p.in_width = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
     p.out_channels, p.kernel_h, p.kernel_w = w.shape[0], w.shape[2], w.shape[3]
     p.stride_h, p.stride_w = stride
@@ -57,8 +92,17 @@ def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float
         if any(residual.shape[i] != out.shape[i] for i in range(4)):
             raise ValueError("conv2d: the residual must have the output's shape")
         r = &residual[0, 0, 0, 0]
+    if packed is not None:
+        packed_w, level = packed
+        # packed for another level (a test forcing one): conv2d runs without them
+        if level == <int>ei_simd_active():
+            if <size_t>packed_w.shape[0] != ei_conv2d_pointwise_packed_size(w.shape[0],
+                                                                           w.shape[1]):
+                raise ValueError("conv2d: the packed weights are not these weights' packing")
+            pw = &packed_w[0]
     with nogil:
-        status = ei_conv2d_residual(&p, &x[0, 0, 0, 0], &w[0, 0, 0, 0], b, r, &out[0, 0, 0, 0])
+        status = ei_conv2d_residual_packed(&p, &x[0, 0, 0, 0], &w[0, 0, 0, 0], pw, level, b, r,
+                                           &out[0, 0, 0, 0])
     if status == -2:
         raise MemoryError("conv2d: out of memory for packed operands")
     if status != 0:

@@ -12,6 +12,7 @@ enum {
     EI_SCRATCH_GEMM_B,     /* packed B of a GEMM block (conv2d's im2col or copy) */
     EI_SCRATCH_DEPTHWISE,  /* a depthwise plane padded by phase */
     EI_SCRATCH_CONV_INPUT, /* the padded input of an indirect convolution */
+    EI_SCRATCH_PACKED_A,   /* 1x1 weights packed for one call (a forced path in tests) */
     EI_SCRATCH_SLOTS
 };
 

@@ -62,14 +62,18 @@ def make_conv(node, operands, opset):
         conv2d = core.conv2d
         stride, dilation = tuple(strides), tuple(dilations)
         bounds = None if clamp is None else (float(clamp[0]), float(clamp[1]))
+        # a 1x1 conv's weights packed once here for the GEMM, not every frame
+        pointwise = w4.shape[2:] == (1, 1) and stride == (1, 1) and not any(pads) \
+            and groups == 1
+        packed = core.conv2d_pack_pointwise(w4) if pointwise else None
         if activation is None:
             return lambda: conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds,
-                                  residual)
+                                  residual, packed)
         kind, flat_out = core.ACTIVATIONS.index(activation), outs[0].reshape(-1)
         apply = core.activation
 
         def conv_then_activation():
-            conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds, residual)
+            conv2d(x4, w4, bias, out4, stride, dilation, pads, groups, bounds, residual, packed)
             apply(kind, flat_out, flat_out, 0.0, 0.0)
         return conv_then_activation
 
