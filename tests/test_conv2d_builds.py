@@ -25,10 +25,15 @@ CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right)
     ((1, 4, 1, 40), (4, 1, 1, 5), (1, 3), (1, 2), (0, 4, 0, 4), 4),        # 1-D, stride 3
     ((1, 5, 9, 37), (7, 5, 3, 3), (2, 1), (1, 2), (1, 2, 0, 1), 1),        # dense rows, dilated
     ((2, 6, 1, 50), (8, 6, 1, 5), (1, 1), (1, 1), (0, 2, 0, 2), 1),        # 1-D dense
+    ((1, 24, 7, 7), (19, 24, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),      # 1x1, 1 column left
+    ((1, 900, 3, 5), (11, 900, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),    # 1x1, 3 left, k chunks
+    ((2, 7, 1, 2), (5, 7, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),         # 1x1 narrower than a vector
 ]
 
-# (depthwise layout, dense layout): each forced together
-LAYOUTS = {"rows+im2col": (0, 0), "flat+indirect": (1, 1)}
+# (depthwise layout, dense layout, pointwise weights): each forced together;
+# the 1x1 weights as given, packed for each call, or packed once beforehand
+LAYOUTS = {"rows+im2col+in_place": (0, 0, 0), "flat+indirect+packed": (1, 1, 1),
+           "by shape+prepacked": (-1, -1, 2)}
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

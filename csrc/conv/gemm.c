@@ -42,11 +42,11 @@ static ei_gemm_kernel make_kernel(ei_simd_level level, int mr, int vl, int width
                                   const ei_gemm_tile_fn *tiles,
                                   const ei_gemm_indirect_tile_fn *indirect,
                                   const ei_gemm_tile_fn *packed_a,
-                                  const ei_gemm_tile_fn (*packed_a_tail)[4],
+                                  const ei_gemm_tile_fn *packed_a_tail,
                                   ei_gemm_narrow_fn narrow, ei_gemm_tail_fn tail)
 {
     ei_gemm_kernel k;
-    int i, t;
+    int i;
     k.level = level;
     k.mr = mr;
     k.vl = vl;
@@ -55,8 +55,7 @@ static ei_gemm_kernel make_kernel(ei_simd_level level, int mr, int vl, int width
         k.tile[i] = i < widths ? tiles[i] : NULL;
         k.indirect[i] = i < widths ? indirect[i] : NULL;
         k.packed_a[i] = i < widths ? packed_a[i] : NULL;
-        for (t = 0; t < 4; t++)
-            k.packed_a_tail[t][i] = i < widths ? packed_a_tail[i][t] : NULL;
+        k.packed_a_tail[i] = packed_a_tail[i];
     }
     k.narrow = narrow;
     k.tail = tail;
@@ -67,33 +66,30 @@ static ei_gemm_kernel make_kernel(ei_simd_level level, int mr, int vl, int width
 #define TILES2(P) {P##_1, P##_2}
 #define TILES3(P) {P##_1, P##_2, P##_3}
 #define TILES4(P) {P##_1, P##_2, P##_3, P##_4}
-#define TAILS(P, V) {P##_packed_a_##V##_tail_1, P##_packed_a_##V##_tail_2, \
-                     P##_packed_a_##V##_tail_3, P##_packed_a_##V##_tail_4}
-#define TAILS2(P) {TAILS(P, 1), TAILS(P, 2)}
-#define TAILS3(P) {TAILS(P, 1), TAILS(P, 2), TAILS(P, 3)}
-#define TAILS4(P) {TAILS(P, 1), TAILS(P, 2), TAILS(P, 3), TAILS(P, 4)}
+#define TAILS(P) {P##_packed_a_tail_1, P##_packed_a_tail_2, P##_packed_a_tail_3, \
+                  P##_packed_a_tail_4}
 
 ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
 {
     static const ei_gemm_tile_fn portable[] = TILES4(tile_portable);
     static const ei_gemm_indirect_tile_fn portable_indirect[] = TILES4(tile_portable_indirect);
     static const ei_gemm_tile_fn portable_packed_a[] = TILES4(tile_portable_packed_a);
-    static const ei_gemm_tile_fn portable_tails[][4] = TAILS4(tile_portable);
+    static const ei_gemm_tile_fn portable_tails[4] = {NULL}; /* vectors of one float */
     (void)level; /* unused when only the portable kernel is built */
 #if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
     {
         static const ei_gemm_tile_fn sse2[] = TILES2(tile_sse2);
         static const ei_gemm_indirect_tile_fn sse2_indirect[] = TILES2(tile_sse2_indirect);
         static const ei_gemm_tile_fn sse2_packed_a[] = TILES2(tile_sse2_packed_a);
-        static const ei_gemm_tile_fn sse2_tails[][4] = TAILS2(tile_sse2);
+        static const ei_gemm_tile_fn sse2_tails[] = TAILS(tile_sse2);
         static const ei_gemm_tile_fn avx2[] = TILES2(tile_avx2);
         static const ei_gemm_indirect_tile_fn avx2_indirect[] = TILES2(tile_avx2_indirect);
         static const ei_gemm_tile_fn avx2_packed_a[] = TILES2(tile_avx2_packed_a);
-        static const ei_gemm_tile_fn avx2_tails[][4] = TAILS2(tile_avx2);
+        static const ei_gemm_tile_fn avx2_tails[] = TAILS(tile_avx2);
         static const ei_gemm_tile_fn avx512[] = TILES3(tile_avx512);
         static const ei_gemm_indirect_tile_fn avx512_indirect[] = TILES3(tile_avx512_indirect);
         static const ei_gemm_tile_fn avx512_packed_a[] = TILES3(tile_avx512_packed_a);
-        static const ei_gemm_tile_fn avx512_tails[][4] = TAILS3(tile_avx512);
+        static const ei_gemm_tile_fn avx512_tails[] = TAILS(tile_avx512);
         if (level == EI_SIMD_SSE2)
             return make_kernel(level, 4, 4, 2, sse2, sse2_indirect, sse2_packed_a,
                                sse2_tails, tile_sse2_narrow, tile_sse2_tail);
@@ -110,7 +106,7 @@ ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
         static const ei_gemm_tile_fn neon[] = TILES2(tile_neon);
         static const ei_gemm_indirect_tile_fn neon_indirect[] = TILES2(tile_neon_indirect);
         static const ei_gemm_tile_fn neon_packed_a[] = TILES2(tile_neon_packed_a);
-        static const ei_gemm_tile_fn neon_tails[][4] = TAILS2(tile_neon);
+        static const ei_gemm_tile_fn neon_tails[] = TAILS(tile_neon);
 #if defined(__aarch64__)
         if (level == EI_SIMD_NEON)
             return make_kernel(level, 8, 4, 2, neon, neon_indirect, neon_packed_a,
@@ -123,7 +119,7 @@ ei_gemm_kernel ei_gemm_kernel_for(ei_simd_level level)
     }
 #endif
     return make_kernel(EI_SIMD_PORTABLE, 4, 1, 4, portable, portable_indirect, portable_packed_a,
-                               portable_tails,                        tile_portable_narrow, tile_portable_tail);
+                       portable_tails, tile_portable_narrow, tile_portable_tail);
 }
 
 int ei_gemm_panel_width(const ei_gemm_kernel *kernel, int n)
@@ -196,8 +192,11 @@ static void gemm(const ei_gemm_kernel *kernel, int m, int n, int k, const a_oper
     const int kchunk = k_chunk(k, nr);
     const int packed_a = a->lda == 0;
     const int tiled = packed_a ? n / kernel->vl * kernel->vl : n; /* the rest: the tail */
-    /* up to four of the tail's columns go with the last tile, in its pass */
-    const int fused = tiled == 0 ? 0 : n - tiled < 4 ? n - tiled : 4;
+    /* up to four of the tail's columns go with the last tile, in its pass,
+     * when that tile is the widest */
+    const int fused = tiled == 0 || tiled == n || tiled % nr != 0 ? 0
+                      : n - tiled < 4                            ? n - tiled
+                                                                 : 4;
     int j0, i0, k0;
     ptrdiff_t step;
     const float *panel;
@@ -223,11 +222,13 @@ static void gemm(const ei_gemm_kernel *kernel, int m, int n, int k, const a_oper
                     continue;
                 }
                 panel = panel_start(b, j0, k, width, &step);
-                (!packed_a               ? kernel->tile
-                 : j0 + nn < tiled || fused == 0 ? kernel->packed_a
-                                         : kernel->packed_a_tail[fused - 1])[width / kernel->vl - 1](
-                    kc, a_rows, a->lda, panel + k0 * step, step, c_tile, ldc, mm, nn, &rows,
-                    !first, last);
+                if (packed_a && fused > 0 && j0 + nn == tiled)
+                    kernel->packed_a_tail[fused - 1](kc, a_rows, 0, panel + k0 * step, step,
+                                                     c_tile, ldc, mm, nn, &rows, !first, last);
+                else
+                    (packed_a ? kernel->packed_a : kernel->tile)[width / kernel->vl - 1](
+                        kc, a_rows, a->lda, panel + k0 * step, step, c_tile, ldc, mm, nn, &rows,
+                        !first, last);
             }
             if (tiled + fused < n) {
                 const int rest = tiled + fused;

@@ -53,9 +53,9 @@ typedef struct {
     ei_gemm_tile_fn tile[4];  /* tile[v - 1]: v vectors wide; tile[nr / vl - 1] is the full one */
     ei_gemm_indirect_tile_fn indirect[4]; /* the same widths, B through row pointers */
     ei_gemm_tile_fn packed_a[4];          /* the same widths, A packed by ei_gemm_pack_a */
-    /* packed_a_tail[t - 1][v - 1]: packed_a[v - 1] and the first t columns
-     * of the tail right of it, in the same pass */
-    ei_gemm_tile_fn packed_a_tail[4][4];
+    /* packed_a_tail[t - 1]: the full-width packed_a and the first t columns
+     * of the tail right of it, in the same pass (NULL: none, with vl 1) */
+    ei_gemm_tile_fn packed_a_tail[4];
     ei_gemm_narrow_fn narrow; /* the columns left over, fewer than vl */
     ei_gemm_tail_fn tail;     /* the same with A packed */
     ei_simd_level level;

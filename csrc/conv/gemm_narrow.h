@@ -5,95 +5,40 @@
  * TILE_ATTR, VEC, VL and, on 32-bit ARM, EI_VEC_NEON_INTRINSICS.
  *
  * C (m x n) = A (m x k, row stride lda) . B, with B given as its n columns
- * (bt: column j at bt + j * k, k contiguous floats), bias and clamp from ep.
- *
- * Dot products one at a time were bound by latency: each waited on its own
- * chain of multiply-adds and then on a lane-by-lane sum (on 14x14 maps the 4
- * columns past 12 vectors cost a third of a layer). A block takes R rows and
- * C columns at once, R x C = 4 independent chains, each row and column
- * vector loaded once for the block; its sums are reduced together at the end. */
+ * (bt: column j at bt + j * k, k contiguous floats), bias and clamp from ep. */
 
 #include "vec_ops.h"
-
-#define NARROW_BLOCK EI_CAT(NARROW_FN, _block)
-
-/* Rows i0.. i0 + R - 1 and columns j0 .. j0 + C - 1 of C; R and C are
- * constants where it is called, so every loop over them unrolls. */
-static TILE_ATTR inline __attribute__((always_inline)) void
-NARROW_BLOCK(int R, int C, int i0, int j0, int k, const float *a, ptrdiff_t lda, const float *bt,
-             float *c, ptrdiff_t ldc, const ei_epilogue *ep)
-{
-    VEC acc[4][4];
-    float lanes[4][4][VL], sums[4][4];
-    int r, j, kk, l, w;
-    EI_UNROLL
-    for (r = 0; r < R; r++)
-        EI_UNROLL
-        for (j = 0; j < C; j++)
-            acc[r][j] = EI_VSET1(0.0f);
-    for (kk = 0; kk + VL <= k; kk += VL) {
-        VEC av[4], bv[4];
-        EI_UNROLL
-        for (r = 0; r < R; r++)
-            av[r] = EI_VLOAD(a + (ptrdiff_t)(i0 + r) * lda + kk);
-        EI_UNROLL
-        for (j = 0; j < C; j++)
-            bv[j] = EI_VLOAD(bt + (size_t)(j0 + j) * k + kk);
-        EI_UNROLL
-        for (r = 0; r < R; r++)
-            EI_UNROLL
-            for (j = 0; j < C; j++)
-                acc[r][j] = EI_VFMA(acc[r][j], av[r], bv[j]);
-    }
-    EI_UNROLL
-    for (r = 0; r < R; r++)
-        EI_UNROLL
-        for (j = 0; j < C; j++) {
-            EI_VSTORE(lanes[r][j], acc[r][j]);
-            for (w = VL / 2; w >= 1; w /= 2) /* a tree, log2(VL) deep */
-                for (l = 0; l < w; l++)
-                    lanes[r][j][l] += lanes[r][j][l + w];
-            sums[r][j] = lanes[r][j][0];
-        }
-    for (; kk < k; kk++)
-        for (r = 0; r < R; r++)
-            for (j = 0; j < C; j++)
-                sums[r][j] += a[(ptrdiff_t)(i0 + r) * lda + kk] * bt[(size_t)(j0 + j) * k + kk];
-    for (r = 0; r < R; r++)
-        for (j = 0; j < C; j++) {
-            const ptrdiff_t at = (ptrdiff_t)(i0 + r) * ldc + j0 + j;
-            float sum = sums[r][j] + (ep->bias != NULL ? ep->bias[i0 + r] : 0.0f);
-            if (ep->residual != NULL)
-                sum += ep->residual[at];
-            if (ep->clamp) { /* NaN passes, as through the tiles' clamp */
-                sum = sum < ep->lo ? ep->lo : sum;
-                sum = sum > ep->hi ? ep->hi : sum;
-            }
-            c[at] = sum;
-        }
-}
 
 static TILE_ATTR void NARROW_FN(int m, int n, int k, const float *a, ptrdiff_t lda,
                                 const float *bt, float *c, ptrdiff_t ldc, const ei_epilogue *ep)
 {
-    int i, j0 = 0;
-    /* four columns a row, then two rows of two, then four rows of one */
-    for (; j0 + 4 <= n; j0 += 4)
-        for (i = 0; i < m; i++)
-            NARROW_BLOCK(1, 4, i, j0, k, a, lda, bt, c, ldc, ep);
-    if (j0 + 2 <= n) {
-        for (i = 0; i + 2 <= m; i += 2)
-            NARROW_BLOCK(2, 2, i, j0, k, a, lda, bt, c, ldc, ep);
-        for (; i < m; i++)
-            NARROW_BLOCK(1, 2, i, j0, k, a, lda, bt, c, ldc, ep);
-        j0 += 2;
-    }
-    if (j0 < n) {
-        for (i = 0; i + 4 <= m; i += 4)
-            NARROW_BLOCK(4, 1, i, j0, k, a, lda, bt, c, ldc, ep);
-        for (; i < m; i++)
-            NARROW_BLOCK(1, 1, i, j0, k, a, lda, bt, c, ldc, ep);
+    int i, j, kk, l;
+    for (i = 0; i < m; i++) {
+        const float *ar = a + (ptrdiff_t)i * lda;
+        for (j = 0; j < n; j++) {
+            const float *bj = bt + (size_t)j * k;
+            /* two chains, so consecutive multiply-adds do not wait on each other */
+            VEC s0 = EI_VSET1(0.0f), s1 = EI_VSET1(0.0f);
+            float lanes[2 * VL], sum = ep->bias != NULL ? ep->bias[i] : 0.0f;
+            for (kk = 0; kk + 2 * VL <= k; kk += 2 * VL) {
+                s0 = EI_VFMA(s0, EI_VLOAD(ar + kk), EI_VLOAD(bj + kk));
+                s1 = EI_VFMA(s1, EI_VLOAD(ar + kk + VL), EI_VLOAD(bj + kk + VL));
+            }
+            for (; kk + VL <= k; kk += VL)
+                s0 = EI_VFMA(s0, EI_VLOAD(ar + kk), EI_VLOAD(bj + kk));
+            EI_VSTORE(lanes, s0);
+            EI_VSTORE(lanes + VL, s1);
+            for (l = 0; l < 2 * VL; l++)
+                sum += lanes[l];
+            for (; kk < k; kk++)
+                sum += ar[kk] * bj[kk];
+            if (ep->residual != NULL)
+                sum += ep->residual[(ptrdiff_t)i * ldc + j];
+            if (ep->clamp) { /* NaN passes, as through the tiles' clamp */
+                sum = sum < ep->lo ? ep->lo : sum;
+                sum = sum > ep->hi ? ep->hi : sum;
+            }
+            c[(ptrdiff_t)i * ldc + j] = sum;
+        }
     }
 }
-
-#undef NARROW_BLOCK

@@ -1,10 +1,12 @@
 /* The columns of C past the last whole vector when A is packed
- * (ei_gemm_pack_a): the rows of A's panel are the vector lanes, so a step
- * of k is one load of the panel (the MR values lie together; lanes past MR
- * read the next step's and are dropped) and one broadcast of B per column.
- * It runs in the same pass over k as the panel's tiles, while the panel's
- * chunk of A is still in L1; dot products per row (gemm_narrow.h) re-read
- * A and must sum lanes.
+ * (ei_gemm_pack_a) that the last tile did not take in (gemm_tile.h with
+ * TILE_TAIL: up to four, and only after a full-width tile): a map narrower
+ * than a vector, a 1-D map's many. The rows of A's panel are the vector
+ * lanes, so a step of k is one load of the panel (the MR values lie
+ * together; lanes past MR read the next step's and are dropped) and one
+ * broadcast of B per column. It runs in the same pass over k as the
+ * panel's tiles, while the panel's chunk of A is still in L1; dot products
+ * per row (gemm_narrow.h) re-read A and must sum lanes.
  * Included by gemm.c once per vector unit; the includer defines TAIL_FN,
  * TILE_ATTR, VEC, VECI, VL, MR and, on 32-bit ARM, EI_VEC_NEON_INTRINSICS.
  *
@@ -23,11 +25,12 @@ static TILE_ATTR inline __attribute__((always_inline)) void
 TAIL_BLOCK(int T, int j0, int kc, const float *a, const float *b, ptrdiff_t ldb, float *c,
            ptrdiff_t ldc, int m, const ei_epilogue *ep, int accumulate, int last)
 {
-    const int CHAINS = T >= 3 ? 1 : 4 / T; /* a constant once T is */
-    VEC acc[4][TAIL_NV], more[3][4][TAIL_NV];
+    VEC acc[4][TAIL_NV];
     float edge[4][TAIL_LANES]; /* the lanes, one column of C each */
-    int i, j, v, k, h;
+    int i, j, v, k;
+    EI_ROLLED
     for (j = 0; j < T; j++)
+        EI_ROLLED
         for (i = 0; i < TAIL_LANES; i++)
             edge[j][i] = i >= m                ? 0.0f
                          : accumulate          ? c[i * ldc + j0 + j]
@@ -38,37 +41,7 @@ TAIL_BLOCK(int T, int j0, int kc, const float *a, const float *b, ptrdiff_t ldb,
         EI_UNROLL
         for (v = 0; v < TAIL_NV; v++)
             acc[j][v] = EI_VLOAD(edge[j] + v * VL);
-    /* one or two columns would each be one chain of multiply-adds, waiting
-     * on its own latency: their steps alternate between chains, summed at
-     * the end */
-    EI_UNROLL
-    for (j = 0; j < T; j++)
-        EI_UNROLL
-        for (v = 0; v < TAIL_NV; v++)
-            EI_UNROLL
-            for (h = 1; h < CHAINS; h++)
-                more[h - 1][j][v] = EI_VSET1(0.0f);
-    for (k = 0; k + CHAINS <= kc; k += CHAINS) {
-        EI_UNROLL
-        for (h = 0; h < CHAINS; h++) {
-            VEC av[TAIL_NV];
-            EI_UNROLL
-            for (v = 0; v < TAIL_NV; v++)
-                av[v] = EI_VLOAD(a + (k + h) * MR + v * VL);
-            EI_UNROLL
-            for (j = 0; j < T; j++) {
-                const VEC bj = EI_VSET1(b[(k + h) * ldb + j0 + j]);
-                EI_UNROLL
-                for (v = 0; v < TAIL_NV; v++) {
-                    if (h == 0)
-                        acc[j][v] = EI_VFMA(acc[j][v], av[v], bj);
-                    else
-                        more[h - 1][j][v] = EI_VFMA(more[h - 1][j][v], av[v], bj);
-                }
-            }
-        }
-    }
-    for (; k < kc; k++) {
+    for (k = 0; k < kc; k++) {
         VEC av[TAIL_NV];
         EI_UNROLL
         for (v = 0; v < TAIL_NV; v++)
@@ -81,15 +54,10 @@ TAIL_BLOCK(int T, int j0, int kc, const float *a, const float *b, ptrdiff_t ldb,
                 acc[j][v] = EI_VFMA(acc[j][v], av[v], bj);
         }
     }
-    EI_UNROLL
-    for (j = 0; j < T; j++)
-        EI_UNROLL
-        for (v = 0; v < TAIL_NV; v++)
-            EI_UNROLL
-            for (h = 1; h < CHAINS; h++)
-                acc[j][v] = EI_VADD(acc[j][v], more[h - 1][j][v]);
     if (last && ep->residual != NULL) {
+        EI_ROLLED
         for (j = 0; j < T; j++)
+            EI_ROLLED
             for (i = 0; i < TAIL_LANES; i++)
                 edge[j][i] = i < m ? ep->residual[i * ldc + j0 + j] : 0.0f;
         EI_UNROLL
@@ -111,7 +79,9 @@ TAIL_BLOCK(int T, int j0, int kc, const float *a, const float *b, ptrdiff_t ldb,
         EI_UNROLL
         for (v = 0; v < TAIL_NV; v++)
             EI_VSTORE(edge[j] + v * VL, acc[j][v]);
+    EI_ROLLED
     for (i = 0; i < m; i++)
+        EI_ROLLED
         for (j = 0; j < T; j++)
             c[i * ldc + j0 + j] = edge[j][i];
 }
