@@ -142,15 +142,27 @@ size_t ei_gemm_packed_b_size(const ei_gemm_kernel *kernel, int k, int n)
  * the panel it is working on stay in L1 together. */
 #define B_SLICE_BYTES 24576
 
+/* With packed weights (1x1 layers) on a small map, B across all the map's
+ * columns, n floats a step, is what each group of rows re-reads: a pass
+ * over k may be as long as 40 KB of it allows, when that is longer than
+ * the panel slice gives (48 KB L1 on the AVX-512 Xeon measured: 192 -> 1152
+ * at 7x7 in one pass instead of two, 0.95x the time; 160 -> 960, 0.87x). */
+#define SMALL_MAP_B_BYTES 40960
+
 /* Steps of k per pass, balanced so the last pass is not a sliver. */
-static int k_chunk(int k, int nr)
+static int k_chunk_for(int k, int columns, int bytes)
 {
-    int limit = B_SLICE_BYTES / (int)sizeof(float) / nr;
+    int limit = bytes / (int)sizeof(float) / columns;
     int passes;
     if (limit < 16)
         limit = 16;
     passes = (k + limit - 1) / limit;
     return (k + passes - 1) / passes;
+}
+
+static int k_chunk(int k, int nr)
+{
+    return k_chunk_for(k, nr, B_SLICE_BYTES);
 }
 
 /* Where panel j0's B starts and how far apart its k steps lie: packed
@@ -189,8 +201,10 @@ static void gemm(const ei_gemm_kernel *kernel, int m, int n, int k, const a_oper
                  const b_operand *b, float *c, ptrdiff_t ldc, const ei_epilogue *ep)
 {
     const int mr = kernel->mr, nr = kernel->nr;
-    const int kchunk = k_chunk(k, nr);
     const int packed_a = a->lda == 0;
+    const int kchunk = packed_a && k_chunk_for(k, n, SMALL_MAP_B_BYTES) > k_chunk(k, nr)
+                           ? k_chunk_for(k, n, SMALL_MAP_B_BYTES)
+                           : k_chunk(k, nr);
     const int tiled = packed_a ? n / kernel->vl * kernel->vl : n; /* the rest: the tail */
     /* up to four of the tail's columns go with the last tile, in its pass,
      * when that tile is the widest */
