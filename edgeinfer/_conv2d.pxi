@@ -10,14 +10,11 @@ cdef extern from "conv2d.h":
 
     int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
                   float *y) nogil
-    int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
-                           const float *bias, const float *residual, float *y) nogil
     int ei_conv2d_residual_packed(const ei_conv2d_params *p, const float *x, const float *w,
                                   const float *packed_w, int packed_level, const float *bias,
                                   const float *residual, float *y) nogil
     size_t ei_conv2d_pointwise_packed_size(int out_channels, int in_channels)
-    int ei_conv2d_pointwise_pack(int out_channels, int in_channels, const float *w,
-                                 float *packed) nogil
+    int ei_conv2d_pointwise_pack(int out_channels, int in_channels, const float *w, float *packed)
     int ei_conv2d_force_depthwise(int path)
     int ei_conv2d_force_indirect(int path)
     int ei_conv2d_force_pointwise(int path)
@@ -25,7 +22,6 @@ cdef extern from "conv2d.h":
 
 DEPTHWISE_PATHS = ("rows", "flat")
 DENSE_PATHS = ("im2col", "indirect")
-POINTWISE_PATHS = ("in_place", "packed")
 
 
 def conv2d_force_dense(name):
@@ -35,27 +31,18 @@ def conv2d_force_dense(name):
 
 
 def conv2d_force_pointwise(name):
-    """Force the 1x1 path: "in_place" (weights as given) or "packed" (packed
-    for each call when conv2d has no packed weights); None uses the packed
-    weights conv2d is given."""
-    ei_conv2d_force_pointwise(-1 if name is None else POINTWISE_PATHS.index(name))
+    """Force the 1x1 path ("in_place", "packed": per call if need be); None: as given."""
+    ei_conv2d_force_pointwise(-1 if name is None else ("in_place", "packed").index(name))
 
 
 def conv2d_pack_pointwise(const float[:, :, :, ::1] w):
-    """(packed, level): the weights (M, C, 1, 1) of a 1x1 convolution without
-    groups packed once for the active SIMD level's GEMM, for conv2d's
-    `packed`; conv2d uses them only while that level is active."""
-    import numpy as np
+    """(packed, level): 1x1 weights (M, C, 1, 1) packed for the active level's GEMM."""
     if w.shape[2] != 1 or w.shape[3] != 1:
-        raise ValueError(f"conv2d_pack_pointwise: weights of a 1x1 convolution, got "
-                         f"{w.shape[2]}x{w.shape[3]}")
-    m, k = w.shape[0], w.shape[1]
-    packed = np.empty(ei_conv2d_pointwise_packed_size(m, k), np.float32)
+        raise ValueError(f"conv2d_pack_pointwise: 1x1 weights only, not {w.shape[2]}x{w.shape[3]}")
+    import numpy as np
+    packed = np.empty(ei_conv2d_pointwise_packed_size(w.shape[0], w.shape[1]), np.float32)
     cdef float[::1] view = packed
-    cdef int level
-    with nogil:
-        level = ei_conv2d_pointwise_pack(m, k, &w[0, 0, 0, 0], &view[0])
-    return packed, level
+    return packed, ei_conv2d_pointwise_pack(w.shape[0], w.shape[1], &w[0, 0, 0, 0], &view[0])
 
 
 def conv2d_force_depthwise(name):
@@ -69,9 +56,8 @@ def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float
     """Contiguous float32 NCHW x, (M, C/groups, kh, kw) w, bias of M or None;
     pads (top, left, bottom, right); clamp None or (lo, hi); residual None or
     an array of out's shape (not overlapping it) added before the clamp, for
-    dense and grouped convolutions; packed None or conv2d_pack_pointwise(w)
-    for a 1x1 convolution. Shapes were checked by edgeinfer.kernels.conv2d
-    (and the residual's by the native planner)."""
+    dense and grouped convolutions; packed None or conv2d_pack_pointwise(w).
+    Shapes were checked by edgeinfer.kernels.conv2d (and the residual's by the native planner)."""
     cdef ei_conv2d_params p
     cdef const float *b = NULL
     cdef const float *r = NULL
@@ -92,14 +78,11 @@ def conv2d(const float[:, :, :, ::1] x, const float[:, :, :, ::1] w, const float
         if any(residual.shape[i] != out.shape[i] for i in range(4)):
             raise ValueError("conv2d: the residual must have the output's shape")
         r = &residual[0, 0, 0, 0]
-    if packed is not None:
+    if packed is not None and packed[1] == <int>ei_simd_active():  # else made for another level
         packed_w, level = packed
-        # packed for another level (a test forcing one): conv2d runs without them
-        if level == <int>ei_simd_active():
-            if <size_t>packed_w.shape[0] != ei_conv2d_pointwise_packed_size(w.shape[0],
-                                                                           w.shape[1]):
-                raise ValueError("conv2d: the packed weights are not these weights' packing")
-            pw = &packed_w[0]
+        if <size_t>packed_w.shape[0] != ei_conv2d_pointwise_packed_size(w.shape[0], w.shape[1]):
+            raise ValueError("conv2d: the packed weights are not these weights' packing")
+        pw = &packed_w[0]
     with nogil:
         status = ei_conv2d_residual_packed(&p, &x[0, 0, 0, 0], &w[0, 0, 0, 0], pw, level, b, r,
                                            &out[0, 0, 0, 0])
