@@ -10,10 +10,14 @@ cdef extern from "conv2d.h":
 
     int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,
                   float *y) nogil
-    int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
-                           const float *bias, const float *residual, float *y) nogil
+    int ei_conv2d_residual_packed(const ei_conv2d_params *p, const float *x, const float *w,
+                                  const float *packed_w, int packed_level, const float *bias,
+                                  const float *residual, float *y) nogil
+    size_t ei_conv2d_pointwise_packed_size(int out_channels, int in_channels)
+    int ei_conv2d_pointwise_pack(int out_channels, int in_channels, const float *w, float *packed)
     int ei_conv2d_force_depthwise(int path)
     int ei_conv2d_force_indirect(int path)
+    int ei_conv2d_force_pointwise(int path)
 
 
 DEPTHWISE_PATHS = ("rows", "flat", "blocked")
@@ -27,6 +31,21 @@ def conv2d_force_dense(name):
 
 
 
+def conv2d_force_pointwise(name):
+    """Force the 1x1 path ("in_place", "packed": per call if need be); None: as given."""
+    ei_conv2d_force_pointwise(-1 if name is None else ("in_place", "packed").index(name))
+
+
+def conv2d_pack_pointwise(const float[:, :, :, ::1] w):
+    """(packed, level): 1x1 weights (M, C, 1, 1) packed for the active level's GEMM."""
+    if w.shape[2] != 1 or w.shape[3] != 1:
+        raise ValueError(f"conv2d_pack_pointwise: 1x1 weights only, not {w.shape[2]}x{w.shape[3]}")
+    import numpy as np
+    packed = np.empty(ei_conv2d_pointwise_packed_size(w.shape[0], w.shape[1]), np.float32)
+    cdef float[::1] view = packed
+    return packed, ei_conv2d_pointwise_pack(w.shape[0], w.shape[1], &w[0, 0, 0, 0], &view[0])
+
+
 def conv2d_force_depthwise(name):
     """Force the depthwise path ("rows", "flat" or "blocked", channels-last);
     None chooses by shape."""
@@ -34,30 +53,36 @@ def conv2d_force_depthwise(name):
 
 
 def conv2d(x, w, bias, out, tuple stride, tuple dilation, tuple pads, int groups, clamp,
-           residual=None):
+           residual=None, packed=None):
     """Contiguous float32 NCHW x, (M, C/groups, kh, kw) w, bias of M or None;
     pads (top, left, bottom, right); clamp None or (lo, hi); residual None or
     an array of out's shape (not overlapping it) added before the clamp, for
-    dense and grouped convolutions. Shapes were checked by
-    edgeinfer.kernels.conv2d (and the residual's by the native planner)."""
-    Conv2dCall(x, w, bias, out, stride, dilation, pads, groups, clamp, residual)()
+    dense and grouped convolutions; packed None or conv2d_pack_pointwise(w).
+    Shapes were checked by edgeinfer.kernels.conv2d (and the residual's by
+    the native planner)."""
+    Conv2dCall(x, w, bias, out, stride, dilation, pads, groups, clamp, residual, packed)()
 
 
 cdef class Conv2dCall:
     """conv2d(...) with its arrays and parameters bound once (the native
     planner's steps: a call is the C kernel alone, where conv2d's argument
-    work took ~2 us); the arrays are kept alive by the call."""
+    work took ~2 us); the arrays are kept alive by the call. Packed 1x1
+    weights are used while the level they were packed for is active."""
     cdef ei_conv2d_params p
     cdef object arrays
     cdef const float *x
     cdef const float *w
     cdef const float *b
     cdef const float *r
+    cdef const float *packed_w
+    cdef int packed_level
     cdef float *y
 
     def __init__(self, const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
                  const float[::1] bias, float[:, :, :, ::1] out, tuple stride, tuple dilation,
-                 tuple pads, int groups, clamp, const float[:, :, :, ::1] residual=None):
+                 tuple pads, int groups, clamp, const float[:, :, :, ::1] residual=None,
+                 packed=None):
+        cdef const float[::1] packed_view
         p = &self.p
         p.batch, p.in_channels, p.in_height, p.in_width = x.shape[0], x.shape[1], x.shape[2], \
             x.shape[3]
@@ -67,20 +92,31 @@ cdef class Conv2dCall:
         p.pad_top, p.pad_left, p.pad_bottom, p.pad_right = pads
         p.groups, p.clamp = groups, clamp is not None
         p.lo, p.hi = clamp if clamp is not None else (0.0, 0.0)
-        self.b = self.r = NULL
+        self.b = self.r = self.packed_w = NULL
+        self.packed_level = -1
         if bias is not None:
             self.b = &bias[0]
         if residual is not None:
             if any(residual.shape[i] != out.shape[i] for i in range(4)):
                 raise ValueError("conv2d: the residual must have the output's shape")
             self.r = &residual[0, 0, 0, 0]
+        if packed is not None:
+            packed_view = packed[0]
+            if <size_t>packed_view.shape[0] != \
+                    ei_conv2d_pointwise_packed_size(w.shape[0], w.shape[1]):
+                raise ValueError("conv2d: the packed weights are not these weights' packing")
+            self.packed_w, self.packed_level = &packed_view[0], packed[1]
         self.x, self.w, self.y = &x[0, 0, 0, 0], &w[0, 0, 0, 0], &out[0, 0, 0, 0]
-        self.arrays = (x, w, bias, out, residual)
+        self.arrays = (x, w, bias, out, residual, packed)
 
     def __call__(self):
         cdef int status
+        # a packing made for another level (a test forcing one) is not read
+        cdef const float *packed_w = self.packed_w \
+            if self.packed_level == <int>ei_simd_active() else NULL
         with nogil:
-            status = ei_conv2d_residual(&self.p, self.x, self.w, self.b, self.r, self.y)
+            status = ei_conv2d_residual_packed(&self.p, self.x, self.w, packed_w,
+                                               self.packed_level, self.b, self.r, self.y)
         if status == -2:
             raise MemoryError("conv2d: out of memory for packed operands")
         if status != 0:

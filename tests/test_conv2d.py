@@ -123,18 +123,22 @@ def reduction_of(w):
 
 # every path a drawn problem can take: the depthwise layouts (the plane
 # filter's row ring, a whole plane padded and phase-split into one flat run,
-# or channels-last blocks of a vector's width of channels) and the dense ones
-# at column stride 1 (im2col, or indirect row pointers, one GEMM per output
-# row or per band of rows)
-PATHS = {"by shape": (None, None), "rows+im2col": ("rows", "im2col"),
-         "flat+indirect": ("flat", "indirect"), "blocked+indirect": ("blocked", "indirect"),
-         "flat+bands": ("flat", "bands")}
+# or channels-last blocks of a vector's width of channels), the dense ones at
+# column stride 1 (im2col, or indirect row pointers, one GEMM per output row
+# or per band of rows) and the 1x1 ones (weights as given with dot products
+# for the last columns, or packed weights with the last columns in the tiles'
+# pass); a conv takes one of the three kinds, so the last two configurations
+# force one of each
+PATHS = {"by shape": (None, None, None), "rows+im2col+in_place": ("rows", "im2col", "in_place"),
+         "flat+indirect+packed": ("flat", "indirect", "packed"),
+         "blocked+bands+packed": ("blocked", "bands", "packed")}
 
 
 def force_paths(name):
-    depthwise, dense = PATHS[name]
+    depthwise, dense, pointwise = PATHS[name]
     edgeinfer._core.conv2d_force_depthwise(depthwise)
     edgeinfer._core.conv2d_force_dense(dense)
+    edgeinfer._core.conv2d_force_pointwise(pointwise)
 
 
 CONV2D = KernelCheck(
@@ -303,6 +307,13 @@ REGRESSIONS = {
     # copied when forced into bands)
     "strided_1x1_shortcut": seeded((1, 16, 30, 30), (32, 16, 1, 1), stride=2,
                                    padding="same_upper"),
+    # packed weights: K in chunks on every level (SSE2 and NEON take 768
+    # steps a chunk), 14x14 with its 4 last columns fused into the last
+    # tile, 1-D widths leaving more columns than the tile fuses (AVX-512: 15)
+    "pointwise_packed_k_in_chunks_every_level": seeded((1, 800, 3, 5), (11, 800, 1, 1),
+                                                       bias=True, activation="relu6"),
+    "pointwise_14x14_four_last_columns": seeded((1, 24, 14, 14), (20, 24, 1, 1), bias=True),
+    "pointwise_1d_fifteen_last_columns": seeded((2, 9, 1, 47), (13, 9, 1, 1), bias=True),
 }
 test_regressions = CONV2D.regression_test(REGRESSIONS)
 
@@ -389,6 +400,7 @@ def test_benchmark_shapes_match_reference(rng):
     """The shapes the benchmark times, checked once at full size."""
     for xs, ws, kwargs in [((1, 32, 56, 56), (64, 32, 3, 3), dict(padding=1)),
                            ((1, 64, 28, 28), (128, 64, 1, 1), {}),
+                           ((1, 192, 7, 7), (1152, 192, 1, 1), {}),
                            ((1, 32, 112, 112), (32, 1, 3, 3), dict(padding=1, groups=32)),
                            ((1, 3, 224, 224), (32, 3, 3, 3), dict(padding=1, stride=2)),
                            ((1, 64, 112, 112), (64, 1, 3, 3), dict(padding=1, stride=2, groups=64)),
@@ -458,6 +470,82 @@ def test_residual_is_added_in_the_write_before_the_clamp(level, dense, rng):
             core.simd_force(None)
             core.conv2d_force_dense(None)
         assert_close(out, np.clip(plain + r, 0.0, 6.0), reduction_of(w))
+
+
+@st.composite
+def pointwise_cases(draw):
+    """A 1x1 convolution whose map leaves every count of columns past the
+    last whole vector (1 to 15 on AVX-512, and maps narrower than a vector),
+    weight rows that do not fill the last tile, K from two steps to several
+    chunks; a residual and a clamp or not."""
+    k, m = draw(st.integers(2, 300)), draw(st.integers(1, 30))  # one channel is depthwise
+    h, w, batch = draw(st.integers(1, 7)), draw(st.integers(1, 40)), draw(st.integers(1, 2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((batch, k, h, w)).astype(np.float32)
+    weights = rng.standard_normal((m, k, 1, 1)).astype(np.float32)
+    bias = rng.standard_normal(m).astype(np.float32) if draw(st.booleans()) else None
+    residual = rng.standard_normal((batch, m, h, w)).astype(np.float32) \
+        if draw(st.booleans()) else None
+    clamp = draw(st.sampled_from([None, (0.0, 6.0), (-0.5, 0.25)]))
+    return x, weights, bias, residual, clamp
+
+
+def run_pointwise(x, w, bias, residual, clamp, packed):
+    out = np.empty((x.shape[0], w.shape[0]) + x.shape[2:], np.float32)
+    edgeinfer._core.conv2d(x, w, bias, out, (1, 1), (1, 1), (0, 0, 0, 0), 1, clamp, residual,
+                           packed)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(pointwise_cases())
+def test_pointwise_with_packed_weights_matches_reference(case):
+    """Weights packed once (as the native backend does at load) for each SIMD
+    level, one and two threads: the tiles read the packed panels and the last
+    columns ride with the last tile or, past four of them or on a map
+    narrower than a vector, run on their own."""
+    x, w, bias, residual, clamp = case
+    expected = reference.conv2d(x, w, bias)
+    if residual is not None:
+        expected = expected + residual
+    if clamp is not None:
+        expected = np.clip(expected, *clamp)
+    core, threads = edgeinfer._core, edgeinfer.get_num_threads()
+    try:
+        for level in available_levels():
+            core.simd_force(level)
+            packed = core.conv2d_pack_pointwise(w)
+            by_threads = []
+            for count in (1, 2):
+                edgeinfer.set_num_threads(count)
+                ours = run_pointwise(x, w, bias, residual, clamp, packed)
+                assert_close(ours, expected, w.shape[1])
+                by_threads.append(ours)
+            np.testing.assert_array_equal(by_threads[0], by_threads[1], err_msg=level)
+    finally:
+        core.simd_force(None)
+        edgeinfer.set_num_threads(threads)
+
+
+def test_weights_packed_for_another_level_are_not_used(rng):
+    """A packing belongs to the level that made it (its panels are that
+    level's tile rows): under another level conv2d runs from the weights as
+    given, and a packing of other weights is refused."""
+    levels = available_levels()
+    core = edgeinfer._core
+    x = rng.standard_normal((1, 40, 7, 7)).astype(np.float32)
+    w = rng.standard_normal((20, 40, 1, 1)).astype(np.float32)
+    packed = core.conv2d_pack_pointwise(w)
+    try:
+        for level in levels:
+            core.simd_force(level)
+            assert_close(run_pointwise(x, w, None, None, None, packed), reference.conv2d(x, w), 40)
+    finally:
+        core.simd_force(None)
+    with pytest.raises(ValueError, match="not these weights"):
+        run_pointwise(x, w[:10], None, None, None, packed)
+    with pytest.raises(ValueError, match="1x1"):
+        core.conv2d_pack_pointwise(np.ones((4, 3, 3, 3), np.float32))
 
 
 def test_residual_of_a_depthwise_conv_is_refused():

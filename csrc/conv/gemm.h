@@ -41,11 +41,23 @@ typedef void (*ei_gemm_narrow_fn)(int m, int n, int k, const float *a, ptrdiff_t
                                   const float *bt, float *c, ptrdiff_t ldc,
                                   const ei_epilogue *ep);
 
+/* The columns of a tile's rows past the last whole vector (n of them), with
+ * A packed (a: the panel's kc steps) and B read in place; accumulate and
+ * last as for a tile. */
+typedef void (*ei_gemm_tail_fn)(int kc, const float *a, const float *b, ptrdiff_t ldb, float *c,
+                                ptrdiff_t ldc, int m, int n, const ei_epilogue *ep,
+                                int accumulate, int last);
+
 typedef struct {
     int mr, nr, vl;           /* tile rows, full tile columns, floats per vector */
     ei_gemm_tile_fn tile[4];  /* tile[v - 1]: v vectors wide; tile[nr / vl - 1] is the full one */
     ei_gemm_indirect_tile_fn indirect[4]; /* the same widths, B through row pointers */
+    ei_gemm_tile_fn packed_a[4];          /* the same widths, A packed by ei_gemm_pack_a */
+    /* packed_a_tail[t - 1]: the full-width packed_a and the first t columns
+     * of the tail right of it, in the same pass (NULL: none, with vl 1) */
+    ei_gemm_tile_fn packed_a_tail[4];
     ei_gemm_narrow_fn narrow; /* the columns left over, fewer than vl */
+    ei_gemm_tail_fn tail;     /* the same with A packed */
     ei_simd_level level;
 } ei_gemm_kernel;
 
@@ -72,6 +84,23 @@ void ei_gemm_packed(const ei_gemm_kernel *kernel, int m, int n, int k, const flo
 void ei_gemm_in_place(const ei_gemm_kernel *kernel, int m, int n, int k, const float *a,
                       ptrdiff_t lda, const float *b, ptrdiff_t ldb, float *c, ptrdiff_t ldc,
                       const ei_epilogue *ep);
+
+/* A (m x k) packed once for many products (a layer's weights): panels of mr
+ * rows, each k steps of the mr values of one column of A (panel p, step s,
+ * row i at packed[(p * k + s) * mr + i]), rows past m zero, so that a tile
+ * reads A as one stream and the tail reads a step as whole vectors (vl
+ * floats of slack follow the last panel). The layout depends on the kernel's
+ * mr: a packed A belongs to the kernel that packed it. */
+size_t ei_gemm_packed_a_size(const ei_gemm_kernel *kernel, int m, int k);
+void ei_gemm_pack_a(const ei_gemm_kernel *kernel, int m, int k, const float *a, ptrdiff_t lda,
+                    float *packed);
+
+/* ei_gemm_in_place with A packed (rows from a multiple of mr on: the packed
+ * A of the whole matrix, offset by first_row / mr panels) and any n: the
+ * columns past the last whole vector through the kernel's tail. */
+void ei_gemm_packed_a_in_place(const ei_gemm_kernel *kernel, int m, int n, int k,
+                               const float *packed_a, int first_row, const float *b,
+                               ptrdiff_t ldb, float *c, ptrdiff_t ldc, const ei_epilogue *ep);
 
 /* Floats a tile may read past the last column of B it was given. */
 #define EI_GEMM_SLACK 16

@@ -1,11 +1,11 @@
 /* One vector unit's GEMM kernels: the tiles (gemm_tiles.h) and the narrow
- * columns (gemm_narrow.h), instantiated by gemm.c with two lines per unit:
+ * columns (gemm_narrow.h, or gemm_tail.h when A is packed), instantiated by gemm.c with two lines per unit:
  *
  *     #define EI_GEMM_ISA (prefix, VEC, VECI, VL, MR, NRV_MAX, attribute)
  *     #include "gemm_isa.h"
  *
- * The functions are named prefix_1 .. prefix_<NRV_MAX>, prefix_indirect_<n>
- * and prefix_narrow; the attribute (a target, or nothing) goes on each. An
+ * The functions are named prefix_1 .. prefix_<NRV_MAX>, prefix_indirect_<n>,
+ * prefix_packed_a_<n>, prefix_narrow and prefix_tail; the attribute (a target, or nothing) goes on each. An
  * includer may also define EI_VEC_NEON_INTRINSICS (see vec_ops.h). Everything
  * this header is given or defines is undefined at its end, so the next unit
  * starts clean. No include guard on purpose. */
@@ -32,7 +32,10 @@
 #include "gemm_tiles.h"
 #define NARROW_FN EI_CAT(TILE_PREFIX, _narrow)
 #include "gemm_narrow.h"
+#define TAIL_FN EI_CAT(TILE_PREFIX, _tail)
+#include "gemm_tail.h"
 
+#undef TAIL_FN
 #undef NARROW_FN
 #undef TILE_PREFIX
 #undef VEC

@@ -9,6 +9,7 @@
 #include "vec_ops.h"
 
 #define TILE_NR (VL * NRV)
+#define TAIL_NV ((MR + VL - 1) / VL) /* vectors of one packed step of A */
 
 /* Every loop over the accumulators unrolled: one left rolled keeps the whole
  * array in memory, and 32-bit ARM gcc then stored it back every k step. */
@@ -19,6 +20,18 @@
 #define EI_UNROLL _Pragma("GCC unroll 16")
 #else
 #define EI_UNROLL
+#endif
+#endif
+/* The scalar loops of a partial tile's edges, kept rolled: unrolled and
+ * vectorised in every tile instantiation they only cost compile time (clang
+ * with UBSan took minutes over gemm.c). */
+#ifndef EI_ROLLED
+#if defined(__clang__)
+#define EI_ROLLED _Pragma("clang loop unroll(disable) vectorize(disable)")
+#elif defined(__GNUC__)
+#define EI_ROLLED _Pragma("GCC unroll 1")
+#else
+#define EI_ROLLED
 #endif
 #endif
 
@@ -41,9 +54,40 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
     const int full = m == MR && n == TILE_NR;
     int i, j, v, k;
 
+#if defined(TILE_PACKED_A)
+    /* A packed (ei_gemm_pack_a): step k's MR values at a + k * MR, rows past
+     * m zero; lda is unused */
+    (void)lda;
+    EI_UNROLL
+    for (i = 0; i < MR; i++)
+        row[i] = a + i;
+#define A_AT(i, k) row[i][(k) * MR]
+#else
     EI_UNROLL
     for (i = 0; i < MR; i++) /* rows past m repeat the last one; their sums are dropped */
         row[i] = a + (i < m ? i : m - 1) * lda;
+#define A_AT(i, k) row[i][k]
+#endif
+#if defined(TILE_TAIL)
+    /* TILE_TAIL more columns right of the tile (B's next ones, read in
+     * place), with the rows of the packed A as the vector lanes: each step
+     * one load of A and a multiply-add per column, hidden among the tile's */
+    VEC tail[TILE_TAIL][TAIL_NV];
+    float tail_edge[TILE_TAIL][TAIL_NV * VL];
+    EI_ROLLED
+    for (j = 0; j < TILE_TAIL; j++)
+        EI_ROLLED
+        for (i = 0; i < TAIL_NV * VL; i++)
+            tail_edge[j][i] = i >= m               ? 0.0f
+                              : accumulate         ? c[i * ldc + TILE_NR + j]
+                              : ep->bias != NULL   ? ep->bias[i]
+                                                   : 0.0f;
+    EI_UNROLL
+    for (j = 0; j < TILE_TAIL; j++)
+        EI_UNROLL
+        for (v = 0; v < TAIL_NV; v++)
+            tail[j][v] = EI_VLOAD(tail_edge[j] + v * VL);
+#endif
     if (accumulate) {
         if (full) {
             EI_UNROLL
@@ -82,15 +126,63 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
             bv[v] = EI_VLOAD(b + v * VL);
         EI_UNROLL
         for (i = 0; i < MR; i++) {
-            const VEC ai = EI_VSET1(row[i][k]);
+            const VEC ai = EI_VSET1(A_AT(i, k));
             EI_UNROLL
             for (v = 0; v < NRV; v++)
                 acc[i][v] = EI_VFMA(acc[i][v], ai, bv[v]);
         }
+#if defined(TILE_TAIL)
+        {
+            VEC av[TAIL_NV];
+            EI_UNROLL
+            for (v = 0; v < TAIL_NV; v++)
+                av[v] = EI_VLOAD(a + k * MR + v * VL);
+            EI_UNROLL
+            for (j = 0; j < TILE_TAIL; j++) {
+                const VEC bj = EI_VSET1(b[TILE_NR + j]);
+                EI_UNROLL
+                for (v = 0; v < TAIL_NV; v++)
+                    tail[j][v] = EI_VFMA(tail[j][v], av[v], bj);
+            }
+        }
+#endif
 #if !defined(TILE_INDIRECT)
         b += ldb;
 #endif
     }
+
+#if defined(TILE_TAIL)
+    if (last && ep->residual != NULL) {
+        EI_ROLLED
+        for (j = 0; j < TILE_TAIL; j++)
+            EI_ROLLED
+            for (i = 0; i < TAIL_NV * VL; i++)
+                tail_edge[j][i] = i < m ? ep->residual[i * ldc + TILE_NR + j] : 0.0f;
+        EI_UNROLL
+        for (j = 0; j < TILE_TAIL; j++)
+            EI_UNROLL
+            for (v = 0; v < TAIL_NV; v++)
+                tail[j][v] = EI_VADD(tail[j][v], EI_VLOAD(tail_edge[j] + v * VL));
+    }
+    if (last && ep->clamp) {
+        const VEC lo = EI_VSET1(ep->lo), hi = EI_VSET1(ep->hi);
+        EI_UNROLL
+        for (j = 0; j < TILE_TAIL; j++)
+            EI_UNROLL
+            for (v = 0; v < TAIL_NV; v++)
+                tail[j][v] = EI_VMIN(EI_VMAX(tail[j][v], lo), hi);
+    }
+    EI_UNROLL
+    for (j = 0; j < TILE_TAIL; j++)
+        EI_UNROLL
+        for (v = 0; v < TAIL_NV; v++)
+            EI_VSTORE(tail_edge[j] + v * VL, tail[j][v]);
+    EI_ROLLED
+    for (i = 0; i < m; i++)
+        EI_ROLLED
+        for (j = 0; j < TILE_TAIL; j++)
+            c[i * ldc + TILE_NR + j] = tail_edge[j][i];
+#endif
 
     if (last && ep->residual != NULL) {
         if (full) {
@@ -139,4 +231,6 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
     }
 }
 
+#undef A_AT
+#undef TAIL_NV
 #undef TILE_NR

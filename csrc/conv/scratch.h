@@ -14,6 +14,7 @@ enum {
     EI_SCRATCH_CONV_INPUT, /* the padded input of an indirect convolution */
     EI_SCRATCH_CONV_OUTPUT, /* an indirect convolution's band of output rows */
     EI_SCRATCH_POOL,       /* max pooling's padded block and row table */
+    EI_SCRATCH_PACKED_A,   /* 1x1 weights packed for one call (a forced path in tests) */
     EI_SCRATCH_SLOTS
 };
 

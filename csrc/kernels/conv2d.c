@@ -63,6 +63,7 @@ static int threads_for(double work_items, double macs_per_item)
 static int depthwise_path = -1; /* -1: by size, 0: rows, 1: flat, 2: channel-blocked */
 /* -1: by shape, 0: im2col, 1: indirect row by row, 2: indirect in bands of rows */
 static int indirect_path = -1;
+static int pointwise_path = -1; /* -1: packed weights when given, 0: never, 1: always */
 
 static int force_path(int *choice, int path, int last)
 {
@@ -75,6 +76,11 @@ static int force_path(int *choice, int path, int last)
 int ei_conv2d_force_indirect(int path)
 {
     return force_path(&indirect_path, path, 2);
+}
+
+int ei_conv2d_force_pointwise(int path)
+{
+    return force_path(&pointwise_path, path, 1);
 }
 
 int ei_conv2d_force_depthwise(int path)
@@ -280,8 +286,8 @@ static int is_pointwise(const ei_conv2d_params *p)
  * multiply-adds per output channel, a large share when there are few); the
  * last columns, fewer than a vector, are dot products of gathered inputs. */
 static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, int ho, int wo,
-                     const float *x, const float *w, const float *bias, const float *residual,
-                     float *y)
+                     const float *x, const float *w, const float *packed_w, const float *bias,
+                     const float *residual, float *y)
 {
     const int groups = p->groups;
     const int cg = p->in_channels / groups, mg = p->out_channels / groups;
@@ -289,7 +295,12 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
     const int n_out = ho * wo;
     int threads = ei_get_num_threads();
     const int block = columns_per_block(k, n_out, kernel->nr, threads);
-    const int blocks_per_image = (n_out + block - 1) / block;
+    /* with packed weights the columns past the last whole vector ride along
+     * with the last block (a block of their own would sweep all the weights
+     * again for them alone) */
+    const int blocks_per_image =
+        (n_out + block - 1) / block -
+        (packed_w != NULL && n_out > block && n_out % block != 0 && n_out % block < kernel->vl);
     const int column_items = p->batch * groups * blocks_per_image;
     const int pointwise = is_pointwise(p);
     /* A pointwise layer on a small map has too few column blocks to share
@@ -326,7 +337,8 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
             const int n = column_item / (groups * blocks_per_image);
             const int gi = column_item / blocks_per_image % groups;
             const int p0 = column_item % blocks_per_image * block;
-            const int count = n_out - p0 < block ? n_out - p0 : block;
+            const int count =
+                column_item % blocks_per_image == blocks_per_image - 1 ? n_out - p0 : block;
             const int in_place = pointwise ? count / kernel->vl * kernel->vl : 0;
             const float *x_group =
                 x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
@@ -340,6 +352,12 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
             ei_im2col_src src;
             if (packed_b == NULL)
                 continue;
+            if (packed_w != NULL) {
+                /* every column in one pass, the last few through the tail */
+                ei_gemm_packed_a_in_place(kernel, mm, count, k, packed_w, r0, x_group + p0,
+                                          n_out, y_block, n_out, &ep);
+                continue;
+            }
             if (in_place > 0)
                 ei_gemm_in_place(kernel, mm, in_place, k, w_group, k, x_group + p0, n_out,
                                  y_block, n_out, &ep);
@@ -629,8 +647,28 @@ int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const f
     return ei_conv2d_residual(p, x, w, bias, NULL, y);
 }
 
+size_t ei_conv2d_pointwise_packed_size(int out_channels, int in_channels)
+{
+    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
+    return ei_gemm_packed_a_size(&kernel, out_channels, in_channels);
+}
+
+int ei_conv2d_pointwise_pack(int out_channels, int in_channels, const float *w, float *packed)
+{
+    const ei_gemm_kernel kernel = ei_gemm_kernel_for(ei_simd_active());
+    ei_gemm_pack_a(&kernel, out_channels, in_channels, w, in_channels, packed);
+    return (int)kernel.level;
+}
+
 int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
                        const float *bias, const float *residual, float *y)
+{
+    return ei_conv2d_residual_packed(p, x, w, NULL, 0, bias, residual, y);
+}
+
+int ei_conv2d_residual_packed(const ei_conv2d_params *p, const float *x, const float *w,
+                              const float *packed_w, int packed_level, const float *bias,
+                              const float *residual, float *y)
 {
     ei_gemm_kernel kernel;
     int ho, wo;
@@ -651,5 +689,17 @@ int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w
         (indirect_path >= 1 ||
          (indirect_path == -1 && (wo >= kernel.nr || bands_pay(p, &kernel, ho, wo)))))
         return conv_indirect(p, &kernel, ho, wo, x, w, bias, residual, y);
-    return conv_gemm(p, &kernel, ho, wo, x, w, bias, residual, y);
+    if (!is_pointwise(p) || p->groups != 1 || pointwise_path == 0 ||
+        (int)kernel.level != packed_level)
+        packed_w = NULL;
+    if (is_pointwise(p) && p->groups == 1 && pointwise_path == 1 && packed_w == NULL) {
+        packed_w = (const float *)ei_scratch(
+            EI_SCRATCH_PACKED_A,
+            sizeof(float) * ei_gemm_packed_a_size(&kernel, p->out_channels, p->in_channels));
+        if (packed_w == NULL)
+            return -2;
+        ei_gemm_pack_a(&kernel, p->out_channels, p->in_channels, w, p->in_channels,
+                       (float *)packed_w);
+    }
+    return conv_gemm(p, &kernel, ho, wo, x, w, packed_w, bias, residual, y);
 }

@@ -3,6 +3,8 @@
 #ifndef EDGEINFER_CONV2D_H
 #define EDGEINFER_CONV2D_H
 
+#include <stddef.h>
+
 typedef struct {
     int batch, in_channels, in_height, in_width;
     int out_channels, kernel_h, kernel_w; /* weights: out x in/groups x kh x kw */
@@ -28,6 +30,29 @@ int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const f
  * 1x1 convolutions only: -1 for a depthwise one. */
 int ei_conv2d_residual(const ei_conv2d_params *p, const float *x, const float *w,
                        const float *bias, const float *residual, float *y);
+
+/* The weights of a 1x1 convolution without groups (m x k), packed once (at
+ * a model's load) for the GEMM of the active SIMD level: the floats the
+ * packing takes, and the packing, which returns the level it was made for.
+ * The layout is that level's; ei_conv2d_residual_packed uses it only while
+ * the same level is active. */
+size_t ei_conv2d_pointwise_packed_size(int out_channels, int in_channels);
+int ei_conv2d_pointwise_pack(int out_channels, int in_channels, const float *w, float *packed);
+
+/* ei_conv2d_residual with w also packed (packed_w from
+ * ei_conv2d_pointwise_pack for packed_level, or NULL): a 1x1 convolution at
+ * stride 1 without padding or groups reads the packed weights as one stream
+ * and computes the positions past the last whole vector in the same pass
+ * (the rows of a weight panel as the vector lanes); every other case, or
+ * another active level, runs as ei_conv2d_residual. */
+int ei_conv2d_residual_packed(const ei_conv2d_params *p, const float *x, const float *w,
+                              const float *packed_w, int packed_level, const float *bias,
+                              const float *residual, float *y);
+
+/* Pointwise path, for tests: -1 uses packed weights when given (the
+ * default), 0 never, 1 always (packing them for the call when not given).
+ * Returns -1 for other values. */
+int ei_conv2d_force_pointwise(int path);
 
 /* Depthwise path, for tests: -1 chooses by shape (the default), 0 the
  * row-by-row plane filter, 1 the flat whole-plane run, 2 channels-last

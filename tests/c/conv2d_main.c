@@ -2,10 +2,13 @@
  * built for another architecture (and run under an emulator).
  *
  * usage: conv2d_main N C H W M KH KW SH SW DH DW PT PL PB PR GROUPS CLAMP DEPTHWISE DENSE
- *        < x.f32 w.f32 bias.f32 > y.f32
+ *        POINTWISE < x.f32 w.f32 bias.f32 > y.f32
  * CLAMP 0: none, 1: ReLU6; DEPTHWISE -1: by shape, 0: rows, 1: flat, 2: channel-blocked;
- * DENSE -1: by shape, 0: im2col, 1: indirect row by row, 2: indirect in bands of rows.
- * Reads N*C*H*W inputs, M*C/GROUPS*KH*KW weights and M biases; writes the output. */
+ * DENSE -1: by shape, 0: im2col, 1: indirect row by row, 2: indirect in bands of rows;
+ * POINTWISE -1: packed weights when given, 0: weights as given, 1: packed for the call,
+ * 2: packed once beforehand with ei_conv2d_pointwise_pack (a 1x1 convolution without
+ * groups). Reads N*C*H*W inputs, M*C/GROUPS*KH*KW weights and M biases; writes the
+ * output. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -24,15 +27,15 @@ static float *read_floats(size_t n)
 int main(int argc, char **argv)
 {
     ei_conv2d_params p;
-    int fields[19], i, ho, wo;
+    int fields[20], i, ho, wo, level = 0, status;
     size_t nx, nw, ny;
-    float *x, *w, *bias, *y;
-    if (argc != 20) {
+    float *x, *w, *bias, *y, *packed = NULL;
+    if (argc != 21) {
         fprintf(stderr, "usage: %s N C H W M KH KW SH SW DH DW PT PL PB PR GROUPS CLAMP "
-                        "DEPTHWISE DENSE\n", argv[0]);
+                        "DEPTHWISE DENSE POINTWISE\n", argv[0]);
         return 2;
     }
-    for (i = 0; i < 19; i++)
+    for (i = 0; i < 20; i++)
         fields[i] = atoi(argv[i + 1]);
     p.batch = fields[0];
     p.in_channels = fields[1];
@@ -54,6 +57,7 @@ int main(int argc, char **argv)
     p.lo = 0.0f;
     p.hi = 6.0f;
     if (ei_conv2d_force_depthwise(fields[17]) != 0 || ei_conv2d_force_indirect(fields[18]) != 0 ||
+        ei_conv2d_force_pointwise(fields[19] == 2 ? -1 : fields[19]) != 0 ||
         ei_conv2d_output_size(&p, &ho, &wo) != 0) {
         fprintf(stderr, "invalid parameters\n");
         return 2;
@@ -69,7 +73,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "could not read the operands\n");
         return 1;
     }
-    if (ei_conv2d(&p, x, w, bias, y) != 0) {
+    if (fields[19] == 2 && p.kernel_h == 1 && p.kernel_w == 1 && p.groups == 1) {
+        packed = (float *)malloc(sizeof(float) *
+                                 ei_conv2d_pointwise_packed_size(p.out_channels, p.in_channels));
+        if (packed == NULL)
+            return 1;
+        level = ei_conv2d_pointwise_pack(p.out_channels, p.in_channels, w, packed);
+    }
+    status = ei_conv2d_residual_packed(&p, x, w, packed, level, bias, NULL, y);
+    if (status != 0) {
         fprintf(stderr, "ei_conv2d failed\n");
         return 1;
     }
@@ -78,5 +90,6 @@ int main(int argc, char **argv)
     free(w);
     free(bias);
     free(y);
+    free(packed);
     return 0;
 }

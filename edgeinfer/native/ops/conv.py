@@ -60,9 +60,13 @@ def make_conv(node, operands, opset):
         # set by the rewrite: an Add after the Conv, done in the output write
         residual = ins[3].reshape(out4.shape) if len(ins) > 3 else None
         bounds = None if clamp is None else (float(clamp[0]), float(clamp[1]))
+        # a 1x1 conv's weights packed once here for the GEMM, not every frame
+        pointwise = w4.shape[2:] == (1, 1) and tuple(strides) == (1, 1) and not any(pads) \
+            and groups == 1
+        packed = core.conv2d_pack_pointwise(w4) if pointwise else None
         # the arguments bound once: a call is the C kernel and nothing else
         conv = core.Conv2dCall(x4, w4, bias, out4, tuple(strides), tuple(dilations), tuple(pads),
-                               groups, bounds, residual)
+                               groups, bounds, residual, packed)
         if activation is None:
             return conv
         kind, flat_out = core.ACTIVATIONS.index(activation), outs[0].reshape(-1)
