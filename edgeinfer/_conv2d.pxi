@@ -76,6 +76,7 @@ cdef class Conv2dCall:
     cdef const float *r
     cdef const float *packed_w
     cdef int packed_level
+    cdef size_t packed_size
     cdef float *y
 
     def __init__(self, const float[:, :, :, ::1] x, const float[:, :, :, ::1] w,
@@ -102,7 +103,8 @@ cdef class Conv2dCall:
             self.r = &residual[0, 0, 0, 0]
         if packed is not None:
             packed_view = packed[0]
-            if <size_t>packed_view.shape[0] != \
+            self.packed_size = packed_view.shape[0]
+            if packed[1] == <int>ei_simd_active() and self.packed_size != \
                     ei_conv2d_pointwise_packed_size(w.shape[0], w.shape[1]):
                 raise ValueError("conv2d: the packed weights are not these weights' packing")
             self.packed_w, self.packed_level = &packed_view[0], packed[1]
@@ -111,9 +113,11 @@ cdef class Conv2dCall:
 
     def __call__(self):
         cdef int status
-        # a packing made for another level (a test forcing one) is not read
+        # a packing made for another level (a test forcing one) is not read,
+        # nor one whose size is not these weights' packing for this level
         cdef const float *packed_w = self.packed_w \
-            if self.packed_level == <int>ei_simd_active() else NULL
+            if self.packed_level == <int>ei_simd_active() and self.packed_size == \
+            ei_conv2d_pointwise_packed_size(self.p.out_channels, self.p.in_channels) else NULL
         with nogil:
             status = ei_conv2d_residual_packed(&self.p, self.x, self.w, packed_w,
                                                self.packed_level, self.b, self.r, self.y)
