@@ -112,18 +112,6 @@ def test_qconv1x1_ties_round_to_even(path):
     np.testing.assert_array_equal(got.reshape(-1), [10, 12, 12, 14])
 
 
-def test_qconv1x1_threads_agree():
-    x, x_zero, weights, bias, multiplier, y_zero = problem(7, 32, 48, 40, 40)
-    args = (x, x_zero, weights, bias, multiplier, y_zero)
-    before = edgeinfer._core.get_num_threads()
-    try:
-        edgeinfer._core.set_num_threads(2)
-        two = kernels.qconv1x1(*args)
-    finally:
-        edgeinfer._core.set_num_threads(before)
-    np.testing.assert_array_equal(two, reference.qconv1x1(*args))
-
-
 def test_core_qconv1x1_pack_refuses_a_bias_shorter_than_the_filters():
     weights = np.ones((64, 8), np.int8)
     with pytest.raises(ValueError, match="bias has 1 values for 64 filters"):
@@ -171,12 +159,13 @@ def test_core_qconv1x1_packed_with_the_stride_shape_matches_reference():
                                                           y_zero, stride=2))
 
 
-@pytest.mark.parametrize("m", [50, 1152])
-def test_qconv1x1_small_map_split_by_rows_threads_agree(m):
-    # a 7x7 map is one pixel block: two threads split its output channels,
-    # in groups of 12 rows with a short last group
-    # k = 120: enough work (49 x m x k) for the kernel to take two threads
-    x, x_zero, weights, bias, multiplier, y_zero = problem(m, m, 120, 7, 7)
+# (m, k, h, w): a map of many pixel blocks, split by blocks; 7x7 maps, one
+# pixel block, whose output channels two threads split in groups of 12 rows
+# with a short last group (k = 120: enough work, 49 x m x k, for two threads)
+@pytest.mark.parametrize("shape", [(32, 48, 40, 40), (50, 120, 7, 7), (1152, 120, 7, 7)],
+                         ids=["blocks", "small-map-50-rows", "small-map-1152-rows"])
+def test_qconv1x1_threads_agree(shape):
+    x, x_zero, weights, bias, multiplier, y_zero = problem(shape[0], *shape)
     args = (x, x_zero, weights, bias, multiplier, y_zero)
     before = edgeinfer._core.get_num_threads()
     try:

@@ -13,16 +13,10 @@
 #include <stdlib.h>
 
 #include "conv2d.h"
+#include "read_input.h"
 
-static float *read_floats(size_t n)
-{
-    float *v = (float *)malloc(n * sizeof(float));
-    if (v != NULL && fread(v, sizeof(float), n, stdin) != n) {
-        free(v);
-        return NULL;
-    }
-    return v;
-}
+/* n floats from stdin, or NULL when short */
+#define read_floats(n) ((float *)read_bytes((n) * sizeof(float)))
 
 int main(int argc, char **argv)
 {

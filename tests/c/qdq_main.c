@@ -10,16 +10,7 @@
 #include <string.h>
 
 #include "qdq.h"
-
-static void *read_bytes(size_t n)
-{
-    void *v = malloc(n ? n : 1);
-    if (v != NULL && fread(v, 1, n, stdin) != n) {
-        free(v);
-        return NULL;
-    }
-    return v;
-}
+#include "read_input.h"
 
 int main(int argc, char **argv)
 {
