@@ -64,6 +64,23 @@ def test_a_new_edgeinfer_version_does_not_read_an_old_entry(tmp_path, cache, mon
     assert len(entries(cache)) == 2
 
 
+def test_a_changed_planner_source_does_not_read_an_old_entry(tmp_path, cache, monkeypatch):
+    path = model_file(tmp_path)
+    NativeBackend(path)
+    monkeypatch.setattr(plan_cache, "planner_fingerprint", lambda: "another planner")
+    assert NativeBackend(path)._graph is not None
+    assert len(entries(cache)) == 2
+
+
+def test_planner_fingerprint_follows_the_planner_source():
+    plan_cache.planner_fingerprint.cache_clear()
+    first = plan_cache.planner_fingerprint()
+    assert first == plan_cache.planner_fingerprint() and len(first) == 32
+    # the empty-input hash would mean no source was read: the key would not follow edits
+    import hashlib
+    assert first != hashlib.blake2b(digest_size=16).hexdigest()
+
+
 @pytest.mark.parametrize("damage", [b"", b"edgeinfer plan\n not really a plan", None, "flip"])
 def test_damaged_cache_entry_is_ignored_and_rebuilt(tmp_path, cache, damage):
     path = model_file(tmp_path)

@@ -3,8 +3,10 @@ nodes, their constants and every tensor's shape and type for the input
 shapes planned at load, so the next start of the same model builds its plan
 from them instead of reading the graph, folding and rewriting again.
 
-One .plan file per model, named by a hash of the model file's bytes and the
-edgeinfer version (either changing makes a new entry): a JSON document (the
+One .plan file per model, named by a hash of the model file's bytes, the
+edgeinfer version and the planner's own source (any of them changing makes a
+new entry, so a development checkout whose planner changed under the same
+version number never runs a plan the old planner made): a JSON document (the
 nodes, shapes, and where each array lies) then the arrays' raw bytes, read
 back in one read into writable arrays (an .npz took longer to read, through
 its zip layer, than the load it saved). Numbers and JSON only, so an entry can
@@ -16,6 +18,7 @@ Where: $EDGEINFER_CACHE_DIR, else $XDG_CACHE_HOME/edgeinfer, else
 ~/.cache/edgeinfer (in a `plans` folder). EDGEINFER_PLAN_CACHE=0 turns it off."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,9 +31,10 @@ import numpy as np
 from ..version import __version__
 from .graph import Node, TensorInfo
 
-# 2: one raw .plan file with a CRC-32; 3: depthwise QuantizedConv and QuantizedAdd steps;
-# 4: int8 plans fold saturated-bias channels and run dense Gemms as QuantizedConv (a plan
-# of format 3 still runs, but on the float path the new planner leaves)
+# The entry's own layout (what the JSON document holds); a planner change alone
+# needs no bump, planner_fingerprint keys it. 2: one raw .plan file with a CRC-32;
+# 3: depthwise QuantizedConv and QuantizedAdd steps; 4: int8 plans fold
+# saturated-bias channels and run dense Gemms as QuantizedConv
 FORMAT = 4
 MAGIC = b"edgeinfer plan\n"
 HEADER = struct.Struct("<15sQI")    # magic, JSON length, CRC-32 of what follows the header
@@ -47,13 +51,35 @@ def cache_dir():
     return os.path.join(root, "plans")
 
 
+@functools.lru_cache(maxsize=1)
+def planner_fingerprint():
+    """A hash of the Python source that folds, rewrites and plans a graph (this
+    package and its ops): what a plan holds follows from it. A file that cannot
+    be read (a build without sources) leaves the version and FORMAT as the key."""
+    digest = hashlib.blake2b(digest_size=16)
+    root = os.path.dirname(os.path.abspath(__file__))
+    for folder in (root, os.path.join(root, "ops")):
+        try:
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
+        except OSError:
+            continue
+        for name in names:
+            try:
+                with open(os.path.join(folder, name), "rb") as f:
+                    digest.update(name.encode() + b"\0" + f.read())
+            except OSError:
+                continue
+    return digest.hexdigest()
+
+
 def entry_path(data):
     """Where the entry for the model file holding `data` lives, or None (cache off)."""
     folder = cache_dir()
     if folder is None:
         return None
     digest = hashlib.blake2b(data, digest_size=20)
-    digest.update(f"edgeinfer {__version__} plan format {FORMAT}".encode())
+    digest.update(f"edgeinfer {__version__} plan format {FORMAT} "
+                  f"planner {planner_fingerprint()}".encode())
     return os.path.join(folder, digest.hexdigest() + ".plan")
 
 
