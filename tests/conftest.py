@@ -57,6 +57,18 @@ def digits_base(tmp_path_factory):
 
 
 @pytest.fixture
+def broker(tmp_path):
+    """A real Mosquitto broker on a free loopback port (tests/mqtt_broker.py),
+    stopped after the test; the test skips, naming why, without Mosquitto."""
+    from mqtt_broker import Broker, need_mosquitto
+
+    need_mosquitto()
+    broker = Broker(tmp_path / "broker").start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
 def cli(capsys):
     """Runs `edgeinfer ARGS...` in-process: (exit code, stdout, stderr)."""
     from edgeinfer.cli import main

@@ -23,14 +23,6 @@ TOPIC = "edgeinfer/test"
 
 
 @pytest.fixture
-def broker(tmp_path):
-    need_mosquitto()
-    broker = Broker(tmp_path / "broker").start()
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
 def subscriber(broker):
     listener = Subscriber(broker, TOPIC)
     yield listener

@@ -10,15 +10,6 @@ import pytest
 from edgeinfer.run.postprocess import Prediction
 from edgeinfer.run.results import ModelResult, Result
 from edgeinfer.sinks.mqtt_target import parse_mqtt_url
-from mqtt_broker import Broker, need_mosquitto
-
-
-@pytest.fixture
-def broker(tmp_path):
-    need_mosquitto()
-    broker = Broker(tmp_path / "broker").start()
-    yield broker
-    broker.stop()
 
 
 def result(frame):

@@ -83,6 +83,27 @@ def test_run_on_ray_writes_the_local_json_lines_and_skips_the_same_files(local_r
     assert np.mean([json.loads(line)["label"] == "3" for line in on_ray]) > 0.8
 
 
+def test_run_on_ray_with_mqtt_publishes_every_result_and_says_so_in_the_summary(
+        local_ray, scene, broker, tmp_path, capsys):
+    from mqtt_broker import Subscriber
+
+    folder = os.path.join(scene["test"], "3")
+    listener = Subscriber(broker, "edgeinfer/ray")
+    try:
+        assert main(["run", "--model", scene["personal"], "--image", folder, "--quiet",
+                     "--json", str(tmp_path / "ray.jsonl"), "--ray", "auto",
+                     "--mqtt", f"{broker.url}/edgeinfer/ray"]) == 0
+        count = len(os.listdir(folder))
+        listener.wait_for(lambda s: len(s.records) == count, 10, f"{count} results")
+        written = [json.loads(line) for line in open(tmp_path / "ray.jsonl")]
+        assert [r["frame"] for r in listener.records] == [r["frame"] for r in written]
+        assert [r["label"] for r in listener.records] == [r["label"] for r in written]
+    finally:
+        listener.close()
+    summary = capsys.readouterr().err.strip().splitlines()
+    assert summary[-1].strip().startswith(f"mqtt: {count} of {count} results delivered to")
+
+
 def test_eval_on_ray_refuses_an_unreadable_sample_in_one_line(local_ray, scene, tmp_path,
                                                               capsys):
     images, labels = digits()

@@ -45,9 +45,12 @@ def run_on_ray(args, model, open_sinks):
     timing = (f"; model latency mean {np.mean(latency):.1f} ms, p90 "
               f"{np.percentile(latency, 90):.1f} ms in the actors") if latency else ""
     written = [p for p in (args.json, args.csv) if p and p != "-"]
+    # a sink that delivers elsewhere (MQTT) says what arrived, as a local run's summary does
+    reports = [f"\n  {sink.report()}" for sink in sinks if hasattr(sink, "report")]
     print(f"{PROG}: {counted(len(results), 'image')} classified on Ray"
           f"{f', {skipped} skipped' if skipped else ''}{timing}"
-          f"{'; written: ' + ', '.join(written) if written else ''}", file=sys.stderr)
+          f"{'; written: ' + ', '.join(written) if written else ''}{''.join(reports)}",
+          file=sys.stderr)
     if not results:
         raise UserError(f"nothing was classified: none of the {len(paths)} files could be read")
     return 0
