@@ -3,6 +3,7 @@ shape, every backend that can run a model, real thread counts, duration and
 stream modes, --compare, one-line errors."""
 import json
 import os
+import time
 
 import cv2
 import numpy as np
@@ -107,13 +108,25 @@ def test_onnxruntime_default_threads_are_as_many_as_the_physical_cores(model):
 
     from edgeinfer.commands.benchmarking import physical_cores
 
+    def settled_count():
+        # a thread an earlier test left (a sink's, a server's) may still be ending:
+        # count once two reads 50 ms apart agree
+        count = len(os.listdir("/proc/self/task"))
+        for _ in range(100):
+            time.sleep(0.05)
+            again = len(os.listdir("/proc/self/task"))
+            if again == count:
+                return count
+            count = again
+        return count
+
     def threads_started(intra_op):
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op
-        before = len(os.listdir("/proc/self/task"))
+        before = settled_count()
         session = ort.InferenceSession(model, sess_options=options,
                                        providers=["CPUExecutionProvider"])
-        started = len(os.listdir("/proc/self/task")) - before
+        started = settled_count() - before
         del session
         return started
 

@@ -80,6 +80,17 @@ def test_the_native_backend_reports_its_default_thread_count_as_a_number(media):
     assert load(media["model"], backend="native", threads=1).backend.thread_count == 1
 
 
+def test_the_run_header_names_onnxruntimes_default_thread_count_not_default_threads(capsys,
+                                                                                     media):
+    """It said "default threads": onnxruntime's default is a thread per physical core."""
+    from edgeinfer.backends.devices import physical_cores
+    from edgeinfer.run.run_stats import counted
+
+    code, _, err = run(capsys, "-m", media["model"], "--image", PHOTO)
+    assert code == 0, err
+    assert f"onnxruntime on cpu, {counted(physical_cores(), 'thread')})" in err.splitlines()[0]
+
+
 def test_the_run_header_names_the_native_default_thread_count(capsys, media):
     """It was `def` (bench) or null: the count the core really runs with."""
     from edgeinfer.core.runtime import default_threads

@@ -1,6 +1,8 @@
 """--device / --provider: the device a model runs on, by the names people use
 (cpu, cuda, tensorrt, openvino, coreml ...), as the onnxruntime execution
 provider the installed build has. `run`, `bench` and `serve` take it alike."""
+import os
+
 from ..errors import ModelError
 
 SUFFIX = "ExecutionProvider"
@@ -45,3 +47,22 @@ def session_providers(provider):
     """What the session is given: the chosen provider, then the CPU for the
     operators it does not take (as onnxruntime itself advises)."""
     return [provider] if provider == CPU else [provider, CPU]
+
+
+def physical_cores():
+    """Cores this process may use, counting hyperthread siblings once: what
+    onnxruntime takes by default (its intra-op threads, one per physical core)."""
+    try:
+        usable = os.sched_getaffinity(0)
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+    cores = set()
+    for cpu in usable:
+        try:
+            with open(f"/sys/devices/system/cpu/cpu{cpu}/topology/core_id") as f:
+                core = f.read().strip()
+            with open(f"/sys/devices/system/cpu/cpu{cpu}/topology/physical_package_id") as f:
+                cores.add((f.read().strip(), core))
+        except OSError:
+            cores.add(("cpu", cpu))
+    return len(cores) or 1

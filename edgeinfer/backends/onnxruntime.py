@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..model_file import open_model_file
-from .devices import CPU, session_providers, short_name
+from .devices import CPU, physical_cores, session_providers, short_name
 from .onnx_memory import check_model_memory
 from .tensor_spec import TensorSpec
 
@@ -109,8 +109,10 @@ class Backend:
         self.inputs = [_spec(i) for i in self.session.get_inputs()]
         self.outputs = [_spec(o) for o in self.session.get_outputs()]
         self.threads = threads
-        # None: onnxruntime's own default (a thread per physical core)
-        self.thread_count = int(threads) if threads else None
+        # onnxruntime's own default on the CPU is a thread per physical core: said as
+        # that number; None only where another device does the work
+        self.thread_count = int(threads) if threads else (
+            physical_cores() if provider == CPU else None)
 
     def run(self, feed):
         """Runs the graph on {input name: array}; returns the list of outputs."""

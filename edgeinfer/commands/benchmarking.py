@@ -15,6 +15,8 @@ import time
 
 import numpy as np
 
+from ..backends.devices import physical_cores
+
 PERCENTILES = (50, 90, 99)
 # a row whose p90 is more than this multiple of its p50 was disturbed (other
 # programs, frequency changes, a swapping machine): its figures are flagged
@@ -46,25 +48,6 @@ def _sample_inputs(model, image_paths):
                 .astype(np.float32)]
     from ..media import SAMPLE_IMAGE, read_image
     return [read_image(path) for path in image_paths or [SAMPLE_IMAGE]]
-
-
-def physical_cores():
-    """Cores this process may use, counting hyperthread siblings once: what
-    onnxruntime takes by default (its intra-op threads, one per physical core)."""
-    try:
-        usable = os.sched_getaffinity(0)
-    except AttributeError:  # macOS
-        return os.cpu_count() or 1
-    cores = set()
-    for cpu in usable:
-        try:
-            with open(f"/sys/devices/system/cpu/cpu{cpu}/topology/core_id") as f:
-                core = f.read().strip()
-            with open(f"/sys/devices/system/cpu/cpu{cpu}/topology/physical_package_id") as f:
-                cores.add((f.read().strip(), core))
-        except OSError:
-            cores.add(("cpu", cpu))
-    return len(cores) or 1
 
 
 def backend_threads(backend, threads):
