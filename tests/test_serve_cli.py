@@ -42,6 +42,28 @@ def test_serve_on_every_address_with_a_token_runs_the_video_and_stops_on_ctrl_c(
     assert re.search(r"edgeinfer serve: live run: \d+ frames, \d+ classified", err), err
 
 
+def test_no_auth_server_on_every_address_answers_its_own_host_name(media):
+    """It answered its IP address only: a Pi served with --no-auth could not be
+    opened as http://pi.local:8080/."""
+    process, url, _ = start_serving("-m", media["model"], "--host", "0.0.0.0", "--no-auth",
+                                    "--allow-host", "dash.lan")
+    port = url.rsplit(":", 1)[1]
+    short = socket.gethostname().split(".")[0]
+    try:
+        for name in (short, f"{short}.local", "dash.lan", "DASH.LAN"):
+            answer = httpx.get(url + "/api/models", headers={"Host": f"{name}:{port}"})
+            assert answer.status_code == 200, (name, answer.text)
+        refused = httpx.get(url + "/api/models", headers={"Host": f"evil.example:{port}"})
+        assert refused.status_code == 403
+        message = refused.json()["error"]
+        assert "evil.example" in message and f"{short}.local" in message
+        assert "--allow-host" in message and "\n" not in message
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=15)
+    finally:
+        process.kill()
+
+
 def test_a_non_loopback_host_without_a_token_is_refused(cli, media):
     for host in ("0.0.0.0", "192.168.1.20", "::", "pi.local"):
         code, _, err = cli("serve", "-m", media["model"], "--host", host)

@@ -54,6 +54,20 @@ def test_foreign_host_header_is_refused_without_a_token(server, media):
         assert answer.status_code == 200
 
 
+def test_own_names_are_answered_only_off_loopback():
+    import socket
+
+    from edgeinfer.serve.auth import own_names
+
+    short = socket.gethostname().split(".")[0].lower()
+    # on loopback a name would let a rebound page in: only what the user allows
+    assert own_names("127.0.0.1") == set() and own_names("::1", ["Dash.lan."]) == {"dash.lan"}
+    names = own_names("0.0.0.0")
+    assert {short, short + ".local"} <= names and "localhost" not in names
+    assert "pi.example" in own_names("pi.example") and "192.168.1.20" not in \
+        own_names("192.168.1.20")
+
+
 def test_cross_origin_post_is_refused(server, media):
     with httpx.Client(base_url=server, timeout=10) as client:
         evil = {"Origin": "https://evil.example"}

@@ -59,6 +59,10 @@ def add_arguments(parser):
     server.add_argument("--no-auth", action="store_true",
                         help="serve a non-loopback --host without a token (anyone who can reach "
                              "it may use it)")
+    server.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="without --token, also answer requests addressed to NAME (this "
+                             "machine's own names, e.g. pi.local, are answered on a "
+                             "non-loopback --host already); give it again for more")
     server.add_argument("--cors", action="append", default=[], metavar="ORIGIN",
                         help="let pages from ORIGIN (e.g. https://dash.local) call the API; "
                              "give it again for more (default: none)")
@@ -158,7 +162,7 @@ class _CaughtSignals:
 
 
 def run(args):
-    from ..serve.auth import check_bind
+    from ..serve.auth import check_bind, own_names
 
     show_warnings(PROG)
     _check(args)
@@ -181,7 +185,8 @@ def run(args):
                          sinks=[mqtt] if mqtt else [], teach_dir=args.teach_dir,
                          load=lambda path: load(path, backend=args.backend,
                                                 threads=args.threads, device=args.device))
-        app = create_app(parts, token=args.token, cors=args.cors, max_body=args.max_body)
+        app = create_app(parts, token=args.token, cors=args.cors, max_body=args.max_body,
+                         names=own_names(args.host, args.allow_host))
         print(f"{PROG}: {_address(sock)} serving {', '.join(parts.predictor.names)}" +
               (f" on {parts.live.description}" if parts.live else " (no source: the API only)"),
               file=sys.stderr, flush=True)

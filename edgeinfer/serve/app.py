@@ -58,10 +58,12 @@ def error(status, message):
     return JSONResponse({"error": message}, status_code=status)
 
 
-def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_PIXELS):
+def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_PIXELS,
+               names=()):
     """The ASGI app serving `parts` (a parts.Parts). token: every route but
     /healthz wants it (None: open); cors: origins allowed to call from a browser
-    (none: same origin only)."""
+    (none: same origin only); names: host names a request may address without a
+    token besides loopback ones and the server's address (auth.own_names)."""
     pages = {path: (_read_static(name), media) for path, (name, media) in PAGES.items()}
     # each decoded image holds up to max_pixels * 3 bytes: a burst must not hold them all
     decoding = threading.BoundedSemaphore(DECODING_AT_ONCE)
@@ -206,7 +208,7 @@ def create_app(parts, *, token=None, cors=(), max_body=MAX_BODY, max_pixels=MAX_
     if token:
         middleware.append(Middleware(TokenAuth, token=token))
     else:
-        middleware.append(Middleware(LoopbackGuard, cors=cors))
+        middleware.append(Middleware(LoopbackGuard, cors=cors, names=names))
     return OneLineErrors(Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                                    exception_handlers={HTTPException: _http_error,
                                                        Exception: _server_error}))

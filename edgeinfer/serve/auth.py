@@ -7,13 +7,16 @@ EventSource cannot send a header).
 Without a token the loopback address alone keeps other machines out, but not
 other web pages in this machine's browser: LoopbackGuard refuses requests
 addressed to a name that is not this server's (DNS rebinding) and POST/DELETE
-sent from another site's page."""
+sent from another site's page. A --no-auth server on another address is
+reached by this machine's own names too (pi, pi.local, its full name) and by
+any --allow-host name."""
 from __future__ import annotations
 
 import hmac
 import ipaddress
 import json
 import re
+import socket
 from urllib.parse import parse_qs
 
 from ..errors import UserError
@@ -49,6 +52,25 @@ def check_bind(host, token, no_auth):
                         "who can reach it")
 
 
+def own_names(host, allowed=()):
+    """The names, besides loopback ones and the address a request came in on,
+    that a server listening on `host` answers to without a token: none on a
+    loopback address (a name would let another site's page in); otherwise this
+    machine's host name, its mDNS (.local) and full names, a --host given as a
+    name, and the `allowed` ones."""
+    names = {name.strip().lower().rstrip(".") for name in allowed if name.strip()}
+    if is_loopback(host):
+        return names
+    machine = socket.gethostname().lower()
+    short = machine.split(".")[0]
+    names |= {machine, short, short + ".local", socket.getfqdn().lower()}
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        names.add(host.lower())     # --host pi.local: the name it was given
+    return {name for name in names if name and name != "localhost"}
+
+
 def _host_name(host):
     """The name in a Host header, without its port ('[::1]:8080' -> '[::1]')."""
     if host.startswith("["):
@@ -69,13 +91,14 @@ def _refuse(status, message, extra=()):
 
 class LoopbackGuard:
     """ASGI middleware for a server without a token: 403 (one-line JSON) for a
-    request whose Host is not a loopback name nor the address it came in on (a
-    page on another site whose name was rebound to 127.0.0.1), and for a POST
-    or DELETE whose Origin is neither this server's nor a --cors origin (a page
-    on another site posting a form or a fetch, which needs no preflight)."""
+    request whose Host is not a loopback name, the address it came in on nor one
+    of `names` (own_names: a page on another site whose name was rebound to this
+    server's address), and for a POST or DELETE whose Origin is neither this
+    server's nor a --cors origin (a page on another site posting a form or a
+    fetch, which needs no preflight)."""
 
-    def __init__(self, app, cors=()):
-        self.app, self.cors = app, set(cors)
+    def __init__(self, app, cors=(), names=()):
+        self.app, self.cors, self.names = app, set(cors), set(names)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -84,10 +107,12 @@ class LoopbackGuard:
         host = headers.get(b"host", b"").decode("latin-1").strip().lower()
         name = _host_name(host)
         local = (scope.get("server") or ("",))[0] or ""
-        if not (is_loopback(name) or name.strip("[]") == local.lower()):
-            return await _refuse(403, f"this server answers requests to localhost only, not "
-                                      f"to {host or 'no Host'}: open http://127.0.0.1:PORT/, "
-                                      "or serve with --token T")(send)
+        if not (is_loopback(name) or name.strip("[]") == local.lower() or
+                name.rstrip(".") in self.names):
+            return await _refuse(403, f"this server answers requests to {self._answers_to()} "
+                                      f"only, not to {host or 'no Host'}: open it by one of "
+                                      "those, let the name in with --allow-host NAME, or serve "
+                                      "with --token T")(send)
         origin = headers.get(b"origin")
         if scope["method"] in ("POST", "DELETE") and origin is not None:
             origin = origin.decode("latin-1").strip()
@@ -97,6 +122,10 @@ class LoopbackGuard:
                                           "refused: allow that origin with --cors "
                                           f"{origin}")(send)
         return await self.app(scope, receive, send)
+
+    def _answers_to(self):
+        names = sorted(self.names)
+        return "localhost, its own address" + (f" and {', '.join(names)}" if names else "")
 
 
 def _query(scope):
