@@ -8,8 +8,8 @@ Without a token the loopback address alone keeps other machines out, but not
 other web pages in this machine's browser: LoopbackGuard refuses requests
 addressed to a name that is not this server's (DNS rebinding) and POST/DELETE
 sent from another site's page. A --no-auth server on another address is
-reached by this machine's own names too (pi, pi.local, its full name) and by
-any --allow-host name."""
+reached by this machine's own names too (pi, pi.local) and by any
+--allow-host name."""
 from __future__ import annotations
 
 import hmac
@@ -56,14 +56,15 @@ def own_names(host, allowed=()):
     """The names, besides loopback ones and the address a request came in on,
     that a server listening on `host` answers to without a token: none on a
     loopback address (a name would let another site's page in); otherwise this
-    machine's host name, its mDNS (.local) and full names, a --host given as a
-    name, and the `allowed` ones."""
+    machine's host name and its mDNS (.local) name, a --host given as a name,
+    and the `allowed` ones. Not the DNS full name: finding it can wait seconds
+    on a resolver a device cannot reach (--allow-host names it)."""
     names = {name.strip().lower().rstrip(".") for name in allowed if name.strip()}
     if is_loopback(host):
         return names
     machine = socket.gethostname().lower()
     short = machine.split(".")[0]
-    names |= {machine, short, short + ".local", socket.getfqdn().lower()}
+    names |= {machine, short, short + ".local"}
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
