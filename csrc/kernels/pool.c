@@ -217,8 +217,9 @@ static int max_pool2d(const ei_pool2d_params *p, const float *x, float *y)
     if (kh > MAX_ROWS_TAPS)
         full_lo = full_hi = 0;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) reduction(min : status) \
-    if ((long)p->planes * ho * wo > 32768)
+#pragma omp parallel reduction(min : status) \
+    num_threads(ei_threads_for(chunks, EI_WORK_PER_STREAMED_FLOAT * (double)chunk * ho * wo * \
+                                           (kh + p->kernel_w)))
 #endif
     {
         const float **runs = (const float **)ei_scratch(EI_SCRATCH_POOL, bytes);
@@ -346,8 +347,9 @@ static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
         column_counts[ow] = (float)(p->count_include_pad ? columns[ow].padded_taps
                                                          : columns[ow].last - columns[ow].first);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
-    if ((long)p->planes * p->out_height * p->out_width > 32768)
+#pragma omp parallel for schedule(static) \
+    num_threads(ei_threads_for(p->planes, EI_WORK_PER_STREAMED_FLOAT * p->out_height * \
+                                              p->out_width * p->kernel_h * p->kernel_w))
 #endif
     for (plane = 0; plane < p->planes; plane++) {
         const float *src = x + (long)plane * p->in_height * p->in_width;
@@ -386,7 +388,8 @@ void ei_global_avg_pool(int planes, int size, const float *x, float *y)
 {
     int plane;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) if (planes > 64)
+#pragma omp parallel for schedule(static) \
+    num_threads(ei_threads_for(planes, EI_WORK_PER_STREAMED_FLOAT * size))
 #endif
     for (plane = 0; plane < planes; plane++) {
         const float *src = x + (long)plane * size;
