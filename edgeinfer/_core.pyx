@@ -35,7 +35,7 @@ def set_num_threads(int n):
 
 
 def set_work_per_thread(n):
-    """Work a thread must have before a step is split (None: default, 0: always); returns the last."""
+    """Work per thread before a step is split (None: default, 0: always); returns the last."""
     return ei_set_work_per_thread(-1.0 if n is None else float(n))
 
 

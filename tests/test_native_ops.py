@@ -189,7 +189,8 @@ def test_leaky_relu_after_conv_with_residual_add_applies_after_the_add():
     """Conv -> Add(skip) -> LeakyRelu: the residual in the conv's write, then
     the slope on the sum, all one step."""
     w = np.random.default_rng(2).standard_normal((3, 3, 1, 1)).astype(np.float32)
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]), helper.make_node("Add", ["c", "x"], ["s"]),
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]),
+             helper.make_node("Add", ["c", "x"], ["s"]),
              helper.make_node("LeakyRelu", ["s"], ["y"], alpha=0.2)]
     model = model_of(nodes, [("x", (1, 3, 9, 9))], ["y"], [("w", w)], opset=17)
     assert_same(model)

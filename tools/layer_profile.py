@@ -1,7 +1,8 @@
 """Per-layer truth: the native backend's time per step beside onnxruntime's
 own per-node profile (SessionOptions.enable_profiling) for the same model, at
-one thread (or --threads N: both engines at N), one row per layer shape, so every slow layer shape is visible. The two
-take turns run by run; each node's time is its median over the runs.
+one thread (or --threads N: both engines at N), one row per layer shape, so
+every slow layer shape is visible. The two take turns run by run; each node's
+time is its median over the runs.
 
 Rows are keyed by what decides a layer's speed, not by node name (the two
 engines fuse and rename differently): for a convolution its kind (1x1,
