@@ -13,9 +13,10 @@ static int requested_threads = 0; /* 0: not decided yet */
  * to the other core's cache for the next step. Measured at two threads,
  * whole models interleaved in one process (EDGEINFER_PLAN_CACHE=0, values
  * alternated run by run): the small CNN and mini-Xception 0.83-0.89x their
- * one-thread speed at 200 000, 1.0-1.12x from 1 000 000 on (their steps are
- * 0.1-4 M multiply-adds); EfficientNet-Lite0 alike at 200 000 and 1 000 000,
- * 0.92x of that at 2 000 000. */
+ * one-thread speed at 200 000, 0.95-1.12x from 1 000 000 on (their steps are
+ * 0.1-4 M multiply-adds; 1.03-1.05x at 2 000 000); EfficientNet-Lite0 alike
+ * at 200 000 and 1 000 000, 0.91-0.93x of that at 2 000 000 (1.25x its
+ * one-thread speed against 1.15x, three runs, waiting passively). */
 #define DEFAULT_WORK_PER_THREAD 1000000.0
 static double work_per_thread = DEFAULT_WORK_PER_THREAD;
 
