@@ -9,6 +9,8 @@ cdef extern from "threads.h":
     int ei_openmp_enabled()
     int ei_get_num_threads()
     void ei_set_num_threads(int n)
+    int ei_threads_for(double items, double work_per_item)
+    double ei_set_work_per_thread(double n)
 
 cdef extern from "cpu.h":
     ctypedef int ei_simd_level
@@ -30,6 +32,15 @@ def get_num_threads():
 
 def set_num_threads(int n):
     ei_set_num_threads(n)
+
+
+def set_work_per_thread(n):
+    """Work per thread before a step is split (None: default, 0: always); returns the last."""
+    return ei_set_work_per_thread(-1.0 if n is None else float(n))
+
+
+def threads_for(double items, double work_per_item):
+    return ei_threads_for(items, work_per_item)
 
 
 def simd_detected():

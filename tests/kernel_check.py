@@ -1,5 +1,6 @@
 """One frame for every kernel test: a kernel against its numpy reference,
-under every SIMD level this CPU has, one and two threads, and each forced
+under every SIMD level this CPU has, one and two threads (at two, every
+step split across both however small: the work gate off), and each forced
 path of the core.
 
 A kernel test module describes its kernel once (`KernelCheck`: the kernel,
@@ -42,6 +43,8 @@ def configured(level, threads, force_path):
     before = edgeinfer.get_num_threads()
     edgeinfer._core.simd_force(level)
     edgeinfer.set_num_threads(threads)
+    # the drawn cases are far below the work a thread must have to be used
+    edgeinfer._core.set_work_per_thread(0 if threads > 1 else None)
     if force_path is not None:
         force_path()
     try:
@@ -49,6 +52,7 @@ def configured(level, threads, force_path):
     finally:
         edgeinfer._core.simd_force(None)
         edgeinfer.set_num_threads(before)
+        edgeinfer._core.set_work_per_thread(None)
 
 
 @dataclass

@@ -518,6 +518,7 @@ def test_pointwise_with_packed_weights_matches_reference(case):
             by_threads = []
             for count in (1, 2):
                 edgeinfer.set_num_threads(count)
+                core.set_work_per_thread(0 if count > 1 else None)   # split however small
                 ours = run_pointwise(x, w, bias, residual, clamp, packed)
                 assert_close(ours, expected, w.shape[1])
                 by_threads.append(ours)
@@ -525,6 +526,7 @@ def test_pointwise_with_packed_weights_matches_reference(case):
     finally:
         core.simd_force(None)
         edgeinfer.set_num_threads(threads)
+        core.set_work_per_thread(None)
 
 
 def test_weights_packed_for_another_level_are_not_used(rng):

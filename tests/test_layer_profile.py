@@ -45,3 +45,40 @@ def test_int8_convs_pair_with_onnxruntimes_packed_qlinearconv(tmp_path):
             layer_profile.table(path, runs=3)}
     n_nodes, o_nodes = rows["int8 Conv dw 3x3 16>16 @16x16"]
     assert n_nodes == 1 and o_nodes == 1
+
+
+def test_threads_option_runs_both_engines_at_that_many_threads(tmp_path, monkeypatch):
+    """--threads 2: onnxruntime's intra-op pool and native's core both at two
+    threads while the layers are timed, the same rows as at one."""
+    from edgeinfer.core.loader import core
+    from edgeinfer.native.plan import Plan
+
+    path = str(tmp_path / "cnn.onnx")
+    onnx.save(mobile_cnn(size=32), path)
+    seen = {"native": set(), "ort": set()}
+    real_run, real_session = Plan.run_timed, layer_profile._ort_session
+
+    def run_recording_threads(self):
+        seen["native"].add(core.get_num_threads())
+        return real_run(self)
+
+    def session_recording_threads(*args, **kwargs):
+        session = real_session(*args, **kwargs)
+        seen["ort"].add(session.get_session_options().intra_op_num_threads)
+        return session
+
+    monkeypatch.setattr(Plan, "run_timed", run_recording_threads)
+    monkeypatch.setattr(layer_profile, "_ort_session", session_recording_threads)
+    before = core.get_num_threads()
+    rows = {key: n_nodes for key, n_nodes, _, _, _ in layer_profile.table(path, runs=3, threads=2)}
+    assert seen == {"native": {2}, "ort": {2}}
+    assert core.get_num_threads() == before    # the process's setting is left as it was
+    assert rows["Conv dw 3x3 16>16 @16x16"] == 1 and rows["Conv 3x3/2 16>24 @8x8"] == 1
+
+
+def test_threads_below_one_is_one_line_and_status_2(tmp_path, capsys):
+    path = str(tmp_path / "cnn.onnx")
+    onnx.save(mobile_cnn(size=32), path)
+    assert layer_profile.main([path, "--threads", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--threads" in err and err.count("\n") == 0

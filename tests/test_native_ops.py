@@ -175,6 +175,28 @@ def test_hard_swish_after_conv_runs_in_the_conv_step():
     assert NativeBackend(model).plan_summary()["operators"] == {"Conv+hard_swish": 1}
 
 
+@pytest.mark.parametrize("alpha", [None, 0.1, -0.3, 1.7])
+def test_leaky_relu_after_conv_runs_in_the_conv_step_with_its_slope(alpha):
+    """A LeakyRelu after a Conv (the small CNN's last 1x1) is no step of its
+    own; its alpha, given or the default 0.01, is the slope the step applies."""
+    attrs = {} if alpha is None else {"alpha": alpha}
+    model = conv_then([helper.make_node("LeakyRelu", ["c"], ["y"], **attrs)])
+    assert_same(model)
+    assert NativeBackend(model).plan_summary()["operators"] == {"Conv+leaky_relu": 1}
+
+
+def test_leaky_relu_after_conv_with_residual_add_applies_after_the_add():
+    """Conv -> Add(skip) -> LeakyRelu: the residual in the conv's write, then
+    the slope on the sum, all one step."""
+    w = np.random.default_rng(2).standard_normal((3, 3, 1, 1)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]),
+             helper.make_node("Add", ["c", "x"], ["s"]),
+             helper.make_node("LeakyRelu", ["s"], ["y"], alpha=0.2)]
+    model = model_of(nodes, [("x", (1, 3, 9, 9))], ["y"], [("w", w)], opset=17)
+    assert_same(model)
+    assert NativeBackend(model).plan_summary()["operators"] == {"Conv+residual+leaky_relu": 1}
+
+
 def test_silu_whose_input_is_also_read_elsewhere_stays_correct():
     """The conv output feeds the SiLU and an Add: no fusion into the conv, one Swish step."""
     model = conv_then([helper.make_node("Sigmoid", ["c"], ["s"]),

@@ -97,6 +97,18 @@ MAX_POOL_REGRESSIONS = {
 }
 test_max_pool_regressions = MAX_POOL.regression_test(MAX_POOL_REGRESSIONS)
 
+AVG_POOL_REGRESSIONS = {
+    # the small CNN's pool: 2x2 at stride 1, padded at the end, pads not counted
+    "small_cnn_2x2_stride1_end_pads_not_counted": Case(
+        seeded((1, 24, 24, 24)), dict(kernel=2, stride=1, padding=(0, 0, 1, 1),
+                                      count_include_pad=False)),
+    # windows wholly in the pads past the input (ceil mode) average no tap: NaN
+    "ceil_mode_window_without_taps_is_nan": Case(
+        seeded((1, 2, 5, 21)), dict(kernel=2, stride=3, padding=(0, 0, 1, 1), ceil_mode=True,
+                                    count_include_pad=False)),
+}
+test_avg_pool_regressions = AVG_POOL.regression_test(AVG_POOL_REGRESSIONS)
+
 GLOBAL_AVG_POOL_REGRESSIONS = {
     "planes_7x7": Case(seeded((1, 5, 7, 7))),
     "planes_of_one_pixel": Case(seeded((2, 3, 1, 1))),

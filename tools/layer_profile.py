@@ -1,7 +1,8 @@
 """Per-layer truth: the native backend's time per step beside onnxruntime's
-own per-node profile (SessionOptions.enable_profiling) for the same model, one
-thread, one row per layer shape, so every slow layer shape is visible. The two
-take turns run by run; each node's time is its median over the runs.
+own per-node profile (SessionOptions.enable_profiling) for the same model, at
+one thread (or --threads N: both engines at N), one row per layer shape, so
+every slow layer shape is visible. The two take turns run by run; each node's
+time is its median over the runs.
 
 Rows are keyed by what decides a layer's speed, not by node name (the two
 engines fuse and rename differently): for a convolution its kind (1x1,
@@ -10,7 +11,7 @@ other operators the operator and output shape. onnxruntime's NCHWc layout
 nodes (ReorderInput/ReorderOutput) and operators it fused away appear on
 their own side only.
 
-usage: python tools/layer_profile.py MODEL.onnx [--runs 20] [--top 40] [--markdown]
+usage: python tools/layer_profile.py MODEL.onnx [--runs 20] [--threads 1] [--top 40] [--markdown]
 """
 import argparse
 import json
@@ -73,11 +74,11 @@ def _quantized_weights_shape(node):
         (weights[0], 1) + tuple(weights[1:])
 
 
-def _ort_session(path, profile_dir):
+def _ort_session(path, profile_dir, threads=1):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.enable_profiling = True
@@ -124,18 +125,19 @@ def _shape(entry):
     return tuple(next(iter(entry.values()))) if entry else None
 
 
-def layers(path, x, runs, warmup=3):
-    """({key: [nodes, ms]} native, the same for onnxruntime): the two engines
-    take turns run by run, so a loaded machine's noise falls on both."""
+def layers(path, x, runs, warmup=3, threads=1):
+    """({key: [nodes, ms]} native, the same for onnxruntime), both at
+    `threads` threads: the two engines take turns run by run, so a loaded
+    machine's noise falls on both."""
     from edgeinfer.native import NativeBackend
 
-    engine = NativeBackend(path, threads=1)
+    engine = NativeBackend(path, threads=threads)
     name = engine.input_names[0]
     engine.run({name: x})
     keys = _native_keys(engine._prepare({name: x}))
     samples = defaultdict(list)
     with tempfile.TemporaryDirectory() as tmp:
-        session = _ort_session(path, tmp)
+        session = _ort_session(path, tmp, threads)
         feed = {session.get_inputs()[0].name: x}
         for turn in range(warmup + runs):
             _, steps = engine.run({name: x}, profile=True)
@@ -168,11 +170,11 @@ def _nchwc_aliases(native, ort):
     return aliases
 
 
-def table(path, runs=20, seed=0):
+def table(path, runs=20, seed=0, threads=1):
     model = onnx.load(path, load_external_data=False)
     dims = [d.dim_value or 1 for d in model.graph.input[0].type.tensor_type.shape.dim]
     x = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
-    native, ort = layers(path, x, runs)
+    native, ort = layers(path, x, runs, threads=threads)
     for theirs, ours in _nchwc_aliases(native, ort).items():
         count, ms = ort.pop(theirs)
         ort.setdefault(ours, [0, 0.0])
@@ -214,13 +216,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads of both engines (onnxruntime's intra-op threads)")
     parser.add_argument("--top", type=int, default=None, help="show only the slowest N rows")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
     if not os.path.isfile(args.model):
         print(f"layer_profile: {args.model} does not exist", file=sys.stderr)
         return 2
-    print(format_rows(table(args.model, args.runs), args.top, args.markdown))
+    if args.threads < 1:
+        print(f"layer_profile: --threads must be 1 or more, not {args.threads}", file=sys.stderr)
+        return 2
+    print(format_rows(table(args.model, args.runs, threads=args.threads), args.top, args.markdown))
     return 0
 
 

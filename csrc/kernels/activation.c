@@ -110,7 +110,8 @@ int ei_activation(int kind, size_t n, const float *x, float *y, float alpha, flo
     if (kind < EI_ACT_RELU || kind > EI_ACT_SILU)
         return -1;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) if (chunks > 1)
+#pragma omp parallel for schedule(static) \
+    num_threads(ei_threads_for((double)chunks, EI_WORK_PER_STREAMED_FLOAT * CHUNK))
 #endif
     for (c = 0; c < chunks; c++) {
         size_t start = (size_t)c * CHUNK;

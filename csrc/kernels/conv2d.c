@@ -36,20 +36,6 @@ int ei_conv2d_output_size(const ei_conv2d_params *p, int *out_height, int *out_w
     return 0;
 }
 
-/* Below this many multiply-adds per work item a thread costs more than it saves. */
-#define WORK_WORTH_A_THREAD 200000.0
-
-static int threads_for(double work_items, double macs_per_item)
-{
-    int threads = ei_get_num_threads();
-    double useful = work_items * macs_per_item / WORK_WORTH_A_THREAD;
-    if (useful < threads)
-        threads = (int)useful;
-    if (threads > work_items)
-        threads = (int)work_items;
-    return threads < 1 ? 1 : threads;
-}
-
 /* Padded planes up to this many floats are convolved in one flat run, larger
  * ones row by row through a ring, which stays in L1. Measured on one x86 core:
  * at stride 1 the two break even near 160x160 on an AMD EPYC (AVX2), near
@@ -152,7 +138,7 @@ static int depthwise_blocked(const ei_conv2d_params *p, const ei_depthwise_block
     const int items = p->batch * blocks;
     const size_t in_image = (size_t)p->in_channels * p->in_height * p->in_width;
     const size_t out_image = (size_t)p->out_channels * plan->out_height * plan->out_width;
-    const int threads = threads_for(items, (double)plan->out_height * plan->out_width *
+    const int threads = ei_threads_for(items, (double)plan->out_height * plan->out_width *
                                                p->kernel_h * p->kernel_w * plan->lanes);
     int status = 0;
     (void)threads;
@@ -205,7 +191,7 @@ static int conv_depthwise(const ei_conv2d_params *p, int ho, int wo, const float
     const int planes = p->batch * p->out_channels;
     const int taps = p->kernel_h * p->kernel_w;
     const ei_simd_level level = ei_simd_active();
-    const int threads = threads_for(planes, (double)ho * wo * taps);
+    const int threads = ei_threads_for(planes, (double)ho * wo * taps);
     const size_t limit = p->stride_w > 1 ? FLAT_PLANE_LIMIT_STRIDED : FLAT_PLANE_LIMIT;
     ei_depthwise_flat plan;
     ei_depthwise_blocked blocked;
@@ -315,7 +301,7 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
         row_blocks = (mg + rows_per_item - 1) / rows_per_item;
     }
     items = column_items * row_blocks;
-    threads = threads_for(items, (double)block * rows_per_item * k);
+    threads = ei_threads_for(items, (double)block * rows_per_item * k);
     (void)threads;
 
 #ifdef _OPENMP
@@ -477,7 +463,7 @@ static int indirect_bands(const ei_conv2d_params *p, const ei_gemm_kernel *kerne
         band_rows = ho;
     bands = (ho + band_rows - 1) / band_rows;
     items = images * row_blocks * bands;
-    threads = threads_for(items, (double)rows_per_item * band_rows * wo * k);
+    threads = ei_threads_for(items, (double)rows_per_item * band_rows * wo * k);
     (void)threads;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(min : status)
@@ -563,7 +549,7 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
     for (i = 0; i < EI_GEMM_SLACK; i++)
         padded[plane * planes + i] = 0.0f;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(threads_for(planes, (double)plane))
+#pragma omp parallel for schedule(static) num_threads(ei_threads_for(planes, (double)plane))
 #endif
     for (i = 0; i < planes; i++) {
         const float *src = x + (size_t)i * p->in_height * p->in_width;
@@ -617,7 +603,7 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
     rows_per_item = (ho + row_blocks - 1) / row_blocks;
     row_blocks = (ho + rows_per_item - 1) / rows_per_item;
     items = p->batch * groups * row_blocks;
-    threads = threads_for(items, (double)rows_per_item * wo * mg * k);
+    threads = ei_threads_for(items, (double)rows_per_item * wo * mg * k);
     (void)threads;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic) num_threads(threads)

@@ -59,8 +59,8 @@ int ei_binary(int op, int rank, const int64_t *shape, const float *a, const int6
         outer *= shape[d];
     inner = shape[rank - 1];
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
-    if (outer > 1 && outer * inner > 65536)
+#pragma omp parallel for schedule(static) \
+    num_threads(ei_threads_for((double)outer, EI_WORK_PER_STREAMED_FLOAT * (double)inner))
 #endif
     for (r = 0; r < outer; r++) {
         /* the row's position in the outer axes, last outer axis fastest */

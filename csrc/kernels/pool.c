@@ -217,8 +217,9 @@ static int max_pool2d(const ei_pool2d_params *p, const float *x, float *y)
     if (kh > MAX_ROWS_TAPS)
         full_lo = full_hi = 0;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) reduction(min : status) \
-    if ((long)p->planes * ho * wo > 32768)
+#pragma omp parallel reduction(min : status) \
+    num_threads(ei_threads_for(chunks, EI_WORK_PER_STREAMED_FLOAT * (double)chunk * ho * wo * \
+                                           (kh + p->kernel_w)))
 #endif
     {
         const float **runs = (const float **)ei_scratch(EI_SCRATCH_POOL, bytes);
@@ -318,47 +319,58 @@ static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th,
     }
 }
 
+/* Average pooling: each output row the sum of its window's taps, swept tap
+ * by tap (sum_row), then divided by its windows' tap counts in one pass over
+ * the row. A count is the row's taps times the column's, exact in a float,
+ * so the division is the true sum / count, in vectors, with no branch: a
+ * window with no tap sums to 0 and 0 / 0 is the NaN it must give. */
 static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
-    int plane, kw;
+    int plane, kw, ow;
     taps *columns;
     int *ranges;
+    float *column_counts;
     if (!valid(p))
         return -1;
     columns = column_taps(p);
     ranges = (int *)malloc(sizeof(int) * 2 * (size_t)p->kernel_w);
-    if (columns == NULL || ranges == NULL) {
+    column_counts = (float *)malloc(sizeof(float) * (size_t)(p->out_width > 0 ? p->out_width : 1));
+    if (columns == NULL || ranges == NULL || column_counts == NULL) {
         free(columns);
         free(ranges);
+        free(column_counts);
         return -2;
     }
     for (kw = 0; kw < p->kernel_w; kw++)
         tap_columns(p, kw, &ranges[2 * kw], &ranges[2 * kw + 1]);
+    for (ow = 0; ow < p->out_width; ow++)
+        column_counts[ow] = (float)(p->count_include_pad ? columns[ow].padded_taps
+                                                         : columns[ow].last - columns[ow].first);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
-    if ((long)p->planes * p->out_height * p->out_width > 32768)
+#pragma omp parallel for schedule(static) \
+    num_threads(ei_threads_for(p->planes, EI_WORK_PER_STREAMED_FLOAT * p->out_height * \
+                                              p->out_width * p->kernel_h * p->kernel_w))
 #endif
     for (plane = 0; plane < p->planes; plane++) {
         const float *src = x + (long)plane * p->in_height * p->in_width;
         float *dst = y + (long)plane * p->out_height * p->out_width;
-        int oh, ow;
+        int oh, c;
         for (oh = 0; oh < p->out_height; oh++) {
             taps th = window(oh, p->stride_h, p->pad_top, p->pad_bottom, p->kernel_h,
                              p->dilation_h, p->in_height);
             int row0 = oh * p->stride_h - p->pad_top;
+            /* taps inside the input are contiguous in k */
+            const float row_count =
+                (float)(p->count_include_pad ? th.padded_taps : th.last - th.first);
             float *out = dst + (long)oh * p->out_width;
             sum_row(p, src, &th, row0, ranges, out);
-            for (ow = 0; ow < p->out_width; ow++) {
-                /* taps inside the input are contiguous in k */
-                int count = p->count_include_pad
-                                ? th.padded_taps * columns[ow].padded_taps
-                                : (th.last - th.first) * (columns[ow].last - columns[ow].first);
-                out[ow] = count > 0 ? out[ow] / (float)count : NAN;
-            }
+            for (c = 0; c < p->out_width; c++)
+                out[c] = out[c] / (row_count * column_counts[c]);
         }
     }
     free(columns);
     free(ranges);
+    free(column_counts);
     return 0;
 }
 
@@ -376,7 +388,8 @@ void ei_global_avg_pool(int planes, int size, const float *x, float *y)
 {
     int plane;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) if (planes > 64)
+#pragma omp parallel for schedule(static) \
+    num_threads(ei_threads_for(planes, EI_WORK_PER_STREAMED_FLOAT * size))
 #endif
     for (plane = 0; plane < planes; plane++) {
         const float *src = x + (long)plane * size;

@@ -8,6 +8,18 @@
 
 static int requested_threads = 0; /* 0: not decided yet */
 
+/* Below this many multiply-adds per thread a second thread costs more than
+ * it saves: waking it, the closing barrier, and the output it wrote moving
+ * to the other core's cache for the next step. Measured at two threads,
+ * whole models interleaved in one process (EDGEINFER_PLAN_CACHE=0, values
+ * alternated run by run): the small CNN and mini-Xception 0.83-0.89x their
+ * one-thread speed at 200 000, 0.95-1.12x from 1 000 000 on (their steps are
+ * 0.1-4 M multiply-adds; 1.03-1.05x at 2 000 000); EfficientNet-Lite0 alike
+ * at 200 000 and 1 000 000, 0.91-0.93x of that at 2 000 000 (1.25x its
+ * one-thread speed against 1.15x, three runs, waiting passively). */
+#define DEFAULT_WORK_PER_THREAD 1000000.0
+static double work_per_thread = DEFAULT_WORK_PER_THREAD;
+
 int ei_openmp_enabled(void)
 {
 #ifdef _OPENMP
@@ -44,4 +56,24 @@ int ei_get_num_threads(void)
 void ei_set_num_threads(int n)
 {
     requested_threads = n > 0 ? n : default_threads();
+}
+
+double ei_set_work_per_thread(double n)
+{
+    const double last = work_per_thread;
+    work_per_thread = n < 0.0 ? DEFAULT_WORK_PER_THREAD : n;
+    return last;
+}
+
+int ei_threads_for(double items, double work_per_item)
+{
+    int threads = ei_get_num_threads();
+    if (work_per_thread > 0.0) {
+        const double useful = items * work_per_item / work_per_thread;
+        if (useful < threads)
+            threads = (int)useful;
+    }
+    if (threads > items)
+        threads = (int)items;
+    return threads < 1 ? 1 : threads;
 }

@@ -1,4 +1,10 @@
 """Loads the compiled core, or says how to build it."""
+import os
+
+# OpenMP waits passively unless the user chose otherwise (read once, as the core loads it):
+# libgomp's default spin after each parallel step takes a core (docs/native.md, "Threads")
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 try:
     import edgeinfer._core as _core  # the extension setup.py builds; imported here only
 except ImportError as error:  # pragma: no cover - only on a broken install

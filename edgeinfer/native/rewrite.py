@@ -9,8 +9,9 @@ value and removes work from every run.
   an inverted-residual or ResNet block) is done in the Conv's output write;
   the Conv moves to the Add's place, where both operands exist;
 - Relu / Clip after a Conv becomes the clamp on the Conv's output write;
-  HardSwish / Swish after a Conv runs in place on the Conv's output in the
-  same step (one C pass while the output is still in cache, no buffer);
+  HardSwish / Swish / LeakyRelu after a Conv runs in place on the Conv's
+  output in the same step (one C pass while the output is still in cache, no
+  buffer);
 - a Transpose that keeps the order of every axis longer than 1 is a reshape;
 - two Transposes that undo each other vanish (Keras' layout round trips)."""
 from __future__ import annotations
@@ -139,7 +140,7 @@ def sigmoid_mul_to_swish(nodes, constants, info, outputs, opset):
 
 
 # activations run in place on a Conv's output, in the Conv's step
-CONV_ACTIVATIONS = {"HardSwish": "hard_swish", "Swish": "silu"}
+CONV_ACTIVATIONS = {"HardSwish": "hard_swish", "Swish": "silu", "LeakyRelu": "leaky_relu"}
 
 
 def fuse_activation_into_conv(nodes, constants, info, outputs, opset):
@@ -153,9 +154,14 @@ def fuse_activation_into_conv(nodes, constants, info, outputs, opset):
                 conv.attr("_activation") is not None or not uses.only_one(conv.outputs[0]):
             continue
         if act.op in CONV_ACTIVATIONS:
-            if float(act.attr("alpha", 1.0)) != 1.0:
+            if act.op == "LeakyRelu":
+                alpha = float(act.attr("alpha", 0.01))
+            elif float(act.attr("alpha", 1.0)) != 1.0:
                 continue
-            conv.attrs = {**conv.attrs, "_activation": CONV_ACTIVATIONS[act.op]}
+            else:
+                alpha = 0.0
+            conv.attrs = {**conv.attrs, "_activation": CONV_ACTIVATIONS[act.op],
+                          "_activation_alpha": alpha}
             conv.outputs = [act.outputs[0]]
             removed.add(id(act))
             continue

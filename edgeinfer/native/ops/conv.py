@@ -50,6 +50,7 @@ def make_conv(node, operands, opset):
     strides, dilations, pads = plan.strides, plan.dilations, plan.pads
     clamp = node.attr("_clamp")
     activation = node.attr("_activation")    # set by the rewrite: run in place after the write
+    alpha = float(node.attr("_activation_alpha", 0.0))     # LeakyRelu's slope
 
     def bind(ins, outs):
         # planned buffers and constants are contiguous: these reshapes are views
@@ -74,7 +75,7 @@ def make_conv(node, operands, opset):
 
         def conv_then_activation():
             conv()
-            apply(kind, flat_out, flat_out, 0.0, 0.0)
+            apply(kind, flat_out, flat_out, alpha, 0.0)
         return conv_then_activation
 
     return Kernel([shape], [FLOAT], bind)
