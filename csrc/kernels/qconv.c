@@ -401,7 +401,7 @@ int ei_qconv_vnni(int mode)
 
 typedef void (*rows_fn)(const qproblem *, int, int, int, uint8_t *, long);
 
-static rows_fn choose_rows(void)
+int ei_qconv_vnni_in_use(void)
 {
 #ifdef QCONV_X86
     ei_simd_level level = ei_simd_active();
@@ -409,7 +409,19 @@ static rows_fn choose_rows(void)
         int mode = vnni_choice;
         if (mode < 0)
             mode = vnni_supported(2) && level == EI_SIMD_AVX512 ? 2 : vnni_supported(1) ? 1 : 0;
-        if (mode == 2 && level == EI_SIMD_AVX512)
+        return mode == 2 && level != EI_SIMD_AVX512 ? 0 : mode;
+    }
+#endif
+    return 0;
+}
+
+static rows_fn choose_rows(void)
+{
+#ifdef QCONV_X86
+    ei_simd_level level = ei_simd_active();
+    if (level == EI_SIMD_AVX2 || level == EI_SIMD_AVX512) {
+        int mode = ei_qconv_vnni_in_use();
+        if (mode == 2)
             return rows_avx512_vnni;
         if (mode == 1)
             return rows_avx_vnni;

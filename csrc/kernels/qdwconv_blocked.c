@@ -1,9 +1,12 @@
 #include "qdwconv_blocked.h"
 
+#include "qdwconv.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scratch.h"
 #include "threads.h"
 #include "vec.h"
 
@@ -211,7 +214,8 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
 #pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * taps > 262144)
 #endif
     {
-        float *tile = calloc((size_t)scratch_floats, sizeof *tile);
+        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
+                                          (size_t)scratch_floats * sizeof *tile);
         float *out = tile + tile_floats, *weights = out + plane * EI_QDW_BLOCK;
         float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
         int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
@@ -220,6 +224,9 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
 #pragma omp atomic write
 #endif
             failed = 1;
+        } else {
+            /* the border every block's fill leaves alone, and the slack */
+            memset(tile, 0, (size_t)tile_floats * sizeof *tile);
         }
 #ifdef _OPENMP
 #pragma omp for schedule(static)
@@ -234,7 +241,112 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
             block(&g, tile, weights, biases, multipliers, out);
             write_planes(y + c0 * plane, out, n, plane, y_zero);
         }
-        free(tile);
+    }
+    return failed ? -1 : 0;
+}
+
+/* Channels-last input and output (qdwconv_blocked.h's ei_qdwconv_nhwc): the
+ * tile of a band of output rows is gathered straight from the pixels, 16
+ * channels at a time, with no transpose; positions outside the input hold 0
+ * (x_zero less the zero point). */
+static void fill_band(float *tile, const qdw_geometry *g, const uint8_t *x, int c, int c0,
+                      int n, int in_h, int in_w, int row0, int col0, int x_zero)
+{
+    const float zero = (float)x_zero;
+    int r, col, l;
+    for (r = 0; r < g->rows; r++) {
+        const int iy = row0 + r;
+        float *dst = tile + (long)r * g->cols * EI_QDW_BLOCK;
+        if (iy < 0 || iy >= in_h) {
+            memset(dst, 0, sizeof *dst * (size_t)g->cols * EI_QDW_BLOCK);
+            continue;
+        }
+        for (col = 0; col < g->cols; col++, dst += EI_QDW_BLOCK) {
+            const int ix = col0 + col;
+            const uint8_t *src = x + ((long)iy * in_w + ix) * c + c0;
+            if (ix < 0 || ix >= in_w) {
+                memset(dst, 0, sizeof *dst * EI_QDW_BLOCK);
+            } else if (n == EI_QDW_BLOCK) {
+                for (l = 0; l < EI_QDW_BLOCK; l++)
+                    dst[l] = (float)src[l] - zero;
+            } else {
+                for (l = 0; l < EI_QDW_BLOCK; l++)
+                    dst[l] = l < n ? (float)src[l] - zero : 0.0f;
+            }
+        }
+    }
+}
+
+static void write_pixels(uint8_t *y, const float *out, int c, int n, long pixels, int y_zero)
+{
+    long q;
+    int l;
+    for (q = 0; q < pixels; q++, y += c, out += EI_QDW_BLOCK)
+        for (l = 0; l < n; l++)
+            y[l] = (uint8_t)((int)out[l] + y_zero);
+}
+
+int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
+                    int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
+                    const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
+                    int lo, int hi, uint8_t *y, ei_simd_level level)
+{
+    const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
+    const int cols = (out_w - 1) * stride + kw;
+    const block_fn block = block_for(level);
+    /* output rows per band: its tile about 32 KiB, L1-sized */
+    int band = (32768 / (cols * EI_QDW_BLOCK * (int)sizeof(float)) - kh) / stride + 1;
+    int bands, failed = 0;
+    long tile_floats, scratch_floats, item;
+    if (taps > EI_QDWCONV_MAX_TAPS)
+        return -2;
+    band = band < 1 ? 1 : (band > out_h ? out_h : band);
+    bands = (out_h + band - 1) / band;
+    tile_floats = ((long)((band - 1) * stride + kh) * cols + 8L * stride + kw) * EI_QDW_BLOCK;
+    scratch_floats = tile_floats + ((long)band * out_w + taps + 2) * EI_QDW_BLOCK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(ei_get_num_threads()) \
+    if ((long)out_h * out_w * c * taps > 262144)
+#endif
+    {
+        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
+                                          (size_t)scratch_floats * sizeof *tile);
+        float *out = tile + tile_floats, *weights = out + (long)band * out_w * EI_QDW_BLOCK;
+        float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
+        int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
+        int lanes_of = -1; /* the block whose weights `weights` holds */
+        if (tile == NULL) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        } else {
+            memset(tile, 0, (size_t)tile_floats * sizeof *tile); /* the slack */
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (item = 0; item < (long)blocks * bands; item++) {
+            const int b = (int)(item / bands), oy = (int)(item % bands) * band;
+            const int c0 = b * EI_QDW_BLOCK;
+            const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
+            qdw_geometry g;
+            if (tile == NULL)
+                continue;
+            g.kh = kh, g.kw = kw, g.stride = stride, g.out_w = out_w, g.cols = cols;
+            g.out_h = out_h - oy < band ? out_h - oy : band;
+            g.rows = (g.out_h - 1) * stride + kh;
+            g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
+            if (lanes_of != b) {
+                block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
+                lanes_of = b;
+            }
+            fill_band(tile, &g, x, c, c0, n, in_h, in_w, oy * stride - pad_top, -pad_left,
+                      x_zero);
+            block(&g, tile, weights, biases, multipliers, out);
+            write_pixels(y + ((long)oy * out_w) * c + c0, out, c, n, (long)g.out_h * out_w,
+                         y_zero);
+        }
     }
     return failed ? -1 : 0;
 }
