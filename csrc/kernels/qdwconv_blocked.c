@@ -16,6 +16,17 @@ typedef struct {
     float lo, hi;   /* output bounds less the output zero point */
 } qdw_geometry;
 
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+#include <immintrin.h>
+/* four bytes as one int, for SSE2's movd */
+static inline int qdw_word(const uint8_t *p)
+{
+    int v;
+    memcpy(&v, p, 4);
+    return v;
+}
+#endif
+
 /* Plain C: the fallback every build has. */
 #define EI_QDW_ISA (portable, float, int, 1, )
 #include "qdwconv_block_isa.h"
@@ -42,6 +53,36 @@ typedef struct {
 
 typedef void (*block_fn)(const qdw_geometry *, const float *, const float *, const int32_t *,
                          const float *, float *);
+typedef void (*fill_fn)(const qdw_geometry *, float *, const uint8_t *, int, int, int, int, int,
+                        int, int);
+typedef void (*write_fn)(uint8_t *, const float *, int, int, long, int);
+
+/* A unit's three channels-last steps: gather a tile, convolve it, write. */
+typedef struct {
+    fill_fn fill;
+    block_fn block;
+    write_fn write;
+} nhwc_unit;
+
+#define NHWC_UNIT(u) ((nhwc_unit){qdw_fill_##u, qdw_block_##u, qdw_write_##u})
+
+static nhwc_unit nhwc_for(ei_simd_level level)
+{
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_AVX512)
+        return NHWC_UNIT(avx512);
+    if (level == EI_SIMD_AVX2)
+        return NHWC_UNIT(avx2);
+    if (level == EI_SIMD_SSE2)
+        return NHWC_UNIT(sse2);
+#endif
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_NEON)
+        return NHWC_UNIT(neon);
+#endif
+    (void)level;
+    return NHWC_UNIT(portable);
+}
 
 static block_fn block_for(ei_simd_level level)
 {
@@ -245,47 +286,6 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
     return failed ? -1 : 0;
 }
 
-/* Channels-last input and output (qdwconv_blocked.h's ei_qdwconv_nhwc): the
- * tile of a band of output rows is gathered straight from the pixels, 16
- * channels at a time, with no transpose; positions outside the input hold 0
- * (x_zero less the zero point). */
-static void fill_band(float *tile, const qdw_geometry *g, const uint8_t *x, int c, int c0,
-                      int n, int in_h, int in_w, int row0, int col0, int x_zero)
-{
-    const float zero = (float)x_zero;
-    int r, col, l;
-    for (r = 0; r < g->rows; r++) {
-        const int iy = row0 + r;
-        float *dst = tile + (long)r * g->cols * EI_QDW_BLOCK;
-        if (iy < 0 || iy >= in_h) {
-            memset(dst, 0, sizeof *dst * (size_t)g->cols * EI_QDW_BLOCK);
-            continue;
-        }
-        for (col = 0; col < g->cols; col++, dst += EI_QDW_BLOCK) {
-            const int ix = col0 + col;
-            const uint8_t *src = x + ((long)iy * in_w + ix) * c + c0;
-            if (ix < 0 || ix >= in_w) {
-                memset(dst, 0, sizeof *dst * EI_QDW_BLOCK);
-            } else if (n == EI_QDW_BLOCK) {
-                for (l = 0; l < EI_QDW_BLOCK; l++)
-                    dst[l] = (float)src[l] - zero;
-            } else {
-                for (l = 0; l < EI_QDW_BLOCK; l++)
-                    dst[l] = l < n ? (float)src[l] - zero : 0.0f;
-            }
-        }
-    }
-}
-
-static void write_pixels(uint8_t *y, const float *out, int c, int n, long pixels, int y_zero)
-{
-    long q;
-    int l;
-    for (q = 0; q < pixels; q++, y += c, out += EI_QDW_BLOCK)
-        for (l = 0; l < n; l++)
-            y[l] = (uint8_t)((int)out[l] + y_zero);
-}
-
 int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
                     int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                     const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
@@ -293,9 +293,9 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
 {
     const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
     const int cols = (out_w - 1) * stride + kw;
-    const block_fn block = block_for(level);
-    /* output rows per band: its tile about 32 KiB, L1-sized */
-    int band = (32768 / (cols * EI_QDW_BLOCK * (int)sizeof(float)) - kh) / stride + 1;
+    const nhwc_unit unit = nhwc_for(level);
+    /* output rows per band: its tile about 128 KiB, in L2 */
+    int band = (131072 / (cols * EI_QDW_BLOCK * (int)sizeof(float)) - kh) / stride + 1;
     int bands, failed = 0;
     long tile_floats, scratch_floats, item;
     if (taps > EI_QDWCONV_MAX_TAPS)
@@ -341,11 +341,11 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
                 block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
                 lanes_of = b;
             }
-            fill_band(tile, &g, x, c, c0, n, in_h, in_w, oy * stride - pad_top, -pad_left,
+            unit.fill(&g, tile, x + c0, c, n, in_h, in_w, oy * stride - pad_top, -pad_left,
                       x_zero);
-            block(&g, tile, weights, biases, multipliers, out);
-            write_pixels(y + ((long)oy * out_w) * c + c0, out, c, n, (long)g.out_h * out_w,
-                         y_zero);
+            unit.block(&g, tile, weights, biases, multipliers, out);
+            unit.write(y + ((long)oy * out_w) * c + c0, out, c, n, (long)g.out_h * out_w,
+                       y_zero);
         }
     }
     return failed ? -1 : 0;
