@@ -137,58 +137,117 @@ __attribute__((target("avx2,fma"))) static void item_avx2(const qnhwc *q, long p
 }
 
 /* AVX-512 VNNI: vpdpbusd takes a pixel's four u8 channels broadcast against
- * four s8 weights of each of 16 output channels. Six pixels x V vectors
- * (V = 4 covers an item's 64 channels) per pass; pixels past the last repeat
- * it and are not written. */
+ * four s8 weights of each of 16 output channels. Six pixels x NV vectors
+ * (NV = 4 covers an item's 64 channels) per pass, in named accumulators (an
+ * array of them was spilled); pixels past the last repeat it and are not
+ * written. */
 #define VNNI512_TARGET "avx512f,avx512vl,avx512bw,avx512vnni"
 
-__attribute__((target(VNNI512_TARGET), always_inline)) static inline void
-vnni512_pass(const qnhwc *q, long p0, int count, int n0, int channels, int nv)
+static int32_t load_quad(const uint8_t *p)
 {
-    const __m512 lo = _mm512_set1_ps(q->lo), hi = _mm512_set1_ps(q->hi);
-    const __m512i y_zero = _mm512_set1_epi32(q->y_zero);
-    const int whole = q->k / 4;
-    const uint8_t *px[PASS_PIXELS];
-    __m512i acc[PASS_PIXELS][4];
-    int r, v, j;
-    for (r = 0; r < PASS_PIXELS; r++) {
-        px[r] = pixel_at(q, p0 + (r < count ? r : count - 1));
-        for (v = 0; v < nv; v++)
-            acc[r][v] = _mm512_loadu_si512((const void *)(q->folded + n0 + 16 * v));
-    }
-    for (j = 0; j < q->k4; j++) {
-        const int8_t *wj = q->w8 + ((long)j * q->mp + n0) * 4;
-        __m512i w[4];
-        for (v = 0; v < nv; v++)
-            w[v] = _mm512_loadu_si512((const void *)(wj + 64 * v));
-        for (r = 0; r < PASS_PIXELS; r++) {
-            int32_t quad;
-            __m512i xv;
-            if (j < whole)
-                memcpy(&quad, px[r] + 4 * j, 4);
-            else
-                quad = quad_at(px[r], j, q->k);
-            xv = _mm512_set1_epi32(quad);
-            for (v = 0; v < nv; v++)
-                acc[r][v] = _mm512_dpbusd_epi32(acc[r][v], xv, w[v]);
-        }
-    }
-    for (r = 0; r < count; r++) {
-        uint8_t *dst = q->y + (p0 + r) * q->m + n0;
-        for (v = 0; v < nv; v++) {
-            const int left = channels - 16 * v;
-            __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[r][v]),
-                                     _mm512_loadu_ps(q->multipliers + n0 + 16 * v));
-            __m128i bytes;
-            f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
-            bytes = _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(f), y_zero));
-            if (left >= 16)
-                _mm_storeu_si128((__m128i *)(dst + 16 * v), bytes);
-            else
-                _mm_mask_storeu_epi8(dst + 16 * v, (__mmask16)((1u << left) - 1), bytes);
-        }
-    }
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
 }
+
+/* pixel R's sums against the loaded weight vectors, for quad Q */
+#define VNNI_ROW(R, Q)                                                                       \
+    do {                                                                                     \
+        const __m512i x_ = _mm512_set1_epi32(Q);                                             \
+        a##R##0 = _mm512_dpbusd_epi32(a##R##0, x_, w0);                                      \
+        if (NV > 1)                                                                          \
+            a##R##1 = _mm512_dpbusd_epi32(a##R##1, x_, w1);                                  \
+        if (NV > 2)                                                                          \
+            a##R##2 = _mm512_dpbusd_epi32(a##R##2, x_, w2);                                  \
+        if (NV > 3)                                                                          \
+            a##R##3 = _mm512_dpbusd_epi32(a##R##3, x_, w3);                                  \
+    } while (0)
+#define VNNI_ROWS(QUAD)                                                                      \
+    do {                                                                                     \
+        VNNI_ROW(0, QUAD(p0_)); VNNI_ROW(1, QUAD(p1_)); VNNI_ROW(2, QUAD(p2_));              \
+        VNNI_ROW(3, QUAD(p3_)); VNNI_ROW(4, QUAD(p4_)); VNNI_ROW(5, QUAD(p5_));              \
+    } while (0)
+#define VNNI_WEIGHTS(J)                                                                      \
+    do {                                                                                     \
+        const int8_t *wj_ = q->w8 + ((long)(J) * q->mp + n0) * 4;                            \
+        w0 = _mm512_loadu_si512((const void *)wj_);                                          \
+        if (NV > 1)                                                                          \
+            w1 = _mm512_loadu_si512((const void *)(wj_ + 64));                               \
+        if (NV > 2)                                                                          \
+            w2 = _mm512_loadu_si512((const void *)(wj_ + 128));                              \
+        if (NV > 3)                                                                          \
+            w3 = _mm512_loadu_si512((const void *)(wj_ + 192));                              \
+    } while (0)
+#define VNNI_INIT(R)                                                                         \
+    __m512i a##R##0 = bias0, a##R##1 = bias1, a##R##2 = bias2, a##R##3 = bias3
+#define VNNI_STORE(R)                                                                        \
+    do {                                                                                     \
+        if (R < count) {                                                                     \
+            uint8_t *dst_ = q->y + (p0 + R) * q->m + n0;                                      \
+            vnni512_write(q, dst_, a##R##0, n0, channels);                                   \
+            if (NV > 1)                                                                      \
+                vnni512_write(q, dst_ + 16, a##R##1, n0 + 16, channels - 16);                \
+            if (NV > 2)                                                                      \
+                vnni512_write(q, dst_ + 32, a##R##2, n0 + 32, channels - 32);                \
+            if (NV > 3)                                                                      \
+                vnni512_write(q, dst_ + 48, a##R##3, n0 + 48, channels - 48);                \
+        }                                                                                    \
+    } while (0)
+
+/* 16 output channels of a pixel requantised; `left` of them written */
+__attribute__((target(VNNI512_TARGET))) static void vnni512_write(const qnhwc *q, uint8_t *dst,
+                                                                  __m512i acc, int n, int left)
+{
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(q->multipliers + n));
+    __m128i bytes;
+    f = _mm512_min_ps(_mm512_max_ps(f, _mm512_set1_ps(q->lo)), _mm512_set1_ps(q->hi));
+    /* ties to even (MXCSR's rounding); in 0..255 after the clamp */
+    bytes = _mm512_cvtepi32_epi8(
+        _mm512_add_epi32(_mm512_cvtps_epi32(f), _mm512_set1_epi32(q->y_zero)));
+    if (left >= 16)
+        _mm_storeu_si128((__m128i *)dst, bytes);
+    else
+        _mm_mask_storeu_epi8(dst, (__mmask16)((1u << left) - 1), bytes);
+}
+
+#define QUAD_WHOLE(P) load_quad((P) + 4 * j)
+#define QUAD_TAIL(P) quad_at((P), whole, q->k)
+
+#define VNNI512_PASS(WIDTH)                                                                   \
+    __attribute__((target(VNNI512_TARGET))) static void vnni512_pass##WIDTH(                    \
+        const qnhwc *q, long p0, int count, int n0, int channels)                            \
+    {                                                                                        \
+        enum { NV = WIDTH };                                                                 \
+        const int whole = q->k / 4;                                                          \
+        const uint8_t *p0_ = pixel_at(q, p0), *p1_ = pixel_at(q, p0 + (count > 1 ? 1 : 0));   \
+        const uint8_t *p2_ = pixel_at(q, p0 + (count > 2 ? 2 : count - 1));                   \
+        const uint8_t *p3_ = pixel_at(q, p0 + (count > 3 ? 3 : count - 1));                   \
+        const uint8_t *p4_ = pixel_at(q, p0 + (count > 4 ? 4 : count - 1));                   \
+        const uint8_t *p5_ = pixel_at(q, p0 + (count > 5 ? 5 : count - 1));                   \
+        const __m512i zero = _mm512_setzero_si512();                                         \
+        const __m512i bias0 = _mm512_loadu_si512((const void *)(q->folded + n0));            \
+        const __m512i bias1 = NV > 1 ? _mm512_loadu_si512((const void *)(q->folded + n0 + 16)) : zero; \
+        const __m512i bias2 = NV > 2 ? _mm512_loadu_si512((const void *)(q->folded + n0 + 32)) : zero; \
+        const __m512i bias3 = NV > 3 ? _mm512_loadu_si512((const void *)(q->folded + n0 + 48)) : zero; \
+        __m512i w0 = zero, w1 = zero, w2 = zero, w3 = zero;                                  \
+        int j;                                                                               \
+        VNNI_INIT(0); VNNI_INIT(1); VNNI_INIT(2); VNNI_INIT(3); VNNI_INIT(4); VNNI_INIT(5);  \
+        for (j = 0; j < whole; j++) {                                                        \
+            VNNI_WEIGHTS(j);                                                                 \
+            VNNI_ROWS(QUAD_WHOLE);                                                           \
+        }                                                                                    \
+        if (whole < q->k4) {                                                                 \
+            VNNI_WEIGHTS(whole);                                                             \
+            VNNI_ROWS(QUAD_TAIL);                                                            \
+        }                                                                                    \
+        VNNI_STORE(0); VNNI_STORE(1); VNNI_STORE(2); VNNI_STORE(3); VNNI_STORE(4);           \
+        VNNI_STORE(5);                                                                       \
+    }
+
+VNNI512_PASS(1)
+VNNI512_PASS(2)
+VNNI512_PASS(3)
+VNNI512_PASS(4)
 
 __attribute__((target(VNNI512_TARGET))) static void item_vnni512(const qnhwc *q, long p0,
                                                                  int pixels, int n0,
@@ -198,15 +257,14 @@ __attribute__((target(VNNI512_TARGET))) static void item_vnni512(const qnhwc *q,
     int p;
     for (p = 0; p < pixels; p += PASS_PIXELS) {
         const int count = pixels - p < PASS_PIXELS ? pixels - p : PASS_PIXELS;
-        /* one inlined copy per width, so the accumulators stay in registers */
         if (nv == 4)
-            vnni512_pass(q, p0 + p, count, n0, channels, 4);
+            vnni512_pass4(q, p0 + p, count, n0, channels);
         else if (nv == 3)
-            vnni512_pass(q, p0 + p, count, n0, channels, 3);
+            vnni512_pass3(q, p0 + p, count, n0, channels);
         else if (nv == 2)
-            vnni512_pass(q, p0 + p, count, n0, channels, 2);
+            vnni512_pass2(q, p0 + p, count, n0, channels);
         else
-            vnni512_pass(q, p0 + p, count, n0, channels, 1);
+            vnni512_pass1(q, p0 + p, count, n0, channels);
     }
 }
 #endif

@@ -30,8 +30,9 @@ from .graph import Node, TensorInfo
 
 # 2: one raw .plan file with a CRC-32; 3: depthwise QuantizedConv and QuantizedAdd steps;
 # 4: int8 plans fold saturated-bias channels and run dense Gemms as QuantizedConv (a plan
-# of format 3 still runs, but on the float path the new planner leaves)
-FORMAT = 4
+# of format 3 still runs, but on the float path the new planner leaves); 5: the int8 region
+# channels-last (QuantizedConv channels_last, Transpose steps at its edges)
+FORMAT = 5
 MAGIC = b"edgeinfer plan\n"
 HEADER = struct.Struct("<15sQI")    # magic, JSON length, CRC-32 of what follows the header
 ALIGN = 64

@@ -17,6 +17,7 @@ from ..kernels.conv_plan import plan_conv
 from ..kernels.geometry import onnx_window_arguments
 from .errors import ADVICE, NativeModelError
 from .graph import Node
+from .quantized_layout import run_channels_last
 from .rewrite import _producers, _Uses
 
 
@@ -168,8 +169,8 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         if uses.only_one(dq.outputs[0]):
             removed.add(id(dq))
     _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced)
-    return _without_unread_dequantizers(
-        [replaced.get(id(n), n) for n in nodes if id(n) not in removed], outputs)
+    return run_channels_last(_without_unread_dequantizers(
+        [replaced.get(id(n), n) for n in nodes if id(n) not in removed], outputs), info, outputs)
 
 
 def _without_unread_dequantizers(nodes, outputs):

@@ -114,7 +114,10 @@ def make_quantize(node, operands, opset):
 def make_quantized_conv(node, operands, opset):
     """A 1x1 or depthwise Conv (or a dense Gemm) between DequantizeLinear and
     QuantizeLinear, made by native/quantized.py: uint8 (N, C, H, W) in, uint8
-    (N, M, H', W') out; a Gemm's (N, K) in, (N, M) out."""
+    (N, M, H', W') out; a Gemm's (N, K) in, (N, M) out; in the int8 region
+    (native/quantized_layout.py) (N, H, W, C) in, (N, H', W', M) out."""
+    if node.attr("channels_last", False):
+        return _channels_last_conv(node, operands[0])
     x = operands[0]
     weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
     x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
@@ -144,6 +147,39 @@ def make_quantized_conv(node, operands, opset):
         def run():
             for image, out in images:
                 call(image, *head, *requantize, *tail, out)
+        return run
+
+    return Kernel([shape], [np.dtype(np.uint8)], bind)
+
+
+def _channels_last_conv(node, x):
+    weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
+    x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
+    bounds = (node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+    n, h, w = x.shape[:3]
+    if pads is None:
+        shape = (n, -(-h // stride), -(-w // stride), weights.shape[0])
+    else:
+        (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
+        shape = (n, (h + top + bottom - kh) // stride + 1, (w + left + right - kw) // stride + 1,
+                 weights.shape[0])
+
+    def bind(ins, outs):
+        images = list(zip(ins[0], outs[0]))
+        if pads is None:
+            # the weights readied once here, not every frame
+            packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
+            calls = [(core.qconv1x1_nhwc, (image, packed, *bounds, out)) for image, out in images]
+        else:
+            calls = [(core.qdwconv_nhwc, (image, x_zero, weights, bias, multiplier, *bounds, top,
+                                          left, out)) for image, out in images]
+        if len(calls) == 1:
+            call, args = calls[0]
+            return lambda: call(*args)
+
+        def run():
+            for call, args in calls:
+                call(*args)
         return run
 
     return Kernel([shape], [np.dtype(np.uint8)], bind)

@@ -1,0 +1,75 @@
+"""Load-time pass after native/quantized.py: the int8 region of a QDQ graph
+runs channels-last. Every QuantizedConv on a 4-D map (1x1 and depthwise)
+reads and writes (N, H, W, C) uint8 tensors, as onnxruntime runs its int8
+graph: a pixel's channels are contiguous, so the 1x1 is a GEMM over pixels
+with no packing of activations and the depthwise reads a vector of channels
+per tap, with no transpose in or out of each layer. QuantizedAdd is
+elementwise and takes either layout. One Transpose goes in where a tensor
+enters the region (the QuantizeLinear after a float stem) and one where it
+leaves (the DequantizeLinear before pooling, a model output); the tensors
+inside are new names ending in NHWC_SUFFIX, and every name the rest of the
+graph reads keeps its NCHW shape."""
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import Node
+
+NHWC_SUFFIX = "#nhwc"
+TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
+
+# Whether plans run the int8 region channels-last; tests turn it off (with
+# the plan cache off) to run the NCHW kernels on a whole model.
+ENABLED = True
+
+
+def _channels_last_form(node, info):
+    """Whether the step has a channels-last kernel: a QuantizedConv on a 4-D
+    uint8 map (not the dense Gemm's 2-D one), or a QuantizedAdd of two."""
+    if node.op not in ("QuantizedConv", "QuantizedAdd"):
+        return False
+    return all(len(info[name][0]) == 4 for name in node.inputs + node.outputs)
+
+
+def run_channels_last(nodes, info, outputs):
+    """The nodes with the int8 region channels-last (info gains the new
+    tensors), or the nodes as they are when the pass is off or the region
+    would cost more transposes than it has steps."""
+    if not ENABLED:
+        return nodes
+    region = {id(node) for node in nodes if _channels_last_form(node, info)}
+    written = {name for node in nodes if id(node) in region for name in node.outputs}
+    read_outside = set(outputs)
+    for node in nodes:
+        if id(node) not in region:
+            read_outside.update(node.inputs)
+    entering = {name for node in nodes if id(node) in region for name in node.inputs
+                if name not in written}
+    leaving = written & read_outside
+    if len(entering) + len(leaving) >= len(region):
+        return nodes
+    result, renamed = [], {}
+
+    def nhwc(name, perm=TO_NHWC):
+        shape, dtype = info[name]
+        renamed[name] = name + NHWC_SUFFIX
+        info[renamed[name]] = (tuple(shape[p] for p in perm), dtype)
+        return renamed[name]
+
+    for node in nodes:
+        if id(node) not in region:
+            result.append(node)
+            continue
+        for name in node.inputs:
+            if name not in renamed:     # entering: written outside, or a graph input
+                result.append(Node("Transpose", [name], [nhwc(name)], {"perm": TO_NHWC},
+                                   f"{name}{NHWC_SUFFIX}"))
+        attrs = dict(node.attrs, channels_last=True) if node.op == "QuantizedConv" \
+            else node.attrs
+        result.append(Node(node.op, [renamed[name] for name in node.inputs],
+                           [nhwc(name) for name in node.outputs], attrs, node.name))
+        for name in node.outputs:
+            if name in leaving:
+                result.append(Node("Transpose", [renamed[name]], [name], {"perm": TO_NCHW},
+                                   f"{name}#nchw"))
+    return result
