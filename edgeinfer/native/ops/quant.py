@@ -116,16 +116,14 @@ def make_quantized_conv(node, operands, opset):
     QuantizeLinear, made by native/quantized.py: uint8 (N, C, H, W) in, uint8
     (N, M, H', W') out; a Gemm's (N, K) in, (N, M) out; in the int8 region
     (native/quantized_layout.py) (N, H, W, C) in, (N, H', W', M) out."""
-    if node.attr("channels_last", False):
-        return _channels_last_conv(node, operands[0])
     x = operands[0]
+    if node.attr("channels_last", False) or len(x.shape) == 2:
+        # a Gemm's (n, k) is n pixels of k channels, channels-last already
+        return _channels_last_conv(node, x)
     weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
     x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
     requantize = (multiplier, node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
-    dense = len(x.shape) == 2      # a Gemm: (n, k) is n images of k channels at 1x1
-    if dense:
-        shape = (x.shape[0], weights.shape[0])
-    elif pads is None:
+    if pads is None:
         shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
     else:
         (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
@@ -133,10 +131,7 @@ def make_quantized_conv(node, operands, opset):
                  (x.shape[3] + left + right - kw) // stride + 1)
 
     def bind(ins, outs):
-        src, dst = ins[0], outs[0]
-        if dense:
-            src, dst = src.reshape(src.shape + (1, 1)), dst.reshape(dst.shape + (1, 1))
-        images = list(zip(src, dst))     # per-image views of the planned buffers
+        images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
         if pads is None:
             # the weights readied once here, not every frame
             call, head, tail = core.qconv1x1_packed, \
@@ -156,6 +151,13 @@ def _channels_last_conv(node, x):
     weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
     x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
     bounds = (node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+    if len(x.shape) == 2:
+        def bind_dense(ins, outs):
+            # one image of n x 1 pixels: the weights read once for the batch
+            src, dst = ins[0][:, None, :], outs[0][:, None, :]
+            packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
+            return lambda: core.qconv1x1_nhwc(src, packed, *bounds, dst)
+        return Kernel([(x.shape[0], weights.shape[0])], [np.dtype(np.uint8)], bind_dense)
     n, h, w = x.shape[:3]
     if pads is None:
         shape = (n, -(-h // stride), -(-w // stride), weights.shape[0])
