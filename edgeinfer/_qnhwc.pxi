@@ -11,6 +11,7 @@ cdef extern from "qconv_nhwc.h":
                          int hi, uint8_t *y) nogil
 
 cdef extern from "qdwconv_blocked.h":
+    void ei_u8_transpose(long rows, long cols, const uint8_t *x, uint8_t *y) nogil
     int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
                         int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                         const int8_t *w, const int32_t *bias, const float *multiplier,
@@ -102,3 +103,14 @@ def qdwconv_nhwc(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, :, ::1]
                          f"{QDWCONV_MAX_TAPS} taps")
     if status != 0:
         raise MemoryError("qdwconv_nhwc: no memory for the channel tile")
+
+
+def u8_transpose(const uint8_t[:, ::1] x, uint8_t[:, ::1] out):
+    """out (cols, rows) = x (rows, cols) transposed: an image's (C, H*W) planes
+    into (H*W, C) pixels, or back."""
+    if out.shape[0] != x.shape[1] or out.shape[1] != x.shape[0]:
+        raise ValueError(f"u8_transpose: out must be ({x.shape[1]}, {x.shape[0]}), got "
+                         f"({out.shape[0]}, {out.shape[1]})")
+    if x.shape[0] and x.shape[1]:
+        with nogil:
+            ei_u8_transpose(x.shape[0], x.shape[1], &x[0, 0], &out[0, 0])

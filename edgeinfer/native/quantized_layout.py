@@ -4,7 +4,8 @@ reads and writes (N, H, W, C) uint8 tensors, as onnxruntime runs its int8
 graph: a pixel's channels are contiguous, so the 1x1 is a GEMM over pixels
 with no packing of activations and the depthwise reads a vector of channels
 per tap, with no transpose in or out of each layer. QuantizedAdd is
-elementwise and takes either layout. One Transpose goes in where a tensor
+elementwise and takes either layout. One ChannelsLast step (a byte
+transpose) goes in where a tensor
 enters the region (the QuantizeLinear after a float stem) and one where it
 leaves (the DequantizeLinear before pooling, a model output); the tensors
 inside are new names ending in NHWC_SUFFIX, and every name the rest of the
@@ -16,7 +17,7 @@ import numpy as np
 from .graph import Node
 
 NHWC_SUFFIX = "#nhwc"
-TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
+TO_NHWC = (0, 2, 3, 1)
 
 # Whether plans run the int8 region channels-last; tests turn it off (with
 # the plan cache off) to run the NCHW kernels on a whole model.
@@ -50,10 +51,10 @@ def run_channels_last(nodes, info, outputs):
         return nodes
     result, renamed = [], {}
 
-    def nhwc(name, perm=TO_NHWC):
+    def nhwc(name):
         shape, dtype = info[name]
         renamed[name] = name + NHWC_SUFFIX
-        info[renamed[name]] = (tuple(shape[p] for p in perm), dtype)
+        info[renamed[name]] = (tuple(shape[p] for p in TO_NHWC), dtype)
         return renamed[name]
 
     for node in nodes:
@@ -62,7 +63,7 @@ def run_channels_last(nodes, info, outputs):
             continue
         for name in node.inputs:
             if name not in renamed:     # entering: written outside, or a graph input
-                result.append(Node("Transpose", [name], [nhwc(name)], {"perm": TO_NHWC},
+                result.append(Node("ChannelsLast", [name], [nhwc(name)], {},
                                    f"{name}{NHWC_SUFFIX}"))
         attrs = dict(node.attrs, channels_last=True) if node.op == "QuantizedConv" \
             else node.attrs
@@ -70,6 +71,6 @@ def run_channels_last(nodes, info, outputs):
                            [nhwc(name) for name in node.outputs], attrs, node.name))
         for name in node.outputs:
             if name in leaving:
-                result.append(Node("Transpose", [renamed[name]], [name], {"perm": TO_NCHW},
-                                   f"{name}#nchw"))
+                result.append(Node("ChannelsLast", [renamed[name]], [name],
+                                   {"to_planes": True}, f"{name}#nchw"))
     return result

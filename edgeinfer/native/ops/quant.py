@@ -206,5 +206,31 @@ def make_quantized_add(node, operands, opset):
     return Kernel([a.shape], [np.dtype(np.uint8)], bind)
 
 
+def make_channels_last(node, operands, opset):
+    """A uint8 (N, C, H, W) tensor as (N, H, W, C) where the int8 region is
+    entered, or back with `to_planes` where it is left
+    (native/quantized_layout.py): per image one byte transpose in C."""
+    x = operands[0]
+    n, to_planes = x.shape[0], bool(node.attr("to_planes", False))
+    shape = (n, x.shape[3], x.shape[1], x.shape[2]) if to_planes else \
+        (n, x.shape[2], x.shape[3], x.shape[1])
+
+    def bind(ins, outs):
+        if to_planes:      # (h w, c) pixels to (c, h w) planes
+            pairs = [(a.reshape(-1, a.shape[-1]), b.reshape(b.shape[0], -1))
+                     for a, b in zip(ins[0], outs[0])]
+        else:
+            pairs = [(a.reshape(a.shape[0], -1), b.reshape(-1, b.shape[-1]))
+                     for a, b in zip(ins[0], outs[0])]
+
+        def run():
+            for src, dst in pairs:
+                core.u8_transpose(src, dst)
+        return run
+
+    return Kernel([shape], [np.dtype(np.uint8)], bind)
+
+
 OPS = {"QuantizeLinear": make_quantize, "DequantizeLinear": make_dequantize,
-       "QuantizedConv": make_quantized_conv, "QuantizedAdd": make_quantized_add}
+       "QuantizedConv": make_quantized_conv, "QuantizedAdd": make_quantized_add,
+       "ChannelsLast": make_channels_last}
