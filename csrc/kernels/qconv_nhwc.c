@@ -38,17 +38,6 @@ static const uint8_t *pixel_at(const qnhwc *q, long o)
     return q->x + ((oy * q->stride) * q->in_w + ox * q->stride) * q->k;
 }
 
-/* Input channels 4j .. 4j+3 of a pixel as one little-endian word; past k
- * zero (their weights are zero, but the bytes may lie past the buffer). */
-static int32_t quad_at(const uint8_t *px, int j, int k)
-{
-    uint8_t b[4] = {0, 0, 0, 0};
-    int32_t v;
-    memcpy(b, px + 4 * j, (size_t)(k - 4 * j < 4 ? k - 4 * j : 4));
-    memcpy(&v, b, 4);
-    return v;
-}
-
 static uint8_t requantize(int32_t acc, float multiplier, float lo, float hi, int y_zero)
 {
     float v = (float)acc * multiplier;
@@ -77,6 +66,17 @@ static void item_portable(const qnhwc *q, long p0, int pixels, int n0, int chann
 }
 
 #ifdef QNHWC_X86
+/* Input channels 4j .. 4j+3 of a pixel as one little-endian word; past k
+ * zero (their weights are zero, but the bytes may lie past the buffer). */
+static int32_t quad_at(const uint8_t *px, int j, int k)
+{
+    uint8_t b[4] = {0, 0, 0, 0};
+    int32_t v;
+    memcpy(b, px + 4 * j, (size_t)(k - 4 * j < 4 ? k - 4 * j : 4));
+    memcpy(&v, b, 4);
+    return v;
+}
+
 /* AVX2: pairs of input channels widened to 16 bits, vpmaddwd against pairs
  * of 16-bit weights: exact (vpmaddubsw's pair sums could saturate). Six
  * pixels x 16 output channels per pass. */

@@ -32,25 +32,69 @@ def _channels_last_form(node, info):
     return all(len(info[name][0]) == 4 for name in node.inputs + node.outputs)
 
 
+def _components(region_nodes):
+    """The region's steps grouped into connected parts (steps joined by a
+    tensor one writes and another reads): each part is entered and left on
+    its own, so each pays for its own transposes."""
+    parent = list(range(len(region_nodes)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    writer = {name: i for i, node in enumerate(region_nodes) for name in node.outputs}
+    for i, node in enumerate(region_nodes):
+        for name in node.inputs:
+            if name in writer:
+                parent[root(i)] = root(writer[name])
+    parts = {}
+    for i, node in enumerate(region_nodes):
+        parts.setdefault(root(i), []).append(node)
+    return list(parts.values())
+
+
+def _moves_bytes(shape):
+    """Whether (N, C, H, W) differs from (N, H, W, C) in memory: not when
+    one of C and H x W is 1 (a classifier's 1x1 map)."""
+    return shape[1] != 1 and shape[2] * shape[3] != 1
+
+
+def _chosen(nodes, info, outputs):
+    """The ids of the steps to run channels-last: every connected part of the
+    region whose transposes (those that move bytes) are fewer than its steps."""
+    region = [node for node in nodes if _channels_last_form(node, info)]
+    read_outside = set(outputs)
+    for node in nodes:
+        if not _channels_last_form(node, info):
+            read_outside.update(node.inputs)
+    chosen = set()
+    for part in _components(region):
+        written = {name for node in part for name in node.outputs}
+        edges = {name for node in part for name in node.inputs if name not in written}
+        edges |= written & read_outside
+        if sum(_moves_bytes(info[name][0]) for name in edges) < len(part):
+            chosen.update(id(node) for node in part)
+    return chosen
+
+
 def run_channels_last(nodes, info, outputs):
     """The nodes with the int8 region channels-last (info gains the new
-    tensors), or the nodes as they are when the pass is off or the region
-    would cost more transposes than it has steps."""
+    tensors), or the nodes as they are when the pass is off; a part of the
+    region that would cost more transposes than it has steps stays planes."""
     if not ENABLED:
         return nodes
-    region = {id(node) for node in nodes if _channels_last_form(node, info)}
+    region = _chosen(nodes, info, outputs)
+    if not region:
+        return nodes
     written = {name for node in nodes if id(node) in region for name in node.outputs}
     read_outside = set(outputs)
     for node in nodes:
         if id(node) not in region:
             read_outside.update(node.inputs)
-    entering = {name for node in nodes if id(node) in region for name in node.inputs
-                if name not in written}
     leaving = written & read_outside
-    if len(entering) + len(leaving) >= len(region):
-        return nodes
     result, renamed = [], {}
-
     def nhwc(name):
         shape, dtype = info[name]
         renamed[name] = name + NHWC_SUFFIX

@@ -214,6 +214,9 @@ def make_channels_last(node, operands, opset):
     n, to_planes = x.shape[0], bool(node.attr("to_planes", False))
     shape = (n, x.shape[3], x.shape[1], x.shape[2]) if to_planes else \
         (n, x.shape[2], x.shape[3], x.shape[1])
+    if 1 in (x.shape[1], x.shape[2] * x.shape[3]) or 1 in (x.shape[3], x.shape[1] * x.shape[2]):
+        # one channel, or a 1x1 map: the same bytes in either layout
+        return Kernel([shape], [np.dtype(np.uint8)], view_of=0)
 
     def bind(ins, outs):
         if to_planes:      # (h w, c) pixels to (c, h w) planes
