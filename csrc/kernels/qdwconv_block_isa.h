@@ -27,7 +27,8 @@
 
 /* tile: rows x cols x EI_QDW_BLOCK floats, the block's padded input less its
  * zero point; w: taps x EI_QDW_BLOCK; out: out_h x out_w x EI_QDW_BLOCK, the
- * requantised values less the output zero point (whole numbers). */
+ * requantised values less the output zero point (whole numbers), and
+ * EI_QDW_OUT_SLACK pixels more that the last group may write. */
 static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_block_, EI_QDW_FIELD(EI_QDW_UNIT_))(
     const qdw_geometry *g, const float *tile, const float *w, const int32_t *bias,
     const float *multiplier, float *out)
@@ -55,7 +56,12 @@ static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_block_, EI_QDW_FIELD(EI_Q
                             acc[p][v] = EI_VFMA(acc[p][v], wv, EI_VLOAD(src + p * step + v * VL));
                     }
                 }
-            for (p = 0; p < n; p++)
+            /* all PIX pixels: those past n land on the next row's first
+             * pixels, written again after, or in out's slack of
+             * EI_QDW_OUT_SLACK pixels (a store per pixel would copy the
+             * accumulators through the stack) */
+            (void)n;
+            for (p = 0; p < PIX; p++)
                 for (v = 0; v < NV; v++)
                     EI_VSTORE(dst + p * EI_QDW_BLOCK + v * VL, acc[p][v]);
         }

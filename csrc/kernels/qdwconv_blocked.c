@@ -274,14 +274,15 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
     /* the last pixel group of a row may run up to 8 pixels past it */
     tile_floats = ((long)g.rows * g.cols + 8L * stride + kw) * EI_QDW_BLOCK;
     /* tile, output, weights, multipliers and biases (as many int32 as floats) */
-    scratch_floats = tile_floats + (plane + taps + 2) * EI_QDW_BLOCK;
+    scratch_floats = tile_floats + (plane + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * taps > 262144)
 #endif
     {
         float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
                                           (size_t)scratch_floats * sizeof *tile);
-        float *out = tile + tile_floats, *weights = out + plane * EI_QDW_BLOCK;
+        float *out = tile + tile_floats;
+        float *weights = out + (plane + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
         float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
         int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
         if (tile == NULL) {
@@ -327,7 +328,7 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
     band = band < 1 ? 1 : (band > out_h ? out_h : band);
     bands = (out_h + band - 1) / band;
     tile_floats = ((long)((band - 1) * stride + kh) * cols + 8L * stride + kw) * EI_QDW_BLOCK;
-    scratch_floats = tile_floats + ((long)band * out_w + taps + 2) * EI_QDW_BLOCK;
+    scratch_floats = tile_floats + ((long)band * out_w + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ei_get_num_threads()) \
     if ((long)out_h * out_w * c * taps > 262144)
@@ -335,7 +336,8 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
     {
         float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
                                           (size_t)scratch_floats * sizeof *tile);
-        float *out = tile + tile_floats, *weights = out + (long)band * out_w * EI_QDW_BLOCK;
+        float *out = tile + tile_floats;
+        float *weights = out + ((long)band * out_w + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
         float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
         int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
         int lanes_of = -1; /* the block whose weights `weights` holds */

@@ -13,6 +13,9 @@
 /* Channels per block: one AVX-512 vector, two AVX2, four SSE2 / NEON. */
 #define EI_QDW_BLOCK 16
 
+/* Pixels past a block's output that its last group of pixels may write. */
+#define EI_QDW_OUT_SLACK 8
+
 /* The arguments and result of ei_qdwconv, computed channels-last with the
  * vector unit `level`. */
 int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
