@@ -5,14 +5,12 @@ graph: a pixel's channels are contiguous, so the 1x1 is a GEMM over pixels
 with no packing of activations and the depthwise reads a vector of channels
 per tap, with no transpose in or out of each layer. QuantizedAdd is
 elementwise and takes either layout. One ChannelsLast step (a byte
-transpose) goes in where a tensor
-enters the region (the QuantizeLinear after a float stem) and one where it
-leaves (the DequantizeLinear before pooling, a model output); the tensors
-inside are new names ending in NHWC_SUFFIX, and every name the rest of the
-graph reads keeps its NCHW shape."""
+transpose) goes in where a tensor enters the region (the QuantizeLinear
+after a float stem) and one where it leaves (the DequantizeLinear before
+pooling, a model output); the tensors inside are new names ending in
+NHWC_SUFFIX, and every name the rest of the graph reads keeps its NCHW
+shape."""
 from __future__ import annotations
-
-import numpy as np
 
 from .graph import Node
 
@@ -95,6 +93,7 @@ def run_channels_last(nodes, info, outputs):
             read_outside.update(node.inputs)
     leaving = written & read_outside
     result, renamed = [], {}
+
     def nhwc(name):
         shape, dtype = info[name]
         renamed[name] = name + NHWC_SUFFIX
