@@ -14,6 +14,7 @@ from edgeinfer.native import NativeBackend, quantized_layout  # noqa: E402
 from test_native_int8 import (_plan_ops, _qdq_conv_model, onnxruntime_session,  # noqa: E402
                               output_step, quantize)  # (and tools/ on the path)
 from small_cnns import Builder, image_input, mobile_cnn, output  # noqa: E402
+from simd_levels import available_levels, forced_simd  # noqa: E402
 
 
 def inverted_residual_cnn(seed=0, size=24, batch=1):
@@ -114,3 +115,16 @@ def test_int8_region_plan_from_the_cache_runs_channels_last(tmp_path, monkeypatc
     again = NativeBackend(path, threads=1)
     assert "ChannelsLast" in _plan_ops(again)
     np.testing.assert_array_equal(again.run({"image": x})[0], expected)
+
+
+@pytest.mark.parametrize("level", ["portable", "sse2", "neon"])
+def test_int8_region_stays_planes_where_the_channels_last_1x1_is_plain_c(
+        tmp_path, monkeypatch, no_plan_cache, level):
+    """At SSE2 and NEON the channels-last 1x1 is portable C, slower than the
+    planes kernels: plans made there keep the planes layout."""
+    if level not in available_levels():
+        pytest.skip(f"{level} is not available on this CPU")
+    path = quantize(inverted_residual_cnn(), (1, 3, 24, 24), tmp_path)
+    with forced_simd(level):
+        native = _backend(path, True, monkeypatch)
+    assert "ChannelsLast" not in _plan_ops(native)

@@ -12,6 +12,7 @@ NHWC_SUFFIX, and every name the rest of the graph reads keeps its NCHW
 shape."""
 from __future__ import annotations
 
+from ..core.loader import core
 from .graph import Node
 
 NHWC_SUFFIX = "#nhwc"
@@ -20,6 +21,11 @@ TO_NHWC = (0, 2, 3, 1)
 # Whether plans run the int8 region channels-last; tests turn it off (with
 # the plan cache off) to run the NCHW kernels on a whole model.
 ENABLED = True
+
+# The SIMD levels where the channels-last 1x1 has vector code; elsewhere (SSE2,
+# NEON) it is portable C, slower than the planes kernels there, so plans made
+# at those levels keep the planes layout.
+VECTOR_LEVELS = ("avx2", "avx512")
 
 
 def _channels_last_form(node, info):
@@ -81,7 +87,7 @@ def run_channels_last(nodes, info, outputs):
     """The nodes with the int8 region channels-last (info gains the new
     tensors), or the nodes as they are when the pass is off; a part of the
     region that would cost more transposes than it has steps stays planes."""
-    if not ENABLED:
+    if not ENABLED or core.simd_active() not in VECTOR_LEVELS:
         return nodes
     region = _chosen(nodes, info, outputs)
     if not region:
