@@ -121,10 +121,17 @@ def test_int8_region_plan_from_the_cache_runs_channels_last(tmp_path, monkeypatc
 def test_int8_region_stays_planes_where_the_channels_last_1x1_is_plain_c(
         tmp_path, monkeypatch, no_plan_cache, level):
     """At SSE2 and NEON the channels-last 1x1 is portable C, slower than the
-    planes kernels: plans made there keep the planes layout."""
+    planes kernels: plans made there keep the planes layout, the classifier
+    Gemm included, and give the default level's outputs bit for bit."""
     if level not in available_levels():
         pytest.skip(f"{level} is not available on this CPU")
     path = quantize(inverted_residual_cnn(), (1, 3, 24, 24), tmp_path)
+    x = np.random.default_rng(6).standard_normal((1, 3, 24, 24)).astype(np.float32)
+    expected = _backend(path, True, monkeypatch).run({"image": x})[0]
     with forced_simd(level):
         native = _backend(path, True, monkeypatch)
+        got = native.run({"image": x})[0]
     assert "ChannelsLast" not in _plan_ops(native)
+    assert not any(node.attr("channels_last") for node in next(iter(native._plans.values())).nodes
+                   if node.op == "QuantizedConv")
+    np.testing.assert_array_equal(got, expected)

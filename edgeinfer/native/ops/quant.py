@@ -10,6 +10,7 @@ import numpy as np
 from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant
+from ..quantized_layout import VECTOR_LEVELS
 
 INTEGER_LIMITS = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)
                   for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32)}
@@ -117,13 +118,16 @@ def make_quantized_conv(node, operands, opset):
     (N, M, H', W') out; a Gemm's (N, K) in, (N, M) out; in the int8 region
     (native/quantized_layout.py) (N, H, W, C) in, (N, H', W', M) out."""
     x = operands[0]
-    if node.attr("channels_last", False) or len(x.shape) == 2:
+    dense = len(x.shape) == 2      # a Gemm: (n, k) is n images of k channels at 1x1
+    if node.attr("channels_last", False) or (dense and core.simd_active() in VECTOR_LEVELS):
         # a Gemm's (n, k) is n pixels of k channels, channels-last already
         return _channels_last_conv(node, x)
     weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
     x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
     requantize = (multiplier, node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
-    if pads is None:
+    if dense:
+        shape = (x.shape[0], weights.shape[0])
+    elif pads is None:
         shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
     else:
         (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
@@ -131,7 +135,10 @@ def make_quantized_conv(node, operands, opset):
                  (x.shape[3] + left + right - kw) // stride + 1)
 
     def bind(ins, outs):
-        images = list(zip(ins[0], outs[0]))     # per-image views of the planned buffers
+        src, dst = ins[0], outs[0]
+        if dense:
+            src, dst = src.reshape(src.shape + (1, 1)), dst.reshape(dst.shape + (1, 1))
+        images = list(zip(src, dst))     # per-image views of the planned buffers
         if pads is None:
             # the weights readied once here, not every frame
             call, head, tail = core.qconv1x1_packed, \
