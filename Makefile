@@ -88,7 +88,8 @@ test: build
 # guard-page tests too once they exist. docs/safety.md says more.
 SANITIZE_TESTS := $(wildcard tests/test_preprocess.py tests/test_filter2d.py tests/test_conv2d.py \
 	tests/test_pool.py tests/test_dense.py tests/test_elementwise.py tests/test_activation.py \
-	tests/test_guard_pages.py tests/test_qconv.py tests/test_qdwconv.py tests/test_qdq.py)
+	tests/test_guard_pages.py tests/test_qconv.py tests/test_qdwconv.py tests/test_qdq.py \
+	tests/test_native_int8_layout.py)
 SANITIZED := PYTHON=$(abspath $(BIN)/python) tools/sanitized_core.sh
 # the sanitized build runs setup.py directly, so its build tools go into the venv
 $(VENV)/.installed-sanitize: $(INSTALLED)

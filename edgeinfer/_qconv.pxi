@@ -2,6 +2,7 @@ from libc.stdint cimport int8_t, int16_t, int32_t
 
 cdef extern from "qconv.h":
     int ei_qconv_vnni(int mode)
+    int ei_qconv_force_layout(int layout)
     int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
                     const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
                     const float *multiplier, int y_zero, int lo, int hi, uint8_t *y) nogil
@@ -18,6 +19,12 @@ def qconv_vnni(int mode):
     CPU has, 0 none, 1 AVX-VNNI, 2 AVX-512 VNNI."""
     if ei_qconv_vnni(mode) != 0:
         raise ValueError(f"this CPU has no VNNI mode {mode}")
+
+
+def qconv_force_layout(name):
+    """Compute every later qconv1x1 call in "planes" (None: the default) or
+    "nhwc": transposed through the channels-last kernel. For tests."""
+    ei_qconv_force_layout(("planes", "nhwc").index(name or "planes"))
 
 
 def qconv1x1(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, ::1] w,

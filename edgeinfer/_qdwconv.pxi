@@ -9,13 +9,13 @@ cdef extern from "qdwconv.h":
     int ei_qdwconv_force_layout(int layout)
 
 QDWCONV_MAX_TAPS = EI_QDWCONV_MAX_TAPS
-QDWCONV_LAYOUTS = ("planes", "channels_last")
+QDWCONV_LAYOUTS = ("planes", "channels_last", "nhwc")
 
 
 def qdwconv_force_layout(name):
-    """Compute every later qdwconv in one layout ("planes" or
-    "channels_last"); None: chosen by the map's width. For tests and
-    benchmarks."""
+    """Compute every later qdwconv in one layout ("planes", "channels_last"
+    blocks, or "nhwc": transposed through qdwconv_nhwc); None: chosen by the
+    map's width. For tests and benchmarks."""
     ei_qdwconv_force_layout(-1 if name is None else QDWCONV_LAYOUTS.index(name))
 
 

@@ -1,6 +1,9 @@
 """The integer 1x1 convolution (csrc/kernels/qconv.c) against its numpy twin, exactly,
 on every SIMD path this machine can run: portable C, AVX2 (16-bit vpmaddwd),
-AVX-VNNI and AVX-512 VNNI. NEON runs under qemu in test_qconv_builds.py."""
+AVX-VNNI and AVX-512 VNNI; and in both layouts, the planes and channels-last
+(csrc/kernels/qconv_nhwc.c, the int8 region's kernel, reached through
+qconv_force_layout("nhwc") and called directly). NEON runs under qemu in
+test_qconv_builds.py."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -28,6 +31,18 @@ def problem(seed, m, k, h, w):
     return x, int(rng.integers(0, 256)), weights, bias, multiplier, int(rng.integers(0, 256))
 
 
+LAYOUTS = ["planes", "nhwc"]
+
+
+@pytest.fixture(params=LAYOUTS)
+def layout(request):
+    edgeinfer._core.qconv_force_layout(request.param)
+    try:
+        yield request.param
+    finally:
+        edgeinfer._core.qconv_force_layout(None)
+
+
 @pytest.fixture
 def path(request):
     level, vnni = request.param
@@ -44,7 +59,7 @@ def path(request):
 
 @pytest.mark.parametrize("path", PATHS, indirect=True, ids=[f"{a}-vnni{b}" for a, b in PATHS])
 @pytest.mark.parametrize("shape", range(len(SHAPES)))
-def test_qconv1x1_matches_reference(path, shape):
+def test_qconv1x1_matches_reference(path, layout, shape):
     m, k, h, w, stride = SHAPES[shape]
     x, x_zero, weights, bias, multiplier, y_zero = problem(shape, m, k, h, w)
     for lo, hi, b in ((0, 255, bias), (y_zero, 255, None), (0, max(y_zero, 200), bias)):
@@ -86,13 +101,17 @@ def test_qconv1x1_matches_reference_on_every_path_over_shapes(m, k, h, w, stride
         try:
             np.testing.assert_array_equal(kernels.qconv1x1(*args), expected,
                                           err_msg=f"{level} vnni {vnni}")
+            # the channels-last kernel as the int8 region calls it
+            np.testing.assert_array_equal(
+                kernels.qconv1x1_nhwc(x.transpose(1, 2, 0), *args[1:]),
+                expected.transpose(1, 2, 0), err_msg=f"nhwc {level} vnni {vnni}")
         finally:
             edgeinfer._core.qconv_vnni(-1)
             edgeinfer._core.simd_force(None)
 
 
 @pytest.mark.parametrize("path", PATHS, indirect=True, ids=[f"{a}-vnni{b}" for a, b in PATHS])
-def test_qconv1x1_255_times_minus_128_does_not_saturate(path):
+def test_qconv1x1_255_times_minus_128_does_not_saturate(path, layout):
     # vpmaddubsw would add 255 x -128 twice into int16 and saturate at -32768
     k, m = 64, 4
     x = np.full((k, 4, 4), 255, np.uint8)
@@ -105,7 +124,7 @@ def test_qconv1x1_255_times_minus_128_does_not_saturate(path):
 
 
 @pytest.mark.parametrize("path", PATHS, indirect=True, ids=[f"{a}-vnni{b}" for a, b in PATHS])
-def test_qconv1x1_ties_round_to_even(path):
+def test_qconv1x1_ties_round_to_even(path, layout):
     # sums of 1, 3, 5 times a multiplier of 0.5: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2
     x = np.array([1, 3, 5, 7], np.uint8).reshape(1, 1, 4)
     got = kernels.qconv1x1(x, 0, np.ones((1, 1), np.int8), None, np.float32([0.5]), 10)
@@ -164,7 +183,7 @@ def test_core_qconv1x1_packed_with_the_stride_shape_matches_reference():
 # with a short last group (k = 120: enough work, 49 x m x k, for two threads)
 @pytest.mark.parametrize("shape", [(32, 48, 40, 40), (50, 120, 7, 7), (1152, 120, 7, 7)],
                          ids=["blocks", "small-map-50-rows", "small-map-1152-rows"])
-def test_qconv1x1_threads_agree(shape):
+def test_qconv1x1_threads_agree(shape, layout):
     x, x_zero, weights, bias, multiplier, y_zero = problem(shape[0], *shape)
     args = (x, x_zero, weights, bias, multiplier, y_zero)
     before = edgeinfer._core.get_num_threads()
@@ -188,3 +207,37 @@ def test_core_qconv1x1_with_no_filters_or_no_pixels_returns(shapes):
     edgeinfer._core.qconv1x1(x, 0, w, np.zeros(m, np.int32), np.ones(m, np.float32), 0, 0, 255,
                              1, out)
     assert out.size == 0
+
+
+def test_core_qconv1x1_nhwc_refuses_out_not_the_shape_the_stride_gives():
+    x, x_zero, weights, bias, multiplier, y_zero = problem(3, 6, 5, 7, 9)
+    packed = edgeinfer._core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
+    x = np.ascontiguousarray(x.transpose(1, 2, 0))
+    for shape in [(7, 9, 6), (3, 5, 6), (4, 5, 5)]:
+        with pytest.raises(ValueError, match="out must be"):
+            edgeinfer._core.qconv1x1_nhwc(x, packed, y_zero, 0, 255, 2, np.zeros(shape, np.uint8))
+
+
+def test_core_qconv1x1_nhwc_pack_refuses_a_short_bias():
+    weights = np.ones((20, 8), np.int8)
+    with pytest.raises(ValueError, match="must have 20 values"):
+        edgeinfer._core.qconv1x1_nhwc_pack(weights, np.zeros(1, np.int32), 0,
+                                           np.ones(20, np.float32))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 6, 7])
+def test_qconv1x1_nhwc_channels_past_whole_quads_read_nothing_past_the_map(k):
+    # the last pixel's last quad is partial: its missing bytes lie past the
+    # buffer, and are read as zero, not loaded (the sanitizer build checks)
+    x, x_zero, weights, bias, multiplier, y_zero = problem(k, 17, k, 3, 3)
+    expected = reference.qconv1x1(x, x_zero, weights, bias, multiplier, y_zero)
+    for level, vnni in _runnable_paths():
+        edgeinfer._core.simd_force(level)
+        edgeinfer._core.qconv_vnni(vnni)
+        try:
+            got = kernels.qconv1x1_nhwc(x.transpose(1, 2, 0), x_zero, weights, bias, multiplier,
+                                        y_zero)
+            np.testing.assert_array_equal(got, expected.transpose(1, 2, 0))
+        finally:
+            edgeinfer._core.qconv_vnni(-1)
+            edgeinfer._core.simd_force(None)

@@ -11,7 +11,7 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qconv import SHAPES, problem
 
-SOURCES = ["kernels/qconv.c", "platform/cpu.c", "platform/threads.c"]
+SOURCES = ["kernels/qconv.c", "kernels/qconv_nhwc.c", "platform/cpu.c", "platform/threads.c"]
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
@@ -20,12 +20,14 @@ def binary(request, tmp_path_factory):
                         tmp_path_factory.mktemp(request.param))
 
 
+@pytest.mark.parametrize("layout", [0, 1], ids=["planes", "nhwc"])
 @pytest.mark.parametrize("shape", range(len(SHAPES)))
-def test_build_matches_reference(binary, shape):
+def test_build_matches_reference(binary, shape, layout):
     m, k, h, w, stride = SHAPES[shape]
     x, x_zero, weights, bias, multiplier, y_zero = problem(shape, m, k, h, w)
     lo, hi = 0, max(y_zero, 200)
-    run = subprocess.run(binary + [str(a) for a in (m, k, h, w, stride, x_zero, y_zero, lo, hi)],
+    run = subprocess.run(binary + [str(a) for a in (m, k, h, w, stride, x_zero, y_zero, lo, hi,
+                                                    layout)],
                          input=x.tobytes() + weights.tobytes() + bias.tobytes() +
                          multiplier.tobytes(), capture_output=True, check=True)
     expected = reference.qconv1x1(x, x_zero, weights, bias, multiplier, y_zero, lo, hi, stride)

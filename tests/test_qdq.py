@@ -1,8 +1,8 @@
 """QuantizeLinear, DequantizeLinear and the uint8 Add (csrc/kernels/qdq.c)
 against their numpy twins, exactly: rounding half to even, saturation, NaN
-and infinities, any length (the vectorised body and its tail). The kernels
-have no SIMD dispatch (plain loops the compiler vectorises); the ARM and
-clang builds run in test_qdq_builds.py."""
+and infinities, any length (the vectorised body and its tail), on every SIMD
+level (plain loops the compiler vectorises, compiled again for AVX2 and
+AVX-512 on x86); the ARM and clang builds run in test_qdq_builds.py."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import edgeinfer
 from edgeinfer import kernels, reference
+from simd_levels import available_levels, forced_simd
 
 lengths = st.integers(0, 300)
 seeds = st.integers(0, 2 ** 32 - 1)
@@ -30,16 +31,20 @@ def floats_with_edges(seed, n):
 @given(lengths, seeds, scales, zeros)
 def test_quantize_u8_matches_reference(n, seed, scale, zero):
     x = floats_with_edges(seed, n)
-    np.testing.assert_array_equal(kernels.quantize_u8(x, scale, zero),
-                                  reference.quantize_u8(x, scale, zero))
+    for level in available_levels():
+        with forced_simd(level):
+            np.testing.assert_array_equal(kernels.quantize_u8(x, scale, zero),
+                                          reference.quantize_u8(x, scale, zero))
 
 
 @settings(max_examples=40, deadline=None)
 @given(lengths, seeds, scales, zeros)
 def test_dequantize_u8_matches_reference(n, seed, scale, zero):
     x = np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8)
-    np.testing.assert_array_equal(kernels.dequantize_u8(x, scale, zero),
-                                  reference.dequantize_u8(x, scale, zero))
+    for level in available_levels():
+        with forced_simd(level):
+            np.testing.assert_array_equal(kernels.dequantize_u8(x, scale, zero),
+                                          reference.dequantize_u8(x, scale, zero))
 
 
 @settings(max_examples=60, deadline=None)
@@ -49,14 +54,19 @@ def test_qadd_u8_matches_reference(n, seed, a_zero, a_ratio, b_zero, b_ratio, y_
     rng = np.random.default_rng(seed)
     a, b = (rng.integers(0, 256, n, dtype=np.uint8) for _ in range(2))
     args = (a, a_zero, a_ratio, b, b_zero, b_ratio, y_zero)
-    np.testing.assert_array_equal(kernels.qadd_u8(*args), reference.qadd_u8(*args))
+    for level in available_levels():
+        with forced_simd(level):
+            np.testing.assert_array_equal(kernels.qadd_u8(*args), reference.qadd_u8(*args))
 
 
-def test_quantize_u8_rounds_half_to_even_and_saturates():
-    x = np.float32([0.5, 1.5, 2.5, -0.5, -1.5, 300, -300, np.nan, np.inf, -np.inf])
-    assert kernels.quantize_u8(x, 1.0, 0).tolist() == [0, 2, 2, 0, 0, 255, 0, 0, 255, 0]
-    assert kernels.quantize_u8(x, 1.0, 128).tolist() == [128, 130, 130, 128, 126, 255, 0, 0,
-                                                         255, 0]
+@pytest.mark.parametrize("level", ["portable", "sse2", "avx2", "avx512", "neon"])
+def test_quantize_u8_rounds_half_to_even_and_saturates(level):
+    # 20 values: a vector's worth on AVX-512 as well as the tail
+    x = np.float32([0.5, 1.5, 2.5, -0.5, -1.5, 300, -300, np.nan, np.inf, -np.inf] * 2)
+    with forced_simd(level):
+        assert kernels.quantize_u8(x, 1.0, 0).tolist() == [0, 2, 2, 0, 0, 255, 0, 0, 255, 0] * 2
+        assert kernels.quantize_u8(x, 1.0, 128).tolist() == [128, 130, 130, 128, 126, 255, 0, 0,
+                                                             255, 0] * 2
 
 
 def test_qadd_u8_gives_its_twin_whether_or_not_the_compiler_fuses():

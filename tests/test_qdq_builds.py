@@ -11,7 +11,7 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qdq import floats_with_edges
 
-SOURCES = ["kernels/qdq.c"]
+SOURCES = ["kernels/qdq.c", "platform/cpu.c"]
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

@@ -1,7 +1,9 @@
 """The integer depthwise convolution (csrc/kernels/qdwconv.c) against its numpy
 twin, exactly, under every SIMD level this CPU has (portable C, AVX2; the
 sums are taken in float32, exact for filters up to QDWCONV_MAX_TAPS) and one
-and two threads (tests/kernel_check.py). NEON runs under qemu in
+and two threads (tests/kernel_check.py), in each layout: planes, channels-last
+blocks, and the int8 region's channels-last kernel (qdwconv_nhwc, reached
+through the "nhwc" forced layout). NEON runs under qemu in
 test_qdwconv_builds.py."""
 import numpy as np
 import pytest
@@ -21,7 +23,8 @@ QDWCONV = KernelCheck(
     # every case through both layouts, whatever its width would choose
     paths={"by shape": None,
            "planes": lambda: edgeinfer._core.qdwconv_force_layout("planes"),
-           "channels_last": lambda: edgeinfer._core.qdwconv_force_layout("channels_last")},
+           "channels_last": lambda: edgeinfer._core.qdwconv_force_layout("channels_last"),
+           "nhwc": lambda: edgeinfer._core.qdwconv_force_layout("nhwc")},
     reset_paths=lambda: edgeinfer._core.qdwconv_force_layout(None))
 
 
@@ -60,6 +63,10 @@ REGRESSIONS = {
     "channels_last_partial_block_7x7": problem(5, 37, 7, 7, 5, 1, (2, 2, 2, 2), clamp=True),
     "channels_last_stride2_to_7x7": problem(6, 20, 14, 14, 5, 2, (1, 1, 2, 2)),
     "channels_last_many_blocks_threaded": problem(7, 200, 14, 14, 3, 1, (1, 1, 1, 1)),
+    # the int8 region's kernel: a map of several bands (56 wide), a band
+    # that ends mid-map, and a pad larger than the filter's reach
+    "nhwc_bands_56_wide": problem(8, 48, 56, 56, 3, 1, (1, 1, 1, 1)),
+    "nhwc_stride2_bands_odd_rows": problem(9, 17, 57, 61, 5, 2, (2, 2, 1, 1), clamp=True),
     # all products at their extreme: 25 x 255 x -128 in int32, each within int16
     "extreme_products": Case((np.full((2, 7, 7), 255, np.uint8), 0,
                               np.full((2, 5, 5), -128, np.int8), None,
@@ -140,3 +147,24 @@ def test_core_qdwconv_refuses_a_span_past_c_ints():
     args[8] = 2 ** 30      # stride
     with pytest.raises(ValueError, match="2\\^30"):
         edgeinfer._core.qdwconv(*args)
+
+
+def test_qdwconv_nhwc_matches_its_twin():
+    case = problem(10, 40, 20, 23, 5, 2, (2, 1, 2, 2), clamp=True)
+    x, rest = case.args[0], case.args[1:]
+    got = kernels.qdwconv_nhwc(x.transpose(1, 2, 0), *rest)
+    np.testing.assert_array_equal(got, reference.qdwconv_nhwc(x.transpose(1, 2, 0), *rest))
+    np.testing.assert_array_equal(got, reference.qdwconv(*case.args).transpose(1, 2, 0))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 7), (16, 16), (32, 12544), (1280, 49), (17, 33)])
+def test_u8_transpose_swaps_rows_and_columns(shape):
+    x = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    out = np.empty(shape[::-1], np.uint8)
+    edgeinfer._core.u8_transpose(x, out)
+    np.testing.assert_array_equal(out, x.T)
+
+
+def test_u8_transpose_refuses_an_out_of_another_shape():
+    with pytest.raises(ValueError, match="out must be"):
+        edgeinfer._core.u8_transpose(np.zeros((4, 6), np.uint8), np.zeros((4, 6), np.uint8))

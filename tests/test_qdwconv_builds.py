@@ -11,7 +11,7 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qdwconv import REGRESSIONS, problem
 
-SOURCES = ["kernels/qdwconv.c", "kernels/qdwconv_blocked.c", "platform/cpu.c",
+SOURCES = ["kernels/qdwconv.c", "kernels/qdwconv_blocked.c", "conv/scratch.c", "platform/cpu.c",
            "platform/threads.c"]
 
 # (c, h, w, kernel, stride, pads): tails of the 8- and 16-pixel passes, both strides
@@ -19,8 +19,10 @@ SHAPES = [(1, 1, 1, 1, 1, (0, 0, 0, 0)), (3, 9, 11, 3, 1, (1, 1, 1, 1)),
           (5, 17, 19, 3, 2, (0, 0, 1, 1)), (2, 14, 14, 5, 1, (2, 2, 2, 2)),
           (4, 28, 27, 5, 2, (1, 2, 2, 1)), (2, 6, 40, 3, 2, (1, 0, 1, 2)),
           # channels-last blocks of 16: a partial block, and 7x7 at both strides
-          (21, 7, 7, 5, 1, (2, 2, 2, 2)), (18, 14, 13, 3, 2, (0, 0, 1, 1))]
-LAYOUTS = {"by width": -1, "planes": 0, "channels_last": 1}
+          (21, 7, 7, 5, 1, (2, 2, 2, 2)), (18, 14, 13, 3, 2, (0, 0, 1, 1)),
+          # the int8 region's channels-last kernel: several bands of a wide map
+          (16, 40, 150, 3, 2, (0, 0, 1, 1))]
+LAYOUTS = {"by width": -1, "planes": 0, "channels_last": 1, "nhwc": 2}
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "qconv_nhwc.h"
 #include "threads.h"
 
 #if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
@@ -401,7 +402,7 @@ int ei_qconv_vnni(int mode)
 
 typedef void (*rows_fn)(const qproblem *, int, int, int, uint8_t *, long);
 
-static rows_fn choose_rows(void)
+int ei_qconv_vnni_in_use(void)
 {
 #ifdef QCONV_X86
     ei_simd_level level = ei_simd_active();
@@ -409,7 +410,19 @@ static rows_fn choose_rows(void)
         int mode = vnni_choice;
         if (mode < 0)
             mode = vnni_supported(2) && level == EI_SIMD_AVX512 ? 2 : vnni_supported(1) ? 1 : 0;
-        if (mode == 2 && level == EI_SIMD_AVX512)
+        return mode == 2 && level != EI_SIMD_AVX512 ? 0 : mode;
+    }
+#endif
+    return 0;
+}
+
+static rows_fn choose_rows(void)
+{
+#ifdef QCONV_X86
+    ei_simd_level level = ei_simd_active();
+    if (level == EI_SIMD_AVX2 || level == EI_SIMD_AVX512) {
+        int mode = ei_qconv_vnni_in_use();
+        if (mode == 2)
             return rows_avx512_vnni;
         if (mode == 1)
             return rows_avx_vnni;
@@ -440,12 +453,63 @@ void ei_qconv1x1_pack(int m, int k, const int8_t *w, const int32_t *bias, int x_
     }
 }
 
+static int forced_layout = 0;
+
+int ei_qconv_force_layout(int layout)
+{
+    if (layout < 0 || layout > 1)
+        return -1;
+    forced_layout = layout;
+    return 0;
+}
+
+/* y (rows, cols) = x (cols, rows) transposed; for the forced path only */
+static void transpose_bytes(long rows, long cols, const uint8_t *x, uint8_t *y)
+{
+    long i, j;
+    for (i = 0; i < rows; i++)
+        for (j = 0; j < cols; j++)
+            y[i * cols + j] = x[j * rows + i];
+}
+
+/* ei_qconv1x1 through the channels-last kernel, the planes transposed in and
+ * out: the forced layout 1, so tests and the cross builds reach qconv_nhwc.c
+ * through this function's arguments. */
+static int through_nhwc(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
+                        const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
+                        const float *multiplier, int y_zero, int lo, int hi, uint8_t *y)
+{
+    const int mp = (m + EI_QCONV_NHWC_LANES - 1) / EI_QCONV_NHWC_LANES * EI_QCONV_NHWC_LANES;
+    const int k4 = (k + 3) / 4;
+    const long in_plane = (long)in_h * in_w, out_plane = (long)out_h * out_w;
+    uint8_t *xt = malloc((size_t)k * in_plane), *yt = malloc((size_t)m * out_plane);
+    int8_t *w8 = malloc((size_t)k4 * mp * 4);
+    int16_t *w16 = malloc((size_t)k4 * mp * 4 * sizeof *w16);
+    int32_t *folded = malloc((size_t)mp * sizeof *folded);
+    float *multipliers = malloc((size_t)mp * sizeof *multipliers);
+    int status = -1;
+    if (xt != NULL && yt != NULL && w8 != NULL && w16 != NULL && folded != NULL &&
+        multipliers != NULL) {
+        transpose_bytes(in_plane, k, x, xt);
+        ei_qconv1x1_nhwc_pack(m, k, w, bias, x_zero, multiplier, w8, w16, folded, multipliers);
+        status = ei_qconv1x1_nhwc(m, k, in_h, in_w, stride, out_h, out_w, xt, w8, w16, folded,
+                                  multipliers, y_zero, lo, hi, yt);
+        transpose_bytes(m, out_plane, yt, y);
+    }
+    free(xt), free(yt), free(w8), free(w16), free(folded), free(multipliers);
+    return status;
+}
+
 int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
                 const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
                 const float *multiplier, int y_zero, int lo, int hi, uint8_t *y)
 {
     int k4 = (k + 3) / 4, status;
-    int8_t *w8 = malloc((size_t)m * k4 * 4);
+    int8_t *w8;
+    if (forced_layout == 1)
+        return through_nhwc(m, k, in_h, in_w, stride, out_h, out_w, x, x_zero, w, bias,
+                            multiplier, y_zero, lo, hi, y);
+    w8 = malloc((size_t)m * k4 * 4);
     int16_t *w16 = malloc((size_t)m * k4 * 4 * sizeof *w16);
     int32_t *folded = malloc((size_t)m * sizeof *folded);
     if (w8 == NULL || w16 == NULL || folded == NULL) {

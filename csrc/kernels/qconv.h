@@ -17,6 +17,14 @@
  * avx512 SIMD level). For tests; -1 returned for what this CPU lacks. */
 int ei_qconv_vnni(int mode);
 
+/* The VNNI mode the kernels use now, at the active SIMD level: 2, 1 or 0. */
+int ei_qconv_vnni_in_use(void);
+
+/* Which layout ei_qconv1x1 computes in: 0 the planes (the default), 1
+ * transposed through qconv_nhwc.h's channels-last kernel (the int8 region's).
+ * For tests; returns -1 for any other value. */
+int ei_qconv_force_layout(int layout);
+
 int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
                 const uint8_t *x, int x_zero, const int8_t *w, const int32_t *bias,
                 const float *multiplier, int y_zero, int lo, int hi, uint8_t *y);

@@ -291,10 +291,31 @@ static int forced_layout = -1;
 
 int ei_qdwconv_force_layout(int layout)
 {
-    if (layout < -1 || layout > 1)
+    if (layout < -1 || layout > 2)
         return -1;
     forced_layout = layout;
     return 0;
+}
+
+/* The planes through ei_qdwconv_nhwc, transposed in and out: the forced
+ * layout 2, so tests and the cross builds reach the channels-last kernel
+ * through this function's arguments. */
+static int through_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
+                        int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
+                        const int8_t *w, const int32_t *bias, const float *multiplier,
+                        int y_zero, int lo, int hi, uint8_t *y)
+{
+    uint8_t *xt = malloc((size_t)c * in_h * in_w), *yt = malloc((size_t)c * out_h * out_w);
+    int status = -1;
+    if (xt != NULL && yt != NULL) {
+        ei_u8_transpose(c, (long)in_h * in_w, x, xt);
+        status = ei_qdwconv_nhwc(c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h, out_w,
+                                 xt, x_zero, w, bias, multiplier, y_zero, lo, hi, yt,
+                                 ei_simd_active());
+        ei_u8_transpose((long)out_h * out_w, c, yt, y);
+    }
+    free(xt), free(yt);
+    return status;
 }
 
 static row_fn choose_row(widen_fn *widen)
@@ -338,6 +359,9 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
     int failed = 0, ch, i, j;
     if (taps_count > EI_QDWCONV_MAX_TAPS)
         return -2;
+    if (forced_layout == 2)
+        return through_nhwc(c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h, out_w, x,
+                            x_zero, w, bias, multiplier, y_zero, lo, hi, y);
     if (forced_layout == 1 ||
         (forced_layout == -1 && out_w <= BLOCKED_MAX_WIDTH && out_h <= BLOCKED_MAX_HEIGHT))
         return ei_qdwconv_blocked(c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h, out_w,

@@ -25,8 +25,9 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
 
 /* Which layout ei_qdwconv computes in: -1 by the map's width (channels-last
  * blocks, qdwconv_blocked.h, for narrow maps; padded planes per channel for
- * wide ones), 0 planes, 1 channels-last. For tests and benchmarks; returns
- * -1 for any other value. */
+ * wide ones), 0 planes, 1 channels-last blocks, 2 the planes transposed
+ * through ei_qdwconv_nhwc (the int8 region's kernel). For tests and
+ * benchmarks; returns -1 for any other value. */
 int ei_qdwconv_force_layout(int layout);
 
 #endif

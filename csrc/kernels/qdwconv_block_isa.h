@@ -27,7 +27,8 @@
 
 /* tile: rows x cols x EI_QDW_BLOCK floats, the block's padded input less its
  * zero point; w: taps x EI_QDW_BLOCK; out: out_h x out_w x EI_QDW_BLOCK, the
- * requantised values less the output zero point (whole numbers). */
+ * requantised values less the output zero point (whole numbers), and
+ * EI_QDW_OUT_SLACK pixels more that the last group may write. */
 static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_block_, EI_QDW_FIELD(EI_QDW_UNIT_))(
     const qdw_geometry *g, const float *tile, const float *w, const int32_t *bias,
     const float *multiplier, float *out)
@@ -55,7 +56,12 @@ static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_block_, EI_QDW_FIELD(EI_Q
                             acc[p][v] = EI_VFMA(acc[p][v], wv, EI_VLOAD(src + p * step + v * VL));
                     }
                 }
-            for (p = 0; p < n; p++)
+            /* all PIX pixels: those past n land on the next row's first
+             * pixels, written again after, or in out's slack of
+             * EI_QDW_OUT_SLACK pixels (a store per pixel would copy the
+             * accumulators through the stack) */
+            (void)n;
+            for (p = 0; p < PIX; p++)
                 for (v = 0; v < NV; v++)
                     EI_VSTORE(dst + p * EI_QDW_BLOCK + v * VL, acc[p][v]);
         }
@@ -86,6 +92,92 @@ static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_block_, EI_QDW_FIELD(EI_Q
     }
 }
 
+/* VL bytes widened to a vector of floats: the x86 units' zero-extending
+ * moves (a generic conversion of byte vectors is scalar code there). */
+#if EI_HAVE_X86_TARGETS && VL == 16
+#define QDW_WIDEN(p) ((VEC)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p)))))
+#elif EI_HAVE_X86_TARGETS && VL == 8
+#define QDW_WIDEN(p) ((VEC)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))))
+#elif EI_HAVE_X86_TARGETS && VL == 4
+#define QDW_WIDEN(p) ((VEC)_mm_cvtepi32_ps(_mm_unpacklo_epi16(_mm_unpacklo_epi8(                \
+    _mm_cvtsi32_si128(qdw_word(p)), _mm_setzero_si128()), _mm_setzero_si128())))
+#elif VL > 1
+#define QDW_WIDEN(p) qdw_widen(p)
+static inline VEC qdw_widen(const uint8_t *p)
+{
+    typedef uint8_t bytes __attribute__((vector_size(VL)));
+    bytes b;
+    memcpy(&b, p, VL);
+    return __builtin_convertvector(__builtin_convertvector(b, VECI), VEC);
+}
+#endif
+
+/* Channels-last (ei_qdwconv_nhwc): the rows of a band's tile from the
+ * pixels, 16 channels less the zero point per pixel, 0 outside the input. */
+static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_fill_, EI_QDW_FIELD(EI_QDW_UNIT_))(
+    const qdw_geometry *g, float *tile, const uint8_t *x, int c, int n, int in_h, int in_w,
+    int row0, int col0, int x_zero)
+{
+    const int first = col0 < 0 ? -col0 : 0;
+    const int end = in_w - col0 < g->cols ? in_w - col0 : g->cols;
+    int r, col, l;
+    for (r = 0; r < g->rows; r++) {
+        const int iy = row0 + r;
+        float *dst = tile + (long)r * g->cols * EI_QDW_BLOCK;
+        const uint8_t *src;
+        if (iy < 0 || iy >= in_h || end <= first) {
+            memset(dst, 0, sizeof *dst * (size_t)g->cols * EI_QDW_BLOCK);
+            continue;
+        }
+        memset(dst, 0, sizeof *dst * (size_t)first * EI_QDW_BLOCK);
+        if (end < g->cols)
+            memset(dst + (long)end * EI_QDW_BLOCK, 0,
+                   sizeof *dst * (size_t)(g->cols - end) * EI_QDW_BLOCK);
+        src = x + ((long)iy * in_w + col0 + first) * c;
+        dst += (long)first * EI_QDW_BLOCK;
+#if VL > 1 && !defined(EI_VEC_NEON_INTRINSICS)
+        if (n == EI_QDW_BLOCK) {
+            const VEC zero = EI_VSET1((float)x_zero);
+            int v;
+            for (col = first; col < end; col++, src += c, dst += EI_QDW_BLOCK)
+                for (v = 0; v < NV; v++)
+                    EI_VSTORE(dst + v * VL, QDW_WIDEN(src + v * VL) - zero);
+            continue;
+        }
+#endif
+        for (col = first; col < end; col++, src += c, dst += EI_QDW_BLOCK)
+            for (l = 0; l < EI_QDW_BLOCK; l++)
+                dst[l] = l < n ? (float)src[l] - (float)x_zero : 0.0f;
+    }
+}
+
+/* The requantised values (whole numbers less the output zero point) of
+ * `pixels` pixels into the channels-last output, n channels each. */
+static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_write_, EI_QDW_FIELD(EI_QDW_UNIT_))(
+    uint8_t *y, const float *out, int c, int n, long pixels, int y_zero)
+{
+    long q;
+    int l;
+#if VL > 1 && !defined(EI_VEC_NEON_INTRINSICS)
+    if (n == EI_QDW_BLOCK) {
+        typedef uint8_t bytes __attribute__((vector_size(VL)));
+        const VECI zero = (VECI){0} + y_zero;
+        int v;
+        for (q = 0; q < pixels; q++, y += c, out += EI_QDW_BLOCK)
+            for (v = 0; v < NV; v++) {
+                const bytes b = __builtin_convertvector(
+                    __builtin_convertvector(EI_VLOAD(out + v * VL), VECI) + zero, bytes);
+                memcpy(y + v * VL, &b, VL);
+            }
+        return;
+    }
+#endif
+    for (q = 0; q < pixels; q++, y += c, out += EI_QDW_BLOCK)
+        for (l = 0; l < n; l++)
+            y[l] = (uint8_t)((int)out[l] + y_zero);
+}
+
+#undef QDW_WIDEN
 #undef VEC
 #undef VECI
 #undef VL

@@ -1,9 +1,12 @@
 #include "qdwconv_blocked.h"
 
+#include "qdwconv.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "scratch.h"
 #include "threads.h"
 #include "vec.h"
 
@@ -12,6 +15,17 @@ typedef struct {
     int rows, cols; /* of the padded tile: what the taps read */
     float lo, hi;   /* output bounds less the output zero point */
 } qdw_geometry;
+
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+#include <immintrin.h>
+/* four bytes as one int, for SSE2's movd */
+static inline int qdw_word(const uint8_t *p)
+{
+    int v;
+    memcpy(&v, p, 4);
+    return v;
+}
+#endif
 
 /* Plain C: the fallback every build has. */
 #define EI_QDW_ISA (portable, float, int, 1, )
@@ -39,6 +53,36 @@ typedef struct {
 
 typedef void (*block_fn)(const qdw_geometry *, const float *, const float *, const int32_t *,
                          const float *, float *);
+typedef void (*fill_fn)(const qdw_geometry *, float *, const uint8_t *, int, int, int, int, int,
+                        int, int);
+typedef void (*write_fn)(uint8_t *, const float *, int, int, long, int);
+
+/* A unit's three channels-last steps: gather a tile, convolve it, write. */
+typedef struct {
+    fill_fn fill;
+    block_fn block;
+    write_fn write;
+} nhwc_unit;
+
+#define NHWC_UNIT(u) ((nhwc_unit){qdw_fill_##u, qdw_block_##u, qdw_write_##u})
+
+static nhwc_unit nhwc_for(ei_simd_level level)
+{
+#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_AVX512)
+        return NHWC_UNIT(avx512);
+    if (level == EI_SIMD_AVX2)
+        return NHWC_UNIT(avx2);
+    if (level == EI_SIMD_SSE2)
+        return NHWC_UNIT(sse2);
+#endif
+#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
+    if (level == EI_SIMD_NEON)
+        return NHWC_UNIT(neon);
+#endif
+    (void)level;
+    return NHWC_UNIT(portable);
+}
 
 static block_fn block_for(ei_simd_level level)
 {
@@ -110,6 +154,30 @@ static void transpose16(uint8_t blk[16][16])
             blk[j][i] = t;
         }
 #endif
+}
+
+void ei_u8_transpose(long rows, long cols, const uint8_t *x, uint8_t *y)
+{
+    uint8_t blk[16][16];
+    long i, j;
+    int a, b;
+    for (i = 0; i < rows; i += 16) {
+        const int n = rows - i < 16 ? (int)(rows - i) : 16;
+        for (j = 0; j < cols; j += 16) {
+            const int m = cols - j < 16 ? (int)(cols - j) : 16;
+            if (n < 16 || m < 16) {
+                for (a = 0; a < n; a++)
+                    for (b = 0; b < m; b++)
+                        y[(j + b) * rows + i + a] = x[(i + a) * cols + j + b];
+                continue;
+            }
+            for (a = 0; a < 16; a++)
+                memcpy(blk[a], x + (i + a) * cols + j, 16);
+            transpose16(blk);
+            for (b = 0; b < 16; b++)
+                memcpy(y + (j + b) * rows + i, blk[b], 16);
+        }
+    }
 }
 
 /* Lane c of the tile from channel plane c, less the zero point, 16 columns
@@ -206,13 +274,15 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
     /* the last pixel group of a row may run up to 8 pixels past it */
     tile_floats = ((long)g.rows * g.cols + 8L * stride + kw) * EI_QDW_BLOCK;
     /* tile, output, weights, multipliers and biases (as many int32 as floats) */
-    scratch_floats = tile_floats + (plane + taps + 2) * EI_QDW_BLOCK;
+    scratch_floats = tile_floats + (plane + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * taps > 262144)
 #endif
     {
-        float *tile = calloc((size_t)scratch_floats, sizeof *tile);
-        float *out = tile + tile_floats, *weights = out + plane * EI_QDW_BLOCK;
+        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
+                                          (size_t)scratch_floats * sizeof *tile);
+        float *out = tile + tile_floats;
+        float *weights = out + (plane + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
         float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
         int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
         if (tile == NULL) {
@@ -220,6 +290,9 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
 #pragma omp atomic write
 #endif
             failed = 1;
+        } else {
+            /* the border every block's fill leaves alone, and the slack */
+            memset(tile, 0, (size_t)tile_floats * sizeof *tile);
         }
 #ifdef _OPENMP
 #pragma omp for schedule(static)
@@ -234,7 +307,72 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
             block(&g, tile, weights, biases, multipliers, out);
             write_planes(y + c0 * plane, out, n, plane, y_zero);
         }
-        free(tile);
+    }
+    return failed ? -1 : 0;
+}
+
+int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
+                    int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
+                    const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
+                    int lo, int hi, uint8_t *y, ei_simd_level level)
+{
+    const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
+    const int cols = (out_w - 1) * stride + kw;
+    const nhwc_unit unit = nhwc_for(level);
+    /* output rows per band: its tile about 128 KiB, in L2 */
+    int band = (131072 / (cols * EI_QDW_BLOCK * (int)sizeof(float)) - kh) / stride + 1;
+    int bands, failed = 0;
+    long tile_floats, scratch_floats, item;
+    if (taps > EI_QDWCONV_MAX_TAPS)
+        return -2;
+    band = band < 1 ? 1 : (band > out_h ? out_h : band);
+    bands = (out_h + band - 1) / band;
+    tile_floats = ((long)((band - 1) * stride + kh) * cols + 8L * stride + kw) * EI_QDW_BLOCK;
+    scratch_floats = tile_floats + ((long)band * out_w + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(ei_get_num_threads()) \
+    if ((long)out_h * out_w * c * taps > 262144)
+#endif
+    {
+        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
+                                          (size_t)scratch_floats * sizeof *tile);
+        float *out = tile + tile_floats;
+        float *weights = out + ((long)band * out_w + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
+        float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
+        int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
+        int lanes_of = -1; /* the block whose weights `weights` holds */
+        if (tile == NULL) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        } else {
+            memset(tile, 0, (size_t)tile_floats * sizeof *tile); /* the slack */
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (item = 0; item < (long)blocks * bands; item++) {
+            const int b = (int)(item / bands), oy = (int)(item % bands) * band;
+            const int c0 = b * EI_QDW_BLOCK;
+            const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
+            qdw_geometry g;
+            if (tile == NULL)
+                continue;
+            g.kh = kh, g.kw = kw, g.stride = stride, g.out_w = out_w, g.cols = cols;
+            g.out_h = out_h - oy < band ? out_h - oy : band;
+            g.rows = (g.out_h - 1) * stride + kh;
+            g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
+            if (lanes_of != b) {
+                block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
+                lanes_of = b;
+            }
+            unit.fill(&g, tile, x + c0, c, n, in_h, in_w, oy * stride - pad_top, -pad_left,
+                      x_zero);
+            unit.block(&g, tile, weights, biases, multipliers, out);
+            unit.write(y + ((long)oy * out_w) * c + c0, out, c, n, (long)g.out_h * out_w,
+                       y_zero);
+        }
     }
     return failed ? -1 : 0;
 }

@@ -6,6 +6,30 @@ import numpy as np
 from ..core.loader import core as _core
 
 
+def _output_shape(x_shape, w, stride, pads):
+    """(c, oh, ow) of a depthwise convolution of planes x_shape (c, h, w)."""
+    w_shape = np.shape(w)
+    if len(x_shape) != 3 or len(w_shape) != 3 or x_shape[0] != w_shape[0] or not x_shape[0]:
+        raise ValueError(f"x must be (c, h, w) and w (c, kh, kw), got {tuple(x_shape)} and "
+                         f"{w_shape}")
+    c, (kh, kw) = x_shape[0], w_shape[1:]
+    if not kh or not kw:
+        raise ValueError(f"w must be (c, kh, kw) with kh, kw >= 1, got {w_shape}")
+    top, left, bottom, right = (int(p) for p in pads)
+    if min(top, left, bottom, right) < 0 or stride < 1:
+        raise ValueError(f"pads must be >= 0 and stride >= 1, got {tuple(pads)} and {stride}")
+    shape = (c, (x_shape[1] + top + bottom - kh) // stride + 1,
+             (x_shape[2] + left + right - kw) // stride + 1)
+    if min(shape) < 1:
+        raise ValueError(f"a {kh}x{kw} filter does not fit the padded input of x {tuple(x_shape)}")
+    return shape
+
+
+def _check_points(x_zero, y_zero, lo, hi):
+    if not (0 <= x_zero <= 255 and 0 <= y_zero <= 255 and 0 <= lo <= y_zero <= hi <= 255):
+        raise ValueError("zero points and bounds must be uint8 values with lo <= y_zero <= hi")
+
+
 def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads=(0, 0, 0, 0),
             out=None):
     """x (c, h, w) uint8, w (c, kh, kw) int8, bias (c) int32 or None, multiplier
@@ -13,28 +37,42 @@ def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads
     out = clip(rint(float32(bias + sum w (x - x_zero)) * multiplier) + y_zero, lo, hi),
     ties rounded to even; padded positions hold x_zero (they add nothing)."""
     x = np.ascontiguousarray(x, dtype=np.uint8)
+    shape = _output_shape(x.shape, w, stride, pads)
     w = np.ascontiguousarray(w, dtype=np.int8)
-    if x.ndim != 3 or w.ndim != 3 or x.shape[0] != w.shape[0] or not x.shape[0]:
-        raise ValueError(f"x must be (c, h, w) and w (c, kh, kw), got {x.shape} and {w.shape}")
-    c, (kh, kw) = x.shape[0], w.shape[1:]
-    if not kh or not kw:
-        raise ValueError(f"w must be (c, kh, kw) with kh, kw >= 1, got {w.shape}")
-    top, left, bottom, right = (int(p) for p in pads)
-    if min(top, left, bottom, right) < 0 or stride < 1:
-        raise ValueError(f"pads must be >= 0 and stride >= 1, got {tuple(pads)} and {stride}")
-    shape = (c, (x.shape[1] + top + bottom - kh) // stride + 1,
-             (x.shape[2] + left + right - kw) // stride + 1)
-    if min(shape) < 1:
-        raise ValueError(f"a {kh}x{kw} filter does not fit the padded input of x {x.shape}")
+    c = x.shape[0]
     multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (c,)), dtype=np.float32)
     if bias is not None:
         bias = np.ascontiguousarray(np.broadcast_to(bias, (c,)), dtype=np.int32)
-    if not (0 <= x_zero <= 255 and 0 <= y_zero <= 255 and 0 <= lo <= y_zero <= hi <= 255):
-        raise ValueError("zero points and bounds must be uint8 values with lo <= y_zero <= hi")
+    _check_points(x_zero, y_zero, lo, hi)
+    top, left = (int(p) for p in pads[:2])
     if out is None:
         out = np.empty(shape, np.uint8)
     elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
         raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
     _core.qdwconv(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
                   int(stride), top, left, out)
+    return out
+
+
+def qdwconv_nhwc(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1,
+                 pads=(0, 0, 0, 0), out=None):
+    """qdwconv channels-last: x (h, w, c) uint8 -> (oh, ow, c) uint8, the same
+    values transposed."""
+    x = np.ascontiguousarray(x, dtype=np.uint8)
+    planes_shape = (x.shape[2],) + x.shape[:2] if x.ndim == 3 else x.shape
+    shape = _output_shape(planes_shape, w, stride, pads)
+    shape = (shape[1], shape[2], shape[0])
+    w = np.ascontiguousarray(w, dtype=np.int8)
+    c = x.shape[2]
+    multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (c,)), dtype=np.float32)
+    if bias is not None:
+        bias = np.ascontiguousarray(np.broadcast_to(bias, (c,)), dtype=np.int32)
+    _check_points(x_zero, y_zero, lo, hi)
+    if out is None:
+        out = np.empty(shape, np.uint8)
+    elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
+    top, left = (int(p) for p in pads[:2])
+    _core.qdwconv_nhwc(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
+                       int(stride), top, left, out)
     return out

@@ -35,8 +35,9 @@ from .graph import Node, TensorInfo
 # needs no bump, planner_fingerprint keys it. 2: one raw .plan file with a CRC-32;
 # 3: depthwise QuantizedConv and QuantizedAdd steps; 4: int8 plans fold
 # saturated-bias channels and run dense Gemms as QuantizedConv; 5: LeakyRelu after a
-# Conv runs in the Conv's step
-FORMAT = 5
+# Conv runs in the Conv's step; 6: the int8 region channels-last (QuantizedConv
+# channels_last, ChannelsLast steps at its edges)
+FORMAT = 6
 MAGIC = b"edgeinfer plan\n"
 HEADER = struct.Struct("<15sQI")    # magic, JSON length, CRC-32 of what follows the header
 ALIGN = 64

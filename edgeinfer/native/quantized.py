@@ -15,8 +15,10 @@ import numpy as np
 from ..core.loader import core
 from ..kernels.conv_plan import plan_conv
 from ..kernels.geometry import onnx_window_arguments
+from ..reference.qconv import requantize
 from .errors import ADVICE, NativeModelError
 from .graph import Node
+from .quantized_layout import run_channels_last
 from .rewrite import _producers, _Uses
 
 
@@ -168,8 +170,8 @@ def run_integer_kernels(nodes, constants, info, outputs, graph_nodes):
         if uses.only_one(dq.outputs[0]):
             removed.add(id(dq))
     _add_in_uint8(nodes, constants, info, uses, producers, consumers, removed, replaced)
-    return _without_unread_dequantizers(
-        [replaced.get(id(n), n) for n in nodes if id(n) not in removed], outputs)
+    return run_channels_last(_without_unread_dequantizers(
+        [replaced.get(id(n), n) for n in nodes if id(n) not in removed], outputs), info, outputs)
 
 
 def _without_unread_dequantizers(nodes, outputs):
@@ -250,21 +252,28 @@ def _check_bias_length(conv, bias, channels):
                                f"or {ADVICE}")
 
 
-def _sums_fit_int32(weights, bias):
-    """Whether bias + sum w (x - x_zero) stays within int32 for every input,
-    with room for the 1x1 kernel's bias - x_zero sum w folding: a huge stored
-    bias would wrap (the vector paths) or be undefined (the portable one), so
-    such a node stays on the float path, which saturates as ONNX says."""
-    reach = 2 * 255 * np.abs(weights.astype(np.int64)).sum(axis=1)
+def _reach(weights, bias):
+    """Per output channel, the largest |bias + sum w (x - x_zero)| any input
+    and zero point could give, with room for the 1x1 kernel's bias - x_zero
+    sum w folding: 2 x 255 x sum |w| + |bias| (int64)."""
+    reach = 2 * 255 * np.abs(weights.reshape(weights.shape[0], -1).astype(np.int64)).sum(axis=1)
     if bias is not None:
         reach = reach + np.abs(bias.astype(np.int64))
-    return bool(np.all(reach <= 2 ** 31 - 1))
+    return reach
+
+
+def _sums_fit_int32(weights, bias):
+    """Whether bias + sum w (x - x_zero) stays within int32 for every input:
+    a huge stored bias would wrap (the vector paths) or be undefined (the
+    portable one), so such a node stays on the float path, which saturates as
+    ONNX says."""
+    return bool(np.all(_reach(weights, bias) <= 2 ** 31 - 1))
 
 
 def _requantized(acc, multiplier, y_zero, lo, hi):
-    """What the integer kernels write for int32 sums acc (one per channel)."""
-    value = np.asarray(acc, np.int64).astype(np.float32) * multiplier
-    return np.clip(np.rint(value) + y_zero, lo, hi)
+    """What the integer kernels write for int64 sums acc (one per channel)."""
+    return requantize(np.asarray(acc, np.int64).reshape(-1, 1, 1), None, multiplier, y_zero, lo,
+                      hi).reshape(-1)
 
 
 def _fold_constant_channels(weights, bias, x_zero, multiplier, y_zero, lo, hi):
@@ -281,7 +290,7 @@ def _fold_constant_channels(weights, bias, x_zero, multiplier, y_zero, lo, hi):
     m = weights.shape[0]
     w = weights.reshape(m, -1).astype(np.int64)
     b = np.zeros(m, np.int64) if bias is None else bias.astype(np.int64)
-    over = 2 * 255 * np.abs(w).sum(axis=1) + np.abs(b) > 2 ** 31 - 1
+    over = _reach(weights, bias) > 2 ** 31 - 1
     # the extreme sums over inputs in [0, 255]: each weight at its worst end
     ends = np.stack([w * -x_zero, w * (255 - x_zero)])
     low = _requantized(b + ends.min(axis=0).sum(axis=1), multiplier, y_zero, lo, hi)

@@ -20,3 +20,10 @@ def requantize(acc, bias, multiplier, y_zero, lo, hi, out=None):
         out[...] = result
         return out
     return result
+
+
+def qconv1x1_nhwc(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1):
+    """qconv1x1 channels-last: x (h, w, k) -> (oh, ow, m)."""
+    planes = qconv1x1(np.asarray(x).transpose(2, 0, 1), x_zero, w, bias, multiplier, y_zero, lo,
+                      hi, stride)
+    return np.ascontiguousarray(planes.transpose(1, 2, 0))

@@ -19,3 +19,11 @@ def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads
             window = x[:, i:i + (oh - 1) * stride + 1:stride, j:j + (ow - 1) * stride + 1:stride]
             acc += w[:, i, j].reshape(-1, 1, 1) * window
     return requantize(acc, bias, multiplier, y_zero, lo, hi, out)
+
+
+def qdwconv_nhwc(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1,
+                 pads=(0, 0, 0, 0)):
+    """qdwconv channels-last: x (h, w, c) -> (oh, ow, c)."""
+    planes = qdwconv(np.asarray(x).transpose(2, 0, 1), x_zero, w, bias, multiplier, y_zero, lo,
+                     hi, stride, pads)
+    return np.ascontiguousarray(planes.transpose(1, 2, 0))

@@ -1,8 +1,9 @@
 /* Runs ei_qconv1x1 outside Python, so the integer convolution can be checked
  * when built for another architecture (and run under an emulator).
  *
- * usage: qconv_main M K H W STRIDE X_ZERO Y_ZERO LO HI
- *        < x.u8 (K*H*W) w.s8 (M*K) bias.i32 (M) multiplier.f32 (M) > y.u8 */
+ * usage: qconv_main M K H W STRIDE X_ZERO Y_ZERO LO HI [LAYOUT]
+ *        < x.u8 (K*H*W) w.s8 (M*K) bias.i32 (M) multiplier.f32 (M) > y.u8
+ * LAYOUT: 0 the planes (the default), 1 through the channels-last kernel. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,10 +17,12 @@ int main(int argc, char **argv)
     int8_t *w;
     int32_t *bias;
     float *multiplier;
-    if (argc != 10) {
-        fprintf(stderr, "usage: %s M K H W STRIDE X_ZERO Y_ZERO LO HI\n", argv[0]);
+    if (argc != 10 && argc != 11) {
+        fprintf(stderr, "usage: %s M K H W STRIDE X_ZERO Y_ZERO LO HI [LAYOUT]\n", argv[0]);
         return 2;
     }
+    if (argc == 11 && ei_qconv_force_layout(atoi(argv[10])) != 0)
+        return 2;
     for (i = 0; i < 9; i++)
         f[i] = atoi(argv[i + 1]);
     oh = (f[2] + f[4] - 1) / f[4];

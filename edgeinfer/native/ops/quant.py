@@ -10,6 +10,7 @@ import numpy as np
 from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant
+from ..quantized_layout import VECTOR_LEVELS
 
 INTEGER_LIMITS = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)
                   for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32)}
@@ -114,12 +115,16 @@ def make_quantize(node, operands, opset):
 def make_quantized_conv(node, operands, opset):
     """A 1x1 or depthwise Conv (or a dense Gemm) between DequantizeLinear and
     QuantizeLinear, made by native/quantized.py: uint8 (N, C, H, W) in, uint8
-    (N, M, H', W') out; a Gemm's (N, K) in, (N, M) out."""
+    (N, M, H', W') out; a Gemm's (N, K) in, (N, M) out; in the int8 region
+    (native/quantized_layout.py) (N, H, W, C) in, (N, H', W', M) out."""
     x = operands[0]
+    dense = len(x.shape) == 2      # a Gemm: (n, k) is n images of k channels at 1x1
+    if node.attr("channels_last", False) or (dense and core.simd_active() in VECTOR_LEVELS):
+        # a Gemm's (n, k) is n pixels of k channels, channels-last already
+        return _channels_last_conv(node, x)
     weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
     x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
     requantize = (multiplier, node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
-    dense = len(x.shape) == 2      # a Gemm: (n, k) is n images of k channels at 1x1
     if dense:
         shape = (x.shape[0], weights.shape[0])
     elif pads is None:
@@ -149,6 +154,46 @@ def make_quantized_conv(node, operands, opset):
     return Kernel([shape], [np.dtype(np.uint8)], bind)
 
 
+def _channels_last_conv(node, x):
+    weights, stride, pads = node.attr("weights"), node.attr("stride"), node.attr("pads")
+    x_zero, bias, multiplier = node.attr("x_zero"), node.attr("bias"), node.attr("multiplier")
+    bounds = (node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
+    if len(x.shape) == 2:
+        def bind_dense(ins, outs):
+            # one image of n x 1 pixels: the weights read once for the batch
+            src, dst = ins[0][:, None, :], outs[0][:, None, :]
+            packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
+            return lambda: core.qconv1x1_nhwc(src, packed, *bounds, dst)
+        return Kernel([(x.shape[0], weights.shape[0])], [np.dtype(np.uint8)], bind_dense)
+    n, h, w = x.shape[:3]
+    if pads is None:
+        shape = (n, -(-h // stride), -(-w // stride), weights.shape[0])
+    else:
+        (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
+        shape = (n, (h + top + bottom - kh) // stride + 1, (w + left + right - kw) // stride + 1,
+                 weights.shape[0])
+
+    def bind(ins, outs):
+        images = list(zip(ins[0], outs[0]))
+        if pads is None:
+            # the weights readied once here, not every frame
+            packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
+            calls = [(core.qconv1x1_nhwc, (image, packed, *bounds, out)) for image, out in images]
+        else:
+            calls = [(core.qdwconv_nhwc, (image, x_zero, weights, bias, multiplier, *bounds, top,
+                                          left, out)) for image, out in images]
+        if len(calls) == 1:
+            call, args = calls[0]
+            return lambda: call(*args)
+
+        def run():
+            for call, args in calls:
+                call(*args)
+        return run
+
+    return Kernel([shape], [np.dtype(np.uint8)], bind)
+
+
 def make_quantized_add(node, operands, opset):
     """Two uint8 tensors of one shape added, made by native/quantized.py:
     y = clip(rint((a - a_zero) a_scale / y_scale + (b - b_zero) b_scale / y_scale) + y_zero),
@@ -168,5 +213,34 @@ def make_quantized_add(node, operands, opset):
     return Kernel([a.shape], [np.dtype(np.uint8)], bind)
 
 
+def make_channels_last(node, operands, opset):
+    """A uint8 (N, C, H, W) tensor as (N, H, W, C) where the int8 region is
+    entered, or back with `to_planes` where it is left
+    (native/quantized_layout.py): per image one byte transpose in C."""
+    x = operands[0]
+    n, to_planes = x.shape[0], bool(node.attr("to_planes", False))
+    shape = (n, x.shape[3], x.shape[1], x.shape[2]) if to_planes else \
+        (n, x.shape[2], x.shape[3], x.shape[1])
+    if 1 in (x.shape[1], x.shape[2] * x.shape[3]) or 1 in (x.shape[3], x.shape[1] * x.shape[2]):
+        # one channel, or a 1x1 map: the same bytes in either layout
+        return Kernel([shape], [np.dtype(np.uint8)], view_of=0)
+
+    def bind(ins, outs):
+        if to_planes:      # (h w, c) pixels to (c, h w) planes
+            pairs = [(a.reshape(-1, a.shape[-1]), b.reshape(b.shape[0], -1))
+                     for a, b in zip(ins[0], outs[0])]
+        else:
+            pairs = [(a.reshape(a.shape[0], -1), b.reshape(-1, b.shape[-1]))
+                     for a, b in zip(ins[0], outs[0])]
+
+        def run():
+            for src, dst in pairs:
+                core.u8_transpose(src, dst)
+        return run
+
+    return Kernel([shape], [np.dtype(np.uint8)], bind)
+
+
 OPS = {"QuantizeLinear": make_quantize, "DequantizeLinear": make_dequantize,
-       "QuantizedConv": make_quantized_conv, "QuantizedAdd": make_quantized_add}
+       "QuantizedConv": make_quantized_conv, "QuantizedAdd": make_quantized_add,
+       "ChannelsLast": make_channels_last}

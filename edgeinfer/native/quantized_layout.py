@@ -1,0 +1,125 @@
+"""Load-time pass after native/quantized.py: the int8 region of a QDQ graph
+runs channels-last. Every QuantizedConv on a 4-D map (1x1 and depthwise)
+reads and writes (N, H, W, C) uint8 tensors, as onnxruntime runs its int8
+graph: a pixel's channels are contiguous, so the 1x1 is a GEMM over pixels
+with no packing of activations and the depthwise reads a vector of channels
+per tap, with no transpose in or out of each layer. QuantizedAdd is
+elementwise and takes either layout. One ChannelsLast step (a byte
+transpose) goes in where a tensor enters the region (the QuantizeLinear
+after a float stem) and one where it leaves (the DequantizeLinear before
+pooling, a model output); the tensors inside are new names ending in
+NHWC_SUFFIX, and every name the rest of the graph reads keeps its NCHW
+shape."""
+from __future__ import annotations
+
+from ..core.loader import core
+from .graph import Node
+
+NHWC_SUFFIX = "#nhwc"
+TO_NHWC = (0, 2, 3, 1)
+
+# Whether plans run the int8 region channels-last; tests turn it off (with
+# the plan cache off) to run the NCHW kernels on a whole model.
+ENABLED = True
+
+# The SIMD levels where the channels-last 1x1 has vector code; elsewhere (SSE2,
+# NEON) it is portable C, slower than the planes kernels there, so plans made
+# at those levels keep the planes layout.
+VECTOR_LEVELS = ("avx2", "avx512")
+
+
+def _channels_last_form(node, info):
+    """Whether the step has a channels-last kernel: a QuantizedConv on a 4-D
+    uint8 map (not the dense Gemm's 2-D one), or a QuantizedAdd of two."""
+    if node.op not in ("QuantizedConv", "QuantizedAdd"):
+        return False
+    return all(len(info[name][0]) == 4 for name in node.inputs + node.outputs)
+
+
+def _components(region_nodes):
+    """The region's steps grouped into connected parts (steps joined by a
+    tensor one writes and another reads): each part is entered and left on
+    its own, so each pays for its own transposes."""
+    parent = list(range(len(region_nodes)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    writer = {name: i for i, node in enumerate(region_nodes) for name in node.outputs}
+    for i, node in enumerate(region_nodes):
+        for name in node.inputs:
+            if name in writer:
+                parent[root(i)] = root(writer[name])
+    parts = {}
+    for i, node in enumerate(region_nodes):
+        parts.setdefault(root(i), []).append(node)
+    return list(parts.values())
+
+
+def _moves_bytes(shape):
+    """Whether (N, C, H, W) differs from (N, H, W, C) in memory: not when
+    one of C and H x W is 1 (a classifier's 1x1 map)."""
+    return shape[1] != 1 and shape[2] * shape[3] != 1
+
+
+def _chosen(nodes, info, outputs):
+    """The ids of the steps to run channels-last: every connected part of the
+    region whose transposes (those that move bytes) are fewer than its steps."""
+    region = [node for node in nodes if _channels_last_form(node, info)]
+    read_outside = set(outputs)
+    for node in nodes:
+        if not _channels_last_form(node, info):
+            read_outside.update(node.inputs)
+    chosen = set()
+    for part in _components(region):
+        written = {name for node in part for name in node.outputs}
+        edges = {name for node in part for name in node.inputs if name not in written}
+        edges |= written & read_outside
+        if sum(_moves_bytes(info[name][0]) for name in edges) < len(part):
+            chosen.update(id(node) for node in part)
+    return chosen
+
+
+def run_channels_last(nodes, info, outputs):
+    """The nodes with the int8 region channels-last (info gains the new
+    tensors), or the nodes as they are when the pass is off; a part of the
+    region that would cost more transposes than it has steps stays planes."""
+    if not ENABLED or core.simd_active() not in VECTOR_LEVELS:
+        return nodes
+    region = _chosen(nodes, info, outputs)
+    if not region:
+        return nodes
+    written = {name for node in nodes if id(node) in region for name in node.outputs}
+    read_outside = set(outputs)
+    for node in nodes:
+        if id(node) not in region:
+            read_outside.update(node.inputs)
+    leaving = written & read_outside
+    result, renamed = [], {}
+
+    def nhwc(name):
+        shape, dtype = info[name]
+        renamed[name] = name + NHWC_SUFFIX
+        info[renamed[name]] = (tuple(shape[p] for p in TO_NHWC), dtype)
+        return renamed[name]
+
+    for node in nodes:
+        if id(node) not in region:
+            result.append(node)
+            continue
+        for name in node.inputs:
+            if name not in renamed:     # entering: written outside, or a graph input
+                result.append(Node("ChannelsLast", [name], [nhwc(name)], {},
+                                   f"{name}{NHWC_SUFFIX}"))
+        attrs = dict(node.attrs, channels_last=True) if node.op == "QuantizedConv" \
+            else node.attrs
+        result.append(Node(node.op, [renamed[name] for name in node.inputs],
+                           [nhwc(name) for name in node.outputs], attrs, node.name))
+        for name in node.outputs:
+            if name in leaving:
+                result.append(Node("ChannelsLast", [renamed[name]], [name],
+                                   {"to_planes": True}, f"{name}#nchw"))
+    return result
