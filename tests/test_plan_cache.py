@@ -72,6 +72,22 @@ def test_a_changed_planner_source_does_not_read_an_old_entry(tmp_path, cache, mo
     assert len(entries(cache)) == 2
 
 
+def test_a_plan_made_at_another_simd_level_is_not_read(tmp_path, cache):
+    """The int8 layout follows the vector unit: a plan made at one level was read
+    back at another and kept the first one's layout."""
+    from edgeinfer.core.loader import core
+    from simd_levels import available_levels, forced_simd
+
+    path = model_file(tmp_path)
+    NativeBackend(path)
+    others = [level for level in available_levels() if level != core.simd_active()]
+    if not others:
+        pytest.skip("this CPU runs one SIMD level only")
+    with forced_simd(others[0]):
+        assert NativeBackend(path)._graph is not None
+    assert len(entries(cache)) == 2
+
+
 def test_planner_fingerprint_follows_the_planner_source():
     plan_cache.planner_fingerprint.cache_clear()
     first = plan_cache.planner_fingerprint()

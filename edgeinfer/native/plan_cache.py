@@ -4,8 +4,8 @@ shapes planned at load, so the next start of the same model builds its plan
 from them instead of reading the graph, folding and rewriting again.
 
 One .plan file per model, named by a hash of the model file's bytes, the
-edgeinfer version and the planner's own source (any of them changing makes a
-new entry, so a development checkout whose planner changed under the same
+edgeinfer version, the planner's own source and the SIMD level the kernels
+run at (any of them changing makes a new entry, so a development checkout whose planner changed under the same
 version number never runs a plan the old planner made): a JSON document (the
 nodes, shapes, and where each array lies) then the arrays' raw bytes, read
 back in one read into writable arrays (an .npz took longer to read, through
@@ -28,6 +28,7 @@ import zlib
 
 import numpy as np
 
+from ..core.loader import core
 from ..version import __version__
 from .graph import Node, TensorInfo
 
@@ -80,8 +81,9 @@ def entry_path(data):
     if folder is None:
         return None
     digest = hashlib.blake2b(data, digest_size=20)
+    # the SIMD level too: the planner lays int8 regions out for the vector unit it runs on
     digest.update(f"edgeinfer {__version__} plan format {FORMAT} "
-                  f"planner {planner_fingerprint()}".encode())
+                  f"planner {planner_fingerprint()} simd {core.simd_active()}".encode())
     return os.path.join(folder, digest.hexdigest() + ".plan")
 
 
