@@ -307,10 +307,14 @@ REGRESSIONS = {
     # copied when forced into bands)
     "strided_1x1_shortcut": seeded((1, 16, 30, 30), (32, 16, 1, 1), stride=2,
                                    padding="same_upper"),
-    # packed weights: K in chunks on every level (SSE2 and NEON take 768
-    # steps a chunk), 14x14 with its 4 last columns fused into the last
-    # tile, 1-D widths leaving more columns than the tile fuses (AVX-512: 15)
-    "pointwise_packed_k_in_chunks_every_level": seeded((1, 800, 3, 5), (11, 800, 1, 1),
+    # packed weights: K in chunks on every vector level (SSE2 and NEON take
+    # 768 steps a chunk; maps of up to 256 columns take all of K, from L2,
+    # so this one has 270), on a small map whose B passes 768 KB, 14x14
+    # with its 4 last columns fused into the last tile, 1-D widths leaving
+    # more columns than the tile fuses (AVX-512: 15)
+    "pointwise_packed_k_in_chunks_every_level": seeded((1, 800, 3, 90), (11, 800, 1, 1),
+                                                       bias=True, activation="relu6"),
+    "pointwise_packed_7x7_k_past_l2_in_chunks": seeded((1, 4100, 7, 7), (9, 4100, 1, 1),
                                                        bias=True, activation="relu6"),
     "pointwise_14x14_four_last_columns": seeded((1, 24, 14, 14), (20, 24, 1, 1), bias=True),
     "pointwise_1d_fifteen_last_columns": seeded((2, 9, 1, 47), (13, 9, 1, 1), bias=True),
