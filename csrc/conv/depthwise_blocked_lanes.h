@@ -42,11 +42,12 @@ PIXELS_FN(const float *in, ptrdiff_t row_step, const int kh, const int kw, const
     }
 }
 
-/* Every output pixel of the block into out ([out_height][out_width][VL]),
- * a row at a time in groups of up to EI_BLOCK_PIXELS. */
+/* `rows` output rows of the block into out ([rows][out_width][VL]), from
+ * the padded input rows at `in`, a row at a time in groups of up to
+ * EI_BLOCK_PIXELS. */
 static inline __attribute__((always_inline)) BLOCK_ATTR void
 ROWS_FN(const ei_depthwise_blocked *plan, const float *in, const float *wt, const float *bias,
-        float *out, const int kh, const int kw, const int sw, const int dw)
+        float *out, const int rows, const int kh, const int kw, const int sw, const int dw)
 {
     const ei_conv2d_params *p = plan->conv;
     const int wo = plan->out_width;
@@ -56,7 +57,7 @@ ROWS_FN(const ei_depthwise_blocked *plan, const float *in, const float *wt, cons
     const VEC lo = EI_VSET1(p->lo), hi = EI_VSET1(p->hi);
     const int clamp = p->clamp;
     int oy, ox;
-    for (oy = 0; oy < plan->out_height; oy++) {
+    for (oy = 0; oy < rows; oy++) {
         const float *row = in + oy * in_row;
         float *o = out + (size_t)oy * wo * VL;
         for (ox = 0; ox + EI_BLOCK_PIXELS <= wo; ox += EI_BLOCK_PIXELS)
@@ -96,8 +97,8 @@ static BLOCK_ATTR void BLOCK_FN(const ei_depthwise_blocked *plan, const float *x
     blocked_scratch s = scratch_layout(plan, scratch);
     const int sw = p->stride_w, undilated = p->dilation_w == 1;
     const float *src[VL], *taps_of[VL];
-    float *dst[VL];
-    int l;
+    float *dst[VL], *band_dst[VL];
+    int l, oy0;
 
     /* lanes past the last channel repeat it: computed, never stored */
     for (l = 0; l < VL; l++) {
@@ -108,21 +109,32 @@ static BLOCK_ATTR void BLOCK_FN(const ei_depthwise_blocked *plan, const float *x
         s.bias[l] = bias != NULL ? bias[m] : 0.0f;
     }
     planes_to_lanes(taps_of, (size_t)taps, taps, 0, VL, s.weights);
-    fill_block(plan, src, VL, s.input);
+    for (oy0 = 0; oy0 < plan->out_height; oy0 += plan->band_rows) {
+        const int rows =
+            plan->out_height - oy0 < plan->band_rows ? plan->out_height - oy0 : plan->band_rows;
+        if (plan->band_rows == plan->out_height)
+            fill_block(plan, src, VL, s.input);
+        else
+            fill_band(plan, src, VL, oy0 * p->stride_h,
+                      rows == plan->band_rows ? plan->band_height : band_height_for(p, rows),
+                      s.input);
 #define BLOCK_ROWS(kh, kw, sw, dw)                                                                \
-    ROWS_FN(plan, s.input, s.weights, s.bias, s.output, kh, kw, sw, dw)
-    if (p->kernel_h == 3 && p->kernel_w == 3 && sw == 1 && undilated)
-        BLOCK_ROWS(3, 3, 1, 1);
-    else if (p->kernel_h == 3 && p->kernel_w == 3 && sw == 2 && undilated)
-        BLOCK_ROWS(3, 3, 2, 1);
-    else if (p->kernel_h == 5 && p->kernel_w == 5 && sw == 1 && undilated)
-        BLOCK_ROWS(5, 5, 1, 1);
-    else if (p->kernel_h == 5 && p->kernel_w == 5 && sw == 2 && undilated)
-        BLOCK_ROWS(5, 5, 2, 1);
-    else
-        BLOCK_ROWS(p->kernel_h, p->kernel_w, sw, p->dilation_w);
+    ROWS_FN(plan, s.input, s.weights, s.bias, s.output, rows, kh, kw, sw, dw)
+        if (p->kernel_h == 3 && p->kernel_w == 3 && sw == 1 && undilated)
+            BLOCK_ROWS(3, 3, 1, 1);
+        else if (p->kernel_h == 3 && p->kernel_w == 3 && sw == 2 && undilated)
+            BLOCK_ROWS(3, 3, 2, 1);
+        else if (p->kernel_h == 5 && p->kernel_w == 5 && sw == 1 && undilated)
+            BLOCK_ROWS(5, 5, 1, 1);
+        else if (p->kernel_h == 5 && p->kernel_w == 5 && sw == 2 && undilated)
+            BLOCK_ROWS(5, 5, 2, 1);
+        else
+            BLOCK_ROWS(p->kernel_h, p->kernel_w, sw, p->dilation_w);
 #undef BLOCK_ROWS
-    lanes_to_planes(s.output, VL, out_plane, dst, valid);
+        for (l = 0; l < VL; l++)
+            band_dst[l] = dst[l] + (size_t)oy0 * plan->out_width;
+        lanes_to_planes(s.output, VL, (size_t)rows * plan->out_width, band_dst, valid);
+    }
 }
 
 #undef PIXELS_FN
