@@ -88,11 +88,9 @@ ROWS_FN(const ei_depthwise_blocked *plan, const float *in, const float *wt, cons
 }
 
 /* Output rows [0, rows) of the block from the padded rows at s->input, with
- * the kernel shape's specialisation. Out of line, as is the band loop: inlined
- * beside both ways of filling the block, they cost the whole-block layers on
- * small maps 5-20 % (3x3/2 from 28x28: 1.21x). */
-static BLOCK_ATTR __attribute__((noinline)) void RUN_FN(const ei_depthwise_blocked *plan,
-                                                        const blocked_scratch *s, int rows)
+ * the kernel shape's specialisation. */
+static inline __attribute__((always_inline)) BLOCK_ATTR void
+RUN_FN(const ei_depthwise_blocked *plan, const blocked_scratch *s, int rows)
 {
     const ei_conv2d_params *p = plan->conv;
     const int sw = p->stride_w, undilated = p->dilation_w == 1;
@@ -112,7 +110,9 @@ static BLOCK_ATTR __attribute__((noinline)) void RUN_FN(const ei_depthwise_block
 }
 
 /* The block in bands of plan->band_rows output rows: each fills the padded
- * input rows it reads, computes its rows and transposes them out. */
+ * input rows it reads, computes its rows and transposes them out. Out of
+ * line: inlined beside the whole block's fill, the loop cost the whole-block
+ * layers on small maps 5-20 % (3x3/2 from 28x28: 1.21x). */
 static BLOCK_ATTR __attribute__((noinline)) void BANDS_FN(const ei_depthwise_blocked *plan,
                                                           const blocked_scratch *s,
                                                           const float *const *src,
