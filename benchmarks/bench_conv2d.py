@@ -18,6 +18,8 @@ CASES = {
     # EfficientNet-Lite0's most frequent late layer: 49 positions, 48 in
     # whole vectors on AVX-512 and one left over
     "pointwise 1x1 192->1152 7x7": ((1, 192, 7, 7), (1152, 192, 1, 1), {}),
+    # and its reduce layer: many input channels, few outputs (all of K in one pass)
+    "pointwise 1x1 1152->192 7x7": ((1, 1152, 7, 7), (192, 1152, 1, 1), {}),
     "depthwise 3x3 32 112x112": ((1, 32, 112, 112), (32, 1, 3, 3), dict(padding=1, groups=32)),
     "stem 3x3/2 3->32 224x224": ((1, 3, 224, 224), (32, 3, 3, 3), dict(padding=1, stride=2)),
     "depthwise 3x3/2 64 112x112": ((1, 64, 112, 112), (64, 1, 3, 3),

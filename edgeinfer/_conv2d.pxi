@@ -19,6 +19,9 @@ cdef extern from "conv2d.h":
     int ei_conv2d_force_indirect(int path)
     int ei_conv2d_force_pointwise(int path)
 
+cdef extern from "depthwise_blocked.h":
+    void ei_depthwise_blocked_force_band_rows(int rows)
+
 
 DEPTHWISE_PATHS = ("rows", "flat", "blocked")
 DENSE_PATHS = ("im2col", "indirect", "bands")
@@ -50,6 +53,12 @@ def conv2d_force_depthwise(name):
     """Force the depthwise path ("rows", "flat" or "blocked", channels-last);
     None chooses by shape."""
     ei_conv2d_force_depthwise(-1 if name is None else DEPTHWISE_PATHS.index(name))
+
+
+def conv2d_force_depthwise_bands(rows):
+    """Run the channels-last depthwise path in bands of this many output rows
+    (each filling only the padded input rows it reads); None: as planned."""
+    ei_depthwise_blocked_force_band_rows(0 if rows is None else rows)
 
 
 def conv2d(x, w, bias, out, tuple stride, tuple dilation, tuple pads, int groups, clamp,

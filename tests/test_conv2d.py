@@ -176,11 +176,26 @@ def depthwise_cases(draw):
                      groups=channels, activation=activation)
 
 
+def force_blocked(band_rows):
+    edgeinfer._core.conv2d_force_depthwise("blocked")
+    edgeinfer._core.conv2d_force_depthwise_bands(band_rows)
+
+
+def reset_blocked():
+    force_paths("by shape")
+    edgeinfer._core.conv2d_force_depthwise_bands(None)
+
+
+# the whole map as one block, and in bands of one to three output rows (each
+# band filling its padded input rows, the rows two bands share twice, the
+# last band shorter)
 CHANNEL_BLOCKED = KernelCheck(
     edgeinfer.conv2d, reference.conv2d,
     compare=lambda ours, expected, case: assert_close(ours, expected, reduction_of(case.args[1])),
-    paths={"blocked": lambda: edgeinfer._core.conv2d_force_depthwise("blocked")},
-    reset_paths=lambda: force_paths("by shape"))
+    paths={"blocked": lambda: force_blocked(None),
+           **{f"blocked in bands of {rows}": (lambda rows=rows: force_blocked(rows))
+              for rows in (1, 2, 3)}},
+    reset_paths=reset_blocked)
 
 test_channel_blocked_depthwise_matches_reference = CHANNEL_BLOCKED.property(depthwise_cases())
 
@@ -307,11 +322,20 @@ REGRESSIONS = {
     # copied when forced into bands)
     "strided_1x1_shortcut": seeded((1, 16, 30, 30), (32, 16, 1, 1), stride=2,
                                    padding="same_upper"),
-    # packed weights: K in chunks on every level (SSE2 and NEON take 768
-    # steps a chunk), 14x14 with its 4 last columns fused into the last
-    # tile, 1-D widths leaving more columns than the tile fuses (AVX-512: 15)
-    "pointwise_packed_k_in_chunks_every_level": seeded((1, 800, 3, 5), (11, 800, 1, 1),
+    # packed weights: K in chunks on every vector level (SSE2 and NEON take
+    # 768 steps a chunk; maps of up to 256 columns take all of K, from L2,
+    # so this one has 270), on a small map whose B passes 768 KB, 14x14
+    # with its 4 last columns fused into the last tile, 1-D widths leaving
+    # more columns than the tile fuses (AVX-512: 15)
+    "pointwise_packed_k_in_chunks_every_level": seeded((1, 800, 3, 90), (11, 800, 1, 1),
                                                        bias=True, activation="relu6"),
+    "pointwise_packed_7x7_k_past_l2_in_chunks": seeded((1, 4100, 7, 7), (9, 4100, 1, 1),
+                                                       bias=True, activation="relu6"),
+    # the 3x3/2 depthwise on EfficientNet-Lite0's 112x112 map (SAME: the pad
+    # below and right), whose channels-last block runs in bands of rows
+    "depthwise_3x3_stride2_112x112_in_bands": seeded((1, 20, 112, 112), (20, 1, 3, 3),
+                                                     bias=True, stride=2, padding=(0, 0, 1, 1),
+                                                     groups=20, activation="relu6"),
     "pointwise_14x14_four_last_columns": seeded((1, 24, 14, 14), (20, 24, 1, 1), bias=True),
     "pointwise_1d_fifteen_last_columns": seeded((2, 9, 1, 47), (13, 9, 1, 1), bias=True),
 }

@@ -31,15 +31,18 @@ CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right)
     ((1, 12, 14, 14), (12, 1, 5, 5), (2, 2), (1, 1), (1, 1, 2, 2), 12),    # dw 5x5/2, SAME pads
     ((1, 130, 4, 4), (7, 130, 3, 3), (1, 1), (1, 1), (1, 1, 1, 1), 1),     # small map, deep K
     ((1, 24, 7, 7), (19, 24, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),      # 1x1, 1 column left
-    ((1, 900, 3, 5), (11, 900, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),    # 1x1, 3 left, k chunks
+    ((1, 900, 3, 5), (11, 900, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),    # 1x1, 3 left
+    ((1, 800, 2, 135), (5, 800, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),   # 1x1, k chunks
     ((2, 7, 1, 2), (5, 7, 1, 1), (1, 1), (1, 1), (0, 0, 0, 0), 1),         # 1x1 narrower than a vector
 ]
 
 # (depthwise layout, dense layout, pointwise weights): each forced together (a
-# conv takes one of the three kinds); the 1x1 weights as given, packed for
-# each call, or packed once beforehand
+# conv takes one of the three kinds); the channel-blocked depthwise also in
+# bands of two output rows; the 1x1 weights as given, packed for each call,
+# or packed once beforehand
 LAYOUTS = {"rows+im2col+in_place": (0, 0, 0), "flat+indirect+packed": (1, 1, 1),
-           "blocked+bands+packed": (2, 2, 1), "by shape+prepacked": (-1, -1, 2)}
+           "blocked+bands+packed": (2, 2, 1), "by shape+prepacked": (-1, -1, 2),
+           "blocked in row bands+bands+packed": (3, 2, 1)}
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

@@ -24,14 +24,20 @@ def seeded(rows, k, n, with_bias, seed):
     return Case((x, w, bias))
 
 
-# n past one 256-column block and k * n past the threading threshold are drawn too
+# one row split between two threads (a column block each, the last one
+# shorter) and k * n past the threading threshold are drawn too
 test_dense_matches_reference = DENSE.property(
     st.builds(seeded, st.integers(1, 4), st.integers(1, 700), st.integers(1, 600), st.booleans(),
               st.integers(0, 2**32 - 1)))
 
 REGRESSIONS = {
-    # k past every vector unit's unrolled chunk, n past two column blocks
+    # k past every vector unit's unrolled chunk, n past two of the former 256-column blocks
     "long_rows_three_column_blocks": seeded(2, 1283, 517, True, 1234),
+    # a row of weights past one column block's 4096 outputs: two blocks of
+    # 2064 and 2036 columns on one thread
+    "row_past_one_column_block": seeded(1, 37, 4100, True, 99),
+    # EfficientNet-Lite0's classifier, whole rows of weights on one thread
+    "classifier_1280_to_1000": seeded(1, 1280, 1000, True, 5),
 }
 test_regressions = DENSE.regression_test(REGRESSIONS)
 

@@ -117,6 +117,23 @@ GLOBAL_AVG_POOL_REGRESSIONS = {
 }
 test_global_avg_pool_regressions = GLOBAL_AVG_POOL.regression_test(GLOBAL_AVG_POOL_REGRESSIONS)
 
+# planes go eight at a time and the rest one by one: counts on both sides of
+# a multiple of eight, planes of any size (a vector of four and the values past it)
+test_global_avg_pool_matches_reference = GLOBAL_AVG_POOL.property(
+    st.builds(lambda batch, planes, h, w, seed: Case(seeded((batch, planes, h, w), seed)),
+              st.integers(1, 2), st.integers(1, 20), st.integers(1, 9), st.integers(1, 9),
+              st.integers(0, 2**32 - 1)), max_examples=40)
+
+
+def test_global_avg_pool_plane_mean_same_in_a_group_of_eight_or_alone():
+    """A plane's mean is summed in the same order whether it goes with seven
+    others or alone (the planes after the last group of eight)."""
+    x = seeded((1, 19, 7, 7))[0]
+    whole = kernels.global_avg_pool(x)
+    for plane in range(19):
+        alone = kernels.global_avg_pool(np.ascontiguousarray(x[:, plane:plane + 1]))
+        assert alone[0, 0, 0, 0] == whole[0, plane, 0, 0]
+
 
 def test_out_of_wrong_shape_is_refused():
     x = np.zeros((1, 1, 4, 4), np.float32)

@@ -28,12 +28,22 @@ struct ei_depthwise_blocked {
     int out_height, out_width;
     int padded_height, padded_width; /* the padded input rows and columns some tap reads */
     int lanes;                       /* channels per block: the vector unit's width */
+    int band_rows;                   /* output rows per band (see ei_depthwise_blocked_plan) */
+    int band_height;                 /* the padded input rows a band reads */
     ei_depthwise_block_fn block;
     size_t scratch_bytes;            /* per thread: padded input, weights, output block */
 };
 
+/* A map whose padded block would be large (512 KB: the 3x3/2 layers on
+ * 112x112 maps with AVX-512's 16 lanes) runs in bands of output rows, each
+ * filling only the padded input rows it reads into a block of 32 KB, so that
+ * the rows being filled are the ones being read, in L1, and the input's
+ * stream from memory overlaps the multiply-adds; smaller maps are one band. */
 void ei_depthwise_blocked_plan(const ei_conv2d_params *p, int out_height, int out_width,
                                ei_simd_level level, ei_depthwise_blocked *plan);
+
+/* Forces bands of this many output rows (0: as planned), for tests. */
+void ei_depthwise_blocked_force_band_rows(int rows);
 
 /* Prepares one thread's scratch (plan->scratch_bytes, 64-byte aligned):
  * zeroes the padded block, whose border no block overwrites. */

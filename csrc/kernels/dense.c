@@ -3,8 +3,22 @@
 #include "cpu.h"
 #include "threads.h"
 
-/* Columns per task: enough to keep a vector loop busy, few enough to share. */
-#define COLUMN_BLOCK 256
+/* Columns per task: a whole row of the weights, so that they stream through
+ * once in order (a 1280 -> 1000 classifier took 0.78-0.82x the time of
+ * 256-column blocks, each of which read a fourth of every 4 KB row), split
+ * only to give each thread a share and to keep a block's outputs within
+ * 16 KB of L1. */
+#define COLUMN_BLOCK_MAX 4096
+
+static int column_block(int rows, int n, int threads)
+{
+    int blocks = (n + COLUMN_BLOCK_MAX - 1) / COLUMN_BLOCK_MAX;
+    int width;
+    if (blocks * rows < threads)
+        blocks = (threads + rows - 1) / rows;
+    width = (n + blocks - 1) / blocks;
+    return (width + 15) / 16 * 16; /* whole vectors but in the last block */
+}
 
 /* y[0:width] = bias + x . w for one row and one block of columns. Four weight
  * rows per pass, so each output is loaded and stored a quarter as often; the
@@ -40,7 +54,8 @@ DENSE_BLOCK(dense_block_avx2, __attribute__((target("avx2,fma"))))
 void ei_dense(int rows, int k, int n, const float *x, const float *w, const float *bias,
               float *y)
 {
-    int blocks = (n + COLUMN_BLOCK - 1) / COLUMN_BLOCK, task;
+    const int block = column_block(rows, n, ei_get_num_threads());
+    int blocks = (n + block - 1) / block, task;
     int tasks = rows * blocks;
     int wide = 0;
 #if EI_HAVE_X86_TARGETS
@@ -51,8 +66,8 @@ void ei_dense(int rows, int k, int n, const float *x, const float *w, const floa
     if ((long)rows * k * n > 262144)
 #endif
     for (task = 0; task < tasks; task++) {
-        int r = task / blocks, c0 = task % blocks * COLUMN_BLOCK;
-        int width = n - c0 < COLUMN_BLOCK ? n - c0 : COLUMN_BLOCK;
+        int r = task / blocks, c0 = task % blocks * block;
+        int width = n - c0 < block ? n - c0 : block;
         const float *b = bias != 0 ? bias + c0 : 0;
         float *yr = y + (long)r * n + c0;
 #if EI_HAVE_X86_TARGETS

@@ -3,7 +3,8 @@
  *
  * usage: conv2d_main N C H W M KH KW SH SW DH DW PT PL PB PR GROUPS CLAMP DEPTHWISE DENSE
  *        POINTWISE < x.f32 w.f32 bias.f32 > y.f32
- * CLAMP 0: none, 1: ReLU6; DEPTHWISE -1: by shape, 0: rows, 1: flat, 2: channel-blocked;
+ * CLAMP 0: none, 1: ReLU6; DEPTHWISE -1: by shape, 0: rows, 1: flat, 2: channel-blocked,
+ * 3: channel-blocked in bands of two output rows;
  * DENSE -1: by shape, 0: im2col, 1: indirect row by row, 2: indirect in bands of rows;
  * POINTWISE -1: packed weights when given, 0: weights as given, 1: packed for the call,
  * 2: packed once beforehand with ei_conv2d_pointwise_pack (a 1x1 convolution without
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 
 #include "conv2d.h"
+#include "depthwise_blocked.h"
 #include "read_input.h"
 
 /* n floats from stdin, or NULL when short */
@@ -50,7 +52,9 @@ int main(int argc, char **argv)
     p.clamp = fields[16];
     p.lo = 0.0f;
     p.hi = 6.0f;
-    if (ei_conv2d_force_depthwise(fields[17]) != 0 || ei_conv2d_force_indirect(fields[18]) != 0 ||
+    ei_depthwise_blocked_force_band_rows(fields[17] == 3 ? 2 : 0);
+    if (ei_conv2d_force_depthwise(fields[17] == 3 ? 2 : fields[17]) != 0 ||
+        ei_conv2d_force_indirect(fields[18]) != 0 ||
         ei_conv2d_force_pointwise(fields[19] == 2 ? -1 : fields[19]) != 0 ||
         ei_conv2d_output_size(&p, &ho, &wo) != 0) {
         fprintf(stderr, "invalid parameters\n");
