@@ -38,7 +38,8 @@ def inverted_residual_cnn(seed=0, size=24, batch=1):
         channels = out
     x = b.node("Flatten", [b.node("GlobalAveragePool", [x])])
     x = b.node("Gemm", [x, b.weight(10, channels), b.const(np.zeros(10, np.float32))], transB=1)
-    return b.model([image_input((batch, 3, size, size))], [output(x)])
+    height, width = (size, size) if np.isscalar(size) else size
+    return b.model([image_input((batch, 3, height, width))], [output(x)])
 
 
 @pytest.fixture
@@ -83,6 +84,21 @@ def test_int8_region_matches_onnxruntime_within_one_step(tmp_path, monkeypatch, 
         assert np.abs(native.run({"image": x})[0] - expected).max() <= step * 1.001
 
 
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("size", [(24, 1), (1, 24)])
+def test_channels_last_of_a_map_one_pixel_wide_or_high_moves_its_bytes(
+        tmp_path, monkeypatch, no_plan_cache, size, batch):
+    """ChannelsLast took a map with W == 1 (entering) or H == 1 (leaving) for
+    one whose bytes need no transpose, and passed a view: wrong outputs."""
+    shape = (batch, 3, *size)
+    path = quantize(inverted_residual_cnn(size=size, batch=batch), shape, tmp_path)
+    region = _backend(path, True, monkeypatch)
+    planes = _backend(path, False, monkeypatch)
+    assert "ChannelsLast" in _plan_ops(region)
+    x = np.random.default_rng(4).standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(region.run({"image": x})[0], planes.run({"image": x})[0])
+
+
 def test_seeded_cnns_small_parts_stay_planes_but_its_1x1_maps_run_channels_last(
         tmp_path, monkeypatch, no_plan_cache):
     """mobile_cnn's inverted residual is three steps with four transposes
@@ -96,6 +112,9 @@ def test_seeded_cnns_small_parts_stay_planes_but_its_1x1_maps_run_channels_last(
     assert any(node.attr("pads") is not None and not node.attr("channels_last")
                for node in convs)
     assert any(node.attr("channels_last") for node in convs)
+    x = np.random.default_rng(6).standard_normal((1, 3, 32, 32)).astype(np.float32)
+    np.testing.assert_array_equal(native.run({"image": x})[0],
+                                  _backend(path, False, monkeypatch).run({"image": x})[0])
 
 
 def test_lone_quantized_conv_keeps_the_planes_layout(tmp_path, monkeypatch, no_plan_cache):

@@ -59,10 +59,11 @@ def _components(region_nodes):
     return list(parts.values())
 
 
-def _moves_bytes(shape):
-    """Whether (N, C, H, W) differs from (N, H, W, C) in memory: not when
-    one of C and H x W is 1 (a classifier's 1x1 map)."""
-    return shape[1] != 1 and shape[2] * shape[3] != 1
+def moves_bytes(planes_shape):
+    """Whether an (N, C, H, W) tensor differs from its (N, H, W, C) twin in
+    memory: not when one of C and H x W is 1 (a classifier's 1x1 map). The
+    planner and the ChannelsLast step both ask this, of the planes shape."""
+    return planes_shape[1] != 1 and planes_shape[2] * planes_shape[3] != 1
 
 
 def _chosen(nodes, info, outputs):
@@ -78,7 +79,7 @@ def _chosen(nodes, info, outputs):
         written = {name for node in part for name in node.outputs}
         edges = {name for node in part for name in node.inputs if name not in written}
         edges |= written & read_outside
-        if sum(_moves_bytes(info[name][0]) for name in edges) < len(part):
+        if sum(moves_bytes(info[name][0]) for name in edges) < len(part):
             chosen.update(id(node) for node in part)
     return chosen
 

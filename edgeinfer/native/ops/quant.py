@@ -10,7 +10,7 @@ import numpy as np
 from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant
-from ..quantized_layout import VECTOR_LEVELS
+from ..quantized_layout import VECTOR_LEVELS, moves_bytes
 
 INTEGER_LIMITS = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)
                   for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32)}
@@ -221,8 +221,9 @@ def make_channels_last(node, operands, opset):
     n, to_planes = x.shape[0], bool(node.attr("to_planes", False))
     shape = (n, x.shape[3], x.shape[1], x.shape[2]) if to_planes else \
         (n, x.shape[2], x.shape[3], x.shape[1])
-    if 1 in (x.shape[1], x.shape[2] * x.shape[3]) or 1 in (x.shape[3], x.shape[1] * x.shape[2]):
-        # one channel, or a 1x1 map: the same bytes in either layout
+    if not moves_bytes(shape if to_planes else x.shape):
+        # one channel, or a 1x1 map: the same bytes in either layout (an H or W
+        # of 1 alone is not: C x H x 1 and H x 1 x C differ)
         return Kernel([shape], [np.dtype(np.uint8)], view_of=0)
 
     def bind(ins, outs):
