@@ -5,6 +5,11 @@ and two threads (tests/kernel_check.py), in each layout: planes, channels-last
 blocks, and the int8 region's channels-last kernel (qdwconv_nhwc, reached
 through the "nhwc" forced layout). NEON runs under qemu in
 test_qdwconv_builds.py."""
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 from hypothesis import strategies as st
@@ -12,6 +17,8 @@ from hypothesis import strategies as st
 import edgeinfer
 from edgeinfer import kernels, reference
 from kernel_check import Case, KernelCheck
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(edgeinfer.__file__)))
 
 
 def assert_exact(ours, expected, case):
@@ -168,3 +175,27 @@ def test_u8_transpose_swaps_rows_and_columns(shape):
 def test_u8_transpose_refuses_an_out_of_another_shape():
     with pytest.raises(ValueError, match="out must be"):
         edgeinfer._core.u8_transpose(np.zeros((4, 6), np.uint8), np.zeros((4, 6), np.uint8))
+
+
+def test_qdwconv_nhwc_on_a_row_of_2_pow_26_pixels_does_not_divide_by_zero(tmp_path):
+    """The band height divided by a row's tile bytes computed in int: a row of
+    2**26 pixels wrapped it to zero and the process died of SIGFPE. In a child
+    with its address space capped, the 4 GiB tile cannot be had: a MemoryError,
+    not a crash."""
+    script = tmp_path / "wide_row.py"
+    script.write_text(textwrap.dedent("""
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+        import numpy as np
+        from edgeinfer.core.loader import core
+        x = np.zeros((1, 1 << 26, 1), np.uint8)
+        out = np.zeros_like(x)
+        try:
+            core.qdwconv_nhwc(x, 0, np.ones((1, 1, 1), np.int8), None,
+                              np.ones(1, np.float32), 0, 0, 255, 1, 0, 0, out)
+        except MemoryError:
+            pass
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": ROOT})
+    assert done.returncode == 0, done.stderr

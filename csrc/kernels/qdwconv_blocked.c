@@ -319,8 +319,10 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
     const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
     const int cols = (out_w - 1) * stride + kw;
     const nhwc_unit unit = nhwc_for(level);
-    /* output rows per band: its tile about 128 KiB, in L2 */
-    int band = (131072 / (cols * EI_QDW_BLOCK * (int)sizeof(float)) - kh) / stride + 1;
+    /* output rows per band: its tile about 128 KiB, in L2 (a row's bytes in long: a
+       very wide map's would pass int, wrap to zero and divide by it) */
+    const long row_bytes = (long)cols * EI_QDW_BLOCK * (long)sizeof(float);
+    int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
     int bands, failed = 0;
     long tile_floats, scratch_floats, item;
     if (taps > EI_QDWCONV_MAX_TAPS)
