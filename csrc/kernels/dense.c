@@ -47,18 +47,20 @@ static int column_block(int rows, int n, int threads)
     }
 
 DENSE_BLOCK(dense_block_portable, )
-#if EI_HAVE_X86_TARGETS
+#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
 DENSE_BLOCK(dense_block_avx2, __attribute__((target("avx2,fma"))))
 #endif
 
 void ei_dense(int rows, int k, int n, const float *x, const float *w, const float *bias,
               float *y)
 {
-    const int block = column_block(rows, n, ei_get_num_threads());
-    int blocks = (n + block - 1) / block, task;
-    int tasks = rows * blocks;
-    int wide = 0;
-#if EI_HAVE_X86_TARGETS
+    int block, blocks, task, tasks, wide = 0;
+    if (rows < 1 || n < 1) /* nothing to write; the block arithmetic would divide by 0 */
+        return;
+    block = column_block(rows, n, ei_get_num_threads());
+    blocks = (n + block - 1) / block;
+    tasks = rows * blocks;
+#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
     wide = ei_simd_active() == EI_SIMD_AVX2 || ei_simd_active() == EI_SIMD_AVX512;
 #endif
 #ifdef _OPENMP
@@ -70,7 +72,7 @@ void ei_dense(int rows, int k, int n, const float *x, const float *w, const floa
         int width = n - c0 < block ? n - c0 : block;
         const float *b = bias != 0 ? bias + c0 : 0;
         float *yr = y + (long)r * n + c0;
-#if EI_HAVE_X86_TARGETS
+#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
         if (wide) {
             dense_block_avx2(k, n, width, x + (long)r * k, w + c0, b, yr);
             continue;

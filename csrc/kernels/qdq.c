@@ -49,7 +49,7 @@
     }
 
 QDQ_LOOPS(portable, )
-#if EI_HAVE_X86_TARGETS
+#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
 QDQ_LOOPS(avx2, __attribute__((target("avx2,fma"))))
 QDQ_LOOPS(avx512, __attribute__((target("avx512f,avx512bw,avx512vl"))))
 #define QDQ_CALL(NAME, ...)                                                                    \

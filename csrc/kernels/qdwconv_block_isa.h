@@ -38,8 +38,8 @@ static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_block_, EI_QDW_FIELD(EI_Q
     int oy, ox, i, j, p, v;
     for (oy = 0; oy < g->out_h; oy++) {
         for (ox = 0; ox < g->out_w; ox += PIX) {
-            const int n = g->out_w - ox < PIX ? g->out_w - ox : PIX;
-            /* pixels past n read the tile's slack and are dropped */
+            /* pixels past the row's end read the tile's slack (their sums are
+               stored and overwritten, below) */
             const float *origin = tile + (long)oy * s * row + (long)ox * step;
             float *dst = out + ((long)oy * g->out_w + ox) * EI_QDW_BLOCK;
             VEC acc[PIX][NV];
@@ -56,11 +56,10 @@ static EI_QDW_FIELD(EI_QDW_ATTR_) void EI_QDW_CAT_(qdw_block_, EI_QDW_FIELD(EI_Q
                             acc[p][v] = EI_VFMA(acc[p][v], wv, EI_VLOAD(src + p * step + v * VL));
                     }
                 }
-            /* all PIX pixels: those past n land on the next row's first
-             * pixels, written again after, or in out's slack of
+            /* all PIX pixels: those past the row's end land on the next
+             * row's first pixels, written again after, or in out's slack of
              * EI_QDW_OUT_SLACK pixels (a store per pixel would copy the
              * accumulators through the stack) */
-            (void)n;
             for (p = 0; p < PIX; p++)
                 for (v = 0; v < NV; v++)
                     EI_VSTORE(dst + p * EI_QDW_BLOCK + v * VL, acc[p][v]);
