@@ -3,6 +3,7 @@ small steps on the calling thread (csrc/platform/threads.c), always within
 the thread count the user set, and the OpenMP wait policy edgeinfer sets
 before the core loads (edgeinfer/core/loader.py)."""
 import os
+import re
 import subprocess
 import sys
 
@@ -56,21 +57,36 @@ def test_one_thread_set_by_the_user_is_one_thread_however_large_the_step():
 
 
 def _child(code, **env):
+    """(stdout, stderr) of `code` in a fresh interpreter with `env` as its only
+    OpenMP wait settings."""
     environ = {k: v for k, v in os.environ.items()
-               if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+               if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")}
     environ.update(env, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    done = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,
+                          text=True, check=True)
+    return done.stdout.strip(), done.stderr
 
 
-def test_loading_the_core_sets_the_policy_first():
+def _policy_in_force(stderr):
+    """The wait policy OpenMP says it took (OMP_DISPLAY_ENV), as it loaded."""
+    found = re.search(r"OMP_WAIT_POLICY\s*=\s*'?(\w+)", stderr)
+    assert found, stderr
+    return found.group(1).upper()
+
+
+@pytest.mark.skipif(not core.openmp_enabled(), reason="built without OpenMP")
+def test_loading_the_core_makes_openmp_wait_passively_and_leaves_no_setting_behind():
+    """The policy set for OpenMP to read as it loads is taken back after, so a
+    subprocess the user starts does not inherit it; a policy of the user's own
+    is kept, and a spin count or block time of theirs leaves the policy theirs."""
     load = "import os; from edgeinfer.core.loader import core; "
-    assert _child(load + "print(os.environ['OMP_WAIT_POLICY'])") == "PASSIVE"
-    assert _child(load + "print(os.environ['OMP_WAIT_POLICY'])",
-                  OMP_WAIT_POLICY="active") == "active"
-    # a spin count of the user's own: the policy is left unset, theirs to choose
-    assert _child(load + "print(os.environ.get('OMP_WAIT_POLICY'))",
-                  GOMP_SPINCOUNT="10000") == "None"
+    show = load + "print(os.environ.get('OMP_WAIT_POLICY'))"
+    out, err = _child(show, OMP_DISPLAY_ENV="TRUE")
+    assert out == "None" and _policy_in_force(err) == "PASSIVE"
+    out, err = _child(show, OMP_DISPLAY_ENV="TRUE", OMP_WAIT_POLICY="active")
+    assert out == "active" and _policy_in_force(err) == "ACTIVE"
+    for setting in ("GOMP_SPINCOUNT", "KMP_BLOCKTIME"):
+        assert _child(show, **{setting: "10"})[0] == "None"
 
 
 def test_worker_threads_sleep_between_frames():
@@ -91,5 +107,5 @@ for _ in range(3):
     before = usage(); time.sleep(0.1); pauses.append(1000 * (usage() - before))
 print(min(pauses) if core.openmp_enabled() else 0.0)
 """
-    cpu_ms = float(_child(code))
+    cpu_ms = float(_child(code)[0])
     assert cpu_ms < 1, f"{cpu_ms:.1f} ms of CPU while the process slept 100 ms"

@@ -57,11 +57,14 @@ def cache_dir():
 @functools.lru_cache(maxsize=1)
 def planner_fingerprint():
     """A hash of the Python source that folds, rewrites and plans a graph (this
-    package and its ops): what a plan holds follows from it. A file that cannot
-    be read (a build without sources) leaves the version and FORMAT as the key."""
+    package and its ops, and the kernel arguments and numpy twins it computes
+    constants with): what a plan holds follows from it. A file that cannot be
+    read (a build without sources) leaves the version and FORMAT as the key."""
     digest = hashlib.blake2b(digest_size=16)
     root = os.path.dirname(os.path.abspath(__file__))
-    for folder in (root, os.path.join(root, "ops")):
+    package = os.path.dirname(root)
+    for folder in (root, os.path.join(root, "ops"), os.path.join(package, "kernels"),
+                   os.path.join(package, "reference")):
         try:
             names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
         except OSError:
