@@ -12,18 +12,20 @@ def as_float32(array, name):
     return np.ascontiguousarray(array, dtype=np.float32)
 
 
-def output_buffer(out, shape):
-    """out, or a new float32 array of shape when out is None; a ValueError
-    naming what was expected and what was given otherwise."""
+def output_buffer(out, shape, dtype=np.float32):
+    """out, or a new array of shape and dtype (float32; uint8 for the integer
+    kernels) when out is None; a ValueError naming what was expected and what
+    was given otherwise."""
+    dtype = np.dtype(dtype)
     if out is None:
-        return np.empty(shape, np.float32)
-    if not isinstance(out, np.ndarray) or out.dtype != np.float32 or out.shape != shape \
+        return np.empty(shape, dtype)
+    if not isinstance(out, np.ndarray) or out.dtype != dtype or out.shape != shape \
             or not out.flags.c_contiguous or not out.flags.writeable:
         got = f"{out.dtype} {out.shape}" if isinstance(out, np.ndarray) else type(out).__name__
         if isinstance(out, np.ndarray) and not out.flags.c_contiguous:
             got += ", not C-contiguous"
         elif isinstance(out, np.ndarray) and not out.flags.writeable:
             got += ", read-only"
-        raise ValueError(f"out must be a writable C-contiguous float32 array of shape {shape}, "
+        raise ValueError(f"out must be a writable C-contiguous {dtype} array of shape {shape}, "
                          f"got {got}")
     return out

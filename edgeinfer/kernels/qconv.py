@@ -3,6 +3,8 @@ int8 weights, int32 sums, requantised to uint8 in the write."""
 import numpy as np
 
 from ..core.loader import core as _core
+from .buffers import output_buffer
+from .quantized_args import check_points, per_channel
 
 
 def qconv1x1(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, out=None):
@@ -15,16 +17,10 @@ def qconv1x1(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, out
     if x.ndim != 3 or w.ndim != 2 or x.shape[0] != w.shape[1] or not x.shape[0]:
         raise ValueError(f"x must be (k, h, w) and w (m, k), got {x.shape} and {w.shape}")
     m = w.shape[0]
-    multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (m,)), dtype=np.float32)
-    if bias is not None:
-        bias = np.ascontiguousarray(np.broadcast_to(bias, (m,)), dtype=np.int32)
-    if not (0 <= x_zero <= 255 and 0 <= y_zero <= 255 and 0 <= lo <= y_zero <= hi <= 255):
-        raise ValueError("zero points and bounds must be uint8 values with lo <= y_zero <= hi")
+    multiplier, bias = per_channel(multiplier, bias, m)
+    check_points(x_zero, y_zero, lo, hi)
     shape = (m, -(-x.shape[1] // stride), -(-x.shape[2] // stride))
-    if out is None:
-        out = np.empty(shape, np.uint8)
-    elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
+    out = output_buffer(out, shape, np.uint8)
     if out.size:
         _core.qconv1x1(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
                        int(stride), out)
@@ -39,16 +35,10 @@ def qconv1x1_nhwc(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1
     if x.ndim != 3 or w.ndim != 2 or x.shape[2] != w.shape[1] or not x.shape[2]:
         raise ValueError(f"x must be (h, w, k) and w (m, k), got {x.shape} and {w.shape}")
     m = w.shape[0]
-    multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (m,)), dtype=np.float32)
-    if bias is not None:
-        bias = np.ascontiguousarray(np.broadcast_to(bias, (m,)), dtype=np.int32)
-    if not (0 <= x_zero <= 255 and 0 <= y_zero <= 255 and 0 <= lo <= y_zero <= hi <= 255):
-        raise ValueError("zero points and bounds must be uint8 values with lo <= y_zero <= hi")
+    multiplier, bias = per_channel(multiplier, bias, m)
+    check_points(x_zero, y_zero, lo, hi)
     shape = (-(-x.shape[0] // stride), -(-x.shape[1] // stride), m)
-    if out is None:
-        out = np.empty(shape, np.uint8)
-    elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
+    out = output_buffer(out, shape, np.uint8)
     if out.size:
         packed = _core.qconv1x1_nhwc_pack(w, bias, int(x_zero), multiplier)
         _core.qconv1x1_nhwc(x, packed, int(y_zero), int(lo), int(hi), int(stride), out)

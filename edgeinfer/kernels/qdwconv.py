@@ -4,6 +4,8 @@ write."""
 import numpy as np
 
 from ..core.loader import core as _core
+from .buffers import output_buffer
+from .quantized_args import check_points, per_channel
 
 
 def _output_shape(x_shape, w, stride, pads):
@@ -25,11 +27,6 @@ def _output_shape(x_shape, w, stride, pads):
     return shape
 
 
-def _check_points(x_zero, y_zero, lo, hi):
-    if not (0 <= x_zero <= 255 and 0 <= y_zero <= 255 and 0 <= lo <= y_zero <= hi <= 255):
-        raise ValueError("zero points and bounds must be uint8 values with lo <= y_zero <= hi")
-
-
 def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads=(0, 0, 0, 0),
             out=None):
     """x (c, h, w) uint8, w (c, kh, kw) int8, bias (c) int32 or None, multiplier
@@ -40,15 +37,10 @@ def qdwconv(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1, pads
     shape = _output_shape(x.shape, w, stride, pads)
     w = np.ascontiguousarray(w, dtype=np.int8)
     c = x.shape[0]
-    multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (c,)), dtype=np.float32)
-    if bias is not None:
-        bias = np.ascontiguousarray(np.broadcast_to(bias, (c,)), dtype=np.int32)
-    _check_points(x_zero, y_zero, lo, hi)
+    multiplier, bias = per_channel(multiplier, bias, c)
+    check_points(x_zero, y_zero, lo, hi)
     top, left = (int(p) for p in pads[:2])
-    if out is None:
-        out = np.empty(shape, np.uint8)
-    elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
+    out = output_buffer(out, shape, np.uint8)
     _core.qdwconv(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
                   int(stride), top, left, out)
     return out
@@ -64,14 +56,9 @@ def qdwconv_nhwc(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1,
     shape = (shape[1], shape[2], shape[0])
     w = np.ascontiguousarray(w, dtype=np.int8)
     c = x.shape[2]
-    multiplier = np.ascontiguousarray(np.broadcast_to(multiplier, (c,)), dtype=np.float32)
-    if bias is not None:
-        bias = np.ascontiguousarray(np.broadcast_to(bias, (c,)), dtype=np.int32)
-    _check_points(x_zero, y_zero, lo, hi)
-    if out is None:
-        out = np.empty(shape, np.uint8)
-    elif out.shape != shape or out.dtype != np.uint8 or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a contiguous uint8 array of shape {shape}")
+    multiplier, bias = per_channel(multiplier, bias, c)
+    check_points(x_zero, y_zero, lo, hi)
+    out = output_buffer(out, shape, np.uint8)
     top, left = (int(p) for p in pads[:2])
     _core.qdwconv_nhwc(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
                        int(stride), top, left, out)
