@@ -127,12 +127,8 @@ def make_quantized_conv(node, operands, opset):
     requantize = (multiplier, node.attr("y_zero"), node.attr("lo"), node.attr("hi"), stride)
     if dense:
         shape = (x.shape[0], weights.shape[0])
-    elif pads is None:
-        shape = (x.shape[0], weights.shape[0], -(-x.shape[2] // stride), -(-x.shape[3] // stride))
     else:
-        (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
-        shape = (x.shape[0], weights.shape[0], (x.shape[2] + top + bottom - kh) // stride + 1,
-                 (x.shape[3] + left + right - kw) // stride + 1)
+        shape = (x.shape[0], weights.shape[0], *_output_size(x.shape[2:], weights, stride, pads))
 
     def bind(ins, outs):
         src, dst = ins[0], outs[0]
@@ -144,7 +140,7 @@ def make_quantized_conv(node, operands, opset):
             call, head, tail = core.qconv1x1_packed, \
                 (core.qconv1x1_pack(weights, bias, x_zero),), ()
         else:
-            call, head, tail = core.qdwconv, (x_zero, weights, bias), (top, left)
+            call, head, tail = core.qdwconv, (x_zero, weights, bias), tuple(pads[:2])
 
         def run():
             for image, out in images:
@@ -152,6 +148,16 @@ def make_quantized_conv(node, operands, opset):
         return run
 
     return Kernel([shape], [np.dtype(np.uint8)], bind)
+
+
+def _output_size(size, weights, stride, pads):
+    """(H', W') of a QuantizedConv on an (H, W) map: a 1x1 (no pads) keeps every
+    stride-th pixel, a depthwise filter (kh, kw) slides over the padded map."""
+    h, w = size
+    if pads is None:
+        return -(-h // stride), -(-w // stride)
+    (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
+    return (h + top + bottom - kh) // stride + 1, (w + left + right - kw) // stride + 1
 
 
 def _channels_last_conv(node, x):
@@ -165,13 +171,7 @@ def _channels_last_conv(node, x):
             packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
             return lambda: core.qconv1x1_nhwc(src, packed, *bounds, dst)
         return Kernel([(x.shape[0], weights.shape[0])], [np.dtype(np.uint8)], bind_dense)
-    n, h, w = x.shape[:3]
-    if pads is None:
-        shape = (n, -(-h // stride), -(-w // stride), weights.shape[0])
-    else:
-        (kh, kw), (top, left, bottom, right) = weights.shape[1:], pads
-        shape = (n, (h + top + bottom - kh) // stride + 1, (w + left + right - kw) // stride + 1,
-                 weights.shape[0])
+    shape = (x.shape[0], *_output_size(x.shape[1:3], weights, stride, pads), weights.shape[0])
 
     def bind(ins, outs):
         images = list(zip(ins[0], outs[0]))
@@ -180,8 +180,8 @@ def _channels_last_conv(node, x):
             packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
             calls = [(core.qconv1x1_nhwc, (image, packed, *bounds, out)) for image, out in images]
         else:
-            calls = [(core.qdwconv_nhwc, (image, x_zero, weights, bias, multiplier, *bounds, top,
-                                          left, out)) for image, out in images]
+            calls = [(core.qdwconv_nhwc, (image, x_zero, weights, bias, multiplier, *bounds,
+                                          *pads[:2], out)) for image, out in images]
         if len(calls) == 1:
             call, args = calls[0]
             return lambda: call(*args)
