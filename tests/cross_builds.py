@@ -58,6 +58,6 @@ def build_driver(name, driver, sources, out_dir):
     flags = flags + sanitizer_flags(tuple(compiler), tuple(flags))
     cmd = compiler + ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + INCLUDES + flags + \
         [os.path.join(ROOT, "tests", "c", driver)] + \
-        [os.path.join(CSRC, source) for source in sources] + ["-lm", "-o", out]
+        [os.path.join(CSRC, source) for source in sources] + ["-lm", "-pthread", "-o", out]
     subprocess.run(cmd, check=True, capture_output=True, text=True)
     return ([emulator] if emulator else []) + [out]

@@ -1,0 +1,268 @@
+/* pthreads, clock_gettime and sched_yield are POSIX, not C99 */
+#define _POSIX_C_SOURCE 200112L
+
+#include "thread_pool.h"
+
+#if defined(__GNUC__) && !defined(_WIN32)
+#define EI_POOL_THREADS 1
+#else
+#define EI_POOL_THREADS 0
+#endif
+
+/* Every task on the calling thread: no pool, or the pool busy. */
+static int run_here(int tasks, ei_task_fn fn, void *ctx)
+{
+    int task, status = 0;
+    for (task = 0; task < tasks; task++) {
+        const int result = fn(ctx, task);
+        if (result < status)
+            status = result;
+    }
+    return status;
+}
+
+#if EI_POOL_THREADS
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MAX_WORKERS 63
+
+/* Spin this long after a step before sleeping: the gap between two steps of
+ * a model (the Python between two kernels) is shorter, so the next step
+ * finds its workers awake; the gap between two frames is far longer, so an
+ * idle process, or the other engine's turn in an interleaved benchmark, gets
+ * the core back (libgomp's default spin lasts milliseconds). */
+#define DEFAULT_SPIN_US 50
+
+/* The ticket packs the step's generation (high 32 bits) with its next
+ * unclaimed task (low 32 bits): a claim by a worker that woke for an older
+ * step fails instead of running a task of the new one. */
+#define GENERATION(t) ((unsigned)((t) >> 32))
+#define TASK(t) ((int)((t)&0xffffffffu))
+/* the task of a ticket closed while the next step is written: none is left */
+#define CLOSED 0x7fffffffu
+
+static struct {
+    pthread_mutex_t lock; /* with `wake`, the sleeping workers' wait */
+    pthread_cond_t wake;
+    int sleepers;
+    int workers;
+    int busy; /* a step holds the workers */
+    unsigned generation;
+    unsigned long long ticket;
+    /* the step: written between closing the last step's ticket and
+     * publishing its own, read by a thread only once it has claimed one of
+     * its tasks (the step cannot end before that task does) */
+    ei_task_fn fn;
+    void *ctx;
+    int tasks;   /* read before a claim, so atomically */
+    int threads; /* workers with an index below it take part */
+    int done;
+    int status;
+    int spin_us;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0,
+          0, 0, 0, 0, 0, 0, DEFAULT_SPIN_US};
+
+static void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ __volatile__("pause");
+#elif defined(__aarch64__) || (defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* Claims and runs tasks of step `generation` until none is left. */
+static void run_tasks(unsigned generation)
+{
+    for (;;) {
+        unsigned long long t = __atomic_load_n(&pool.ticket, __ATOMIC_ACQUIRE);
+        int status;
+        /* a count written for a later step comes after that step closed
+         * this ticket, so a claim made with it fails */
+        if (GENERATION(t) != generation ||
+            TASK(t) >= __atomic_load_n(&pool.tasks, __ATOMIC_ACQUIRE))
+            return;
+        if (!__atomic_compare_exchange_n(&pool.ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        status = pool.fn(pool.ctx, TASK(t));
+        if (status < 0) {
+            int lowest = __atomic_load_n(&pool.status, __ATOMIC_RELAXED);
+            while (status < lowest &&
+                   !__atomic_compare_exchange_n(&pool.status, &lowest, status, 0,
+                                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                ;
+        }
+        __atomic_add_fetch(&pool.done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* The generation of the next step after `seen`: spins a while, then sleeps. */
+static unsigned wait_for_step(unsigned seen)
+{
+    const int spin_us = __atomic_load_n(&pool.spin_us, __ATOMIC_RELAXED);
+    unsigned generation = GENERATION(__atomic_load_n(&pool.ticket, __ATOMIC_ACQUIRE));
+    if (generation == seen && spin_us > 0) {
+        const double until = now_us() + spin_us;
+        int round = 0;
+        while ((generation = GENERATION(__atomic_load_n(&pool.ticket, __ATOMIC_ACQUIRE))) ==
+               seen) {
+            relax();
+            if (++round % 64 == 0 && now_us() > until)
+                break;
+        }
+    }
+    if (generation != seen)
+        return generation;
+    pthread_mutex_lock(&pool.lock);
+    /* counted before the ticket is read again: the caller publishes the
+     * ticket before it reads the count, so one of the two sees the other */
+    __atomic_add_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
+    while ((generation = GENERATION(__atomic_load_n(&pool.ticket, __ATOMIC_SEQ_CST))) == seen)
+        pthread_cond_wait(&pool.wake, &pool.lock);
+    __atomic_sub_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&pool.lock);
+    return generation;
+}
+
+static void *worker_main(void *arg)
+{
+    const int index = (int)(intptr_t)arg; /* the caller is 0 */
+    unsigned seen = GENERATION(__atomic_load_n(&pool.ticket, __ATOMIC_ACQUIRE));
+    for (;;) {
+        seen = wait_for_step(seen);
+        if (index < __atomic_load_n(&pool.threads, __ATOMIC_ACQUIRE))
+            run_tasks(seen);
+    }
+    return NULL;
+}
+
+/* A forked child has the caller's thread only: it starts its own workers. */
+static void forget_workers(void)
+{
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pool.sleepers = 0;
+    pool.workers = 0;
+    pool.busy = 0;
+}
+
+/* Starts workers up to `wanted`; returns how many there are (fewer if the
+ * system refused a thread: the caller then runs more of the tasks). */
+static int start_workers(int wanted)
+{
+    static int fork_handled = 0;
+    sigset_t all, before;
+    if (wanted > MAX_WORKERS)
+        wanted = MAX_WORKERS;
+    if (pool.workers >= wanted)
+        return pool.workers;
+    if (!fork_handled)
+        fork_handled = pthread_atfork(NULL, NULL, forget_workers) == 0;
+    /* signals are the program's main thread's to take, never a worker's */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &before);
+    while (pool.workers < wanted) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        int started;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        started = pthread_create(&thread, &attr, worker_main,
+                                 (void *)(intptr_t)(pool.workers + 1)) == 0;
+        pthread_attr_destroy(&attr);
+        if (!started)
+            break;
+        __atomic_store_n(&pool.workers, pool.workers + 1, __ATOMIC_RELAXED);
+    }
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    return pool.workers;
+}
+
+int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx)
+{
+    int status;
+    if (tasks <= 0)
+        return 0;
+    if (threads > tasks)
+        threads = tasks;
+    if (threads <= 1 || __atomic_exchange_n(&pool.busy, 1, __ATOMIC_ACQUIRE) != 0)
+        return run_here(tasks, fn, ctx);
+    if (start_workers(threads - 1) == 0) {
+        __atomic_store_n(&pool.busy, 0, __ATOMIC_RELEASE);
+        return run_here(tasks, fn, ctx);
+    }
+    __atomic_store_n(&pool.ticket, (unsigned long long)pool.generation << 32 | CLOSED,
+                     __ATOMIC_SEQ_CST);
+    pool.fn = fn;
+    pool.ctx = ctx;
+    __atomic_store_n(&pool.tasks, tasks, __ATOMIC_RELEASE);
+    __atomic_store_n(&pool.threads, threads, __ATOMIC_RELAXED);
+    __atomic_store_n(&pool.done, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&pool.status, 0, __ATOMIC_RELAXED);
+    pool.generation++;
+    __atomic_store_n(&pool.ticket, (unsigned long long)pool.generation << 32, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&pool.sleepers, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&pool.lock);
+        pthread_cond_broadcast(&pool.wake);
+        pthread_mutex_unlock(&pool.lock);
+    }
+    run_tasks(pool.generation);
+    /* only tasks a worker has claimed are left, each of them running */
+    {
+        int round = 0;
+        while (__atomic_load_n(&pool.done, __ATOMIC_ACQUIRE) < tasks) {
+            relax();
+            if (++round > 4096) /* its worker was preempted */
+                sched_yield();
+        }
+    }
+    status = __atomic_load_n(&pool.status, __ATOMIC_RELAXED);
+    __atomic_store_n(&pool.busy, 0, __ATOMIC_RELEASE);
+    return status;
+}
+
+double ei_pool_set_spin_us(double us)
+{
+    const int last = __atomic_load_n(&pool.spin_us, __ATOMIC_RELAXED);
+    const int next = us < 0.0 ? DEFAULT_SPIN_US : us > 1e6 ? 1000000 : (int)us;
+    __atomic_store_n(&pool.spin_us, next, __ATOMIC_RELAXED);
+    return last;
+}
+
+int ei_pool_workers(void)
+{
+    return __atomic_load_n(&pool.workers, __ATOMIC_RELAXED);
+}
+
+#else /* no threads: every step on the caller */
+
+int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx)
+{
+    (void)threads;
+    return run_here(tasks, fn, ctx);
+}
+
+double ei_pool_set_spin_us(double us)
+{
+    (void)us;
+    return 0.0;
+}
+
+int ei_pool_workers(void)
+{
+    return 0;
+}
+
+#endif

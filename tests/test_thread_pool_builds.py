@@ -1,0 +1,46 @@
+"""The thread pool (csrc/platform/thread_pool.c) built the way a Raspberry Pi
+builds it — aarch64, armv7 with and without NEON — and as plain C and with
+clang, and once more under ThreadSanitizer where the compiler has it: the C
+driver tests/c/thread_pool_main.c checks that every task of a step runs
+exactly once, that the caller takes tasks itself, that a step stays within
+its thread count, that a step of no tasks runs nothing, and that steps
+started from inside a task or from four threads at once still run all their
+tasks, with workers that spin between steps and with workers that sleep."""
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from cross_builds import BUILDS, CSRC, INCLUDES, ROOT, build_driver
+
+SOURCES = ["platform/thread_pool.c"]
+
+
+@pytest.mark.parametrize("build", sorted(BUILDS))
+def test_every_task_runs_once_on_the_threads_given(build, tmp_path):
+    binary = build_driver(build, "thread_pool_main.c", SOURCES, tmp_path)
+    run = subprocess.run(binary, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
+
+
+def _thread_sanitizer_builds(tmp_path):
+    probe = tmp_path / "probe.c"
+    probe.write_text("int main(void) { return 0; }\n")
+    cmd = ["cc", "-fsanitize=thread", str(probe), "-o", str(tmp_path / "probe")]
+    if subprocess.run(cmd, capture_output=True).returncode != 0:
+        return False
+    return subprocess.run([str(tmp_path / "probe")], capture_output=True).returncode == 0
+
+
+def test_the_pool_has_no_data_race_under_thread_sanitizer(tmp_path):
+    if shutil.which("cc") is None or not _thread_sanitizer_builds(tmp_path):
+        pytest.skip("the C compiler has no working ThreadSanitizer here")
+    out = str(tmp_path / "thread_pool_tsan")
+    subprocess.run(["cc", "-std=c99", "-O1", "-g", "-fsanitize=thread", "-Wall", "-Wextra", "-Werror"]
+                   + INCLUDES + [os.path.join(ROOT, "tests", "c", "thread_pool_main.c"),
+                                 os.path.join(CSRC, "platform", "thread_pool.c"), "-pthread",
+                                 "-o", out], check=True, capture_output=True, text=True)
+    run = subprocess.run([out], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, TSAN_OPTIONS="halt_on_error=1 exitcode=66"))
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
