@@ -2,7 +2,7 @@
 Cython module, edgeinfer._core.
 
 Build-time switches (environment variables):
-  EDGEINFER_NO_OPENMP=1      build without OpenMP (kernels then run on one thread)
+  EDGEINFER_NO_THREADS=1     build without threads (every kernel then runs on one)
   EDGEINFER_EXTRA_CFLAGS=... extra compiler flags, e.g. "-mcpu=native" for a
                              build tuned to the machine it runs on, or
                              "-mfpu=neon-vfpv4" on 32-bit ARM boards with NEON
@@ -18,11 +18,7 @@ The default build is portable: no -march=native. Wider x86 vector units
 """
 import os
 import shlex
-import shutil
-import subprocess
 import sys
-import sysconfig
-import tempfile
 from glob import glob
 
 from setuptools import Extension, setup
@@ -33,33 +29,13 @@ CSRC = "csrc"
 CSRC_DIRS = sorted(glob(os.path.join(CSRC, "*", "")))
 
 
-def compiler_command():
-    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
-    return shlex.split(cc)
-
-
-def compiles_with(flags):
-    """True when the C compiler accepts `flags` for an OpenMP program."""
-    cc = compiler_command()
-    if shutil.which(cc[0]) is None:
-        return False
-    with tempfile.TemporaryDirectory() as tmp:
-        src = os.path.join(tmp, "probe.c")
-        with open(src, "w") as f:
-            f.write("#include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n")
-        cmd = cc + flags + [src, "-o", os.path.join(tmp, "probe")]
-        return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
-
-
-def openmp_flags():
-    if os.environ.get("EDGEINFER_NO_OPENMP", "") not in ("", "0"):
-        return []
-    if sys.platform == "win32":
-        return ["/openmp"]
-    if compiles_with(["-fopenmp"]):
-        return ["-fopenmp"]
-    print("edgeinfer: the C compiler has no OpenMP; building single-threaded kernels")
-    return []
+def thread_flags():
+    """The kernels share a step between threads through the core's own pool of pthreads
+    (csrc/platform/thread_pool.c); EDGEINFER_NO_THREADS builds it to run every step on
+    the calling thread."""
+    if os.environ.get("EDGEINFER_NO_THREADS", "") not in ("", "0"):
+        return ["-DEI_NO_THREADS"] if sys.platform != "win32" else ["/DEI_NO_THREADS"]
+    return [] if sys.platform == "win32" else ["-pthread"]
 
 
 def sanitizer_flags():
@@ -92,13 +68,13 @@ def compile_flags():
 def core_extension():
     from Cython.Build import cythonize
 
-    omp = openmp_flags()
+    threads = thread_flags()
     ext = Extension(
         "edgeinfer._core",
         sources=["edgeinfer/_core.pyx"] + sorted(glob(os.path.join(CSRC, "*", "*.c"))),
         include_dirs=CSRC_DIRS,
-        extra_compile_args=compile_flags() + sanitizer_flags() + omp,
-        extra_link_args=sanitizer_flags() + omp,
+        extra_compile_args=compile_flags() + sanitizer_flags() + threads,
+        extra_link_args=sanitizer_flags() + threads,
         depends=sorted(glob(os.path.join(CSRC, "*", "*.h")) + glob("edgeinfer/*.pxi")),
     )
     return cythonize([ext], compiler_directives={"language_level": 3}, include_path=["edgeinfer"])

@@ -6,11 +6,15 @@ GIL, call C. No model or camera knowledge lives here."""
 from libc.stdint cimport uint8_t
 
 cdef extern from "threads.h":
-    int ei_openmp_enabled()
+    int ei_threads_enabled()
     int ei_get_num_threads()
     void ei_set_num_threads(int n)
     int ei_threads_for(double items, double work_per_item)
     double ei_set_work_per_thread(double n)
+
+cdef extern from "thread_pool.h":
+    double ei_pool_set_spin_us(double us)
+    int ei_pool_workers()
 
 cdef extern from "cpu.h":
     ctypedef int ei_simd_level
@@ -22,8 +26,19 @@ cdef extern from "cpu.h":
 SIMD_LEVELS = ("portable", "sse2", "avx2", "avx512", "neon")
 
 
-def openmp_enabled():
-    return bool(ei_openmp_enabled())
+def threads_enabled():
+    """False in a build without threads (EDGEINFER_NO_THREADS), where every step runs on one."""
+    return bool(ei_threads_enabled())
+
+
+def set_pool_spin_us(us):
+    """How long idle pool workers spin before they sleep (None: the default); returns the last."""
+    return ei_pool_set_spin_us(-1.0 if us is None else float(us))
+
+
+def pool_workers():
+    """Worker threads the pool has started (the caller of a step is not one)."""
+    return ei_pool_workers()
 
 
 def get_num_threads():

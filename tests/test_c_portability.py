@@ -15,10 +15,10 @@ STRICT = ["-std=c99", "-O2", "-ffp-contract=fast", "-Wall", "-Wextra", "-Werror"
 
 TARGETS = {
     "gcc": ["gcc"],
-    "gcc-openmp": ["gcc", "-fopenmp"],
+    "gcc-no-threads": ["gcc", "-DEI_NO_THREADS"],
     "gcc-portable": ["gcc", "-DEI_NO_SIMD"],
     "clang": ["clang"],
-    "aarch64-neon": ["aarch64-linux-gnu-gcc", "-fopenmp"],
+    "aarch64-neon": ["aarch64-linux-gnu-gcc"],
     "armv7-portable": ["arm-linux-gnueabihf-gcc"],
     "armv7-neon": ["arm-linux-gnueabihf-gcc", "-mfpu=neon-vfpv4"],
 }

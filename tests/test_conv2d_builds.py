@@ -14,7 +14,7 @@ from edgeinfer import reference
 
 SOURCES = ["kernels/conv2d.c", "conv/gemm.c", "conv/im2col.c", "conv/plane_filter.c",
            "conv/depthwise.c", "conv/depthwise_blocked.c", "conv/scratch.c", "platform/cpu.c",
-           "platform/threads.c"]
+           "platform/threads.c", "platform/thread_pool.c"]
 
 CASES = [  # x shape, w shape, stride, dilation, pads (top, left, bottom, right), groups
     ((1, 3, 17, 19), (8, 3, 3, 3), (2, 2), (1, 1), (1, 1, 1, 1), 1),       # stem-like

@@ -12,7 +12,8 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from edgeinfer.kernels.geometry import plan_window
 
-SOURCES = ["kernels/pool.c", "conv/scratch.c", "platform/cpu.c", "platform/threads.c"]
+SOURCES = ["kernels/pool.c", "conv/scratch.c", "platform/cpu.c", "platform/threads.c",
+           "platform/thread_pool.c"]
 
 SHAPES = [  # planes, h, w, kernel, stride, padding, dilation, ceil mode
     (16, 60, 60, (3, 3), (2, 2), "same_upper", (1, 1), False),   # mini-Xception's MaxPool

@@ -22,7 +22,9 @@ CASES = [  # (frame h, w, channels), (out h, w)
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))
 def binary(request, tmp_path_factory):
-    return build_driver(request.param, "preprocess_main.c", ["kernels/preprocess.c", "platform/threads.c", "platform/cpu.c"],
+    return build_driver(request.param, "preprocess_main.c",
+                        ["kernels/preprocess.c", "platform/threads.c", "platform/thread_pool.c",
+                         "platform/cpu.c"],
                         tmp_path_factory.mktemp(request.param))
 
 

@@ -12,7 +12,7 @@ from edgeinfer import reference
 from test_qdwconv import REGRESSIONS, problem
 
 SOURCES = ["kernels/qdwconv.c", "kernels/qdwconv_blocked.c", "conv/scratch.c", "platform/cpu.c",
-           "platform/threads.c"]
+           "platform/threads.c", "platform/thread_pool.c"]
 
 # (c, h, w, kernel, stride, pads): tails of the 8- and 16-pixel passes, both strides
 SHAPES = [(1, 1, 1, 1, 1, (0, 0, 0, 0)), (3, 9, 11, 3, 1, (1, 1, 1, 1)),

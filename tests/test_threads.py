@@ -1,12 +1,15 @@
 """How the core shares a step between threads: the work gate that keeps
 small steps on the calling thread (csrc/platform/threads.c), always within
-the thread count the user set, and the OpenMP wait policy edgeinfer sets
-before the core loads (edgeinfer/core/loader.py)."""
+the thread count the user set; the pool's workers (csrc/platform/thread_pool.c,
+checked task by task in tests/test_thread_pool_builds.py) started only for
+the threads asked for, asleep between frames, and models run from two Python
+threads at once giving the results they give one at a time."""
 import os
-import re
 import subprocess
+import threading
 import sys
 
+import numpy as np
 import pytest
 
 from edgeinfer.core.loader import core
@@ -57,47 +60,48 @@ def test_one_thread_set_by_the_user_is_one_thread_however_large_the_step():
 
 
 def _child(code, **env):
-    """(stdout, stderr) of `code` in a fresh interpreter with `env` as its only
-    OpenMP wait settings."""
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")}
-    environ.update(env, PYTHONPATH=ROOT)
+    """stdout of `code` in a fresh interpreter (a fresh pool) with `env` added."""
+    environ = dict(os.environ, PYTHONPATH=ROOT, **env)
     done = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,
                           text=True, check=True)
-    return done.stdout.strip(), done.stderr
+    return done.stdout.strip()
 
 
-def _policy_in_force(stderr):
-    """The wait policy OpenMP says it took (OMP_DISPLAY_ENV), as it loaded."""
-    found = re.search(r"OMP_WAIT_POLICY\s*=\s*'?(\w+)", stderr)
-    assert found, stderr
-    return found.group(1).upper()
+SPLIT_STEPS = """
+import numpy as np
+import edgeinfer
+from edgeinfer.core.loader import core
+core.set_work_per_thread(0)   # every step split, however small
+x = np.ones((1, 16, 20, 20), np.float32); w = np.ones((16, 16, 3, 3), np.float32)
+"""
 
 
-@pytest.mark.skipif(not core.openmp_enabled(), reason="built without OpenMP")
-def test_loading_the_core_makes_openmp_wait_passively_and_leaves_no_setting_behind():
-    """The policy set for OpenMP to read as it loads is taken back after, so a
-    subprocess the user starts does not inherit it; a policy of the user's own
-    is kept, and a spin count or block time of theirs leaves the policy theirs."""
-    load = "import os; from edgeinfer.core.loader import core; "
-    show = load + "print(os.environ.get('OMP_WAIT_POLICY'))"
-    out, err = _child(show, OMP_DISPLAY_ENV="TRUE")
-    assert out == "None" and _policy_in_force(err) == "PASSIVE"
-    out, err = _child(show, OMP_DISPLAY_ENV="TRUE", OMP_WAIT_POLICY="active")
-    assert out == "active" and _policy_in_force(err) == "ACTIVE"
-    for setting in ("GOMP_SPINCOUNT", "KMP_BLOCKTIME"):
-        assert _child(show, **{setting: "10"})[0] == "None"
+@pytest.mark.skipif(not core.threads_enabled(), reason="built without threads")
+def test_the_pool_starts_workers_for_the_threads_asked_for_and_no_more():
+    """One thread set: no worker ever starts; two: one worker beside the
+    caller; EDGEINFER_NUM_THREADS=3: two."""
+    code = SPLIT_STEPS + """
+counts = []
+for n in (1, 2):
+    core.set_num_threads(n)
+    edgeinfer.conv2d(x, w, None, padding=1)
+    counts.append(core.pool_workers())
+core.set_num_threads(0)   # back to the default, EDGEINFER_NUM_THREADS
+edgeinfer.conv2d(x, w, None, padding=1)
+counts.append(core.pool_workers())
+print(counts)
+"""
+    assert _child(code, EDGEINFER_NUM_THREADS="3") == "[0, 1, 2]"
 
 
 def test_worker_threads_sleep_between_frames():
-    """After a step split across two threads, the worker waits without
-    spinning: over a 100 ms pause after the step the process uses (almost) no
-    CPU (measured: 0.1 ms), where libgomp's default spin burns 2-9 ms of it on
-    the second core. The least of three pauses, each after a step."""
-    code = """
-import time, resource, numpy as np
-import edgeinfer
-from edgeinfer.core.loader import core
+    """After a step split across two threads, the worker spins a few tens of
+    microseconds for the next step and then sleeps: over a 100 ms pause after
+    the step the process uses (almost) no CPU (measured: 0.1 ms), where
+    libgomp's default spin burned 2-9 ms of it on the second core. The least
+    of three pauses, each after a step."""
+    code = SPLIT_STEPS + """
+import time, resource
 core.set_num_threads(2)
 x = np.ones((1, 64, 56, 56), np.float32); w = np.ones((64, 64, 3, 3), np.float32)
 usage = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
@@ -105,7 +109,42 @@ pauses = []
 for _ in range(3):
     edgeinfer.conv2d(x, w, None, padding=1)
     before = usage(); time.sleep(0.1); pauses.append(1000 * (usage() - before))
-print(min(pauses) if core.openmp_enabled() else 0.0)
+print(min(pauses))
 """
-    cpu_ms = float(_child(code)[0])
+    cpu_ms = float(_child(code))
     assert cpu_ms < 1, f"{cpu_ms:.1f} ms of CPU while the process slept 100 ms"
+
+
+def test_two_models_run_from_two_python_threads_at_once_give_their_own_results(two_threads):
+    """Two models, each run over and over from its own Python thread while
+    the other runs (the kernels release the GIL): one thread's steps hold the
+    pool, the other's run on their caller, and every result is the one each
+    model gives alone."""
+    from edgeinfer.native import NativeBackend
+    from tools.small_cnns import MODELS
+
+    core.set_work_per_thread(0)
+    names = sorted(MODELS)[:2]
+    models = [MODELS[name]() for name in names]
+    backends = [NativeBackend(model) for model in models]
+    feeds = []
+    for seed, model in enumerate(models):
+        graph_input = model.graph.input[0]
+        shape = [d.dim_value or 1 for d in graph_input.type.tensor_type.shape.dim]
+        feeds.append({graph_input.name: np.random.default_rng(seed).standard_normal(shape)
+                      .astype(np.float32)})
+    alone = [backend.run(feed)[0].copy() for backend, feed in zip(backends, feeds)]
+    wrong = []
+
+    def run(i):
+        for _ in range(30):
+            got = backends[i].run(feeds[i])[0]
+            if not np.array_equal(got, alone[i]):
+                wrong.append(names[i])
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert wrong == []

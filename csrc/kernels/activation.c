@@ -1,7 +1,9 @@
 #include "activation.h"
 
+#include <limits.h>
 #include <math.h>
 
+#include "thread_pool.h"
 #include "threads.h"
 
 /* Chunks large enough that threads pay off, small enough to share the work. */
@@ -104,21 +106,42 @@ static void apply(int kind, size_t n, const float *x, float *y, float alpha, flo
     }
 }
 
+/* An activation step's arguments, as its tasks read them. */
+typedef struct {
+    int kind;
+    size_t n, per_task;
+    const float *x;
+    float *y;
+    float alpha, beta;
+} activation_step;
+
+static int activation_task(void *ctx, int task, int thread)
+{
+    const activation_step *s = (const activation_step *)ctx;
+    const size_t start = (size_t)task * s->per_task;
+    const size_t len = s->n - start < s->per_task ? s->n - start : s->per_task;
+    (void)thread;
+    apply(s->kind, len, s->x + start, s->y + start, s->alpha, s->beta);
+    return 0;
+}
+
 int ei_activation(int kind, size_t n, const float *x, float *y, float alpha, float beta)
 {
-    long chunks = (long)((n + CHUNK - 1) / CHUNK), c;
+    const size_t chunks = (n + CHUNK - 1) / CHUNK;
+    activation_step s;
     if (kind < EI_ACT_RELU || kind > EI_ACT_SILU)
         return -1;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) \
-    num_threads(ei_threads_for((double)chunks, EI_WORK_PER_STREAMED_FLOAT * CHUNK))
-#endif
-    for (c = 0; c < chunks; c++) {
-        size_t start = (size_t)c * CHUNK;
-        size_t len = n - start < CHUNK ? n - start : CHUNK;
-        apply(kind, len, x + start, y + start, alpha, beta);
-    }
-    return 0;
+    s.kind = kind;
+    s.n = n;
+    /* CHUNK floats a task, more if there are more chunks than a task count holds */
+    s.per_task = chunks > INT_MAX ? (chunks / INT_MAX + 1) * CHUNK : CHUNK;
+    s.x = x;
+    s.y = y;
+    s.alpha = alpha;
+    s.beta = beta;
+    return ei_parallel_for((int)((n + s.per_task - 1) / s.per_task),
+                           ei_threads_for((double)chunks, EI_WORK_PER_STREAMED_FLOAT * CHUNK),
+                           activation_task, &s);
 }
 
 void ei_softmax(size_t outer, size_t axis_len, size_t inner, const float *x, float *y)

@@ -10,11 +10,8 @@
 #include "im2col.h"
 #include "plane_filter.h"
 #include "scratch.h"
+#include "thread_pool.h"
 #include "threads.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 int ei_conv2d_output_size(const ei_conv2d_params *p, int *out_height, int *out_width)
 {
@@ -88,44 +85,93 @@ static ei_epilogue epilogue_from(const ei_conv2d_params *p, const float *bias, s
     return ep;
 }
 
+/* A depthwise step's arguments, as its tasks read them. */
+typedef struct {
+    const ei_conv2d_params *p;
+    const void *plan;
+    const float *x, *w, *bias;
+    float *y;
+    ei_row_kernel kernel;
+    int blocks;
+    int ho, wo;
+    ei_simd_level level;
+    unsigned char bound[EI_MAX_THREADS]; /* the thread has padded its scratch */
+} depthwise_step;
+
+/* Scratch for `bytes`, padded by `bind` the first time a thread of the step
+ * takes it (its padding stays zero for every later plane). */
+static void *bound_scratch(depthwise_step *s, size_t bytes, int thread,
+                           void (*bind)(const void *plan, void *scratch))
+{
+    void *scratch = ei_scratch(EI_SCRATCH_DEPTHWISE, bytes);
+    if (scratch != NULL && !s->bound[thread]) {
+        bind(s->plan, scratch);
+        s->bound[thread] = 1;
+    }
+    return scratch;
+}
+
+static void bind_flat(const void *plan, void *scratch)
+{
+    ei_depthwise_flat_bind((const ei_depthwise_flat *)plan, scratch);
+}
+
+static void bind_blocked(const void *plan, void *scratch)
+{
+    ei_depthwise_blocked_bind((const ei_depthwise_blocked *)plan, (float *)scratch);
+}
+
+static int depthwise_flat_task(void *ctx, int item, int thread)
+{
+    depthwise_step *s = (depthwise_step *)ctx;
+    const ei_conv2d_params *p = s->p;
+    const ei_depthwise_flat *plan = (const ei_depthwise_flat *)s->plan;
+    const int multiplier = p->out_channels / p->groups;
+    const int taps = p->kernel_h * p->kernel_w;
+    const size_t in_plane = (size_t)p->in_height * p->in_width;
+    const size_t out_plane = (size_t)plan->out_height * plan->out_width;
+    const int n = item / p->out_channels, m = item % p->out_channels;
+    const int c = m / multiplier;
+    void *scratch = bound_scratch(s, plan->scratch_bytes, thread, bind_flat);
+    if (scratch == NULL)
+        return -2;
+    ei_depthwise_flat_plane(plan, s->x + ((size_t)n * p->in_channels + c) * in_plane,
+                            s->w + (size_t)m * taps, s->bias != NULL ? s->bias[m] : 0.0f,
+                            s->y + (size_t)item * out_plane, scratch, s->kernel);
+    return 0;
+}
+
 /* One input channel per group, flat: each thread pads its planes into its
  * own scratch block, which lives as long as the thread. */
 static int depthwise_flat(const ei_conv2d_params *p, const ei_depthwise_flat *plan,
                           const float *x, const float *w, const float *bias, float *y,
                           int threads)
 {
-    const int multiplier = p->out_channels / p->groups;
-    const int planes = p->batch * p->out_channels;
-    const int taps = p->kernel_h * p->kernel_w;
-    const ei_row_kernel kernel = ei_plane_row_kernel(ei_simd_active());
-    const size_t in_plane = (size_t)p->in_height * p->in_width;
-    const size_t out_plane = (size_t)plan->out_height * plan->out_width;
-    int status = 0;
-    (void)threads;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(min : status)
-#endif
-    {
-        void *scratch = ei_scratch(EI_SCRATCH_DEPTHWISE, plan->scratch_bytes);
-        int item;
-        if (scratch == NULL)
-            status = -2;
-        else
-            ei_depthwise_flat_bind(plan, scratch);
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (item = 0; item < planes; item++) {
-            const int n = item / p->out_channels, m = item % p->out_channels;
-            const int c = m / multiplier;
-            if (scratch == NULL)
-                continue;
-            ei_depthwise_flat_plane(plan, x + ((size_t)n * p->in_channels + c) * in_plane,
-                                    w + (size_t)m * taps, bias != NULL ? bias[m] : 0.0f,
-                                    y + (size_t)item * out_plane, scratch, kernel);
-        }
-    }
-    return status;
+    depthwise_step s = {0};
+    s.p = p;
+    s.plan = plan;
+    s.x = x;
+    s.w = w;
+    s.bias = bias;
+    s.y = y;
+    s.kernel = ei_plane_row_kernel(ei_simd_active());
+    return ei_parallel_for(p->batch * p->out_channels, threads, depthwise_flat_task, &s);
+}
+
+static int depthwise_blocked_task(void *ctx, int item, int thread)
+{
+    depthwise_step *s = (depthwise_step *)ctx;
+    const ei_conv2d_params *p = s->p;
+    const ei_depthwise_blocked *plan = (const ei_depthwise_blocked *)s->plan;
+    const size_t in_image = (size_t)p->in_channels * p->in_height * p->in_width;
+    const size_t out_image = (size_t)p->out_channels * plan->out_height * plan->out_width;
+    const int n = item / s->blocks, m0 = item % s->blocks * plan->lanes;
+    float *scratch = (float *)bound_scratch(s, plan->scratch_bytes, thread, bind_blocked);
+    if (scratch == NULL)
+        return -2;
+    plan->block(plan, s->x + (size_t)n * in_image, s->w, s->bias, m0,
+                s->y + (size_t)n * out_image, scratch);
+    return 0;
 }
 
 /* One input channel per group, channels-last: blocks of a vector's width of
@@ -136,34 +182,17 @@ static int depthwise_blocked(const ei_conv2d_params *p, const ei_depthwise_block
 {
     const int blocks = (p->out_channels + plan->lanes - 1) / plan->lanes;
     const int items = p->batch * blocks;
-    const size_t in_image = (size_t)p->in_channels * p->in_height * p->in_width;
-    const size_t out_image = (size_t)p->out_channels * plan->out_height * plan->out_width;
     const int threads = ei_threads_for(items, (double)plan->out_height * plan->out_width *
                                                p->kernel_h * p->kernel_w * plan->lanes);
-    int status = 0;
-    (void)threads;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(min : status)
-#endif
-    {
-        float *scratch = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE, plan->scratch_bytes);
-        int item;
-        if (scratch == NULL)
-            status = -2;
-        else
-            ei_depthwise_blocked_bind(plan, scratch);
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (item = 0; item < items; item++) {
-            const int n = item / blocks, m0 = item % blocks * plan->lanes;
-            if (scratch == NULL)
-                continue;
-            plan->block(plan, x + (size_t)n * in_image, w, bias, m0, y + (size_t)n * out_image,
-                        scratch);
-        }
-    }
-    return status;
+    depthwise_step s = {0};
+    s.p = p;
+    s.plan = plan;
+    s.x = x;
+    s.w = w;
+    s.bias = bias;
+    s.y = y;
+    s.blocks = blocks;
+    return ei_parallel_for(items, threads, depthwise_blocked_task, &s);
 }
 
 /* Output maps up to this wide go channels-last when there are channels
@@ -182,12 +211,54 @@ static int blocked_pays(const ei_conv2d_params *p, const ei_depthwise_blocked *p
     return plan->out_width <= BLOCKED_WIDTH_LIMIT && p->out_channels >= plan->lanes;
 }
 
+/* One output plane of a depthwise step, filtered row by row. */
+static int depthwise_rows_task(void *ctx, int item, int thread)
+{
+    const depthwise_step *s = (const depthwise_step *)ctx;
+    const ei_conv2d_params *p = s->p;
+    const int multiplier = p->out_channels / p->groups;
+    const int taps = p->kernel_h * p->kernel_w;
+    const int ho = s->ho, wo = s->wo;
+    const int n = item / p->out_channels, m = item % p->out_channels;
+    const int c = m / multiplier;
+    ei_plane in, out;
+    ei_plane_filter f;
+    in.data = (void *)(s->x + ((size_t)n * p->in_channels + c) * p->in_height * p->in_width);
+    in.type = EI_PIXEL_F32;
+    in.height = p->in_height;
+    in.width = p->in_width;
+    in.row_stride = p->in_width;
+    in.col_stride = 1;
+    out.data = s->y + ((size_t)n * p->out_channels + m) * ho * wo;
+    out.type = EI_PIXEL_F32;
+    out.height = ho;
+    out.width = wo;
+    out.row_stride = wo;
+    out.col_stride = 1;
+    f.kernel = s->w + (size_t)m * taps;
+    f.kernel_h = p->kernel_h;
+    f.kernel_w = p->kernel_w;
+    f.stride_h = p->stride_h;
+    f.stride_w = p->stride_w;
+    f.dilation_h = p->dilation_h;
+    f.dilation_w = p->dilation_w;
+    f.pad_top = p->pad_top;
+    f.pad_left = p->pad_left;
+    f.border = EI_BORDER_CONSTANT;
+    f.border_value = 0.0f;
+    f.bias = s->bias != NULL ? s->bias[m] : 0.0f;
+    f.clamp = p->clamp;
+    f.lo = p->lo;
+    f.hi = p->hi;
+    (void)thread;
+    return ei_plane_filter_rows(&in, &f, &out, 0, ho, s->level);
+}
+
 /* One input channel per group: each output plane is a direct filter of one
  * input plane (with a channel multiplier, several outputs share an input). */
 static int conv_depthwise(const ei_conv2d_params *p, int ho, int wo, const float *x,
                           const float *w, const float *bias, float *y)
 {
-    const int multiplier = p->out_channels / p->groups;
     const int planes = p->batch * p->out_channels;
     const int taps = p->kernel_h * p->kernel_w;
     const ei_simd_level level = ei_simd_active();
@@ -195,7 +266,7 @@ static int conv_depthwise(const ei_conv2d_params *p, int ho, int wo, const float
     const size_t limit = p->stride_w > 1 ? FLAT_PLANE_LIMIT_STRIDED : FLAT_PLANE_LIMIT;
     ei_depthwise_flat plan;
     ei_depthwise_blocked blocked;
-    int status = 0, item;
+    depthwise_step s = {0};
 
     ei_depthwise_blocked_plan(p, ho, wo, level, &blocked);
     if (depthwise_path == 2 || (depthwise_path == -1 && blocked_pays(p, &blocked)))
@@ -203,48 +274,15 @@ static int conv_depthwise(const ei_conv2d_params *p, int ho, int wo, const float
     ei_depthwise_flat_plan(p, ho, wo, &plan);
     if (depthwise_path == 1 || (depthwise_path == -1 && plan.block <= limit))
         return depthwise_flat(p, &plan, x, w, bias, y, threads);
-    (void)threads;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic) num_threads(threads) reduction(min : status)
-#endif
-    for (item = 0; item < planes; item++) {
-        const int n = item / p->out_channels, m = item % p->out_channels;
-        const int c = m / multiplier;
-        ei_plane in, out;
-        ei_plane_filter f;
-        int result;
-        in.data = (void *)(x + ((size_t)n * p->in_channels + c) * p->in_height * p->in_width);
-        in.type = EI_PIXEL_F32;
-        in.height = p->in_height;
-        in.width = p->in_width;
-        in.row_stride = p->in_width;
-        in.col_stride = 1;
-        out.data = y + ((size_t)n * p->out_channels + m) * ho * wo;
-        out.type = EI_PIXEL_F32;
-        out.height = ho;
-        out.width = wo;
-        out.row_stride = wo;
-        out.col_stride = 1;
-        f.kernel = w + (size_t)m * taps;
-        f.kernel_h = p->kernel_h;
-        f.kernel_w = p->kernel_w;
-        f.stride_h = p->stride_h;
-        f.stride_w = p->stride_w;
-        f.dilation_h = p->dilation_h;
-        f.dilation_w = p->dilation_w;
-        f.pad_top = p->pad_top;
-        f.pad_left = p->pad_left;
-        f.border = EI_BORDER_CONSTANT;
-        f.border_value = 0.0f;
-        f.bias = bias != NULL ? bias[m] : 0.0f;
-        f.clamp = p->clamp;
-        f.lo = p->lo;
-        f.hi = p->hi;
-        result = ei_plane_filter_rows(&in, &f, &out, 0, ho, level);
-        if (result < status)
-            status = result;
-    }
-    return status;
+    s.p = p;
+    s.x = x;
+    s.w = w;
+    s.bias = bias;
+    s.y = y;
+    s.ho = ho;
+    s.wo = wo;
+    s.level = level;
+    return ei_parallel_for(planes, threads, depthwise_rows_task, &s);
 }
 
 /* Output columns per block: the packed block of B stays within ~256 KB. */
@@ -263,6 +301,106 @@ static int is_pointwise(const ei_conv2d_params *p)
 {
     return p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
            p->pad_top == 0 && p->pad_left == 0 && p->pad_bottom == 0 && p->pad_right == 0;
+}
+
+/* A GEMM step's arguments, as its tasks read them. */
+typedef struct {
+    const ei_conv2d_params *p;
+    const ei_gemm_kernel *kernel;
+    int ho, wo;
+    const float *x, *w, *packed_w, *bias, *residual;
+    float *y;
+    int block, blocks_per_image, pointwise, rows_per_item, row_blocks;
+} gemm_step;
+
+/* One item of conv_gemm: a block of output columns of one image and group,
+ * for one block of its output channels. */
+static int gemm_task(void *ctx, int item, int thread)
+{
+    const gemm_step *s = (const gemm_step *)ctx;
+    const ei_conv2d_params *p = s->p;
+    const ei_gemm_kernel *kernel = s->kernel;
+    const int ho = s->ho, wo = s->wo;
+    const float *x = s->x, *w = s->w, *packed_w = s->packed_w, *bias = s->bias;
+    const float *residual = s->residual;
+    float *y = s->y;
+    const int groups = p->groups;
+    const int cg = p->in_channels / groups, mg = p->out_channels / groups;
+    const int k = cg * p->kernel_h * p->kernel_w;
+    const int n_out = ho * wo;
+    const int block = s->block, blocks_per_image = s->blocks_per_image;
+    const int pointwise = s->pointwise, rows_per_item = s->rows_per_item;
+    const int row_blocks = s->row_blocks;
+    float *packed_b = (float *)ei_scratch(
+        EI_SCRATCH_GEMM_B, sizeof(float) * ei_gemm_packed_b_size(kernel, k, block));
+    (void)thread;
+    if (packed_b == NULL)
+        return -2;
+    {
+        const int column_item = item / row_blocks;
+        const int r0 = item % row_blocks * rows_per_item;
+        const int mm = mg - r0 < rows_per_item ? mg - r0 : rows_per_item;
+        const int n = column_item / (groups * blocks_per_image);
+        const int gi = column_item / blocks_per_image % groups;
+        const int p0 = column_item % blocks_per_image * block;
+        const int count =
+            column_item % blocks_per_image == blocks_per_image - 1 ? n_out - p0 : block;
+        const int in_place = pointwise ? count / kernel->vl * kernel->vl : 0;
+        const float *x_group =
+            x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
+        const float *w_group = w + ((size_t)gi * mg + r0) * k;
+        const size_t y_offset = ((size_t)n * p->out_channels + (size_t)gi * mg + r0) * n_out +
+                                (size_t)p0;
+        float *y_block = y + y_offset;
+        const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg + r0, residual, y_offset);
+        const ei_epilogue ep_rest =
+            epilogue_from(p, bias, (size_t)gi * mg + r0, residual, y_offset + (size_t)in_place);
+        ei_im2col_src src;
+        if (packed_w != NULL) {
+            /* every column in one pass, the last few through the tail */
+            ei_gemm_packed_a_in_place(kernel, mm, count, k, packed_w, r0, x_group + p0,
+                                      n_out, y_block, n_out, &ep);
+            return 0;
+        }
+        if (in_place > 0)
+            ei_gemm_in_place(kernel, mm, in_place, k, w_group, k, x_group + p0, n_out,
+                             y_block, n_out, &ep);
+        if (in_place == count)
+            return 0;
+        if (pointwise) {
+            /* the last few columns, as dot products over their gathered inputs */
+            const int tail = count - in_place;
+            const float *column = x_group + p0 + in_place;
+            int kk, j;
+            for (j = 0; j < tail; j++)
+                for (kk = 0; kk < k; kk++)
+                    packed_b[(size_t)j * k + kk] = column[(size_t)kk * n_out + j];
+            kernel->narrow(mm, tail, k, w_group, k, packed_b, y_block + in_place, n_out,
+                           &ep_rest);
+            return 0;
+        }
+        src.x = x_group;
+        src.channels = cg;
+        src.height = p->in_height;
+        src.width = p->in_width;
+        src.kernel_h = p->kernel_h;
+        src.kernel_w = p->kernel_w;
+        src.stride_h = p->stride_h;
+        src.stride_w = p->stride_w;
+        src.dilation_h = p->dilation_h;
+        src.dilation_w = p->dilation_w;
+        src.pad_top = p->pad_top;
+        src.pad_left = p->pad_left;
+        src.out_height = ho;
+        src.out_width = wo;
+        if (ei_im2col_packed(&src, p0 + in_place, count - in_place, kernel->nr, kernel->vl,
+                             packed_b) != 0) {
+            return -2;
+        }
+        ei_gemm_packed(kernel, mm, count - in_place, k, w_group, k, packed_b,
+                       y_block + in_place, n_out, &ep_rest);
+        return 0;
+    }
 }
 
 /* Every other case: per image and group, im2col blocks of output positions
@@ -293,7 +431,7 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
      * evenly (a 7x7 map: 16 + 16 + 16 + 1 columns): its output channels are
      * split as well, into about four items per thread (its B is read in
      * place, so no split packs anything twice). */
-    int rows_per_item = mg, row_blocks = 1, items, status = 0;
+    int rows_per_item = mg, row_blocks = 1, items;
     if (pointwise && threads > 1 && column_items < 4 * threads) {
         const int wanted = (4 * threads + column_items - 1) / column_items;
         rows_per_item = (mg + wanted - 1) / wanted;
@@ -302,89 +440,25 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
     }
     items = column_items * row_blocks;
     threads = ei_threads_for(items, (double)block * rows_per_item * k);
-    (void)threads;
-
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(min : status)
-#endif
     {
-        float *packed_b = (float *)ei_scratch(
-            EI_SCRATCH_GEMM_B, sizeof(float) * ei_gemm_packed_b_size(kernel, k, block));
-        int item;
-        if (packed_b == NULL)
-            status = -2;
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic)
-#endif
-        for (item = 0; item < items; item++) {
-            const int column_item = item / row_blocks;
-            const int r0 = item % row_blocks * rows_per_item;
-            const int mm = mg - r0 < rows_per_item ? mg - r0 : rows_per_item;
-            const int n = column_item / (groups * blocks_per_image);
-            const int gi = column_item / blocks_per_image % groups;
-            const int p0 = column_item % blocks_per_image * block;
-            const int count =
-                column_item % blocks_per_image == blocks_per_image - 1 ? n_out - p0 : block;
-            const int in_place = pointwise ? count / kernel->vl * kernel->vl : 0;
-            const float *x_group =
-                x + ((size_t)n * p->in_channels + (size_t)gi * cg) * p->in_height * p->in_width;
-            const float *w_group = w + ((size_t)gi * mg + r0) * k;
-            const size_t y_offset = ((size_t)n * p->out_channels + (size_t)gi * mg + r0) * n_out +
-                                    (size_t)p0;
-            float *y_block = y + y_offset;
-            const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg + r0, residual, y_offset);
-            const ei_epilogue ep_rest =
-                epilogue_from(p, bias, (size_t)gi * mg + r0, residual, y_offset + (size_t)in_place);
-            ei_im2col_src src;
-            if (packed_b == NULL)
-                continue;
-            if (packed_w != NULL) {
-                /* every column in one pass, the last few through the tail */
-                ei_gemm_packed_a_in_place(kernel, mm, count, k, packed_w, r0, x_group + p0,
-                                          n_out, y_block, n_out, &ep);
-                continue;
-            }
-            if (in_place > 0)
-                ei_gemm_in_place(kernel, mm, in_place, k, w_group, k, x_group + p0, n_out,
-                                 y_block, n_out, &ep);
-            if (in_place == count)
-                continue;
-            if (pointwise) {
-                /* the last few columns, as dot products over their gathered inputs */
-                const int tail = count - in_place;
-                const float *column = x_group + p0 + in_place;
-                int kk, j;
-                for (j = 0; j < tail; j++)
-                    for (kk = 0; kk < k; kk++)
-                        packed_b[(size_t)j * k + kk] = column[(size_t)kk * n_out + j];
-                kernel->narrow(mm, tail, k, w_group, k, packed_b, y_block + in_place, n_out,
-                               &ep_rest);
-                continue;
-            }
-            src.x = x_group;
-            src.channels = cg;
-            src.height = p->in_height;
-            src.width = p->in_width;
-            src.kernel_h = p->kernel_h;
-            src.kernel_w = p->kernel_w;
-            src.stride_h = p->stride_h;
-            src.stride_w = p->stride_w;
-            src.dilation_h = p->dilation_h;
-            src.dilation_w = p->dilation_w;
-            src.pad_top = p->pad_top;
-            src.pad_left = p->pad_left;
-            src.out_height = ho;
-            src.out_width = wo;
-            if (ei_im2col_packed(&src, p0 + in_place, count - in_place, kernel->nr, kernel->vl,
-                                 packed_b) != 0) {
-                status = -2;
-                continue;
-            }
-            ei_gemm_packed(kernel, mm, count - in_place, k, w_group, k, packed_b,
-                           y_block + in_place, n_out, &ep_rest);
-        }
+        gemm_step s;
+        s.p = p;
+        s.kernel = kernel;
+        s.ho = ho;
+        s.wo = wo;
+        s.x = x;
+        s.w = w;
+        s.packed_w = packed_w;
+        s.bias = bias;
+        s.residual = residual;
+        s.y = y;
+        s.block = block;
+        s.blocks_per_image = blocks_per_image;
+        s.pointwise = pointwise;
+        s.rows_per_item = rows_per_item;
+        s.row_blocks = row_blocks;
+        return ei_parallel_for(items, threads, gemm_task, &s);
     }
-    return status;
 }
 
 /* Columns of each phase of an indirect convolution's padded input (see
@@ -432,6 +506,75 @@ static float clamped(const ei_conv2d_params *p, float v)
 /* A band's GEMM output of this many floats stays in L2. */
 #define BAND_FLOATS 32768
 
+/* A banded indirect step's arguments, as its tasks read them. */
+typedef struct {
+    const ei_conv2d_params *p;
+    const ei_gemm_kernel *kernel;
+    int ho, wo, wq, rows_per_item, row_blocks, band_rows, bands;
+    const float *w, *bias, *residual;
+    float *y;
+    const float *const *table;
+    size_t plane;
+} bands_step;
+
+/* One item of indirect_bands: one band of output rows of one image and
+ * group, for one block of its output channels. */
+static int band_task(void *ctx, int item, int thread)
+{
+    const bands_step *s = (const bands_step *)ctx;
+    const ei_conv2d_params *p = s->p;
+    const ei_gemm_kernel *kernel = s->kernel;
+    const int ho = s->ho, wo = s->wo;
+    const int groups = p->groups;
+    const int cg = p->in_channels / groups, mg = p->out_channels / groups;
+    const int k = cg * p->kernel_h * p->kernel_w;
+    const ptrdiff_t row_step = s->wq;
+    const int rows_per_item = s->rows_per_item, row_blocks = s->row_blocks;
+    const int band_rows = s->band_rows, bands = s->bands;
+    const size_t plane = s->plane;
+    const float *w = s->w, *bias = s->bias, *residual = s->residual;
+    const float *const *table = s->table;
+    float *y = s->y;
+    float *c = (float *)ei_scratch(
+        EI_SCRATCH_CONV_OUTPUT,
+        sizeof(float) * (size_t)rows_per_item * band_columns(p, band_rows, wo));
+    (void)thread;
+    if (c == NULL)
+        return -2;
+    {
+        const int band = item % bands, rest = item / bands;
+        const int image = rest / row_blocks, r0 = rest % row_blocks * rows_per_item;
+        const int b = image / groups, gi = image % groups;
+        const int mm = mg - r0 < rows_per_item ? mg - r0 : rows_per_item;
+        const int oy0 = band * band_rows;
+        const int rows = ho - oy0 < band_rows ? ho - oy0 : band_rows;
+        const int n = band_columns(p, rows, wo);
+        const int first_row = gi * mg + r0;
+        const ptrdiff_t group_base = (ptrdiff_t)((size_t)b * p->in_channels +
+                                                 (size_t)gi * cg) * (ptrdiff_t)plane;
+        const size_t out_offset = ((size_t)b * p->out_channels + first_row) * ho * wo;
+        ei_epilogue ep = epilogue_from(p, bias, first_row, NULL, 0);
+        int i, oy, ox;
+        if (residual != NULL)
+            ep.clamp = 0; /* after the residual, below */
+        ei_gemm_indirect(kernel, mm, n, k, w + (size_t)first_row * k, k, table,
+                         group_base + oy0 * row_step, c, n, &ep);
+        for (i = 0; i < mm; i++)
+            for (oy = 0; oy < rows; oy++) {
+                const float *from = c + (size_t)i * n + oy * row_step;
+                const size_t at = out_offset + ((size_t)i * ho + oy0 + oy) * wo;
+                float *to = y + at;
+                if (residual == NULL)
+                    for (ox = 0; ox < wo; ox++)
+                        to[ox] = from[ox];
+                else
+                    for (ox = 0; ox < wo; ox++)
+                        to[ox] = clamped(p, from[ox] + residual[at + ox]);
+            }
+    }
+    return 0;
+}
+
 /* Output rows in bands, each band one GEMM per image and group: output
  * (oy, ox) reads each tap's padded row phase oy * wq + ox floats from the
  * tap's start, so the columns j = (oy - oy0) * wq + ox of one run over the
@@ -452,7 +595,7 @@ static int indirect_bands(const ei_conv2d_params *p, const ei_gemm_kernel *kerne
     int threads = ei_get_num_threads();
     /* output channels shared out too when there are fewer images than threads */
     int row_blocks = images >= threads ? 1 : (threads + images - 1) / images;
-    int rows_per_item, band_rows, bands, items, status = 0;
+    int rows_per_item, band_rows, bands, items;
     rows_per_item = (mg + row_blocks - 1) / row_blocks;
     rows_per_item = (rows_per_item + kernel->mr - 1) / kernel->mr * kernel->mr;
     if (rows_per_item > mg)
@@ -464,55 +607,107 @@ static int indirect_bands(const ei_conv2d_params *p, const ei_gemm_kernel *kerne
     bands = (ho + band_rows - 1) / band_rows;
     items = images * row_blocks * bands;
     threads = ei_threads_for(items, (double)rows_per_item * band_rows * wo * k);
-    (void)threads;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(min : status)
-#endif
     {
-        float *c = (float *)ei_scratch(
-            EI_SCRATCH_CONV_OUTPUT,
-            sizeof(float) * (size_t)rows_per_item * band_columns(p, band_rows, wo));
-        int item;
-        if (c == NULL)
-            status = -2;
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic)
-#endif
-        for (item = 0; item < items; item++) {
-            const int band = item % bands, rest = item / bands;
-            const int image = rest / row_blocks, r0 = rest % row_blocks * rows_per_item;
-            const int b = image / groups, gi = image % groups;
-            const int mm = mg - r0 < rows_per_item ? mg - r0 : rows_per_item;
-            const int oy0 = band * band_rows;
-            const int rows = ho - oy0 < band_rows ? ho - oy0 : band_rows;
-            const int n = band_columns(p, rows, wo);
-            const int first_row = gi * mg + r0;
-            const ptrdiff_t group_base = (ptrdiff_t)((size_t)b * p->in_channels +
-                                                     (size_t)gi * cg) * (ptrdiff_t)plane;
-            const size_t out_offset = ((size_t)b * p->out_channels + first_row) * ho * wo;
-            ei_epilogue ep = epilogue_from(p, bias, first_row, NULL, 0);
-            int i, oy, ox;
-            if (c == NULL)
-                continue;
-            if (residual != NULL)
-                ep.clamp = 0; /* after the residual, below */
-            ei_gemm_indirect(kernel, mm, n, k, w + (size_t)first_row * k, k, table,
-                             group_base + oy0 * row_step, c, n, &ep);
-            for (i = 0; i < mm; i++)
-                for (oy = 0; oy < rows; oy++) {
-                    const float *from = c + (size_t)i * n + oy * row_step;
-                    const size_t at = out_offset + ((size_t)i * ho + oy0 + oy) * wo;
-                    float *to = y + at;
-                    if (residual == NULL)
-                        for (ox = 0; ox < wo; ox++)
-                            to[ox] = from[ox];
-                    else
-                        for (ox = 0; ox < wo; ox++)
-                            to[ox] = clamped(p, from[ox] + residual[at + ox]);
-                }
-        }
+        bands_step s;
+        s.p = p;
+        s.kernel = kernel;
+        s.ho = ho;
+        s.wo = wo;
+        s.wq = wq;
+        s.rows_per_item = rows_per_item;
+        s.row_blocks = row_blocks;
+        s.band_rows = band_rows;
+        s.bands = bands;
+        s.w = w;
+        s.bias = bias;
+        s.residual = residual;
+        s.y = y;
+        s.table = table;
+        s.plane = plane;
+        return ei_parallel_for(items, threads, band_task, &s);
     }
-    return status;
+}
+
+/* An indirect step's arguments, as its tasks read them. */
+typedef struct {
+    const ei_conv2d_params *p;
+    const ei_gemm_kernel *kernel;
+    int ho, wo, hq, wq, rows_per_item, row_blocks;
+    size_t phase, plane;
+    const float *x, *w, *bias, *residual;
+    float *y, *padded;
+    const float *const *table;
+} indirect_step;
+
+/* One input plane of conv_indirect, padded and split by phase. */
+static int pad_phases_task(void *ctx, int i, int thread)
+{
+    const indirect_step *s = (const indirect_step *)ctx;
+    const ei_conv2d_params *p = s->p;
+    const int sh = p->stride_h, sw = p->stride_w, hq = s->hq, wq = s->wq;
+    const size_t phase = s->phase, plane = s->plane;
+    float *padded = s->padded;
+    const float *src = s->x + (size_t)i * p->in_height * p->in_width;
+    int r, a, b, c;
+    for (b = 0; b < sw; b++) {
+        /* the columns of this phase inside the input: ix = c * sw + b - pad_left */
+        const int first = p->pad_left > b ? (p->pad_left - b + sw - 1) / sw : 0;
+        const int end_ix = (p->in_width + p->pad_left - b + sw - 1) / sw;
+        const int end = end_ix < wq ? end_ix : wq;
+        const int lo = first < end ? first : end;
+        for (a = 0; a < sh; a++)
+            for (r = 0; r < hq; r++) {
+                const int iy = r * sh + a - p->pad_top;
+                float *dst = padded + (size_t)i * plane + (size_t)(a * sw + b) * phase +
+                             (size_t)r * wq;
+                const float *src_row;
+                if (iy < 0 || iy >= p->in_height) {
+                    memset(dst, 0, sizeof(float) * (size_t)wq);
+                    continue;
+                }
+                /* column c of this phase is src_row[c * sw], from c = lo on */
+                src_row = src + (size_t)iy * p->in_width + lo * sw + b - p->pad_left;
+                memset(dst, 0, sizeof(float) * (size_t)lo);
+                if (sw == 1)
+                    memcpy(dst + lo, src_row, sizeof(float) * (size_t)(end - lo));
+                else
+                    for (c = lo; c < end; c++)
+                        dst[c] = src_row[(ptrdiff_t)(c - lo) * sw];
+                memset(dst + end, 0, sizeof(float) * (size_t)(wq - end));
+            }
+    }
+    (void)thread;
+    return 0;
+}
+
+/* Output rows rows_per_item at a time of conv_indirect, one GEMM per row. */
+static int indirect_rows_task(void *ctx, int i, int thread)
+{
+    const indirect_step *s = (const indirect_step *)ctx;
+    const ei_conv2d_params *p = s->p;
+    const int ho = s->ho, wo = s->wo, wq = s->wq;
+    const int groups = p->groups;
+    const int cg = p->in_channels / groups, mg = p->out_channels / groups;
+    const int k = cg * p->kernel_h * p->kernel_w;
+    const int rows_per_item = s->rows_per_item, row_blocks = s->row_blocks;
+    const size_t plane = s->plane;
+    const int n = i / (groups * row_blocks), gi = i / row_blocks % groups;
+    const int oy0 = i % row_blocks * rows_per_item;
+    const int oy1 = oy0 + rows_per_item < ho ? oy0 + rows_per_item : ho;
+    const ptrdiff_t group_base = (ptrdiff_t)((size_t)n * p->in_channels + (size_t)gi * cg) *
+                                 (ptrdiff_t)plane;
+    const size_t group_offset = ((size_t)n * p->out_channels + (size_t)gi * mg) * ho * wo;
+    int oy;
+    for (oy = oy0; oy < oy1; oy++) {
+        const size_t row_offset = group_offset + (size_t)oy * wo;
+        const ei_epilogue ep =
+            epilogue_from(p, s->bias, (size_t)gi * mg, s->residual, row_offset);
+        ei_gemm_indirect(s->kernel, mg, wo, k, s->w + (size_t)gi * mg * k, k, s->table,
+                         group_base + (ptrdiff_t)oy * wq, s->y + row_offset,
+                         (ptrdiff_t)ho * wo, &ep);
+    }
+    (void)thread;
+    return 0;
 }
 
 /* Dense convolutions (3x3 and the like, any stride): no im2col. The input is
@@ -542,46 +737,30 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
     float *padded = (float *)ei_scratch(EI_SCRATCH_CONV_INPUT,
                                         sizeof(float) * padded_floats + sizeof(float *) * k);
     const float **table;
+    indirect_step indirect;
     if (padded == NULL)
         return -2;
     table = (const float **)(void *)(padded + padded_floats);
+    indirect.p = p;
+    indirect.kernel = kernel;
+    indirect.ho = ho;
+    indirect.wo = wo;
+    indirect.hq = hq;
+    indirect.wq = wq;
+    indirect.phase = phase;
+    indirect.plane = plane;
+    indirect.x = x;
+    indirect.w = w;
+    indirect.bias = bias;
+    indirect.residual = residual;
+    indirect.y = y;
     /* the tiles read whole vectors past a row's last column */
     for (i = 0; i < EI_GEMM_SLACK; i++)
         padded[plane * planes + i] = 0.0f;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(ei_threads_for(planes, (double)plane))
-#endif
-    for (i = 0; i < planes; i++) {
-        const float *src = x + (size_t)i * p->in_height * p->in_width;
-        int r, a, b, c;
-        for (b = 0; b < sw; b++) {
-            /* the columns of this phase inside the input: ix = c * sw + b - pad_left */
-            const int first = p->pad_left > b ? (p->pad_left - b + sw - 1) / sw : 0;
-            const int end_ix = (p->in_width + p->pad_left - b + sw - 1) / sw;
-            const int end = end_ix < wq ? end_ix : wq;
-            const int lo = first < end ? first : end;
-            for (a = 0; a < sh; a++)
-                for (r = 0; r < hq; r++) {
-                    const int iy = r * sh + a - p->pad_top;
-                    float *dst = padded + (size_t)i * plane + (size_t)(a * sw + b) * phase +
-                                 (size_t)r * wq;
-                    const float *src_row;
-                    if (iy < 0 || iy >= p->in_height) {
-                        memset(dst, 0, sizeof(float) * (size_t)wq);
-                        continue;
-                    }
-                    /* column c of this phase is src_row[c * sw], from c = lo on */
-                    src_row = src + (size_t)iy * p->in_width + lo * sw + b - p->pad_left;
-                    memset(dst, 0, sizeof(float) * (size_t)lo);
-                    if (sw == 1)
-                        memcpy(dst + lo, src_row, sizeof(float) * (size_t)(end - lo));
-                    else
-                        for (c = lo; c < end; c++)
-                            dst[c] = src_row[(ptrdiff_t)(c - lo) * sw];
-                    memset(dst + end, 0, sizeof(float) * (size_t)(wq - end));
-                }
-        }
-    }
+    indirect.padded = padded;
+    (void)ei_parallel_for(planes, ei_threads_for(planes, (double)plane), pad_phases_task,
+                          &indirect);
+
     {
         int c, ky, kx;
         const float **entry = table;
@@ -604,27 +783,10 @@ static int conv_indirect(const ei_conv2d_params *p, const ei_gemm_kernel *kernel
     row_blocks = (ho + rows_per_item - 1) / rows_per_item;
     items = p->batch * groups * row_blocks;
     threads = ei_threads_for(items, (double)rows_per_item * wo * mg * k);
-    (void)threads;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
-#endif
-    for (i = 0; i < items; i++) {
-        const int n = i / (groups * row_blocks), gi = i / row_blocks % groups;
-        const int oy0 = i % row_blocks * rows_per_item;
-        const int oy1 = oy0 + rows_per_item < ho ? oy0 + rows_per_item : ho;
-        const ptrdiff_t group_base = (ptrdiff_t)((size_t)n * p->in_channels + (size_t)gi * cg) *
-                                     (ptrdiff_t)plane;
-        const size_t group_offset = ((size_t)n * p->out_channels + (size_t)gi * mg) * ho * wo;
-        int oy;
-        for (oy = oy0; oy < oy1; oy++) {
-            const size_t row_offset = group_offset + (size_t)oy * wo;
-            const ei_epilogue ep = epilogue_from(p, bias, (size_t)gi * mg, residual, row_offset);
-            ei_gemm_indirect(kernel, mg, wo, k, w + (size_t)gi * mg * k, k, table,
-                             group_base + (ptrdiff_t)oy * wq, y + row_offset,
-                             (ptrdiff_t)ho * wo, &ep);
-        }
-    }
-    return 0;
+    indirect.rows_per_item = rows_per_item;
+    indirect.row_blocks = row_blocks;
+    indirect.table = table;
+    return ei_parallel_for(items, threads, indirect_rows_task, &indirect);
 }
 
 int ei_conv2d(const ei_conv2d_params *p, const float *x, const float *w, const float *bias,

@@ -1,6 +1,7 @@
 #include "dense.h"
 
 #include "cpu.h"
+#include "thread_pool.h"
 #include "threads.h"
 
 /* Columns per task: a whole row of the weights, so that they stream through
@@ -51,34 +52,52 @@ DENSE_BLOCK(dense_block_portable, )
 DENSE_BLOCK(dense_block_avx2, __attribute__((target("avx2,fma"))))
 #endif
 
+/* A dense step's arguments, as its tasks read them. */
+typedef struct {
+    int k, n, block, blocks, wide;
+    const float *x, *w, *bias;
+    float *y;
+} dense_step;
+
+/* One row of x against one block of columns. */
+static int dense_task(void *ctx, int task, int thread)
+{
+    const dense_step *s = (const dense_step *)ctx;
+    const int k = s->k, n = s->n, block = s->block;
+    int r = task / s->blocks, c0 = task % s->blocks * block;
+    int width = n - c0 < block ? n - c0 : block;
+    const float *b = s->bias != 0 ? s->bias + c0 : 0;
+    float *yr = s->y + (long)r * n + c0;
+    (void)thread;
+#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
+    if (s->wide) {
+        dense_block_avx2(k, n, width, s->x + (long)r * k, s->w + c0, b, yr);
+        return 0;
+    }
+#endif
+    dense_block_portable(k, n, width, s->x + (long)r * k, s->w + c0, b, yr);
+    return 0;
+}
+
 void ei_dense(int rows, int k, int n, const float *x, const float *w, const float *bias,
               float *y)
 {
-    int block, blocks, task, tasks, wide = 0;
+    dense_step s;
+    int tasks;
     if (rows < 1 || n < 1) /* nothing to write; the block arithmetic would divide by 0 */
         return;
-    block = column_block(rows, n, ei_get_num_threads());
-    blocks = (n + block - 1) / block;
-    tasks = rows * blocks;
+    s.k = k;
+    s.n = n;
+    s.block = column_block(rows, n, ei_get_num_threads());
+    s.blocks = (n + s.block - 1) / s.block;
+    s.wide = 0;
 #if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
-    wide = ei_simd_active() == EI_SIMD_AVX2 || ei_simd_active() == EI_SIMD_AVX512;
+    s.wide = ei_simd_active() == EI_SIMD_AVX2 || ei_simd_active() == EI_SIMD_AVX512;
 #endif
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(ei_get_num_threads()) schedule(static) \
-    if ((long)rows * k * n > 262144)
-#endif
-    for (task = 0; task < tasks; task++) {
-        int r = task / blocks, c0 = task % blocks * block;
-        int width = n - c0 < block ? n - c0 : block;
-        const float *b = bias != 0 ? bias + c0 : 0;
-        float *yr = y + (long)r * n + c0;
-#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
-        if (wide) {
-            dense_block_avx2(k, n, width, x + (long)r * k, w + c0, b, yr);
-            continue;
-        }
-#endif
-        (void)wide;
-        dense_block_portable(k, n, width, x + (long)r * k, w + c0, b, yr);
-    }
+    s.x = x;
+    s.w = w;
+    s.bias = bias;
+    s.y = y;
+    tasks = rows * s.blocks;
+    (void)ei_parallel_for(tasks, ei_threads_for(tasks, (double)k * s.block), dense_task, &s);
 }

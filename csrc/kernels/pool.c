@@ -8,6 +8,7 @@
 
 #include "cpu.h"
 #include "scratch.h"
+#include "thread_pool.h"
 #include "threads.h"
 #include "vec.h"
 
@@ -172,6 +173,98 @@ static void tap_columns(const ei_pool2d_params *p, int kw, int *lo, int *hi)
     *hi = h;
 }
 
+/* A max pooling step's arguments, as its tasks read them. */
+typedef struct {
+    const ei_pool2d_params *p;
+    const float *x;
+    float *y;
+    max_pool_kernels kernels;
+    int line, chunk, pointers, full_lo, full_hi;
+    size_t plane_block, block, across_len, bytes;
+    unsigned char padded[EI_MAX_THREADS]; /* the thread's scratch rows have their -inf pads */
+} max_pool_step;
+
+/* One chunk of planes of max_pool2d, in the scratch of the thread that takes
+ * it, whose padding columns are set the first time the thread does. */
+static int max_pool_task(void *ctx, int item, int thread)
+{
+    max_pool_step *s = (max_pool_step *)ctx;
+    const ei_pool2d_params *p = s->p;
+    const int sh = p->stride_h, sw = p->stride_w, ho = p->out_height, wo = p->out_width;
+    const int kh = p->kernel_h, dh = p->dilation_h, w = p->in_width;
+    const int line = s->line, chunk = s->chunk, full_lo = s->full_lo, full_hi = s->full_hi;
+    const size_t plane_block = s->plane_block;
+    const max_pool_kernels kernels = s->kernels;
+    const float *x = s->x;
+    float *y = s->y;
+    const float **runs = (const float **)ei_scratch(EI_SCRATCH_POOL, s->bytes);
+    float *down = runs != NULL ? (float *)(void *)(runs + s->pointers) : NULL;
+    float *across = down != NULL ? down + s->block : NULL;
+    int oh, r, c;
+    if (runs == NULL)
+        return -2;
+    if (!s->padded[thread]) {
+        across[s->across_len] = 0.0f;
+        for (r = 0; r < chunk * ho; r++) {
+            float *row = down + (size_t)r * line;
+            for (c = 0; c < p->pad_left; c++)
+                row[c] = -INFINITY;
+            for (c = p->pad_left + w; c < line; c++)
+                row[c] = -INFINITY;
+        }
+        s->padded[thread] = 1;
+    }
+    {
+        const int first_plane = item * chunk;
+        const int planes = p->planes - first_plane < chunk ? p->planes - first_plane : chunk;
+        const int rows = planes * ho;
+        float *dst = y + (long)first_plane * ho * wo;
+        int plane, k;
+        for (plane = 0; plane < planes; plane++) {
+            const float *src = x + (long)(first_plane + plane) * p->in_height * w;
+            float *block_rows = down + (size_t)plane * plane_block + p->pad_left;
+            for (oh = 0; oh < ho; oh++) {
+                const taps th = window(oh, sh, p->pad_top, p->pad_bottom, kh, dh,
+                                       p->in_height);
+                const int row0 = oh * sh - p->pad_top;
+                float *row = block_rows + (size_t)oh * line;
+                if (oh == full_lo && full_hi > full_lo) {
+                    kernels.max_rows(src + (long)row0 * w, (ptrdiff_t)sh * w,
+                                     (ptrdiff_t)dh * w, kh, full_hi - full_lo, w, row, line);
+                    oh = full_hi - 1;
+                    continue;
+                }
+                if (th.first == th.last) {
+                    for (c = 0; c < w; c++)
+                        row[c] = -INFINITY;
+                    continue;
+                }
+                for (k = th.first; k < th.last; k++)
+                    runs[k - th.first] = src + (long)(row0 + k * dh) * w;
+                kernels.max_runs(runs, th.last - th.first, w, row);
+            }
+        }
+        for (k = 0; k < p->kernel_w; k++)
+            runs[k] = down + k * p->dilation_w;
+        kernels.max_runs(runs, p->kernel_w,
+                         (int)((size_t)(rows - 1) * line + (size_t)(wo - 1) * sw + 1), across);
+        if (sw == 2) {
+            kernels.evens_rows(across, line, rows, wo, dst, wo);
+            return 0;
+        }
+        for (r = 0; r < rows; r++) {
+            const float *from = across + (size_t)r * line;
+            float *out = dst + (long)r * wo;
+            if (sw == 1)
+                memcpy(out, from, sizeof(float) * (size_t)wo);
+            else
+                for (c = 0; c < wo; c++)
+                    out[c] = from[(long)c * sw];
+        }
+    }
+    return 0;
+}
+
 /* Max pooling, separable as max is. Down: for each output row, the largest
  * of the window's input rows, column by column, into that row of a block
  * whose rows are padded with -inf on both sides; the rows whose windows lie
@@ -202,7 +295,7 @@ static int max_pool2d(const ei_pool2d_params *p, const float *x, float *y)
     const size_t bytes =
         sizeof(float *) * (size_t)pointers + sizeof(float) * (block + across_len + 1);
     const max_pool_kernels kernels = max_pool_kernels_for(ei_simd_active());
-    int status = 0, full_lo = 0, full_hi = 0, oh;
+    int full_lo = 0, full_hi = 0, oh;
     if (p->planes == 0 || ho == 0 || wo == 0)
         return 0;
     /* the output rows whose every tap lies inside the input, a contiguous range */
@@ -216,83 +309,28 @@ static int max_pool2d(const ei_pool2d_params *p, const float *x, float *y)
     }
     if (kh > MAX_ROWS_TAPS)
         full_lo = full_hi = 0;
-#ifdef _OPENMP
-#pragma omp parallel reduction(min : status) \
-    num_threads(ei_threads_for(chunks, EI_WORK_PER_STREAMED_FLOAT * (double)chunk * ho * wo * \
-                                           (kh + p->kernel_w)))
-#endif
     {
-        const float **runs = (const float **)ei_scratch(EI_SCRATCH_POOL, bytes);
-        float *down = runs != NULL ? (float *)(void *)(runs + pointers) : NULL;
-        float *across = down != NULL ? down + block : NULL;
-        int item, r, c;
-        if (runs == NULL) {
-            status = -2;
-        } else {
-            across[across_len] = 0.0f;
-            for (r = 0; r < chunk * ho; r++) {
-                float *row = down + (size_t)r * line;
-                for (c = 0; c < p->pad_left; c++)
-                    row[c] = -INFINITY;
-                for (c = p->pad_left + w; c < line; c++)
-                    row[c] = -INFINITY;
-            }
-        }
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (item = 0; item < chunks; item++) {
-            const int first_plane = item * chunk;
-            const int planes = p->planes - first_plane < chunk ? p->planes - first_plane : chunk;
-            const int rows = planes * ho;
-            float *dst = y + (long)first_plane * ho * wo;
-            int plane, k;
-            if (runs == NULL)
-                continue;
-            for (plane = 0; plane < planes; plane++) {
-                const float *src = x + (long)(first_plane + plane) * p->in_height * w;
-                float *block_rows = down + (size_t)plane * plane_block + p->pad_left;
-                for (oh = 0; oh < ho; oh++) {
-                    const taps th = window(oh, sh, p->pad_top, p->pad_bottom, kh, dh,
-                                           p->in_height);
-                    const int row0 = oh * sh - p->pad_top;
-                    float *row = block_rows + (size_t)oh * line;
-                    if (oh == full_lo && full_hi > full_lo) {
-                        kernels.max_rows(src + (long)row0 * w, (ptrdiff_t)sh * w,
-                                         (ptrdiff_t)dh * w, kh, full_hi - full_lo, w, row, line);
-                        oh = full_hi - 1;
-                        continue;
-                    }
-                    if (th.first == th.last) {
-                        for (c = 0; c < w; c++)
-                            row[c] = -INFINITY;
-                        continue;
-                    }
-                    for (k = th.first; k < th.last; k++)
-                        runs[k - th.first] = src + (long)(row0 + k * dh) * w;
-                    kernels.max_runs(runs, th.last - th.first, w, row);
-                }
-            }
-            for (k = 0; k < p->kernel_w; k++)
-                runs[k] = down + k * p->dilation_w;
-            kernels.max_runs(runs, p->kernel_w,
-                             (int)((size_t)(rows - 1) * line + (size_t)(wo - 1) * sw + 1), across);
-            if (sw == 2) {
-                kernels.evens_rows(across, line, rows, wo, dst, wo);
-                continue;
-            }
-            for (r = 0; r < rows; r++) {
-                const float *from = across + (size_t)r * line;
-                float *out = dst + (long)r * wo;
-                if (sw == 1)
-                    memcpy(out, from, sizeof(float) * (size_t)wo);
-                else
-                    for (c = 0; c < wo; c++)
-                        out[c] = from[(long)c * sw];
-            }
-        }
+        max_pool_step s;
+        s.p = p;
+        s.x = x;
+        s.y = y;
+        s.kernels = kernels;
+        s.line = line;
+        s.plane_block = plane_block;
+        s.chunk = chunk;
+        s.block = block;
+        s.across_len = across_len;
+        s.pointers = pointers;
+        s.bytes = bytes;
+        s.full_lo = full_lo;
+        s.full_hi = full_hi;
+        memset(s.padded, 0, sizeof s.padded);
+        return ei_parallel_for(
+            chunks,
+            ei_threads_for(chunks, EI_WORK_PER_STREAMED_FLOAT * (double)chunk * ho * wo *
+                                       (kh + p->kernel_w)),
+            max_pool_task, &s);
     }
-    return status;
 }
 
 static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th, int row0,
@@ -319,6 +357,39 @@ static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th,
     }
 }
 
+/* An average pooling step's arguments, as its tasks read them. */
+typedef struct {
+    const ei_pool2d_params *p;
+    const float *x;
+    float *y;
+    const int *ranges;
+    const float *column_counts;
+} avg_pool_step;
+
+/* One plane of avg_pool2d. */
+static int avg_pool_task(void *ctx, int plane, int thread)
+{
+    const avg_pool_step *s = (const avg_pool_step *)ctx;
+    const ei_pool2d_params *p = s->p;
+    const float *src = s->x + (long)plane * p->in_height * p->in_width;
+    float *dst = s->y + (long)plane * p->out_height * p->out_width;
+    int oh, c;
+    (void)thread;
+    for (oh = 0; oh < p->out_height; oh++) {
+        taps th = window(oh, p->stride_h, p->pad_top, p->pad_bottom, p->kernel_h,
+                         p->dilation_h, p->in_height);
+        int row0 = oh * p->stride_h - p->pad_top;
+        /* taps inside the input are contiguous in k */
+        const float row_count =
+            (float)(p->count_include_pad ? th.padded_taps : th.last - th.first);
+        float *out = dst + (long)oh * p->out_width;
+        sum_row(p, src, &th, row0, s->ranges, out);
+        for (c = 0; c < p->out_width; c++)
+            out[c] = out[c] / (row_count * s->column_counts[c]);
+    }
+    return 0;
+}
+
 /* Average pooling: each output row the sum of its window's taps, swept tap
  * by tap (sum_row), then divided by its windows' tap counts in one pass over
  * the row. A count is the row's taps times the column's, exact in a float,
@@ -326,7 +397,7 @@ static void sum_row(const ei_pool2d_params *p, const float *src, const taps *th,
  * window with no tap sums to 0 and 0 / 0 is the NaN it must give. */
 static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
 {
-    int plane, kw, ow;
+    int kw, ow;
     taps *columns;
     int *ranges;
     float *column_counts;
@@ -346,27 +417,18 @@ static int avg_pool2d(const ei_pool2d_params *p, const float *x, float *y)
     for (ow = 0; ow < p->out_width; ow++)
         column_counts[ow] = (float)(p->count_include_pad ? columns[ow].padded_taps
                                                          : columns[ow].last - columns[ow].first);
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) \
-    num_threads(ei_threads_for(p->planes, EI_WORK_PER_STREAMED_FLOAT * p->out_height * \
-                                              p->out_width * p->kernel_h * p->kernel_w))
-#endif
-    for (plane = 0; plane < p->planes; plane++) {
-        const float *src = x + (long)plane * p->in_height * p->in_width;
-        float *dst = y + (long)plane * p->out_height * p->out_width;
-        int oh, c;
-        for (oh = 0; oh < p->out_height; oh++) {
-            taps th = window(oh, p->stride_h, p->pad_top, p->pad_bottom, p->kernel_h,
-                             p->dilation_h, p->in_height);
-            int row0 = oh * p->stride_h - p->pad_top;
-            /* taps inside the input are contiguous in k */
-            const float row_count =
-                (float)(p->count_include_pad ? th.padded_taps : th.last - th.first);
-            float *out = dst + (long)oh * p->out_width;
-            sum_row(p, src, &th, row0, ranges, out);
-            for (c = 0; c < p->out_width; c++)
-                out[c] = out[c] / (row_count * column_counts[c]);
-        }
+    {
+        avg_pool_step s;
+        s.p = p;
+        s.x = x;
+        s.y = y;
+        s.ranges = ranges;
+        s.column_counts = column_counts;
+        (void)ei_parallel_for(p->planes,
+                              ei_threads_for(p->planes, EI_WORK_PER_STREAMED_FLOAT *
+                                                            p->out_height * p->out_width *
+                                                            p->kernel_h * p->kernel_w),
+                              avg_pool_task, &s);
     }
     free(columns);
     free(ranges);
@@ -429,17 +491,32 @@ static void global_avg_planes(int size, const float *x, float *y)
         y[plane] = plane_mean(s[plane], x + (long)plane * size, i, size);
 }
 
+/* A global average step's arguments, as its tasks read them. */
+typedef struct {
+    int size;
+    const float *x;
+    float *y;
+} global_pool_step;
+
+static int global_avg_task(void *ctx, int group, int thread)
+{
+    const global_pool_step *s = (const global_pool_step *)ctx;
+    (void)thread;
+    global_avg_planes(s->size, s->x + (long)group * GLOBAL_POOL_PLANES * s->size,
+                      s->y + group * GLOBAL_POOL_PLANES);
+    return 0;
+}
+
 void ei_global_avg_pool(int planes, int size, const float *x, float *y)
 {
     const int groups = planes / GLOBAL_POOL_PLANES;
-    int group, plane;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) \
-    num_threads(ei_threads_for(planes, EI_WORK_PER_STREAMED_FLOAT * size))
-#endif
-    for (group = 0; group < groups; group++)
-        global_avg_planes(size, x + (long)group * GLOBAL_POOL_PLANES * size,
-                          y + group * GLOBAL_POOL_PLANES);
+    global_pool_step s;
+    int plane;
+    s.size = size;
+    s.x = x;
+    s.y = y;
+    (void)ei_parallel_for(groups, ei_threads_for(planes, EI_WORK_PER_STREAMED_FLOAT * size),
+                          global_avg_task, &s);
     for (plane = groups * GLOBAL_POOL_PLANES; plane < planes; plane++) {
         const float *src = x + (long)plane * size;
         float s[4] = {0.0f, 0.0f, 0.0f, 0.0f};

@@ -6,11 +6,8 @@
 
 #include "cpu.h"
 #include "simd4.h"
+#include "thread_pool.h"
 #include "threads.h"
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* For each output index along one axis: `taps` source indices and weights
  * (unused taps carry weight 0). Resizing is separable, so two of these
@@ -472,9 +469,25 @@ static int params_valid(const ei_image_u8 *src, const ei_preprocess_params *p)
     return 1;
 }
 
+/* A preprocessing step split into `parts` runs of consecutive output rows
+ * (consecutive rows share source rows in the row cache). */
+typedef struct {
+    const row_job *job;
+    int height, parts;
+} rows_step;
+
+static int rows_task(void *ctx, int part, int thread)
+{
+    const rows_step *s = (const rows_step *)ctx;
+    const int begin = (int)((long)s->height * part / s->parts);
+    const int end = (int)((long)s->height * (part + 1) / s->parts);
+    (void)thread;
+    return run_rows(s->job, begin, end);
+}
+
 /* Output pixels per thread below which threads cost more than they save: a
- * 224x224 model input is ~0.15 ms of work on one core, less than an OpenMP
- * team costs to wake when the cores are busy with capture and inference. */
+ * 224x224 model input is ~0.15 ms of work on one core, less than the pool's
+ * workers cost to wake when the cores are busy with capture and inference. */
 #define PIXELS_WORTH_A_THREAD (512L * 512L)
 
 int ei_preprocess(const ei_image_u8 *src, const ei_preprocess_params *p, void *out)
@@ -519,17 +532,11 @@ int ei_preprocess(const ei_image_u8 *src, const ei_preprocess_params *p, void *o
     if (threads <= 1) {
         status = run_rows(&job, 0, p->out_height);
     } else {
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) reduction(min : status)
-        {
-            int t = omp_get_thread_num(), n = omp_get_num_threads();
-            int begin = (int)((long)p->out_height * t / n);
-            int end = (int)((long)p->out_height * (t + 1) / n);
-            status = run_rows(&job, begin, end);
-        }
-#else
-        status = run_rows(&job, 0, p->out_height);
-#endif
+        rows_step s;
+        s.job = &job;
+        s.height = p->out_height;
+        s.parts = threads;
+        status = ei_parallel_for(threads, threads, rows_task, &s);
     }
 done:
     free(xoffset);

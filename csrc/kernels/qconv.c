@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "qconv_nhwc.h"
+#include "thread_pool.h"
 #include "threads.h"
 
 #if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
@@ -523,15 +524,52 @@ int ei_qconv1x1(int m, int k, int in_h, int in_w, int stride, int out_h, int out
     return status;
 }
 
+/* A 1x1 step's arguments, as its tasks read them, and each thread's block
+ * of packed pixels (allocated the first time the thread takes a task). */
+typedef struct {
+    qproblem q;
+    rows_fn rows;
+    const uint8_t *x;
+    uint8_t *y;
+    int m, k, in_h, in_w, stride, out_w, groups, per_group;
+    long pixels;
+    uint8_t *packed[EI_MAX_THREADS];
+    long packed_block[EI_MAX_THREADS]; /* the block packed[thread] holds */
+} qconv1x1_step;
+
+/* One block of pixels for one group of output channels. */
+static int qconv1x1_task(void *ctx, int item, int thread)
+{
+    qconv1x1_step *s = (qconv1x1_step *)ctx;
+    const long b = item / s->groups, p0 = b * PIXEL_BLOCK;
+    const int m0 = (int)(item % s->groups) * s->per_group;
+    const int pb = s->pixels - p0 < PIXEL_BLOCK ? (int)(s->pixels - p0) : PIXEL_BLOCK;
+    const int k4 = (s->k + 3) / 4;
+    qproblem mine = s->q;
+    if (s->packed[thread] == NULL) {
+        s->packed[thread] = malloc((size_t)k4 * PIXEL_BLOCK * 4);
+        if (s->packed[thread] == NULL)
+            return -1;
+        s->packed_block[thread] = -1;
+    }
+    mine.packed = s->packed[thread];
+    if (s->packed_block[thread] != b) {
+        pack_block(s->packed[thread], s->x, s->k, k4, s->in_h, s->in_w, s->stride, s->out_w, p0, pb);
+        s->packed_block[thread] = b;
+    }
+    s->rows(&mine, m0, s->m - m0 < s->per_group ? s->m - m0 : s->per_group, pb, s->y + p0,
+            s->pixels);
+    return 0;
+}
+
 int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
                        const uint8_t *x, const int8_t *w8, const int16_t *w16,
                        const int32_t *folded, const float *multiplier, int y_zero, int lo, int hi,
                        uint8_t *y)
 {
-    int k4 = (k + 3) / 4, failed = 0, threads = ei_get_num_threads(), groups = 1, per_group;
-    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, items,
-         item;
-    rows_fn rows = choose_rows();
+    int k4 = (k + 3) / 4, threads = ei_get_num_threads(), groups = 1, per_group, status, t;
+    long pixels = (long)out_h * out_w, blocks = (pixels + PIXEL_BLOCK - 1) / PIXEL_BLOCK, items;
+    qconv1x1_step s;
     qproblem q;
     q.m = m, q.k4 = k4, q.w8 = w8, q.w16 = w16, q.bias = folded, q.multiplier = multiplier;
     q.lo = (float)(lo - y_zero), q.hi = (float)(hi - y_zero), q.y_zero = y_zero;
@@ -546,36 +584,24 @@ int ei_qconv1x1_packed(int m, int k, int in_h, int in_w, int stride, int out_h, 
     per_group = ((m + groups - 1) / groups + 11) / 12 * 12;
     groups = (m + per_group - 1) / per_group;
     items = blocks * groups;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) if (pixels * m * k > 262144)
-#endif
-    {
-        qproblem mine = q;
-        uint8_t *packed = malloc((size_t)k4 * PIXEL_BLOCK * 4);
-        long packed_block = -1; /* the block `packed` holds */
-        if (packed == NULL) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        }
-        mine.packed = packed;
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (item = 0; item < items; item++) {
-            const long b = item / groups, p0 = b * PIXEL_BLOCK;
-            const int m0 = (int)(item % groups) * per_group;
-            const int pb = pixels - p0 < PIXEL_BLOCK ? (int)(pixels - p0) : PIXEL_BLOCK;
-            if (packed == NULL)
-                continue;
-            if (packed_block != b) {
-                pack_block(packed, x, k, k4, in_h, in_w, stride, out_w, p0, pb);
-                packed_block = b;
-            }
-            rows(&mine, m0, m - m0 < per_group ? m - m0 : per_group, pb, y + p0, pixels);
-        }
-        free(packed);
-    }
-    return failed ? -1 : 0;
+    s.q = q;
+    s.rows = choose_rows();
+    s.x = x;
+    s.y = y;
+    s.m = m;
+    s.k = k;
+    s.in_h = in_h;
+    s.in_w = in_w;
+    s.stride = stride;
+    s.out_w = out_w;
+    s.groups = groups;
+    s.per_group = per_group;
+    s.pixels = pixels;
+    memset(s.packed, 0, sizeof s.packed);
+    status = ei_parallel_for((int)items,
+                             ei_threads_for((double)items, (double)pixels * m * k / items),
+                             qconv1x1_task, &s);
+    for (t = 0; t < EI_MAX_THREADS; t++)
+        free(s.packed[t]);
+    return status < 0 ? -1 : 0;
 }

@@ -5,6 +5,7 @@
 
 #include "cpu.h"
 #include "qconv.h"
+#include "thread_pool.h"
 #include "threads.h"
 
 #if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
@@ -306,6 +307,27 @@ void ei_qconv1x1_nhwc_pack(int m, int k, const int8_t *w, const int32_t *bias, i
     }
 }
 
+/* A channels-last 1x1 step's arguments, as its tasks read them. */
+typedef struct {
+    const qnhwc *q;
+    item_fn item;
+    long pixels;
+    int chunks;
+} qnhwc_step;
+
+/* One tile of pixels for one chunk of output channels. */
+static int qnhwc_task(void *ctx, int it, int thread)
+{
+    const qnhwc_step *s = (const qnhwc_step *)ctx;
+    const int m = s->q->m;
+    const long p0 = (long)(it / s->chunks) * ITEM_PIXELS;
+    const int n0 = (it % s->chunks) * ITEM_CHANNELS;
+    const int count = s->pixels - p0 < ITEM_PIXELS ? (int)(s->pixels - p0) : ITEM_PIXELS;
+    (void)thread;
+    s->item(s->q, p0, count, n0, m - n0 < ITEM_CHANNELS ? m - n0 : ITEM_CHANNELS);
+    return 0;
+}
+
 int ei_qconv1x1_nhwc(int m, int k, int in_h, int in_w, int stride, int out_h, int out_w,
                      const uint8_t *x, const int8_t *w8, const int16_t *w16,
                      const int32_t *folded, const float *multipliers, int y_zero, int lo, int hi,
@@ -314,8 +336,7 @@ int ei_qconv1x1_nhwc(int m, int k, int in_h, int in_w, int stride, int out_h, in
     const long pixels = (long)out_h * out_w;
     const long tiles = (pixels + ITEM_PIXELS - 1) / ITEM_PIXELS;
     const int chunks = (m + ITEM_CHANNELS - 1) / ITEM_CHANNELS;
-    const item_fn item = choose_item();
-    long it;
+    qnhwc_step s;
     qnhwc q;
     (void)in_h;
     if (m < 1 || pixels < 1)
@@ -326,15 +347,12 @@ int ei_qconv1x1_nhwc(int m, int k, int in_h, int in_w, int stride, int out_h, in
     q.lo = (float)(lo - y_zero), q.hi = (float)(hi - y_zero), q.y_zero = y_zero, q.y = y;
     /* pixel tiles outer: a tile's activations stay in cache across its
      * channel chunks */
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(ei_get_num_threads()) \
-    if (pixels * m * k > 262144)
-#endif
-    for (it = 0; it < tiles * chunks; it++) {
-        const long p0 = it / chunks * ITEM_PIXELS;
-        const int n0 = (int)(it % chunks) * ITEM_CHANNELS;
-        const int count = pixels - p0 < ITEM_PIXELS ? (int)(pixels - p0) : ITEM_PIXELS;
-        item(&q, p0, count, n0, m - n0 < ITEM_CHANNELS ? m - n0 : ITEM_CHANNELS);
-    }
-    return 0;
+    s.q = &q;
+    s.item = choose_item();
+    s.pixels = pixels;
+    s.chunks = chunks;
+    return ei_parallel_for((int)(tiles * chunks),
+                           ei_threads_for((double)(tiles * chunks),
+                                          (double)pixels * m * k / (double)(tiles * chunks)),
+                           qnhwc_task, &s);
 }

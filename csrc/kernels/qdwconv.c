@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "qdwconv_blocked.h"
+#include "thread_pool.h"
 #include "threads.h"
 
 #if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
@@ -342,6 +343,43 @@ static row_fn choose_row(widen_fn *widen)
     return row_portable;
 }
 
+/* A depthwise step's arguments, as its tasks read them, and each thread's
+ * planes (allocated the first time the thread takes a channel). */
+typedef struct {
+    qdw_channel shared; /* all but the channel's own weights, bias and multiplier */
+    row_fn row;
+    widen_fn widen;
+    const uint8_t *x;
+    const int32_t *bias;
+    const float *multiplier, *weights;
+    uint8_t *y;
+    int rows, in_h, in_w, pad_top, pad_left, out_h, x_zero, taps_count;
+    long plane;
+    float *planes[EI_MAX_THREADS];
+} qdw_step;
+
+/* One channel: its padded input split by phase, then its output rows. */
+static int qdw_task(void *ctx, int ch, int thread)
+{
+    qdw_step *s = (qdw_step *)ctx;
+    qdw_channel one = s->shared;
+    int oy;
+    if (s->planes[thread] == NULL) {
+        s->planes[thread] = malloc((size_t)one.stride * one.phase_size * sizeof(float));
+        if (s->planes[thread] == NULL)
+            return -1;
+    }
+    one.planes = s->planes[thread];
+    one.w = s->weights + (long)ch * s->taps_count;
+    one.bias = s->bias != NULL ? s->bias[ch] : 0;
+    one.multiplier = s->multiplier[ch];
+    fill_planes(s->planes[thread], &one, s->rows, s->x + (long)ch * s->in_h * s->in_w, s->in_h,
+                s->in_w, s->pad_top, s->pad_left, s->x_zero, s->widen);
+    for (oy = 0; oy < s->out_h; oy++)
+        s->row(&one, oy, s->y + ch * s->plane + (long)oy * one.out_w);
+    return 0;
+}
+
 int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top, int pad_left,
                int out_h, int out_w, const uint8_t *x, int x_zero, const int8_t *w,
                const int32_t *bias, const float *multiplier, int y_zero, int lo, int hi,
@@ -356,7 +394,8 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
     row_fn row = choose_row(&widen);
     long *taps;
     float *weights;
-    int failed = 0, ch, i, j;
+    qdw_step s;
+    int status, i, j;
     if (taps_count > EI_QDWCONV_MAX_TAPS)
         return -2;
     if (forced_layout == 2)
@@ -378,39 +417,19 @@ int ei_qdwconv(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_to
             taps[i * kw + j] = (j % stride) * phase_size + (long)i * width + j / stride;
     for (i = 0; i < c * taps_count; i++)
         weights[i] = (float)w[i];
-#ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * kh * kw > 262144)
-#endif
-    {
-        float *planes = malloc((size_t)stride * phase_size * sizeof *planes);
-        if (planes == NULL) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        }
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (ch = 0; ch < c; ch++) {
-            qdw_channel one;
-            int oy;
-            if (planes == NULL)
-                continue;
-            one.planes = planes, one.phase_size = phase_size, one.width = width;
-            one.taps = taps, one.row_step = (long)stride * width;
-            one.stride = stride, one.kh = kh, one.kw = kw, one.out_w = out_w;
-            one.w = weights + (long)ch * taps_count;
-            one.bias = bias != NULL ? bias[ch] : 0;
-            one.multiplier = multiplier[ch];
-            one.lo = (float)(lo - y_zero), one.hi = (float)(hi - y_zero), one.y_zero = y_zero;
-            fill_planes(planes, &one, rows, x + (long)ch * in_h * in_w, in_h, in_w, pad_top,
-                        pad_left, x_zero, widen);
-            for (oy = 0; oy < out_h; oy++)
-                row(&one, oy, y + ch * plane + (long)oy * out_w);
-        }
-        free(planes);
-    }
+    memset(&s, 0, sizeof s);
+    s.shared.phase_size = phase_size, s.shared.width = width;
+    s.shared.taps = taps, s.shared.row_step = (long)stride * width;
+    s.shared.stride = stride, s.shared.kh = kh, s.shared.kw = kw, s.shared.out_w = out_w;
+    s.shared.lo = (float)(lo - y_zero), s.shared.hi = (float)(hi - y_zero);
+    s.shared.y_zero = y_zero;
+    s.row = row, s.widen = widen;
+    s.x = x, s.bias = bias, s.multiplier = multiplier, s.weights = weights, s.y = y;
+    s.rows = rows, s.in_h = in_h, s.in_w = in_w, s.pad_top = pad_top, s.pad_left = pad_left;
+    s.out_h = out_h, s.x_zero = x_zero, s.taps_count = taps_count, s.plane = plane;
+    status = ei_parallel_for(c, ei_threads_for(c, (double)plane * taps_count), qdw_task, &s);
+    for (i = 0; i < EI_MAX_THREADS; i++)
+        free(s.planes[i]);
     free(taps), free(weights);
-    return failed ? -1 : 0;
+    return status < 0 ? -1 : 0;
 }

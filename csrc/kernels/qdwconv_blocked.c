@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scratch.h"
+#include "thread_pool.h"
 #include "threads.h"
 #include "vec.h"
 
@@ -256,6 +257,55 @@ static void block_lanes(int b, int c, int taps, const int8_t *w, const int32_t *
     }
 }
 
+/* A channel-blocked step's arguments, as its tasks read them. */
+typedef struct {
+    qdw_geometry g;
+    block_fn block;
+    const uint8_t *x;
+    const int8_t *w;
+    const int32_t *bias;
+    const float *multiplier;
+    uint8_t *y;
+    int c, taps, in_h, in_w, pad_top, pad_left, x_zero, y_zero;
+    long plane, in_plane, tile_floats, scratch_floats;
+    unsigned char cleared[EI_MAX_THREADS]; /* the thread's tile border is zero */
+} blocked_step;
+
+/* A thread's scratch: the tile, zeroed the first time the thread takes a
+ * block of the step (each block's fill leaves its border and slack alone). */
+static float *cleared_tile(unsigned char *cleared, long tile_floats, long scratch_floats)
+{
+    float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE, (size_t)scratch_floats * sizeof *tile);
+    if (tile != NULL && !*cleared) {
+        memset(tile, 0, (size_t)tile_floats * sizeof *tile);
+        *cleared = 1;
+    }
+    return tile;
+}
+
+/* One block of EI_QDW_BLOCK channels over the whole map. */
+static int blocked_task(void *ctx, int b, int thread)
+{
+    blocked_step *s = (blocked_step *)ctx;
+    float *tile = cleared_tile(&s->cleared[thread], s->tile_floats, s->scratch_floats);
+    float *out, *weights, *multipliers;
+    int32_t *biases;
+    const int c0 = b * EI_QDW_BLOCK;
+    const int n = s->c - c0 < EI_QDW_BLOCK ? s->c - c0 : EI_QDW_BLOCK;
+    if (tile == NULL)
+        return -1;
+    out = tile + s->tile_floats;
+    weights = out + (s->plane + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
+    multipliers = weights + (long)s->taps * EI_QDW_BLOCK;
+    biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
+    block_lanes(b, s->c, s->taps, s->w, s->bias, s->multiplier, weights, biases, multipliers);
+    fill_tile(tile, &s->g, s->x + c0 * s->in_plane, n, s->in_h, s->in_w, s->pad_top,
+              s->pad_left, s->x_zero);
+    s->block(&s->g, tile, weights, biases, multipliers, out);
+    write_planes(s->y + c0 * s->plane, out, n, s->plane, s->y_zero);
+    return 0;
+}
+
 int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
                        int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                        const int8_t *w, const int32_t *bias, const float *multiplier,
@@ -263,10 +313,9 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
 {
     const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
     const long plane = (long)out_h * out_w, in_plane = (long)in_h * in_w;
-    const block_fn block = block_for(level);
+    blocked_step s;
     qdw_geometry g;
     long tile_floats, scratch_floats;
-    int failed = 0, b;
     g.kh = kh, g.kw = kw, g.stride = stride, g.out_h = out_h, g.out_w = out_w;
     g.rows = (out_h - 1) * stride + kh;
     g.cols = (out_w - 1) * stride + kw;
@@ -275,40 +324,67 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
     tile_floats = ((long)g.rows * g.cols + 8L * stride + kw) * EI_QDW_BLOCK;
     /* tile, output, weights, multipliers and biases (as many int32 as floats) */
     scratch_floats = tile_floats + (plane + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * taps > 262144)
-#endif
-    {
-        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
-                                          (size_t)scratch_floats * sizeof *tile);
-        float *out = tile + tile_floats;
-        float *weights = out + (plane + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
-        float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
-        int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
-        if (tile == NULL) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        } else {
-            /* the border every block's fill leaves alone, and the slack */
-            memset(tile, 0, (size_t)tile_floats * sizeof *tile);
-        }
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (b = 0; b < blocks; b++) {
-            const int c0 = b * EI_QDW_BLOCK;
-            const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
-            if (tile == NULL)
-                continue;
-            block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
-            fill_tile(tile, &g, x + c0 * in_plane, n, in_h, in_w, pad_top, pad_left, x_zero);
-            block(&g, tile, weights, biases, multipliers, out);
-            write_planes(y + c0 * plane, out, n, plane, y_zero);
-        }
+    memset(&s, 0, sizeof s);
+    s.g = g, s.block = block_for(level);
+    s.x = x, s.w = w, s.bias = bias, s.multiplier = multiplier, s.y = y;
+    s.c = c, s.taps = taps, s.in_h = in_h, s.in_w = in_w, s.pad_top = pad_top;
+    s.pad_left = pad_left, s.x_zero = x_zero, s.y_zero = y_zero;
+    s.plane = plane, s.in_plane = in_plane;
+    s.tile_floats = tile_floats, s.scratch_floats = scratch_floats;
+    return ei_parallel_for(blocks, ei_threads_for(blocks, (double)plane * taps * EI_QDW_BLOCK),
+                           blocked_task, &s) < 0
+               ? -1
+               : 0;
+}
+
+/* A channels-last step's arguments, as its tasks read them; each thread
+ * keeps the block whose weights its scratch holds. */
+typedef struct {
+    nhwc_unit unit;
+    const uint8_t *x;
+    const int8_t *w;
+    const int32_t *bias;
+    const float *multiplier;
+    uint8_t *y;
+    int c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h, out_w, cols, band, bands;
+    int taps, x_zero, y_zero, lo, hi;
+    long tile_floats, scratch_floats;
+    unsigned char cleared[EI_MAX_THREADS];
+    int lanes_of[EI_MAX_THREADS]; /* the block whose weights the thread's scratch holds */
+} nhwc_step;
+
+/* One band of output rows of one block of EI_QDW_BLOCK channels. */
+static int nhwc_task(void *ctx, int item, int thread)
+{
+    nhwc_step *s = (nhwc_step *)ctx;
+    const int band = s->band, c = s->c, taps = s->taps, stride = s->stride;
+    float *tile = cleared_tile(&s->cleared[thread], s->tile_floats, s->scratch_floats);
+    float *out, *weights, *multipliers;
+    int32_t *biases;
+    const int b = item / s->bands, oy = item % s->bands * band;
+    const int c0 = b * EI_QDW_BLOCK;
+    const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
+    qdw_geometry g;
+    if (tile == NULL)
+        return -1;
+    out = tile + s->tile_floats;
+    weights = out + ((long)band * s->out_w + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
+    multipliers = weights + (long)taps * EI_QDW_BLOCK;
+    biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
+    g.kh = s->kh, g.kw = s->kw, g.stride = stride, g.out_w = s->out_w, g.cols = s->cols;
+    g.out_h = s->out_h - oy < band ? s->out_h - oy : band;
+    g.rows = (g.out_h - 1) * stride + s->kh;
+    g.lo = (float)(s->lo - s->y_zero), g.hi = (float)(s->hi - s->y_zero);
+    if (s->lanes_of[thread] != b + 1) { /* 0: none yet */
+        block_lanes(b, c, taps, s->w, s->bias, s->multiplier, weights, biases, multipliers);
+        s->lanes_of[thread] = b + 1;
     }
-    return failed ? -1 : 0;
+    s->unit.fill(&g, tile, s->x + c0, c, n, s->in_h, s->in_w, oy * stride - s->pad_top,
+                 -s->pad_left, s->x_zero);
+    s->unit.block(&g, tile, weights, biases, multipliers, out);
+    s->unit.write(s->y + ((long)oy * s->out_w) * c + c0, out, c, n, (long)g.out_h * s->out_w,
+                  s->y_zero);
+    return 0;
 }
 
 int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
@@ -318,63 +394,31 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
 {
     const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
     const int cols = (out_w - 1) * stride + kw;
-    const nhwc_unit unit = nhwc_for(level);
+    nhwc_step s;
     /* output rows per band: its tile about 128 KiB, in L2 (a row's bytes in long: a
        very wide map's would pass int, wrap to zero and divide by it) */
     const long row_bytes = (long)cols * EI_QDW_BLOCK * (long)sizeof(float);
     int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
-    int bands, failed = 0;
-    long tile_floats, scratch_floats, item;
+    int bands;
+    long tile_floats, scratch_floats;
     if (taps > EI_QDWCONV_MAX_TAPS)
         return -2;
     band = band < 1 ? 1 : (band > out_h ? out_h : band);
     bands = (out_h + band - 1) / band;
     tile_floats = ((long)((band - 1) * stride + kh) * cols + 8L * stride + kw) * EI_QDW_BLOCK;
     scratch_floats = tile_floats + ((long)band * out_w + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) \
-    if ((long)out_h * out_w * c * taps > 262144)
-#endif
-    {
-        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
-                                          (size_t)scratch_floats * sizeof *tile);
-        float *out = tile + tile_floats;
-        float *weights = out + ((long)band * out_w + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
-        float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
-        int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
-        int lanes_of = -1; /* the block whose weights `weights` holds */
-        if (tile == NULL) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        } else {
-            memset(tile, 0, (size_t)tile_floats * sizeof *tile); /* the slack */
-        }
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (item = 0; item < (long)blocks * bands; item++) {
-            const int b = (int)(item / bands), oy = (int)(item % bands) * band;
-            const int c0 = b * EI_QDW_BLOCK;
-            const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
-            qdw_geometry g;
-            if (tile == NULL)
-                continue;
-            g.kh = kh, g.kw = kw, g.stride = stride, g.out_w = out_w, g.cols = cols;
-            g.out_h = out_h - oy < band ? out_h - oy : band;
-            g.rows = (g.out_h - 1) * stride + kh;
-            g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
-            if (lanes_of != b) {
-                block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
-                lanes_of = b;
-            }
-            unit.fill(&g, tile, x + c0, c, n, in_h, in_w, oy * stride - pad_top, -pad_left,
-                      x_zero);
-            unit.block(&g, tile, weights, biases, multipliers, out);
-            unit.write(y + ((long)oy * out_w) * c + c0, out, c, n, (long)g.out_h * out_w,
-                       y_zero);
-        }
-    }
-    return failed ? -1 : 0;
+    memset(&s, 0, sizeof s);
+    s.unit = nhwc_for(level);
+    s.x = x, s.w = w, s.bias = bias, s.multiplier = multiplier, s.y = y;
+    s.c = c, s.in_h = in_h, s.in_w = in_w, s.kh = kh, s.kw = kw, s.stride = stride;
+    s.pad_top = pad_top, s.pad_left = pad_left, s.out_h = out_h, s.out_w = out_w, s.cols = cols;
+    s.band = band, s.bands = bands, s.taps = taps;
+    s.x_zero = x_zero, s.y_zero = y_zero, s.lo = lo, s.hi = hi;
+    s.tile_floats = tile_floats, s.scratch_floats = scratch_floats;
+    return ei_parallel_for(blocks * bands,
+                           ei_threads_for((double)blocks * bands,
+                                          (double)band * out_w * taps * EI_QDW_BLOCK),
+                           nhwc_task, &s) < 0
+               ? -1
+               : 0;
 }

@@ -3,7 +3,7 @@
 
 #include "thread_pool.h"
 
-#if defined(__GNUC__) && !defined(_WIN32)
+#if defined(__GNUC__) && !defined(_WIN32) && !defined(EI_NO_THREADS)
 #define EI_POOL_THREADS 1
 #else
 #define EI_POOL_THREADS 0
@@ -14,11 +14,16 @@ static int run_here(int tasks, ei_task_fn fn, void *ctx)
 {
     int task, status = 0;
     for (task = 0; task < tasks; task++) {
-        const int result = fn(ctx, task);
+        const int result = fn(ctx, task, 0);
         if (result < status)
             status = result;
     }
     return status;
+}
+
+int ei_pool_threads_enabled(void)
+{
+    return EI_POOL_THREADS;
 }
 
 #if EI_POOL_THREADS
@@ -28,7 +33,7 @@ static int run_here(int tasks, ei_task_fn fn, void *ctx)
 #include <stdint.h>
 #include <time.h>
 
-#define MAX_WORKERS 63
+#define MAX_WORKERS (EI_MAX_THREADS - 1)
 
 /* Spin this long after a step before sleeping: the gap between two steps of
  * a model (the Python between two kernels) is shorter, so the next step
@@ -45,6 +50,18 @@ static int run_here(int tasks, ei_task_fn fn, void *ctx)
 /* the task of a ticket closed while the next step is written: none is left */
 #define CLOSED 0x7fffffffu
 
+/* Tasks a thread claims at once: about eight claims per thread, so that a
+ * step of many small tasks (a depthwise layer's planes) does not pay a
+ * contended claim for each, while a thread that finishes early still finds
+ * some left to take. */
+#define CLAIMS_PER_THREAD 8
+
+static int chunk_for(int tasks, int threads)
+{
+    const int chunk = tasks / (threads * CLAIMS_PER_THREAD);
+    return chunk > 1 ? chunk : 1;
+}
+
 static struct {
     pthread_mutex_t lock; /* with `wake`, the sleeping workers' wait */
     pthread_cond_t wake;
@@ -58,13 +75,14 @@ static struct {
      * its tasks (the step cannot end before that task does) */
     ei_task_fn fn;
     void *ctx;
-    int tasks;   /* read before a claim, so atomically */
+    int tasks; /* read before a claim, so atomically */
+    int chunk; /* tasks claimed at once */
     int threads; /* workers with an index below it take part */
     int done;
     int status;
     int spin_us;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0,
-          0, 0, 0, 0, 0, 0, DEFAULT_SPIN_US};
+          0, 0, 0, 0, 0, 0, 0, DEFAULT_SPIN_US};
 
 static void relax(void)
 {
@@ -82,21 +100,29 @@ static double now_us(void)
     return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
 }
 
-/* Claims and runs tasks of step `generation` until none is left. */
-static void run_tasks(unsigned generation)
+/* Claims and runs tasks of step `generation` on its thread `thread` until
+ * none is left. */
+static void run_tasks(unsigned generation, int thread)
 {
     for (;;) {
         unsigned long long t = __atomic_load_n(&pool.ticket, __ATOMIC_ACQUIRE);
-        int status;
+        int first, end, task, status = 0;
         /* a count written for a later step comes after that step closed
          * this ticket, so a claim made with it fails */
-        if (GENERATION(t) != generation ||
-            TASK(t) >= __atomic_load_n(&pool.tasks, __ATOMIC_ACQUIRE))
+        const int tasks = __atomic_load_n(&pool.tasks, __ATOMIC_ACQUIRE);
+        const int chunk = __atomic_load_n(&pool.chunk, __ATOMIC_ACQUIRE);
+        first = TASK(t);
+        if (GENERATION(t) != generation || first >= tasks)
             return;
-        if (!__atomic_compare_exchange_n(&pool.ticket, &t, t + 1, 0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE))
+        end = tasks - first < chunk ? tasks : first + chunk;
+        if (!__atomic_compare_exchange_n(&pool.ticket, &t, t + (unsigned)(end - first), 0,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue;
-        status = pool.fn(pool.ctx, TASK(t));
+        for (task = first; task < end; task++) {
+            const int result = pool.fn(pool.ctx, task, thread);
+            if (result < status)
+                status = result;
+        }
         if (status < 0) {
             int lowest = __atomic_load_n(&pool.status, __ATOMIC_RELAXED);
             while (status < lowest &&
@@ -104,7 +130,7 @@ static void run_tasks(unsigned generation)
                                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
                 ;
         }
-        __atomic_add_fetch(&pool.done, 1, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&pool.done, end - first, __ATOMIC_RELEASE);
     }
 }
 
@@ -143,7 +169,7 @@ static void *worker_main(void *arg)
     for (;;) {
         seen = wait_for_step(seen);
         if (index < __atomic_load_n(&pool.threads, __ATOMIC_ACQUIRE))
-            run_tasks(seen);
+            run_tasks(seen, index);
     }
     return NULL;
 }
@@ -197,6 +223,8 @@ int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx)
         return 0;
     if (threads > tasks)
         threads = tasks;
+    if (threads > EI_MAX_THREADS)
+        threads = EI_MAX_THREADS;
     if (threads <= 1 || __atomic_exchange_n(&pool.busy, 1, __ATOMIC_ACQUIRE) != 0)
         return run_here(tasks, fn, ctx);
     if (start_workers(threads - 1) == 0) {
@@ -207,6 +235,7 @@ int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx)
                      __ATOMIC_SEQ_CST);
     pool.fn = fn;
     pool.ctx = ctx;
+    __atomic_store_n(&pool.chunk, chunk_for(tasks, threads), __ATOMIC_RELEASE);
     __atomic_store_n(&pool.tasks, tasks, __ATOMIC_RELEASE);
     __atomic_store_n(&pool.threads, threads, __ATOMIC_RELAXED);
     __atomic_store_n(&pool.done, 0, __ATOMIC_RELAXED);
@@ -218,7 +247,7 @@ int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx)
         pthread_cond_broadcast(&pool.wake);
         pthread_mutex_unlock(&pool.lock);
     }
-    run_tasks(pool.generation);
+    run_tasks(pool.generation, 0);
     /* only tasks a worker has claimed are left, each of them running */
     {
         int round = 0;

@@ -3,17 +3,28 @@
 #ifndef EDGEINFER_THREAD_POOL_H
 #define EDGEINFER_THREAD_POOL_H
 
-/* One task of a step; returns 0, or a negative status that fails the step. */
-typedef int (*ei_task_fn)(void *ctx, int task);
+/* Most threads a step may use, the caller included. */
+#define EI_MAX_THREADS 64
 
-/* Runs fn(ctx, task) once for every task in [0, tasks) on up to `threads`
- * threads, the caller one of them, and returns when all have run: the
- * lowest status any task returned, 0 if none failed. Tasks are claimed one
- * at a time, so a thread that finishes early takes more; the caller never
- * waits for a worker that has not started, only for tasks already running.
- * A call made while the pool is busy (from a task, or from a second thread
- * of the program) runs all its tasks on its own thread. */
+/* One task of a step, run on thread `thread` of the step (0 is the caller,
+ * every thread below the step's count): a kernel keys per-thread setup, such
+ * as padding its scratch once, on it. Returns 0, or a negative status that
+ * fails the step. */
+typedef int (*ei_task_fn)(void *ctx, int task, int thread);
+
+/* Runs fn(ctx, task, thread) once for every task in [0, tasks) on up to
+ * `threads` threads (at most EI_MAX_THREADS), the caller one of them, and
+ * returns when all have run: the lowest status any task returned, 0 if none
+ * failed. Tasks are claimed a few at a time, so a thread that finishes early
+ * takes more; the caller never waits for a worker that has not started, only
+ * for tasks already running. A call made while the pool is busy (from a
+ * task, or from a second thread of the program) runs all its tasks on its
+ * own thread. */
 int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx);
+
+/* 1 when steps run on more than one thread, 0 in a build without threads
+ * (EI_NO_THREADS, or no pthreads). */
+int ei_pool_threads_enabled(void);
 
 /* How long an idle worker spins, in microseconds, looking for the next step
  * before it sleeps; returns the last setting, us < 0 restores the default. */

@@ -1,9 +1,19 @@
+/* sched_getaffinity, the CPUs this process may run on, is a GNU extension */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+
 #include "threads.h"
 
 #include <stdlib.h>
 
-#ifdef _OPENMP
-#include <omp.h>
+#include "thread_pool.h"
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
 #endif
 
 static int requested_threads = 0; /* 0: not decided yet */
@@ -20,37 +30,53 @@ static int requested_threads = 0; /* 0: not decided yet */
 #define DEFAULT_WORK_PER_THREAD 1000000.0
 static double work_per_thread = DEFAULT_WORK_PER_THREAD;
 
-int ei_openmp_enabled(void)
+int ei_threads_enabled(void)
 {
-#ifdef _OPENMP
-    return 1;
-#else
-    return 0;
+    return ei_pool_threads_enabled();
+}
+
+/* The cores this process may run on (a container or `taskset` may give it
+ * fewer than the machine has). */
+static int available_cores(void)
+{
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
 #endif
+#if defined(_SC_NPROCESSORS_ONLN)
+    {
+        const long online = sysconf(_SC_NPROCESSORS_ONLN);
+        if (online > 0)
+            return online < EI_MAX_THREADS ? (int)online : EI_MAX_THREADS;
+    }
+#endif
+    return 1;
+}
+
+static int threads_from(const char *name)
+{
+    const char *env = getenv(name);
+    return env != NULL ? atoi(env) : 0; /* OMP_NUM_THREADS may list more: the first counts */
 }
 
 static int default_threads(void)
 {
-    const char *env = getenv("EDGEINFER_NUM_THREADS");
-    if (env != NULL) {
-        int n = atoi(env);
-        if (n > 0)
-            return n;
-    }
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
+    int n = threads_from("EDGEINFER_NUM_THREADS");
+    if (n <= 0)
+        n = threads_from("OMP_NUM_THREADS");
+    if (n <= 0)
+        n = available_cores();
+    return n;
 }
 
 int ei_get_num_threads(void)
 {
-    if (!ei_openmp_enabled())
+    if (!ei_threads_enabled())
         return 1;
     if (requested_threads <= 0)
         requested_threads = default_threads();
-    return requested_threads;
+    return requested_threads < EI_MAX_THREADS ? requested_threads : EI_MAX_THREADS;
 }
 
 void ei_set_num_threads(int n)

@@ -2,14 +2,16 @@
 #ifndef EDGEINFER_THREADS_H
 #define EDGEINFER_THREADS_H
 
-/* 1 when the core was compiled with OpenMP, 0 otherwise. */
-int ei_openmp_enabled(void);
+/* 1 when the core shares steps between threads (its thread pool,
+ * csrc/platform/thread_pool.c), 0 in a build without threads. */
+int ei_threads_enabled(void);
 
-/* Threads a kernel may use. Starts from EDGEINFER_NUM_THREADS, else OpenMP's
- * default (which honours OMP_NUM_THREADS), else 1. */
+/* Threads a kernel may use. Starts from EDGEINFER_NUM_THREADS, else
+ * OMP_NUM_THREADS, else the cores the process may run on; at most
+ * EI_MAX_THREADS. */
 int ei_get_num_threads(void);
 
-/* n < 1 restores the default. Without OpenMP every kernel runs on one thread. */
+/* n < 1 restores the default. Without threads every kernel runs on one. */
 void ei_set_num_threads(int n);
 
 /* Threads for a step of `items` work items of `work_per_item` multiply-adds

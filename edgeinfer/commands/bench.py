@@ -177,7 +177,7 @@ def run(args):
     core = machine["core"]
     out = sys.stderr if args.json == "-" else sys.stdout  # stdout carries the JSON then
     print(f"{model} on {machine['cpu']} ({machine['cores']} cores, {machine['machine']}); "
-          f"edgeinfer core: {core['simd_active']} SIMD, OpenMP {'on' if core['openmp'] else 'off'}",
+          f"edgeinfer core: {core['simd_active']} SIMD, thread pool {'on' if core['thread_pool'] else 'off'}",
           file=out)
     print(", ".join(f"{name} {version}" for name, version in machine["versions"].items()),
           file=out)

@@ -24,7 +24,7 @@ def default_threads():
 def build_info():
     """What the compiled core was built with and what it runs on this CPU."""
     return {
-        "openmp": core.openmp_enabled(),
+        "thread_pool": core.threads_enabled(),
         "threads": core.get_num_threads(),
         "simd_detected": core.simd_detected(),
         "simd_active": core.simd_active(),

@@ -29,6 +29,7 @@ static void check(int ok, const char *what, int a, int b)
 
 typedef struct {
     int tasks;
+    int threads;
     int runs[MAX_TASKS];
     pthread_t seen[MAX_SEEN];
     int seen_count;
@@ -45,9 +46,11 @@ static double seconds(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static int count_task(void *ctx, int task)
+static int count_task(void *ctx, int task, int thread)
 {
     step *s = (step *)ctx;
+    check(thread >= 0 && thread < (s->threads < 1 ? 1 : s->threads), "a thread of the step",
+          thread, s->threads);
     const pthread_t self = pthread_self();
     int i, known = 0;
     __atomic_add_fetch(&s->runs[task], 1, __ATOMIC_RELAXED);
@@ -72,6 +75,7 @@ static void run_step(int tasks, int threads, int wait_for_caller)
     step *s = (step *)calloc(1, sizeof(step));
     int i, status, once = 1;
     s->tasks = tasks;
+    s->threads = threads;
     s->caller = pthread_self();
     s->wait_for_caller = wait_for_caller;
     pthread_mutex_init(&s->seen_lock, NULL);
@@ -88,17 +92,19 @@ static void run_step(int tasks, int threads, int wait_for_caller)
     free(s);
 }
 
-static int never_called(void *ctx, int task)
+static int never_called(void *ctx, int task, int thread)
 {
     (void)ctx;
+    (void)thread;
     (void)task;
     check(0, "a step of no tasks runs none", task, 0);
     return -1;
 }
 
-static int nested_task(void *ctx, int task)
+static int nested_task(void *ctx, int task, int thread)
 {
     (void)ctx;
+    (void)thread;
     (void)task;
     run_step(12, 2, 0);
     return 0;
