@@ -80,20 +80,12 @@ def main():
     def empty_cache():
         shutil.rmtree(cache, ignore_errors=True)
 
-    # OpenMP's threads spin while they wait for work (libgomp's default): on a machine busy
-    # with other work that burns the cores the next step needs; the "passive" native rows
-    # wait asleep, to show what that costs here
-    passive = {"OMP_WAIT_POLICY": "passive"}
     cases = [("import edgeinfer", [sys.executable, "-c", "import edgeinfer; print('ok')"], None,
               {}),
              ("edgeinfer run --backend onnxruntime", run + ["onnxruntime"], None, {}),
              ("edgeinfer run --backend native (cold plan cache)", run + ["native"], empty_cache,
               {}),
              ("edgeinfer run --backend native (warm plan cache)", run + ["native"], None, {}),
-             ("native, cold plan cache, OMP_WAIT_POLICY=passive", run + ["native"],
-              empty_cache, passive),
-             ("native, warm plan cache, OMP_WAIT_POLICY=passive", run + ["native"], None,
-              passive),
              ("cv2.dnn 4-line script (reference)", [sys.executable, "-c", CV2_DNN, args.model,
                                                     args.image], None, {})]
     times = interleaved(cases, args.runs, env)

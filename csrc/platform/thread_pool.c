@@ -1,5 +1,10 @@
-/* pthreads, clock_gettime and sched_yield are POSIX, not C99 */
+/* pthreads, clock_gettime and sched_yield are POSIX, not C99; syscall (the
+ * futex on Linux) is a GNU extension */
+#if defined(__linux__)
+#define _GNU_SOURCE
+#else
 #define _POSIX_C_SOURCE 200112L
+#endif
 
 #include "thread_pool.h"
 
@@ -32,6 +37,15 @@ int ei_pool_threads_enabled(void)
 #include <signal.h>
 #include <stdint.h>
 #include <time.h>
+#if defined(__linux__)
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define EI_POOL_FUTEX 1
+#else
+#define EI_POOL_FUTEX 0
+#endif
 
 #define MAX_WORKERS (EI_MAX_THREADS - 1)
 
@@ -63,8 +77,13 @@ static int chunk_for(int tasks, int threads)
 }
 
 static struct {
-    pthread_mutex_t lock; /* with `wake`, the sleeping workers' wait */
+    /* Sleeping workers wait for `step` (the generation of the last step)
+     * to change: on Linux on a futex, which the caller wakes without a lock
+     * (a worker preempted while holding one would stall the step); else on
+     * a condition variable. */
+    pthread_mutex_t lock;
     pthread_cond_t wake;
+    unsigned step;
     int sleepers;
     int workers;
     int busy; /* a step holds the workers */
@@ -81,7 +100,7 @@ static struct {
     int done;
     int status;
     int spin_us;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0,
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0, 0,
           0, 0, 0, 0, 0, 0, 0, DEFAULT_SPIN_US};
 
 static void relax(void)
@@ -151,15 +170,22 @@ static unsigned wait_for_step(unsigned seen)
     }
     if (generation != seen)
         return generation;
-    pthread_mutex_lock(&pool.lock);
-    /* counted before the ticket is read again: the caller publishes the
-     * ticket before it reads the count, so one of the two sees the other */
+    /* counted before `step` is read again: the caller sets `step` before it
+     * reads the count, so one of the two sees the other */
+#if EI_POOL_FUTEX
     __atomic_add_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
-    while ((generation = GENERATION(__atomic_load_n(&pool.ticket, __ATOMIC_SEQ_CST))) == seen)
+    while (__atomic_load_n(&pool.step, __ATOMIC_SEQ_CST) == seen)
+        syscall(SYS_futex, &pool.step, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+    __atomic_sub_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
+#else
+    pthread_mutex_lock(&pool.lock);
+    __atomic_add_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
+    while (__atomic_load_n(&pool.step, __ATOMIC_SEQ_CST) == seen)
         pthread_cond_wait(&pool.wake, &pool.lock);
     __atomic_sub_fetch(&pool.sleepers, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_unlock(&pool.lock);
-    return generation;
+#endif
+    return GENERATION(__atomic_load_n(&pool.ticket, __ATOMIC_ACQUIRE));
 }
 
 static void *worker_main(void *arg)
@@ -242,10 +268,15 @@ int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx)
     __atomic_store_n(&pool.status, 0, __ATOMIC_RELAXED);
     pool.generation++;
     __atomic_store_n(&pool.ticket, (unsigned long long)pool.generation << 32, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&pool.step, pool.generation, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&pool.sleepers, __ATOMIC_SEQ_CST) > 0) {
+#if EI_POOL_FUTEX
+        syscall(SYS_futex, &pool.step, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+#else
         pthread_mutex_lock(&pool.lock);
         pthread_cond_broadcast(&pool.wake);
         pthread_mutex_unlock(&pool.lock);
+#endif
     }
     run_tasks(pool.generation, 0);
     /* only tasks a worker has claimed are left, each of them running */

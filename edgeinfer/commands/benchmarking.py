@@ -57,7 +57,7 @@ def backend_threads(backend, threads):
         from ..core.runtime import get_num_threads, set_num_threads
 
         before = get_num_threads()
-        set_num_threads(threads or 0)  # 0: the core's default (OpenMP's, or 1 without it)
+        set_num_threads(threads or 0)  # 0: the core's default (its cores, or 1 without threads)
         used = get_num_threads()
         set_num_threads(before)
         return used

@@ -26,9 +26,9 @@ class Classifier:
         turned to this model); and when it was done."""
         if self.takes == IMAGE:
             # One frame is too little work to share: with the capture thread and the
-            # backend's threads on the same cores, an OpenMP team waits at its barrier
-            # for a member that is not scheduled (measured 0.07 ms on one thread,
-            # 24 ms on two, for a 320x240 frame on a busy 2-core machine). The
+            # backend's threads on the same cores, a split step waits for a task taken
+            # by a worker that is not scheduled (measured with OpenMP: 0.07 ms on one
+            # thread, 24 ms on two, for a 320x240 frame on a busy 2-core machine). The
             # backend sets its own thread count for its run.
             with num_threads(1):
                 self.model.prepare(item.image, out=self.tensor)
