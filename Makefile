@@ -85,11 +85,13 @@ test: build
 
 # The kernel tests on a core built with AddressSanitizer + UBSan, apart in
 # build/sanitize (tools/sanitized_core.sh); any report fails the job. Takes the
-# guard-page tests too once they exist. docs/safety.md says more.
+# guard-page tests too once they exist, and the thread pool's: two models run
+# from two Python threads at once, and its C driver under ThreadSanitizer.
+# docs/safety.md says more.
 SANITIZE_TESTS := $(wildcard tests/test_preprocess.py tests/test_filter2d.py tests/test_conv2d.py \
 	tests/test_pool.py tests/test_dense.py tests/test_elementwise.py tests/test_activation.py \
 	tests/test_guard_pages.py tests/test_qconv.py tests/test_qdwconv.py tests/test_qdq.py \
-	tests/test_native_int8_layout.py)
+	tests/test_native_int8_layout.py tests/test_threads.py tests/test_thread_pool_builds.py)
 SANITIZED := PYTHON=$(abspath $(BIN)/python) tools/sanitized_core.sh
 # the sanitized build runs setup.py directly, so its build tools go into the venv
 $(VENV)/.installed-sanitize: $(INSTALLED)
