@@ -338,6 +338,19 @@ REGRESSIONS = {
                                                      groups=20, activation="relu6"),
     "pointwise_14x14_four_last_columns": seeded((1, 24, 14, 14), (20, 24, 1, 1), bias=True),
     "pointwise_1d_fifteen_last_columns": seeded((2, 9, 1, 47), (13, 9, 1, 1), bias=True),
+    # the dense path's input split into stride phases, every phase of a row
+    # from one pass over it: the small CNN's 3x3/2 (pads below and right
+    # only), an odd left pad (the even/odd phases swap), an odd width whose
+    # last column only one phase takes, stride 3, and a pad wider than the
+    # stride (whole phase columns of zeros on the left)
+    "dense_stride_phases_small_cnn_3x3_2": seeded((1, 16, 48, 48), (24, 16, 3, 3), bias=True,
+                                                  stride=2, padding=(0, 0, 1, 1)),
+    "dense_stride_phases_odd_left_pad_odd_width": seeded((2, 3, 37, 51), (8, 3, 3, 3),
+                                                         stride=2, padding=(1, 1, 1, 0),
+                                                         activation="relu6"),
+    "dense_stride_phases_stride_3_wide_pad": seeded((1, 4, 20, 41), (9, 4, 5, 5), bias=True,
+                                                    stride=(2, 3), padding=(3, 4, 2, 4),
+                                                    dilation=(1, 2)),
 }
 test_regressions = CONV2D.regression_test(REGRESSIONS)
 

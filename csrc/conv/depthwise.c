@@ -21,10 +21,8 @@ void ei_depthwise_flat_plan(const ei_conv2d_params *p, int out_height, int out_w
                           sizeof(ptrdiff_t) * (size_t)p->kernel_w + sizeof(float) * floats;
 }
 
-/* Input columns [0, end) of one row into the sw column phases of a padded
- * row: phase b takes the columns c with (c + pad_left) % sw == b. */
-static void split_columns(const float *restrict src, int end, int pad_left, int sw,
-                          size_t sub_size, float *restrict row)
+void ei_split_columns(const float *restrict src, int end, int pad_left, int sw,
+                      size_t sub_size, float *restrict row)
 {
     int b, c;
     if (sw == 2) {
@@ -78,7 +76,7 @@ static void fill_interior(const ei_depthwise_flat *plan, const float *restrict x
             for (c = 0; c < end; c++)
                 dst[c] = src[c];
         } else {
-            split_columns(src, end, p->pad_left, sw, sub_size, row);
+            ei_split_columns(src, end, p->pad_left, sw, sub_size, row);
         }
         if (++a == sh) {
             a = 0;

@@ -37,4 +37,12 @@ void ei_depthwise_flat_plane(const ei_depthwise_flat *plan, const float *x_plane
                              const float *w, float bias, float *y_plane, void *scratch,
                              ei_row_kernel kernel);
 
+/* Input columns [0, end) of one row into the sw column phases of a padded
+ * row, sub_size floats apart: phase b takes the columns c with
+ * (c + pad_left) % sw == b, at (c + pad_left) / sw. Stride 2 is one even/odd
+ * pass, which compilers vectorise. The dense convolutions' phase split
+ * (conv2d.c) shares it. */
+void ei_split_columns(const float *src, int end, int pad_left, int sw, size_t sub_size,
+                      float *row);
+
 #endif

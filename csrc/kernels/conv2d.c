@@ -648,9 +648,14 @@ static int pad_phases_task(void *ctx, int i, int thread)
     const size_t phase = s->phase, plane = s->plane;
     float *padded = s->padded;
     const float *src = s->x + (size_t)i * p->in_height * p->in_width;
+    /* input columns that land in some phase's wq columns */
+    const int cols_max = wq * sw - p->pad_left;
+    const int cols = p->in_width < cols_max ? p->in_width : cols_max;
     int r, a, b, c;
+    /* the border: rows outside the input whole, and in the others each
+     * phase's columns outside it (ix = c * sw + b - pad_left inside the
+     * input for c in [lo, end)), a column or two written as floats */
     for (b = 0; b < sw; b++) {
-        /* the columns of this phase inside the input: ix = c * sw + b - pad_left */
         const int first = p->pad_left > b ? (p->pad_left - b + sw - 1) / sw : 0;
         const int end_ix = (p->in_width + p->pad_left - b + sw - 1) / sw;
         const int end = end_ix < wq ? end_ix : wq;
@@ -660,22 +665,35 @@ static int pad_phases_task(void *ctx, int i, int thread)
                 const int iy = r * sh + a - p->pad_top;
                 float *dst = padded + (size_t)i * plane + (size_t)(a * sw + b) * phase +
                              (size_t)r * wq;
-                const float *src_row;
                 if (iy < 0 || iy >= p->in_height) {
                     memset(dst, 0, sizeof(float) * (size_t)wq);
                     continue;
                 }
-                /* column c of this phase is src_row[c * sw], from c = lo on */
-                src_row = src + (size_t)iy * p->in_width + lo * sw + b - p->pad_left;
-                memset(dst, 0, sizeof(float) * (size_t)lo);
-                if (sw == 1)
-                    memcpy(dst + lo, src_row, sizeof(float) * (size_t)(end - lo));
-                else
-                    for (c = lo; c < end; c++)
-                        dst[c] = src_row[(ptrdiff_t)(c - lo) * sw];
-                memset(dst + end, 0, sizeof(float) * (size_t)(wq - end));
+                for (c = 0; c < lo; c++)
+                    dst[c] = 0.0f;
+                for (c = end; c < wq; c++)
+                    dst[c] = 0.0f;
             }
     }
+    /* the inside: every phase of a row from one pass over it (a pass per
+     * phase, gathering every sw-th float, and a memset call per row and
+     * phase had taken a third of a 3x3/2 layer's time on a 48x48 map) */
+    if (cols <= 0)
+        return 0;
+    for (a = 0; a < sh; a++)
+        for (r = 0; r < hq; r++) {
+            const int iy = r * sh + a - p->pad_top;
+            /* phase b of this row lies b * phase floats on */
+            float *row = padded + (size_t)i * plane + (size_t)a * sw * phase + (size_t)r * wq;
+            if (iy < 0 || iy >= p->in_height)
+                continue;
+            if (sw == 1)
+                memcpy(row + p->pad_left, src + (size_t)iy * p->in_width,
+                       sizeof(float) * (size_t)cols);
+            else
+                ei_split_columns(src + (size_t)iy * p->in_width, cols, p->pad_left, sw, phase,
+                                 row);
+        }
     (void)thread;
     return 0;
 }
