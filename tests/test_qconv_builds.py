@@ -11,7 +11,7 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qconv import SHAPES, problem
 
-SOURCES = ["kernels/qconv.c", "kernels/qconv_nhwc.c", "platform/cpu.c", "platform/threads.c"]
+SOURCES = ["kernels/qconv.c", "kernels/qconv_nhwc.c", "kernels/u8_transpose.c", "platform/cpu.c", "platform/threads.c"]
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "qdwconv_blocked.h"
 #include "threads.h"
+#include "u8_transpose.h"
 
 #if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
 #include <arm_neon.h>

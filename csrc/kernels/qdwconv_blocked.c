@@ -8,6 +8,7 @@
 
 #include "scratch.h"
 #include "threads.h"
+#include "u8_transpose.h"
 #include "vec.h"
 
 typedef struct {
@@ -102,84 +103,6 @@ static block_fn block_for(ei_simd_level level)
     return qdw_block_portable;
 }
 
-#if defined(__SSE2__) && !defined(EI_NO_SIMD)
-#include <emmintrin.h>
-#define QDW_ZIP_SSE2 1
-#elif defined(__ARM_NEON) && !defined(EI_NO_SIMD)
-#include <arm_neon.h>
-#define QDW_ZIP_NEON 1
-#endif
-
-/* blk[i][j] <-> blk[j][i]: between 16 channel rows of bytes and 16 pixels
- * of 16 channels. With vectors, four rounds of interleaving row i with row
- * i + 8 (a perfect shuffle, applied log2(16) times, transposes). */
-static void transpose16(uint8_t blk[16][16])
-{
-#if defined(QDW_ZIP_SSE2) || defined(QDW_ZIP_NEON)
-    int round, i;
-#if defined(QDW_ZIP_SSE2)
-    __m128i r[16], t[16];
-    for (i = 0; i < 16; i++)
-        r[i] = _mm_loadu_si128((const __m128i *)blk[i]);
-    for (round = 0; round < 4; round++) {
-        for (i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
-        }
-        memcpy(r, t, sizeof r);
-    }
-    for (i = 0; i < 16; i++)
-        _mm_storeu_si128((__m128i *)blk[i], r[i]);
-#else
-    uint8x16_t r[16], t[16];
-    for (i = 0; i < 16; i++)
-        r[i] = vld1q_u8(blk[i]);
-    for (round = 0; round < 4; round++) {
-        for (i = 0; i < 8; i++) {
-            uint8x16x2_t z = vzipq_u8(r[i], r[i + 8]);
-            t[2 * i] = z.val[0];
-            t[2 * i + 1] = z.val[1];
-        }
-        memcpy(r, t, sizeof r);
-    }
-    for (i = 0; i < 16; i++)
-        vst1q_u8(blk[i], r[i]);
-#endif
-#else
-    int i, j;
-    for (i = 0; i < 16; i++)
-        for (j = i + 1; j < 16; j++) {
-            const uint8_t t = blk[i][j];
-            blk[i][j] = blk[j][i];
-            blk[j][i] = t;
-        }
-#endif
-}
-
-void ei_u8_transpose(long rows, long cols, const uint8_t *x, uint8_t *y)
-{
-    uint8_t blk[16][16];
-    long i, j;
-    int a, b;
-    for (i = 0; i < rows; i += 16) {
-        const int n = rows - i < 16 ? (int)(rows - i) : 16;
-        for (j = 0; j < cols; j += 16) {
-            const int m = cols - j < 16 ? (int)(cols - j) : 16;
-            if (n < 16 || m < 16) {
-                for (a = 0; a < n; a++)
-                    for (b = 0; b < m; b++)
-                        y[(j + b) * rows + i + a] = x[(i + a) * cols + j + b];
-                continue;
-            }
-            for (a = 0; a < 16; a++)
-                memcpy(blk[a], x + (i + a) * cols + j, 16);
-            transpose16(blk);
-            for (b = 0; b < 16; b++)
-                memcpy(y + (j + b) * rows + i, blk[b], 16);
-        }
-    }
-}
-
 /* Lane c of the tile from channel plane c, less the zero point, 16 columns
  * at a time through a byte transpose; the border is left as the zeroed tile
  * holds it (every block has the same geometry). Spare lanes of a partial
@@ -206,7 +129,7 @@ static void fill_tile(float *tile, const qdw_geometry *g, const uint8_t *x, int 
                 else
                     memcpy(blk[c], x + c * plane + (long)iy * in_w + ix, (size_t)cols);
             }
-            transpose16(blk);
+            ei_u8_transpose16(blk);
             for (p = 0; p < cols; p++, dst += EI_QDW_BLOCK)
                 for (c = 0; c < 16; c++)
                     dst[c] = (float)blk[p][c] - zero;
@@ -226,7 +149,7 @@ static void write_planes(uint8_t *y, const float *out, int channels, long plane,
         for (p = 0; p < cols; p++)
             for (c = 0; c < 16; c++)
                 blk[p][c] = (uint8_t)((int)out[(q + p) * EI_QDW_BLOCK + c] + y_zero);
-        transpose16(blk);
+        ei_u8_transpose16(blk);
         for (c = 0; c < channels; c++) {
             if (cols == 16)
                 memcpy(y + c * plane + q, blk[c], 16);
@@ -256,6 +179,35 @@ static void block_lanes(int b, int c, int taps, const int8_t *w, const int32_t *
     }
 }
 
+/* One thread's scratch, carved from its depthwise buffer: the tile (zeroed:
+ * the border no fill writes, and the slack the last pixel group reads), then
+ * `pixels` pixels of output and its slack, the block's weights, multipliers
+ * and biases (as many int32 as floats). */
+typedef struct {
+    float *tile, *out, *weights, *multipliers;
+    int32_t *biases;
+} qdw_scratch;
+
+/* 0, or -1 (and *failed set) when the buffer cannot be had. */
+static int carve_scratch(qdw_scratch *s, long tile_floats, long pixels, int taps, int *failed)
+{
+    const long floats = tile_floats + (pixels + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
+    s->tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE, (size_t)floats * sizeof *s->tile);
+    if (s->tile == NULL) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+        *failed = 1;
+        return -1;
+    }
+    memset(s->tile, 0, (size_t)tile_floats * sizeof *s->tile);
+    s->out = s->tile + tile_floats;
+    s->weights = s->out + (pixels + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
+    s->multipliers = s->weights + (long)taps * EI_QDW_BLOCK;
+    s->biases = (int32_t *)(s->multipliers + EI_QDW_BLOCK);
+    return 0;
+}
+
 int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
                        int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                        const int8_t *w, const int32_t *bias, const float *multiplier,
@@ -265,7 +217,7 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
     const long plane = (long)out_h * out_w, in_plane = (long)in_h * in_w;
     const block_fn block = block_for(level);
     qdw_geometry g;
-    long tile_floats, scratch_floats;
+    long tile_floats;
     int failed = 0, b;
     g.kh = kh, g.kw = kw, g.stride = stride, g.out_h = out_h, g.out_w = out_w;
     g.rows = (out_h - 1) * stride + kh;
@@ -273,39 +225,24 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
     g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
     /* the last pixel group of a row may run up to 8 pixels past it */
     tile_floats = ((long)g.rows * g.cols + 8L * stride + kw) * EI_QDW_BLOCK;
-    /* tile, output, weights, multipliers and biases (as many int32 as floats) */
-    scratch_floats = tile_floats + (plane + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ei_get_num_threads()) if (plane * c * taps > 262144)
 #endif
     {
-        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
-                                          (size_t)scratch_floats * sizeof *tile);
-        float *out = tile + tile_floats;
-        float *weights = out + (plane + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
-        float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
-        int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
-        if (tile == NULL) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        } else {
-            /* the border every block's fill leaves alone, and the slack */
-            memset(tile, 0, (size_t)tile_floats * sizeof *tile);
-        }
+        qdw_scratch s;
+        const int ready = carve_scratch(&s, tile_floats, plane, taps, &failed) == 0;
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
         for (b = 0; b < blocks; b++) {
             const int c0 = b * EI_QDW_BLOCK;
             const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
-            if (tile == NULL)
+            if (!ready)
                 continue;
-            block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
-            fill_tile(tile, &g, x + c0 * in_plane, n, in_h, in_w, pad_top, pad_left, x_zero);
-            block(&g, tile, weights, biases, multipliers, out);
-            write_planes(y + c0 * plane, out, n, plane, y_zero);
+            block_lanes(b, c, taps, w, bias, multiplier, s.weights, s.biases, s.multipliers);
+            fill_tile(s.tile, &g, x + c0 * in_plane, n, in_h, in_w, pad_top, pad_left, x_zero);
+            block(&g, s.tile, s.weights, s.biases, s.multipliers, s.out);
+            write_planes(y + c0 * plane, s.out, n, plane, y_zero);
         }
     }
     return failed ? -1 : 0;
@@ -324,33 +261,20 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
     const long row_bytes = (long)cols * EI_QDW_BLOCK * (long)sizeof(float);
     int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
     int bands, failed = 0;
-    long tile_floats, scratch_floats, item;
+    long tile_floats, item;
     if (taps > EI_QDWCONV_MAX_TAPS)
         return -2;
     band = band < 1 ? 1 : (band > out_h ? out_h : band);
     bands = (out_h + band - 1) / band;
     tile_floats = ((long)((band - 1) * stride + kh) * cols + 8L * stride + kw) * EI_QDW_BLOCK;
-    scratch_floats = tile_floats + ((long)band * out_w + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ei_get_num_threads()) \
     if ((long)out_h * out_w * c * taps > 262144)
 #endif
     {
-        float *tile = (float *)ei_scratch(EI_SCRATCH_DEPTHWISE,
-                                          (size_t)scratch_floats * sizeof *tile);
-        float *out = tile + tile_floats;
-        float *weights = out + ((long)band * out_w + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
-        float *multipliers = weights + (long)taps * EI_QDW_BLOCK;
-        int32_t *biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
-        int lanes_of = -1; /* the block whose weights `weights` holds */
-        if (tile == NULL) {
-#ifdef _OPENMP
-#pragma omp atomic write
-#endif
-            failed = 1;
-        } else {
-            memset(tile, 0, (size_t)tile_floats * sizeof *tile); /* the slack */
-        }
+        qdw_scratch s;
+        const int ready = carve_scratch(&s, tile_floats, (long)band * out_w, taps, &failed) == 0;
+        int lanes_of = -1; /* the block whose weights s.weights holds */
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
@@ -359,20 +283,21 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
             const int c0 = b * EI_QDW_BLOCK;
             const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
             qdw_geometry g;
-            if (tile == NULL)
+            if (!ready)
                 continue;
             g.kh = kh, g.kw = kw, g.stride = stride, g.out_w = out_w, g.cols = cols;
             g.out_h = out_h - oy < band ? out_h - oy : band;
             g.rows = (g.out_h - 1) * stride + kh;
             g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
             if (lanes_of != b) {
-                block_lanes(b, c, taps, w, bias, multiplier, weights, biases, multipliers);
+                block_lanes(b, c, taps, w, bias, multiplier, s.weights, s.biases,
+                            s.multipliers);
                 lanes_of = b;
             }
-            unit.fill(&g, tile, x + c0, c, n, in_h, in_w, oy * stride - pad_top, -pad_left,
+            unit.fill(&g, s.tile, x + c0, c, n, in_h, in_w, oy * stride - pad_top, -pad_left,
                       x_zero);
-            unit.block(&g, tile, weights, biases, multipliers, out);
-            unit.write(y + ((long)oy * out_w) * c + c0, out, c, n, (long)g.out_h * out_w,
+            unit.block(&g, s.tile, s.weights, s.biases, s.multipliers, s.out);
+            unit.write(y + ((long)oy * out_w) * c + c0, s.out, c, n, (long)g.out_h * out_w,
                        y_zero);
         }
     }

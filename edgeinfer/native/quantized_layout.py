@@ -66,14 +66,21 @@ def moves_bytes(planes_shape):
     return planes_shape[1] != 1 and planes_shape[2] * planes_shape[3] != 1
 
 
+def _read_outside(nodes, inside, outputs):
+    """The names read by a step for which inside(node) is false, and the
+    graph's outputs: the tensors that must be planes where they are read."""
+    read = set(outputs)
+    for node in nodes:
+        if not inside(node):
+            read.update(node.inputs)
+    return read
+
+
 def _chosen(nodes, info, outputs):
     """The ids of the steps to run channels-last: every connected part of the
     region whose transposes (those that move bytes) are fewer than its steps."""
     region = [node for node in nodes if _channels_last_form(node, info)]
-    read_outside = set(outputs)
-    for node in nodes:
-        if not _channels_last_form(node, info):
-            read_outside.update(node.inputs)
+    read_outside = _read_outside(nodes, lambda node: _channels_last_form(node, info), outputs)
     chosen = set()
     for part in _components(region):
         written = {name for node in part for name in node.outputs}
@@ -94,11 +101,7 @@ def run_channels_last(nodes, info, outputs):
     if not region:
         return nodes
     written = {name for node in nodes if id(node) in region for name in node.outputs}
-    read_outside = set(outputs)
-    for node in nodes:
-        if id(node) not in region:
-            read_outside.update(node.inputs)
-    leaving = written & read_outside
+    leaving = written & _read_outside(nodes, lambda node: id(node) in region, outputs)
     result, renamed = [], {}
 
     def nhwc(name):
