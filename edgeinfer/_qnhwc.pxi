@@ -13,7 +13,7 @@ cdef extern from "qconv_nhwc.h":
 cdef extern from "u8_transpose.h":
     void ei_u8_transpose(long rows, long cols, const uint8_t *x, uint8_t *y) nogil
 
-cdef extern from "qdwconv_blocked.h":
+cdef extern from "qdwconv_nhwc.h":
     int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
                         int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                         const int8_t *w, const int32_t *bias, const float *multiplier,

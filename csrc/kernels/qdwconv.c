@@ -6,6 +6,7 @@
 
 #include "cpu.h"
 #include "qdwconv_blocked.h"
+#include "qdwconv_nhwc.h"
 #include "threads.h"
 #include "u8_transpose.h"
 

@@ -17,17 +17,6 @@ typedef struct {
     float lo, hi;   /* output bounds less the output zero point */
 } qdw_geometry;
 
-#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
-#include <immintrin.h>
-/* four bytes as one int, for SSE2's movd */
-static inline int qdw_word(const uint8_t *p)
-{
-    int v;
-    memcpy(&v, p, 4);
-    return v;
-}
-#endif
-
 /* Plain C: the fallback every build has. */
 #define EI_QDW_ISA (portable, float, int, 1, )
 #include "qdwconv_block_isa.h"
@@ -54,37 +43,6 @@ static inline int qdw_word(const uint8_t *p)
 
 typedef void (*block_fn)(const qdw_geometry *, const float *, const float *, const int32_t *,
                          const float *, float *);
-typedef void (*fill_fn)(const qdw_geometry *, float *, const uint8_t *, int, int, int, int, int,
-                        int, int);
-typedef void (*write_fn)(uint8_t *, const float *, int, int, long, int);
-
-/* A unit's three channels-last steps: gather a tile, convolve it, write. */
-typedef struct {
-    fill_fn fill;
-    block_fn block;
-    write_fn write;
-} nhwc_unit;
-
-#define NHWC_UNIT(u) ((nhwc_unit){qdw_fill_##u, qdw_block_##u, qdw_write_##u})
-
-static nhwc_unit nhwc_for(ei_simd_level level)
-{
-#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
-    if (level == EI_SIMD_AVX512)
-        return NHWC_UNIT(avx512);
-    if (level == EI_SIMD_AVX2)
-        return NHWC_UNIT(avx2);
-    if (level == EI_SIMD_SSE2)
-        return NHWC_UNIT(sse2);
-#endif
-#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
-    if (level == EI_SIMD_NEON)
-        return NHWC_UNIT(neon);
-#endif
-    (void)level;
-    return NHWC_UNIT(portable);
-}
-
 static block_fn block_for(ei_simd_level level)
 {
 #if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
@@ -243,62 +201,6 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
             fill_tile(s.tile, &g, x + c0 * in_plane, n, in_h, in_w, pad_top, pad_left, x_zero);
             block(&g, s.tile, s.weights, s.biases, s.multipliers, s.out);
             write_planes(y + c0 * plane, s.out, n, plane, y_zero);
-        }
-    }
-    return failed ? -1 : 0;
-}
-
-int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
-                    int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
-                    const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
-                    int lo, int hi, uint8_t *y, ei_simd_level level)
-{
-    const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
-    const int cols = (out_w - 1) * stride + kw;
-    const nhwc_unit unit = nhwc_for(level);
-    /* output rows per band: its tile about 128 KiB, in L2 (a row's bytes in long: a
-       very wide map's would pass int, wrap to zero and divide by it) */
-    const long row_bytes = (long)cols * EI_QDW_BLOCK * (long)sizeof(float);
-    int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
-    int bands, failed = 0;
-    long tile_floats, item;
-    if (taps > EI_QDWCONV_MAX_TAPS)
-        return -2;
-    band = band < 1 ? 1 : (band > out_h ? out_h : band);
-    bands = (out_h + band - 1) / band;
-    tile_floats = ((long)((band - 1) * stride + kh) * cols + 8L * stride + kw) * EI_QDW_BLOCK;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(ei_get_num_threads()) \
-    if ((long)out_h * out_w * c * taps > 262144)
-#endif
-    {
-        qdw_scratch s;
-        const int ready = carve_scratch(&s, tile_floats, (long)band * out_w, taps, &failed) == 0;
-        int lanes_of = -1; /* the block whose weights s.weights holds */
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (item = 0; item < (long)blocks * bands; item++) {
-            const int b = (int)(item / bands), oy = (int)(item % bands) * band;
-            const int c0 = b * EI_QDW_BLOCK;
-            const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
-            qdw_geometry g;
-            if (!ready)
-                continue;
-            g.kh = kh, g.kw = kw, g.stride = stride, g.out_w = out_w, g.cols = cols;
-            g.out_h = out_h - oy < band ? out_h - oy : band;
-            g.rows = (g.out_h - 1) * stride + kh;
-            g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
-            if (lanes_of != b) {
-                block_lanes(b, c, taps, w, bias, multiplier, s.weights, s.biases,
-                            s.multipliers);
-                lanes_of = b;
-            }
-            unit.fill(&g, s.tile, x + c0, c, n, in_h, in_w, oy * stride - pad_top, -pad_left,
-                      x_zero);
-            unit.block(&g, s.tile, s.weights, s.biases, s.multipliers, s.out);
-            unit.write(y + ((long)oy * out_w) * c + c0, s.out, c, n, (long)g.out_h * out_w,
-                       y_zero);
         }
     }
     return failed ? -1 : 0;

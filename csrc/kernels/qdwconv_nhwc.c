@@ -1,0 +1,404 @@
+#include "qdwconv_nhwc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qdwconv.h"
+#include "scratch.h"
+#include "threads.h"
+
+#if EI_HAVE_X86_TARGETS && !defined(EI_NO_SIMD)
+#include <immintrin.h>
+#define NHWC_X86 1
+#endif
+
+/* Integer sums, as int8 depthwise kernels in the field take them: the input
+ * less its zero point is int16 (-255..255), a weight int8, and two taps of a
+ * row side by side are one multiply-add of int16 pairs into int32 (SSE2's
+ * pmaddwd at 128, 256 and 512 bits): |a b + c d| <= 2 x 255 x 128, and the
+ * whole sum of at most EI_QDWCONV_MAX_TAPS taps stays far inside int32.
+ *
+ * A block of BLOCK channels of a band of output rows is convolved from one
+ * tile: per padded input row, per column p, the channels at columns p and
+ * p + 1 interleaved (lane 2k + h: channel k at column p + h), so the taps
+ * (i, 2q) and (i, 2q + 1) of output pixel ox are one vector at column
+ * ox * stride + 2q, against a vector of the two weights per channel (the
+ * second 0 past an odd kw). */
+#define BLOCK 16
+#define PAIR (2 * BLOCK)   /* int16 per tile column */
+/* Output pixels convolved at once (their sums in registers), and so the
+ * most a row's last group reaches past it: the tile is that much wider. */
+#define GROUP 8
+
+typedef struct {
+    int kh, kw, stride, pairs; /* pairs: (kw + 1) / 2 columns of taps */
+    int out_w, out_h;          /* out_h: the band's rows */
+    int cols;                  /* tile columns, the last group's reach included */
+    int c, n;                  /* channels of a pixel, and of this block (<= BLOCK) */
+    int pad_left;              /* tile column p holds input column p - pad_left */
+    float lo, hi;              /* the output bounds less its zero point */
+    int y_zero;
+} nhwc_geometry;
+
+/* One block's weights and requantisation: w, kh x pairs vectors of PAIR int16
+ * (lane 2k + h: channel k's weight at tap (i, 2q + h)); spare lanes 0. */
+typedef struct {
+    int32_t bias[BLOCK];
+    float multiplier[BLOCK];
+    int16_t *w;
+} nhwc_lanes;
+
+static void block_lanes(nhwc_lanes *l, const nhwc_geometry *g, int c0, const int8_t *w,
+                        const int32_t *bias, const float *multiplier)
+{
+    const int taps = g->kh * g->kw;
+    int k, i, q, h;
+    memset(l->w, 0, sizeof *l->w * (size_t)g->kh * g->pairs * PAIR);
+    for (k = 0; k < BLOCK; k++) {
+        const int8_t *wc = w + (long)(c0 + k) * taps;
+        l->bias[k] = k < g->n && bias != NULL ? bias[c0 + k] : 0;
+        l->multiplier[k] = k < g->n ? multiplier[c0 + k] : 0.0f;
+        if (k >= g->n)
+            continue;
+        for (i = 0; i < g->kh; i++)
+            for (q = 0; q < g->pairs; q++)
+                for (h = 0; h < 2 && 2 * q + h < g->kw; h++)
+                    l->w[(i * g->pairs + q) * PAIR + 2 * k + h] = wc[i * g->kw + 2 * q + h];
+    }
+}
+
+/* A unit's two steps: one tile row from an input row (x: its first pixel's
+ * block of channels; NULL outside the input, all zero), the tile columns
+ * [first, end) inside it; and one band of output rows from the tile. `line`
+ * is scratch for cols + 1 pixels of BLOCK int16. */
+typedef void (*fill_fn)(const nhwc_geometry *, int16_t *row, int16_t *line, const uint8_t *x,
+                        int first, int end, int x_zero);
+typedef void (*band_fn)(const nhwc_geometry *, const int16_t *tile, const nhwc_lanes *,
+                        uint8_t *y);
+
+/* The input row's pixels at tile columns [first, end) (the rest 0) into
+ * `line` less the zero point, portably. */
+static void widen_line(const nhwc_geometry *g, int16_t *line, const uint8_t *x, int first,
+                       int end, int x_zero)
+{
+    int p, k;
+    memset(line, 0, sizeof *line * (size_t)(g->cols + 1) * BLOCK);
+    for (p = first; p < end; p++)
+        for (k = 0; k < g->n; k++)
+            line[p * BLOCK + k] = (int16_t)(x[(long)(p - g->pad_left) * g->c + k] - x_zero);
+}
+
+static void fill_portable(const nhwc_geometry *g, int16_t *row, int16_t *line, const uint8_t *x,
+                          int first, int end, int x_zero)
+{
+    int p, k;
+    if (x == NULL) {
+        memset(row, 0, sizeof *row * (size_t)g->cols * PAIR);
+        return;
+    }
+    widen_line(g, line, x, first, end, x_zero);
+    for (p = 0; p < g->cols; p++)
+        for (k = 0; k < BLOCK; k++) {
+            row[p * PAIR + 2 * k] = line[p * BLOCK + k];
+            row[p * PAIR + 2 * k + 1] = line[(p + 1) * BLOCK + k];
+        }
+}
+
+static uint8_t requantize(int32_t sum, float multiplier, const nhwc_geometry *g)
+{
+    float v = (float)sum * multiplier;
+    /* the bounds are whole numbers: clamping before rounding agrees with after */
+    v = v < g->lo ? g->lo : (v > g->hi ? g->hi : v);
+    return (uint8_t)(lrintf(v) + g->y_zero);   /* to nearest, ties to even */
+}
+
+static void band_portable(const nhwc_geometry *g, const int16_t *tile, const nhwc_lanes *l,
+                          uint8_t *y)
+{
+    const long row = (long)g->cols * PAIR;
+    int oy, ox, i, q, k;
+    for (oy = 0; oy < g->out_h; oy++)
+        for (ox = 0; ox < g->out_w; ox++) {
+            uint8_t *dst = y + ((long)oy * g->out_w + ox) * g->c;
+            for (k = 0; k < g->n; k++) {
+                int32_t sum = l->bias[k];
+                for (i = 0; i < g->kh; i++)
+                    for (q = 0; q < g->pairs; q++) {
+                        const int16_t *a = tile + (oy * g->stride + i) * row +
+                                           ((long)ox * g->stride + 2 * q) * PAIR + 2 * k;
+                        const int16_t *b = l->w + (i * g->pairs + q) * PAIR + 2 * k;
+                        sum += a[0] * b[0] + a[1] * b[1];
+                    }
+                dst[k] = requantize(sum, l->multiplier[k], g);
+            }
+        }
+}
+
+#ifdef NHWC_X86
+/* A full block's row widened with vector loads; a partial one portably. */
+#define WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, LOAD_STORE)                        \
+    do {                                                                                     \
+        int p_;                                                                              \
+        if ((g)->n < BLOCK) {                                                                \
+            widen_line(g, line, x, first, end, x_zero);                                      \
+            break;                                                                           \
+        }                                                                                    \
+        memset(line, 0, sizeof *(line) * (size_t)(first) * BLOCK);                           \
+        memset((line) + (long)(end) * BLOCK, 0,                                              \
+               sizeof *(line) * (size_t)((g)->cols + 1 - (end)) * BLOCK);                    \
+        for (p_ = first; p_ < (end); p_++)                                                   \
+            LOAD_STORE((line) + p_ * BLOCK, (x) + (long)(p_ - (g)->pad_left) * (g)->c);      \
+    } while (0)
+
+#define AVX2_WIDEN16(dst, src)                                                               \
+    _mm256_storeu_si256((__m256i *)(dst),                                                    \
+                        _mm256_sub_epi16(_mm256_cvtepu8_epi16(                               \
+                                             _mm_loadu_si128((const __m128i *)(src))), zero))
+
+__attribute__((target("avx2"))) static void fill_avx2(const nhwc_geometry *g, int16_t *row,
+                                                      int16_t *line, const uint8_t *x,
+                                                      int first, int end, int x_zero)
+{
+    const __m256i zero = _mm256_set1_epi16((short)x_zero);
+    int p;
+    if (x == NULL) {
+        memset(row, 0, sizeof *row * (size_t)g->cols * PAIR);
+        return;
+    }
+    WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, AVX2_WIDEN16);
+    for (p = 0; p < g->cols; p++) {
+        const __m256i a = _mm256_loadu_si256((const __m256i *)(line + p * BLOCK));
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(line + (p + 1) * BLOCK));
+        /* per 128-bit half: channels 0-3 | 8-11 and 4-7 | 12-15 interleaved */
+        const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
+        _mm256_storeu_si256((__m256i *)(row + p * PAIR), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i *)(row + p * PAIR + BLOCK),
+                            _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+}
+
+/* Eight int32 sums to float32 times the multipliers, clamped, rounded to
+ * nearest even (MXCSR's rounding), plus the output zero point. */
+__attribute__((target("avx2"))) static __m256i requantize8(__m256i sum, const float *multiplier,
+                                                           const nhwc_geometry *g)
+{
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(sum), _mm256_loadu_ps(multiplier));
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(g->lo)), _mm256_set1_ps(g->hi));
+    return _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_set1_epi32(g->y_zero));
+}
+
+/* The n bytes of a pixel's channels: all 16, or a partial block's first n. */
+__attribute__((target("avx2"))) static void store_pixel(uint8_t *dst, __m128i bytes, int n)
+{
+    if (n == BLOCK) {
+        _mm_storeu_si128((__m128i *)dst, bytes);
+    } else {
+        uint8_t tmp[BLOCK];
+        _mm_storeu_si128((__m128i *)tmp, bytes);
+        memcpy(dst, tmp, (size_t)n);
+    }
+}
+
+/* Four pixels at a time, each two vectors of eight channels' int32 sums. */
+#define AVX2_PIX 4
+__attribute__((target("avx2"))) static void band_avx2(const nhwc_geometry *g,
+                                                      const int16_t *tile, const nhwc_lanes *l,
+                                                      uint8_t *y)
+{
+    const long row = (long)g->cols * PAIR, step = (long)g->stride * PAIR;
+    const __m256i bias0 = _mm256_loadu_si256((const __m256i *)l->bias);
+    const __m256i bias1 = _mm256_loadu_si256((const __m256i *)(l->bias + 8));
+    int oy, ox, i, q, p;
+    for (oy = 0; oy < g->out_h; oy++)
+        for (ox = 0; ox < g->out_w; ox += AVX2_PIX) {
+            const int16_t *origin = tile + (long)oy * g->stride * row + (long)ox * step;
+            __m256i a[AVX2_PIX], b[AVX2_PIX];
+            for (p = 0; p < AVX2_PIX; p++)
+                a[p] = bias0, b[p] = bias1;
+            for (i = 0; i < g->kh; i++)
+                for (q = 0; q < g->pairs; q++) {
+                    const int16_t *src = origin + i * row + 2 * q * PAIR;
+                    const int16_t *wt = l->w + (i * g->pairs + q) * PAIR;
+                    const __m256i w0 = _mm256_loadu_si256((const __m256i *)wt);
+                    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wt + BLOCK));
+                    for (p = 0; p < AVX2_PIX; p++) {
+                        const int16_t *at = src + p * step;
+                        a[p] = _mm256_add_epi32(a[p], _mm256_madd_epi16(
+                                                          _mm256_loadu_si256((const __m256i *)at), w0));
+                        b[p] = _mm256_add_epi32(b[p], _mm256_madd_epi16(_mm256_loadu_si256(
+                                                          (const __m256i *)(at + BLOCK)), w1));
+                    }
+                }
+            for (p = 0; p < AVX2_PIX && ox + p < g->out_w; p++) {
+                /* packs interleaves by 128-bit half: 0-3 8-11 | 4-7 12-15, put back */
+                const __m256i words = _mm256_permute4x64_epi64(
+                    _mm256_packs_epi32(requantize8(a[p], l->multiplier, g),
+                                       requantize8(b[p], l->multiplier + 8, g)), 0xD8);
+                store_pixel(y + ((long)oy * g->out_w + ox + p) * g->c,
+                            _mm_packus_epi16(_mm256_castsi256_si128(words),
+                                             _mm256_extracti128_si256(words, 1)), g->n);
+            }
+        }
+}
+
+#define AVX512_TARGET "avx512f,avx512bw,avx512vl"
+#define AVX512_WIDEN16(dst, src)                                                             \
+    _mm256_storeu_si256((__m256i *)(dst),                                                    \
+                        _mm256_sub_epi16(_mm256_cvtepu8_epi16(                               \
+                                             _mm_loadu_si128((const __m128i *)(src))), zero))
+
+__attribute__((target(AVX512_TARGET))) static void fill_avx512(const nhwc_geometry *g,
+                                                               int16_t *row, int16_t *line,
+                                                               const uint8_t *x, int first,
+                                                               int end, int x_zero)
+{
+    const __m256i zero = _mm256_set1_epi16((short)x_zero);
+    /* lane 2k + h of a column: word k of pixel p + h (words 0-15 and 16-31) */
+    const __m512i zip = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9,
+                                         24, 8, 23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17,
+                                         1, 16, 0);
+    int p;
+    if (x == NULL) {
+        memset(row, 0, sizeof *row * (size_t)g->cols * PAIR);
+        return;
+    }
+    WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, AVX512_WIDEN16);
+    for (p = 0; p < g->cols; p++)
+        _mm512_storeu_si512(row + p * PAIR, _mm512_permutexvar_epi16(
+                                                zip, _mm512_loadu_si512(line + p * BLOCK)));
+}
+
+/* Eight pixels at a time, each one vector of the block's int32 sums. */
+#define AVX512_PIX GROUP
+__attribute__((target(AVX512_TARGET))) static void band_avx512(const nhwc_geometry *g,
+                                                               const int16_t *tile,
+                                                               const nhwc_lanes *l, uint8_t *y)
+{
+    const long row = (long)g->cols * PAIR, step = (long)g->stride * PAIR;
+    const __m512i bias = _mm512_loadu_si512(l->bias);
+    const __m512 multiplier = _mm512_loadu_ps(l->multiplier);
+    const __m512 lo = _mm512_set1_ps(g->lo), hi = _mm512_set1_ps(g->hi);
+    const __m512i y_zero = _mm512_set1_epi32(g->y_zero);
+    const __mmask16 lanes = (__mmask16)((1u << g->n) - 1);
+    int oy, ox, i, q, p;
+    for (oy = 0; oy < g->out_h; oy++)
+        for (ox = 0; ox < g->out_w; ox += AVX512_PIX) {
+            const int16_t *origin = tile + (long)oy * g->stride * row + (long)ox * step;
+            __m512i acc[AVX512_PIX];
+            for (p = 0; p < AVX512_PIX; p++)
+                acc[p] = bias;
+            for (i = 0; i < g->kh; i++)
+                for (q = 0; q < g->pairs; q++) {
+                    const int16_t *src = origin + i * row + 2 * q * PAIR;
+                    const __m512i wv = _mm512_loadu_si512(l->w + (i * g->pairs + q) * PAIR);
+                    for (p = 0; p < AVX512_PIX; p++)
+                        acc[p] = _mm512_add_epi32(
+                            acc[p], _mm512_madd_epi16(_mm512_loadu_si512(src + p * step), wv));
+                }
+            for (p = 0; p < AVX512_PIX && ox + p < g->out_w; p++) {
+                __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[p]), multiplier);
+                /* clamped, rounded to nearest even (MXCSR's), in 0..255 after the zero point */
+                v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+                _mm_mask_storeu_epi8(y + ((long)oy * g->out_w + ox + p) * g->c, lanes,
+                                     _mm512_cvtepi32_epi8(
+                                         _mm512_add_epi32(_mm512_cvtps_epi32(v), y_zero)));
+            }
+        }
+}
+#endif
+
+typedef struct {
+    fill_fn fill;
+    band_fn band;
+} nhwc_unit;
+
+static nhwc_unit unit_for(ei_simd_level level)
+{
+#ifdef NHWC_X86
+    __builtin_cpu_init();
+    /* the AVX-512 unit's word permutes and masked byte stores are AVX512BW/VL */
+    if (level == EI_SIMD_AVX512 && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl"))
+        return (nhwc_unit){fill_avx512, band_avx512};
+    if (level == EI_SIMD_AVX2 || level == EI_SIMD_AVX512)
+        return (nhwc_unit){fill_avx2, band_avx2};
+#endif
+    (void)level;
+    return (nhwc_unit){fill_portable, band_portable};
+}
+
+int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
+                    int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
+                    const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
+                    int lo, int hi, uint8_t *y, ei_simd_level level)
+{
+    const int blocks = (c + BLOCK - 1) / BLOCK, pairs = (kw + 1) / 2;
+    /* every column a group of GROUP pixels reads, the last group's past the row included */
+    const int cols = ((out_w + GROUP - 1) / GROUP * GROUP - 1) * stride + 2 * pairs;
+    const nhwc_unit unit = unit_for(level);
+    /* output rows per band: its tile about 128 KiB, in L2 (a row's bytes in long: a
+       very wide map's would pass int, wrap to zero and divide by it) */
+    const long row_bytes = (long)cols * PAIR * (long)sizeof(int16_t);
+    int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
+    int bands, failed = 0;
+    long tile_words, weight_words, item;
+    if (kh * kw > EI_QDWCONV_MAX_TAPS)
+        return -2;
+    band = band < 1 ? 1 : (band > out_h ? out_h : band);
+    bands = (out_h + band - 1) / band;
+    tile_words = (long)((band - 1) * stride + kh) * cols * PAIR;
+    weight_words = (long)kh * pairs * PAIR;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(ei_get_num_threads()) \
+    if ((long)out_h * out_w * c * kh * kw > 262144)
+#endif
+    {
+        /* weights, tile and line: whole 64-byte lines each (PAIR int16 is one) */
+        int16_t *scratch = (int16_t *)ei_scratch(
+            EI_SCRATCH_DEPTHWISE,
+            sizeof *scratch * (size_t)(weight_words + tile_words + (long)(cols + 1) * BLOCK));
+        int lanes_of = -1; /* the block whose weights lanes holds */
+        nhwc_lanes lanes;
+        if (scratch == NULL) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            failed = 1;
+        }
+        lanes.w = scratch;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (item = 0; item < (long)blocks * bands; item++) {
+            const int b = (int)(item / bands), oy = (int)(item % bands) * band;
+            const int c0 = b * BLOCK, row0 = oy * stride - pad_top;
+            int16_t *tile = scratch + weight_words, *line = tile + tile_words;
+            /* the input columns of tile columns [first, end) */
+            const int first = pad_left < cols ? pad_left : cols;
+            const int end = in_w + pad_left < cols ? in_w + pad_left : cols;
+            nhwc_geometry g;
+            int r;
+            if (scratch == NULL)
+                continue;
+            g.kh = kh, g.kw = kw, g.stride = stride, g.pairs = pairs;
+            g.out_w = out_w, g.cols = cols, g.c = c, g.y_zero = y_zero, g.pad_left = pad_left;
+            g.n = c - c0 < BLOCK ? c - c0 : BLOCK;
+            g.out_h = out_h - oy < band ? out_h - oy : band;
+            g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
+            if (lanes_of != b) {
+                block_lanes(&lanes, &g, c0, w, bias, multiplier);
+                lanes_of = b;
+            }
+            for (r = 0; r < (g.out_h - 1) * stride + kh; r++) {
+                const int iy = row0 + r;
+                const uint8_t *src = iy < 0 || iy >= in_h
+                                         ? NULL
+                                         : x + (long)iy * in_w * c + c0;
+                unit.fill(&g, tile + (long)r * cols * PAIR, line, src, first, end, x_zero);
+            }
+            unit.band(&g, tile, &lanes, y + (long)oy * out_w * c + c0);
+        }
+    }
+    return failed ? -1 : 0;
+}
