@@ -18,6 +18,14 @@ cdef extern from "qdwconv_nhwc.h":
                         int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                         const int8_t *w, const int32_t *bias, const float *multiplier,
                         int y_zero, int lo, int hi, uint8_t *y, ei_simd_level level) nogil
+    int ei_qdwconv_nhwc_allow_vnni(int allow)
+
+
+def qdwconv_nhwc_allow_vnni(allow):
+    """Whether qdwconv_nhwc's AVX-512 unit may sum with VNNI where the CPU has
+    it (True, the default) or must use pmaddwd and an add: the same sums, for
+    tests to reach both."""
+    ei_qdwconv_nhwc_allow_vnni(1 if allow else 0)
 
 
 def qconv1x1_nhwc_pack(const int8_t[:, ::1] w, const int32_t[::1] bias, int x_zero,

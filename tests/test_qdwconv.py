@@ -1,6 +1,7 @@
 """The integer depthwise convolution (csrc/kernels/qdwconv.c) against its numpy
 twin, exactly, under every SIMD level this CPU has (portable C, AVX2; the
-sums are taken in float32, exact for filters up to QDWCONV_MAX_TAPS) and one
+planes and blocks take the sums in float32, exact for filters up to
+QDWCONV_MAX_TAPS, the channels-last kernel in int32, with and without VNNI) and one
 and two threads (tests/kernel_check.py), in each layout: planes, channels-last
 blocks, and the int8 region's channels-last kernel (qdwconv_nhwc, reached
 through the "nhwc" forced layout). NEON runs under qemu in
@@ -31,8 +32,12 @@ QDWCONV = KernelCheck(
     paths={"by shape": None,
            "planes": lambda: edgeinfer._core.qdwconv_force_layout("planes"),
            "channels_last": lambda: edgeinfer._core.qdwconv_force_layout("channels_last"),
-           "nhwc": lambda: edgeinfer._core.qdwconv_force_layout("nhwc")},
-    reset_paths=lambda: edgeinfer._core.qdwconv_force_layout(None))
+           "nhwc": lambda: edgeinfer._core.qdwconv_force_layout("nhwc"),
+           # the AVX-512 unit's pmaddwd sums on a CPU that has VNNI's
+           "nhwc_without_vnni": lambda: (edgeinfer._core.qdwconv_force_layout("nhwc"),
+                                         edgeinfer._core.qdwconv_nhwc_allow_vnni(False))},
+    reset_paths=lambda: (edgeinfer._core.qdwconv_force_layout(None),
+                         edgeinfer._core.qdwconv_nhwc_allow_vnni(True)))
 
 
 def problem(seed, c, h, w, kernel, stride, pads, clamp=False, with_bias=True):

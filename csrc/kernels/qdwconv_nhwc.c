@@ -24,7 +24,8 @@
  * p + 1 interleaved (lane 2k + h: channel k at column p + h), so the taps
  * (i, 2q) and (i, 2q + 1) of output pixel ox are one vector at column
  * ox * stride + 2q, against a vector of the two weights per channel (the
- * second 0 past an odd kw). */
+ * second 0 past an odd kw). An even stride starts its pairs at even columns
+ * only: the tile keeps those alone. */
 #define BLOCK 16
 #define PAIR (2 * BLOCK)   /* int16 per tile column */
 /* Output pixels convolved at once (their sums in registers), and so the
@@ -34,7 +35,10 @@
 typedef struct {
     int kh, kw, stride, pairs; /* pairs: (kw + 1) / 2 columns of taps */
     int out_w, out_h;          /* out_h: the band's rows */
-    int cols;                  /* tile columns, the last group's reach included */
+    int span;                  /* padded input columns read, the last group's reach included */
+    int spread;                /* 2 for an even stride, whose taps read even columns only */
+    int cols;                  /* tile columns: those of the span a tap pair starts at */
+    int col_step, pair_step;   /* tile columns from one output pixel, one tap pair, to the next */
     int c, n;                  /* channels of a pixel, and of this block (<= BLOCK) */
     int pad_left;              /* tile column p holds input column p - pad_left */
     float lo, hi;              /* the output bounds less its zero point */
@@ -70,20 +74,20 @@ static void block_lanes(nhwc_lanes *l, const nhwc_geometry *g, int c0, const int
 
 /* A unit's two steps: one tile row from an input row (x: its first pixel's
  * block of channels; NULL outside the input, all zero), the tile columns
- * [first, end) inside it; and one band of output rows from the tile. `line`
+ * [first, end) of the padded row inside it; and one band of output rows from the tile. `line`
  * is scratch for cols + 1 pixels of BLOCK int16. */
 typedef void (*fill_fn)(const nhwc_geometry *, int16_t *row, int16_t *line, const uint8_t *x,
                         int first, int end, int x_zero);
 typedef void (*band_fn)(const nhwc_geometry *, const int16_t *tile, const nhwc_lanes *,
                         uint8_t *y);
 
-/* The input row's pixels at tile columns [first, end) (the rest 0) into
+/* The input row's pixels at padded columns [first, end) (the rest 0) into
  * `line` less the zero point, portably. */
 static void widen_line(const nhwc_geometry *g, int16_t *line, const uint8_t *x, int first,
                        int end, int x_zero)
 {
     int p, k;
-    memset(line, 0, sizeof *line * (size_t)(g->cols + 1) * BLOCK);
+    memset(line, 0, sizeof *line * (size_t)(g->span + 1) * BLOCK);
     for (p = first; p < end; p++)
         for (k = 0; k < g->n; k++)
             line[p * BLOCK + k] = (int16_t)(x[(long)(p - g->pad_left) * g->c + k] - x_zero);
@@ -100,8 +104,8 @@ static void fill_portable(const nhwc_geometry *g, int16_t *row, int16_t *line, c
     widen_line(g, line, x, first, end, x_zero);
     for (p = 0; p < g->cols; p++)
         for (k = 0; k < BLOCK; k++) {
-            row[p * PAIR + 2 * k] = line[p * BLOCK + k];
-            row[p * PAIR + 2 * k + 1] = line[(p + 1) * BLOCK + k];
+            row[p * PAIR + 2 * k] = line[p * g->spread * BLOCK + k];
+            row[p * PAIR + 2 * k + 1] = line[(p * g->spread + 1) * BLOCK + k];
         }
 }
 
@@ -126,7 +130,8 @@ static void band_portable(const nhwc_geometry *g, const int16_t *tile, const nhw
                 for (i = 0; i < g->kh; i++)
                     for (q = 0; q < g->pairs; q++) {
                         const int16_t *a = tile + (oy * g->stride + i) * row +
-                                           ((long)ox * g->stride + 2 * q) * PAIR + 2 * k;
+                                           ((long)ox * g->col_step + q * g->pair_step) * PAIR +
+                                           2 * k;
                         const int16_t *b = l->w + (i * g->pairs + q) * PAIR + 2 * k;
                         sum += a[0] * b[0] + a[1] * b[1];
                     }
@@ -146,7 +151,7 @@ static void band_portable(const nhwc_geometry *g, const int16_t *tile, const nhw
         }                                                                                    \
         memset(line, 0, sizeof *(line) * (size_t)(first) * BLOCK);                           \
         memset((line) + (long)(end) * BLOCK, 0,                                              \
-               sizeof *(line) * (size_t)((g)->cols + 1 - (end)) * BLOCK);                    \
+               sizeof *(line) * (size_t)((g)->span + 1 - (end)) * BLOCK);                    \
         for (p_ = first; p_ < (end); p_++)                                                   \
             LOAD_STORE((line) + p_ * BLOCK, (x) + (long)(p_ - (g)->pad_left) * (g)->c);      \
     } while (0)
@@ -168,8 +173,9 @@ __attribute__((target("avx2"))) static void fill_avx2(const nhwc_geometry *g, in
     }
     WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, AVX2_WIDEN16);
     for (p = 0; p < g->cols; p++) {
-        const __m256i a = _mm256_loadu_si256((const __m256i *)(line + p * BLOCK));
-        const __m256i b = _mm256_loadu_si256((const __m256i *)(line + (p + 1) * BLOCK));
+        const int16_t *at = line + p * g->spread * BLOCK;
+        const __m256i a = _mm256_loadu_si256((const __m256i *)at);
+        const __m256i b = _mm256_loadu_si256((const __m256i *)(at + BLOCK));
         /* per 128-bit half: channels 0-3 | 8-11 and 4-7 | 12-15 interleaved */
         const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
         _mm256_storeu_si256((__m256i *)(row + p * PAIR), _mm256_permute2x128_si256(lo, hi, 0x20));
@@ -206,7 +212,7 @@ __attribute__((target("avx2"))) static void band_avx2(const nhwc_geometry *g,
                                                       const int16_t *tile, const nhwc_lanes *l,
                                                       uint8_t *y)
 {
-    const long row = (long)g->cols * PAIR, step = (long)g->stride * PAIR;
+    const long row = (long)g->cols * PAIR, step = (long)g->col_step * PAIR;
     const __m256i bias0 = _mm256_loadu_si256((const __m256i *)l->bias);
     const __m256i bias1 = _mm256_loadu_si256((const __m256i *)(l->bias + 8));
     int oy, ox, i, q, p;
@@ -218,7 +224,7 @@ __attribute__((target("avx2"))) static void band_avx2(const nhwc_geometry *g,
                 a[p] = bias0, b[p] = bias1;
             for (i = 0; i < g->kh; i++)
                 for (q = 0; q < g->pairs; q++) {
-                    const int16_t *src = origin + i * row + 2 * q * PAIR;
+                    const int16_t *src = origin + i * row + (long)q * g->pair_step * PAIR;
                     const int16_t *wt = l->w + (i * g->pairs + q) * PAIR;
                     const __m256i w0 = _mm256_loadu_si256((const __m256i *)wt);
                     const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wt + BLOCK));
@@ -266,52 +272,33 @@ __attribute__((target(AVX512_TARGET))) static void fill_avx512(const nhwc_geomet
     WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, AVX512_WIDEN16);
     for (p = 0; p < g->cols; p++)
         _mm512_storeu_si512(row + p * PAIR, _mm512_permutexvar_epi16(
-                                                zip, _mm512_loadu_si512(line + p * BLOCK)));
+                                                zip, _mm512_loadu_si512(line + p * g->spread *
+                                                                               BLOCK)));
 }
 
-/* Eight pixels at a time, each one vector of the block's int32 sums. */
-#define AVX512_PIX GROUP
-__attribute__((target(AVX512_TARGET))) static void band_avx512(const nhwc_geometry *g,
-                                                               const int16_t *tile,
-                                                               const nhwc_lanes *l, uint8_t *y)
-{
-    const long row = (long)g->cols * PAIR, step = (long)g->stride * PAIR;
-    const __m512i bias = _mm512_loadu_si512(l->bias);
-    const __m512 multiplier = _mm512_loadu_ps(l->multiplier);
-    const __m512 lo = _mm512_set1_ps(g->lo), hi = _mm512_set1_ps(g->hi);
-    const __m512i y_zero = _mm512_set1_epi32(g->y_zero);
-    const __mmask16 lanes = (__mmask16)((1u << g->n) - 1);
-    int oy, ox, i, q, p;
-    for (oy = 0; oy < g->out_h; oy++)
-        for (ox = 0; ox < g->out_w; ox += AVX512_PIX) {
-            const int16_t *origin = tile + (long)oy * g->stride * row + (long)ox * step;
-            __m512i acc[AVX512_PIX];
-            for (p = 0; p < AVX512_PIX; p++)
-                acc[p] = bias;
-            for (i = 0; i < g->kh; i++)
-                for (q = 0; q < g->pairs; q++) {
-                    const int16_t *src = origin + i * row + 2 * q * PAIR;
-                    const __m512i wv = _mm512_loadu_si512(l->w + (i * g->pairs + q) * PAIR);
-                    for (p = 0; p < AVX512_PIX; p++)
-                        acc[p] = _mm512_add_epi32(
-                            acc[p], _mm512_madd_epi16(_mm512_loadu_si512(src + p * step), wv));
-                }
-            for (p = 0; p < AVX512_PIX && ox + p < g->out_w; p++) {
-                __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc[p]), multiplier);
-                /* clamped, rounded to nearest even (MXCSR's), in 0..255 after the zero point */
-                v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-                _mm_mask_storeu_epi8(y + ((long)oy * g->out_w + ox + p) * g->c, lanes,
-                                     _mm512_cvtepi32_epi8(
-                                         _mm512_add_epi32(_mm512_cvtps_epi32(v), y_zero)));
-            }
-        }
-}
+/* The band: sums by pmaddwd and an add, or in one VNNI vpdpwssd. */
+#define NHWC_BAND band_avx512
+#define NHWC_BAND_TARGET AVX512_TARGET
+#define NHWC_MADD(acc, x, w) _mm512_add_epi32(acc, _mm512_madd_epi16(x, w))
+#include "qdwconv_nhwc_avx512.h"
+#define NHWC_BAND band_avx512_vnni
+#define NHWC_BAND_TARGET AVX512_TARGET ",avx512vnni"
+#define NHWC_MADD(acc, x, w) _mm512_dpwssd_epi32(acc, x, w)
+#include "qdwconv_nhwc_avx512.h"
 #endif
 
 typedef struct {
     fill_fn fill;
     band_fn band;
 } nhwc_unit;
+
+static int vnni_allowed = 1;
+
+int ei_qdwconv_nhwc_allow_vnni(int allow)
+{
+    vnni_allowed = allow != 0;
+    return 0;
+}
 
 static nhwc_unit unit_for(ei_simd_level level)
 {
@@ -320,7 +307,9 @@ static nhwc_unit unit_for(ei_simd_level level)
     /* the AVX-512 unit's word permutes and masked byte stores are AVX512BW/VL */
     if (level == EI_SIMD_AVX512 && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl"))
-        return (nhwc_unit){fill_avx512, band_avx512};
+        return (nhwc_unit){fill_avx512, vnni_allowed && __builtin_cpu_supports("avx512vnni")
+                                            ? band_avx512_vnni
+                                            : band_avx512};
     if (level == EI_SIMD_AVX2 || level == EI_SIMD_AVX512)
         return (nhwc_unit){fill_avx2, band_avx2};
 #endif
@@ -335,7 +324,8 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
 {
     const int blocks = (c + BLOCK - 1) / BLOCK, pairs = (kw + 1) / 2;
     /* every column a group of GROUP pixels reads, the last group's past the row included */
-    const int cols = ((out_w + GROUP - 1) / GROUP * GROUP - 1) * stride + 2 * pairs;
+    const int span = ((out_w + GROUP - 1) / GROUP * GROUP - 1) * stride + 2 * pairs;
+    const int spread = stride % 2 == 0 ? 2 : 1, cols = (span + spread - 1) / spread;
     const nhwc_unit unit = unit_for(level);
     /* output rows per band: its tile about 128 KiB, in L2 (a row's bytes in long: a
        very wide map's would pass int, wrap to zero and divide by it) */
@@ -357,7 +347,7 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
         /* weights, tile and line: whole 64-byte lines each (PAIR int16 is one) */
         int16_t *scratch = (int16_t *)ei_scratch(
             EI_SCRATCH_DEPTHWISE,
-            sizeof *scratch * (size_t)(weight_words + tile_words + (long)(cols + 1) * BLOCK));
+            sizeof *scratch * (size_t)(weight_words + tile_words + (long)(span + 1) * BLOCK));
         int lanes_of = -1; /* the block whose weights lanes holds */
         nhwc_lanes lanes;
         if (scratch == NULL) {
@@ -374,15 +364,17 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
             const int b = (int)(item / bands), oy = (int)(item % bands) * band;
             const int c0 = b * BLOCK, row0 = oy * stride - pad_top;
             int16_t *tile = scratch + weight_words, *line = tile + tile_words;
-            /* the input columns of tile columns [first, end) */
-            const int first = pad_left < cols ? pad_left : cols;
-            const int end = in_w + pad_left < cols ? in_w + pad_left : cols;
+            /* the padded columns [first, end) the input covers */
+            const int first = pad_left < span ? pad_left : span;
+            const int end = in_w + pad_left < span ? in_w + pad_left : span;
             nhwc_geometry g;
             int r;
             if (scratch == NULL)
                 continue;
             g.kh = kh, g.kw = kw, g.stride = stride, g.pairs = pairs;
-            g.out_w = out_w, g.cols = cols, g.c = c, g.y_zero = y_zero, g.pad_left = pad_left;
+            g.out_w = out_w, g.span = span, g.spread = spread, g.cols = cols;
+            g.col_step = stride / spread, g.pair_step = 2 / spread;
+            g.c = c, g.y_zero = y_zero, g.pad_left = pad_left;
             g.n = c - c0 < BLOCK ? c - c0 : BLOCK;
             g.out_h = out_h - oy < band ? out_h - oy : band;
             g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);

@@ -17,4 +17,9 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
                     const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
                     int lo, int hi, uint8_t *y, ei_simd_level level);
 
+/* Whether the AVX-512 unit may sum with VNNI's vpdpwssd where the CPU has
+ * it (1, the default) or must use pmaddwd and an add (0): the same sums,
+ * for tests to reach both. */
+int ei_qdwconv_nhwc_allow_vnni(int allow);
+
 #endif
