@@ -169,6 +169,20 @@ def test_qdwconv_nhwc_matches_its_twin():
     np.testing.assert_array_equal(got, reference.qdwconv(*case.args).transpose(1, 2, 0))
 
 
+def test_qdwconv_nhwc_packed_matches_its_twin_and_refuses_another_filter():
+    case = problem(11, 37, 15, 16, 5, 1, (2, 2, 2, 2))
+    x, x_zero, weights, bias, multiplier, y_zero, lo, hi, stride, pads = case.args
+    packed = edgeinfer._core.qdwconv_nhwc_pack(weights, bias, multiplier)
+    out = np.empty((15, 16, 37), np.uint8)
+    edgeinfer._core.qdwconv_nhwc_packed(np.ascontiguousarray(x.transpose(1, 2, 0)), x_zero,
+                                        packed, y_zero, lo, hi, stride, *pads[:2], out)
+    np.testing.assert_array_equal(out, reference.qdwconv(*case.args).transpose(1, 2, 0))
+    with pytest.raises(ValueError, match="not one of qdwconv_nhwc_pack's"):
+        edgeinfer._core.qdwconv_nhwc_packed(np.ascontiguousarray(x.transpose(1, 2, 0)), x_zero,
+                                            (packed[0][:-1],) + packed[1:], y_zero, lo, hi,
+                                            stride, *pads[:2], out)
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (5, 7), (16, 16), (32, 12544), (1280, 49), (17, 33)])
 def test_u8_transpose_swaps_rows_and_columns(shape):
     x = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)

@@ -94,10 +94,11 @@ void ei_quantize_u8_nhwc(long channels, long pixels, const float *x, float scale
     uint8_t strip[16][STRIP], blk[16][16];
     long c0, p0;
     int c, p, q;
-    for (c0 = 0; c0 < channels; c0 += 16) {
-        const int nc = channels - c0 < 16 ? (int)(channels - c0) : 16;
-        for (p0 = 0; p0 < pixels; p0 += STRIP) {
-            const int np = pixels - p0 < STRIP ? (int)(pixels - p0) : STRIP;
+    /* a strip of pixels whole before the next: each output line written once */
+    for (p0 = 0; p0 < pixels; p0 += STRIP) {
+        const int np = pixels - p0 < STRIP ? (int)(pixels - p0) : STRIP;
+        for (c0 = 0; c0 < channels; c0 += 16) {
+            const int nc = channels - c0 < 16 ? (int)(channels - c0) : 16;
             for (c = 0; c < nc; c++)
                 ei_quantize_u8(np, x + (c0 + c) * pixels + p0, scale, zero, strip[c]);
             /* 16 x 16 blocks through the byte transpose; a partial one by bytes */

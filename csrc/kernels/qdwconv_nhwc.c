@@ -45,30 +45,46 @@ typedef struct {
     int y_zero;
 } nhwc_geometry;
 
-/* One block's weights and requantisation: w, kh x pairs vectors of PAIR int16
- * (lane 2k + h: channel k's weight at tap (i, 2q + h)); spare lanes 0. */
+/* One block's weights and requantisation, pointers into the packed form
+ * (ei_qdwconv_nhwc_pack): w, kh x pairs vectors of PAIR int16 (lane 2k + h:
+ * channel k's weight at tap (i, 2q + h)); spare lanes 0. */
 typedef struct {
-    int32_t bias[BLOCK];
-    float multiplier[BLOCK];
-    int16_t *w;
+    const int32_t *bias;
+    const float *multiplier;
+    const int16_t *w;
 } nhwc_lanes;
 
-static void block_lanes(nhwc_lanes *l, const nhwc_geometry *g, int c0, const int8_t *w,
-                        const int32_t *bias, const float *multiplier)
+/* A packed block: BLOCK int32 biases, BLOCK float multipliers (each 2 BLOCK
+ * int16 of room), then the weights. */
+#define HEAD_WORDS (4 * BLOCK)
+
+long ei_qdwconv_nhwc_packed_words(int c, int kh, int kw)
 {
-    const int taps = g->kh * g->kw;
-    int k, i, q, h;
-    memset(l->w, 0, sizeof *l->w * (size_t)g->kh * g->pairs * PAIR);
-    for (k = 0; k < BLOCK; k++) {
-        const int8_t *wc = w + (long)(c0 + k) * taps;
-        l->bias[k] = k < g->n && bias != NULL ? bias[c0 + k] : 0;
-        l->multiplier[k] = k < g->n ? multiplier[c0 + k] : 0.0f;
-        if (k >= g->n)
-            continue;
-        for (i = 0; i < g->kh; i++)
-            for (q = 0; q < g->pairs; q++)
-                for (h = 0; h < 2 && 2 * q + h < g->kw; h++)
-                    l->w[(i * g->pairs + q) * PAIR + 2 * k + h] = wc[i * g->kw + 2 * q + h];
+    return (long)(c + BLOCK - 1) / BLOCK * (HEAD_WORDS + (long)kh * ((kw + 1) / 2) * PAIR);
+}
+
+void ei_qdwconv_nhwc_pack(int c, int kh, int kw, const int8_t *w, const int32_t *bias,
+                          const float *multiplier, int16_t *packed)
+{
+    const int pairs = (kw + 1) / 2, taps = kh * kw;
+    const long block_words = HEAD_WORDS + (long)kh * pairs * PAIR;
+    int c0, k, i, q, h;
+    memset(packed, 0, sizeof *packed * (size_t)ei_qdwconv_nhwc_packed_words(c, kh, kw));
+    for (c0 = 0; c0 < c; c0 += BLOCK) {
+        int16_t *block = packed + c0 / BLOCK * block_words, *wb = block + HEAD_WORDS;
+        int32_t biases[BLOCK] = {0};
+        float multipliers[BLOCK] = {0.0f};
+        for (k = 0; k < BLOCK && c0 + k < c; k++) {
+            const int8_t *wc = w + (long)(c0 + k) * taps;
+            biases[k] = bias != NULL ? bias[c0 + k] : 0;
+            multipliers[k] = multiplier[c0 + k];
+            for (i = 0; i < kh; i++)
+                for (q = 0; q < pairs; q++)
+                    for (h = 0; h < 2 && 2 * q + h < kw; h++)
+                        wb[(i * pairs + q) * PAIR + 2 * k + h] = wc[i * kw + 2 * q + h];
+        }
+        memcpy(block, biases, sizeof biases);
+        memcpy(block + 2 * BLOCK, multipliers, sizeof multipliers);
     }
 }
 
@@ -322,6 +338,25 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
                     const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
                     int lo, int hi, uint8_t *y, ei_simd_level level)
 {
+    int16_t *packed;
+    int status;
+    if (kh * kw > EI_QDWCONV_MAX_TAPS)
+        return -2;
+    packed = malloc(sizeof *packed * (size_t)ei_qdwconv_nhwc_packed_words(c, kh, kw));
+    if (packed == NULL)
+        return -1;
+    ei_qdwconv_nhwc_pack(c, kh, kw, w, bias, multiplier, packed);
+    status = ei_qdwconv_nhwc_packed(c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h,
+                                    out_w, x, x_zero, packed, y_zero, lo, hi, y, level);
+    free(packed);
+    return status;
+}
+
+int ei_qdwconv_nhwc_packed(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
+                           int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
+                           const int16_t *packed, int y_zero, int lo, int hi, uint8_t *y,
+                           ei_simd_level level)
+{
     const int blocks = (c + BLOCK - 1) / BLOCK, pairs = (kw + 1) / 2;
     /* every column a group of GROUP pixels reads, the last group's past the row included */
     const int span = ((out_w + GROUP - 1) / GROUP * GROUP - 1) * stride + 2 * pairs;
@@ -332,38 +367,37 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
     const long row_bytes = (long)cols * PAIR * (long)sizeof(int16_t);
     int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
     int bands, failed = 0;
-    long tile_words, weight_words, item;
+    long tile_words, block_words, item;
     if (kh * kw > EI_QDWCONV_MAX_TAPS)
         return -2;
     band = band < 1 ? 1 : (band > out_h ? out_h : band);
     bands = (out_h + band - 1) / band;
     tile_words = (long)((band - 1) * stride + kh) * cols * PAIR;
-    weight_words = (long)kh * pairs * PAIR;
+    block_words = HEAD_WORDS + (long)kh * pairs * PAIR;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(ei_get_num_threads()) \
     if ((long)out_h * out_w * c * kh * kw > 262144)
 #endif
     {
-        /* weights, tile and line: whole 64-byte lines each (PAIR int16 is one) */
+        /* the tile, then the line */
         int16_t *scratch = (int16_t *)ei_scratch(
-            EI_SCRATCH_DEPTHWISE,
-            sizeof *scratch * (size_t)(weight_words + tile_words + (long)(span + 1) * BLOCK));
-        int lanes_of = -1; /* the block whose weights lanes holds */
-        nhwc_lanes lanes;
+            EI_SCRATCH_DEPTHWISE, sizeof *scratch * (size_t)(tile_words + (long)(span + 1) * BLOCK));
         if (scratch == NULL) {
 #ifdef _OPENMP
 #pragma omp atomic write
 #endif
             failed = 1;
         }
-        lanes.w = scratch;
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
         for (item = 0; item < (long)blocks * bands; item++) {
             const int b = (int)(item / bands), oy = (int)(item % bands) * band;
             const int c0 = b * BLOCK, row0 = oy * stride - pad_top;
-            int16_t *tile = scratch + weight_words, *line = tile + tile_words;
+            int16_t *tile = scratch, *line = tile + tile_words;
+            const int16_t *block = packed + b * block_words;
+            const nhwc_lanes lanes = {(const int32_t *)block, (const float *)(block + 2 * BLOCK),
+                                      block + HEAD_WORDS};
             /* the padded columns [first, end) the input covers */
             const int first = pad_left < span ? pad_left : span;
             const int end = in_w + pad_left < span ? in_w + pad_left : span;
@@ -378,10 +412,6 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
             g.n = c - c0 < BLOCK ? c - c0 : BLOCK;
             g.out_h = out_h - oy < band ? out_h - oy : band;
             g.lo = (float)(lo - y_zero), g.hi = (float)(hi - y_zero);
-            if (lanes_of != b) {
-                block_lanes(&lanes, &g, c0, w, bias, multiplier);
-                lanes_of = b;
-            }
             for (r = 0; r < (g.out_h - 1) * stride + kh; r++) {
                 const int iy = row0 + r;
                 const uint8_t *src = iy < 0 || iy >= in_h

@@ -17,6 +17,21 @@ int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int p
                     const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
                     int lo, int hi, uint8_t *y, ei_simd_level level);
 
+/* The weights, biases and multipliers of ei_qdwconv_nhwc readied once for
+ * ei_qdwconv_nhwc_packed: ei_qdwconv_nhwc_packed_words(c, kh, kw) int16,
+ * 64-byte aligned for the vector loads to keep to cache lines (any alignment
+ * works). */
+long ei_qdwconv_nhwc_packed_words(int c, int kh, int kw);
+void ei_qdwconv_nhwc_pack(int c, int kh, int kw, const int8_t *w, const int32_t *bias,
+                          const float *multiplier, int16_t *packed);
+
+/* ei_qdwconv_nhwc with the weights packed by ei_qdwconv_nhwc_pack (a model's
+ * plan packs them once, not every frame). */
+int ei_qdwconv_nhwc_packed(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
+                           int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
+                           const int16_t *packed, int y_zero, int lo, int hi, uint8_t *y,
+                           ei_simd_level level);
+
 /* Whether the AVX-512 unit may sum with VNNI's vpdpwssd where the CPU has
  * it (1, the default) or must use pmaddwd and an add (0): the same sums,
  * for tests to reach both. */

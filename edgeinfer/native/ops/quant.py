@@ -193,8 +193,9 @@ def _channels_last_conv(node, x):
             packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
             calls = [(core.qconv1x1_nhwc, (image, packed, *bounds, out)) for image, out in images]
         else:
-            calls = [(core.qdwconv_nhwc, (image, x_zero, weights, bias, multiplier, *bounds,
-                                          *pads[:2], out)) for image, out in images]
+            packed = core.qdwconv_nhwc_pack(weights, bias, multiplier)
+            calls = [(core.qdwconv_nhwc_packed, (image, x_zero, packed, *bounds, *pads[:2], out))
+                     for image, out in images]
         if len(calls) == 1:
             call, args = calls[0]
             return lambda: call(*args)
