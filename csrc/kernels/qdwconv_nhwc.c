@@ -157,25 +157,13 @@ static void band_portable(const nhwc_geometry *g, const int16_t *tile, const nhw
 }
 
 #ifdef NHWC_X86
-/* A full block's row widened with vector loads; a partial one portably. */
-#define WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, LOAD_STORE)                        \
-    do {                                                                                     \
-        int p_;                                                                              \
-        if ((g)->n < BLOCK) {                                                                \
-            widen_line(g, line, x, first, end, x_zero);                                      \
-            break;                                                                           \
-        }                                                                                    \
-        memset(line, 0, sizeof *(line) * (size_t)(first) * BLOCK);                           \
-        memset((line) + (long)(end) * BLOCK, 0,                                              \
-               sizeof *(line) * (size_t)((g)->span + 1 - (end)) * BLOCK);                    \
-        for (p_ = first; p_ < (end); p_++)                                                   \
-            LOAD_STORE((line) + p_ * BLOCK, (x) + (long)(p_ - (g)->pad_left) * (g)->c);      \
-    } while (0)
-
-#define AVX2_WIDEN16(dst, src)                                                               \
-    _mm256_storeu_si256((__m256i *)(dst),                                                    \
-                        _mm256_sub_epi16(_mm256_cvtepu8_epi16(                               \
-                                             _mm_loadu_si128((const __m128i *)(src))), zero))
+/* Padded column col of a full block's row as 16 int16 less the zero point. */
+#define AVX2_PIXEL(col)                                                                      \
+    ((col) >= first && (col) < end                                                           \
+         ? _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_loadu_si128(                            \
+                                (const __m128i *)(x + (long)((col) - g->pad_left) * g->c))), \
+                            zero)                                                            \
+         : _mm256_setzero_si256())
 
 __attribute__((target("avx2"))) static void fill_avx2(const nhwc_geometry *g, int16_t *row,
                                                       int16_t *line, const uint8_t *x,
@@ -187,11 +175,16 @@ __attribute__((target("avx2"))) static void fill_avx2(const nhwc_geometry *g, in
         memset(row, 0, sizeof *row * (size_t)g->cols * PAIR);
         return;
     }
-    WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, AVX2_WIDEN16);
+    if (g->n < BLOCK)
+        widen_line(g, line, x, first, end, x_zero);
     for (p = 0; p < g->cols; p++) {
-        const int16_t *at = line + p * g->spread * BLOCK;
-        const __m256i a = _mm256_loadu_si256((const __m256i *)at);
-        const __m256i b = _mm256_loadu_si256((const __m256i *)(at + BLOCK));
+        const int col = p * g->spread;
+        const int16_t *at = line + col * BLOCK;
+        /* a full block's pixels widened straight from the input, 0 outside it */
+        const __m256i a = g->n < BLOCK ? _mm256_loadu_si256((const __m256i *)at)
+                                       : AVX2_PIXEL(col);
+        const __m256i b = g->n < BLOCK ? _mm256_loadu_si256((const __m256i *)(at + BLOCK))
+                                       : AVX2_PIXEL(col + 1);
         /* per 128-bit half: channels 0-3 | 8-11 and 4-7 | 12-15 interleaved */
         const __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
         _mm256_storeu_si256((__m256i *)(row + p * PAIR), _mm256_permute2x128_si256(lo, hi, 0x20));
@@ -265,11 +258,6 @@ __attribute__((target("avx2"))) static void band_avx2(const nhwc_geometry *g,
 }
 
 #define AVX512_TARGET "avx512f,avx512bw,avx512vl"
-#define AVX512_WIDEN16(dst, src)                                                             \
-    _mm256_storeu_si256((__m256i *)(dst),                                                    \
-                        _mm256_sub_epi16(_mm256_cvtepu8_epi16(                               \
-                                             _mm_loadu_si128((const __m128i *)(src))), zero))
-
 __attribute__((target(AVX512_TARGET))) static void fill_avx512(const nhwc_geometry *g,
                                                                int16_t *row, int16_t *line,
                                                                const uint8_t *x, int first,
@@ -285,11 +273,27 @@ __attribute__((target(AVX512_TARGET))) static void fill_avx512(const nhwc_geomet
         memset(row, 0, sizeof *row * (size_t)g->cols * PAIR);
         return;
     }
-    WIDEN_FULL_BLOCKS(g, line, x, first, end, x_zero, AVX512_WIDEN16);
-    for (p = 0; p < g->cols; p++)
-        _mm512_storeu_si512(row + p * PAIR, _mm512_permutexvar_epi16(
-                                                zip, _mm512_loadu_si512(line + p * g->spread *
-                                                                               BLOCK)));
+    if (g->n < BLOCK) {
+        widen_line(g, line, x, first, end, x_zero);
+        for (p = 0; p < g->cols; p++)
+            _mm512_storeu_si512(row + p * PAIR, _mm512_permutexvar_epi16(
+                                                    zip, _mm512_loadu_si512(line + p * g->spread *
+                                                                                   BLOCK)));
+        return;
+    }
+    /* a full block's pixels widened straight from the input, 0 outside it
+       (with stride 1 a column's right pixel is the next one's left) */
+    {
+        __m256i right = AVX2_PIXEL(0);
+        for (p = 0; p < g->cols; p++) {
+            const int col = p * g->spread;
+            const __m256i left = g->spread == 1 ? right : AVX2_PIXEL(col);
+            right = AVX2_PIXEL(col + 1);
+            _mm512_storeu_si512(row + p * PAIR, _mm512_permutexvar_epi16(
+                                                    zip, _mm512_inserti64x4(
+                                                             _mm512_castsi256_si512(left), right, 1)));
+        }
+    }
 }
 
 /* The band: sums by pmaddwd and an add, or in one VNNI vpdpwssd. */
