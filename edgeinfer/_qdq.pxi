@@ -26,8 +26,7 @@ def quantize_u8(const float[::1] x, float scale, int zero, uint8_t[::1] out):
 
 
 def quantize_u8_nhwc(const float[:, ::1] x, float scale, int zero, uint8_t[:, ::1] out):
-    """quantize_u8 of x (channels, pixels) into out (pixels, channels): one
-    image's planes quantised channels-last."""
+    """quantize_u8 of x (channels, pixels) planes into out (pixels, channels)."""
     if out.shape[0] != x.shape[1] or out.shape[1] != x.shape[0]:
         raise ValueError(f"quantize_u8_nhwc: out must be ({x.shape[1]}, {x.shape[0]}), got "
                          f"({out.shape[0]}, {out.shape[1]})")

@@ -29,9 +29,7 @@ cdef extern from "qdwconv_nhwc.h":
 
 
 def qdwconv_nhwc_allow_vnni(allow):
-    """Whether qdwconv_nhwc's AVX-512 unit may sum with VNNI where the CPU has
-    it (True, the default) or must use pmaddwd and an add: the same sums, for
-    tests to reach both."""
+    """Whether qdwconv_nhwc's AVX-512 unit may use VNNI (else pmaddwd): for tests."""
     ei_qdwconv_nhwc_allow_vnni(1 if allow else 0)
 
 
@@ -88,17 +86,15 @@ def qconv1x1_nhwc(const uint8_t[:, :, ::1] x, packed, int y_zero, int lo, int hi
 
 def qdwconv_nhwc_pack(const int8_t[:, :, ::1] w, const int32_t[::1] bias,
                       const float[::1] multiplier):
-    """(packed, c, kh, kw): w (c, kh, kw) int8, its biases and multipliers
-    readied once for qdwconv_nhwc_packed (blocks of 16 channels, pairs of
-    taps side by side)."""
+    """(packed, c, kh, kw): w (c, kh, kw) int8 and its requantisation, for qdwconv_nhwc_packed."""
     import numpy as np
     cdef const int32_t *b = NULL
     cdef int16_t[::1] packed
     c, kh, kw = w.shape[0], w.shape[1], w.shape[2]
-    if c < 1 or kh < 1 or kw < 1:
-        raise ValueError("qdwconv_nhwc: the filter must not be empty")
-    if multiplier.shape[0] != c or (bias is not None and bias.shape[0] != c):
-        raise ValueError(f"qdwconv_nhwc: w, multiplier and bias must all have {c} channels")
+    if c < 1 or kh < 1 or kw < 1 or multiplier.shape[0] != c or \
+            (bias is not None and bias.shape[0] != c):
+        raise ValueError(f"qdwconv_nhwc: an empty filter, or multiplier and bias not of {c} "
+                         "channels")
     if kh > 2 ** 30 or kw > 2 ** 30 or kh * kw > QDWCONV_MAX_TAPS:
         raise ValueError(f"qdwconv_nhwc: a {kh}x{kw} filter has more than "
                          f"{QDWCONV_MAX_TAPS} taps")
@@ -139,19 +135,6 @@ def qdwconv_nhwc_packed(const uint8_t[:, :, ::1] x, int x_zero, tuple packed, in
                                         x_zero, &words[0], y_zero, lo, hi, &out[0, 0, 0], level)
     if status != 0:
         raise MemoryError("qdwconv_nhwc: no memory for the channel tile")
-
-
-def qdwconv_nhwc(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, :, ::1] w,
-                 const int32_t[::1] bias, const float[::1] multiplier, int y_zero, int lo,
-                 int hi, int stride, int pad_top, int pad_left, uint8_t[:, :, ::1] out):
-    """out (oh, ow, c) uint8 = requantised depthwise convolution of x (h, w, c)
-    uint8 with w (c, kh, kw) int8: qdwconv channels-last, the filter packed
-    for this call."""
-    if w.shape[0] != x.shape[2]:
-        raise ValueError(f"qdwconv_nhwc: x, w, out, multiplier and bias must all have "
-                         f"{x.shape[2]} channels")
-    qdwconv_nhwc_packed(x, x_zero, qdwconv_nhwc_pack(w, bias, multiplier), y_zero, lo, hi,
-                        stride, pad_top, pad_left, out)
 
 
 def u8_transpose(const uint8_t[:, ::1] x, uint8_t[:, ::1] out):

@@ -213,8 +213,8 @@ def test_qdwconv_nhwc_on_a_row_of_2_pow_26_pixels_does_not_divide_by_zero(tmp_pa
         x = np.zeros((1, 1 << 26, 1), np.uint8)
         out = np.zeros_like(x)
         try:
-            core.qdwconv_nhwc(x, 0, np.ones((1, 1, 1), np.int8), None,
-                              np.ones(1, np.float32), 0, 0, 255, 1, 0, 0, out)
+            core.qdwconv_nhwc_packed(x, 0, core.qdwconv_nhwc_pack(
+                np.ones((1, 1, 1), np.int8), None, np.ones(1, np.float32)), 0, 0, 255, 1, 0, 0, out)
         except MemoryError:
             pass
     """))
