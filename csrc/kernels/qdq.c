@@ -85,8 +85,9 @@ void ei_qadd_u8(ptrdiff_t n, const uint8_t *a, int a_zero, float a_ratio, const 
     QDQ_CALL(qadd, n, a, a_zero, a_ratio, b, b_zero, b_ratio, y_zero, y);
 }
 
-/* Pixels quantised at a time per channel: 16 rows of them are 4 KiB. */
-#define STRIP 256
+/* Pixels quantised at a time per channel (16 rows of them are 16 KiB): shorter strips
+ * lose more to each call's loop set-up than the transpose costs. */
+#define STRIP 1024
 
 void ei_quantize_u8_nhwc(long channels, long pixels, const float *x, float scale, int zero,
                          uint8_t *y)
