@@ -40,7 +40,7 @@ typedef struct {
     int cols;                  /* tile columns: those of the span a tap pair starts at */
     int col_step, pair_step;   /* tile columns from one output pixel, one tap pair, to the next */
     int c, n;                  /* channels of a pixel, and of this block (<= BLOCK) */
-    int pad_left;              /* tile column p holds input column p - pad_left */
+    int pad_left;              /* padded column p is input column p - pad_left */
     float lo, hi;              /* the output bounds less its zero point */
     int y_zero;
 } nhwc_geometry;
