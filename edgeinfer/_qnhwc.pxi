@@ -10,12 +10,27 @@ cdef extern from "qconv_nhwc.h":
                          const int32_t *folded, const float *multipliers, int y_zero, int lo,
                          int hi, uint8_t *y) nogil
 
-cdef extern from "qdwconv_blocked.h":
+cdef extern from "u8_transpose.h":
     void ei_u8_transpose(long rows, long cols, const uint8_t *x, uint8_t *y) nogil
+
+cdef extern from "qdwconv_nhwc.h":
     int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
                         int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
                         const int8_t *w, const int32_t *bias, const float *multiplier,
                         int y_zero, int lo, int hi, uint8_t *y, ei_simd_level level) nogil
+    int ei_qdwconv_nhwc_allow_vnni(int allow)
+    long ei_qdwconv_nhwc_packed_words(int c, int kh, int kw)
+    void ei_qdwconv_nhwc_pack(int c, int kh, int kw, const int8_t *w, const int32_t *bias,
+                              const float *multiplier, int16_t *packed) nogil
+    int ei_qdwconv_nhwc_packed(int c, int in_h, int in_w, int kh, int kw, int stride,
+                               int pad_top, int pad_left, int out_h, int out_w,
+                               const uint8_t *x, int x_zero, const int16_t *packed, int y_zero,
+                               int lo, int hi, uint8_t *y, ei_simd_level level) nogil
+
+
+def qdwconv_nhwc_allow_vnni(allow):
+    """Whether qdwconv_nhwc's AVX-512 unit may use VNNI (else pmaddwd): for tests."""
+    ei_qdwconv_nhwc_allow_vnni(1 if allow else 0)
 
 
 def qconv1x1_nhwc_pack(const int8_t[:, ::1] w, const int32_t[::1] bias, int x_zero,
@@ -69,38 +84,55 @@ def qconv1x1_nhwc(const uint8_t[:, :, ::1] x, packed, int y_zero, int lo, int hi
                          y_zero, lo, hi, &out[0, 0, 0])
 
 
-def qdwconv_nhwc(const uint8_t[:, :, ::1] x, int x_zero, const int8_t[:, :, ::1] w,
-                 const int32_t[::1] bias, const float[::1] multiplier, int y_zero, int lo,
-                 int hi, int stride, int pad_top, int pad_left, uint8_t[:, :, ::1] out):
-    """out (oh, ow, c) uint8 = requantised depthwise convolution of x (h, w, c)
-    uint8 with w (c, kh, kw) int8: qdwconv channels-last."""
+def qdwconv_nhwc_pack(const int8_t[:, :, ::1] w, const int32_t[::1] bias,
+                      const float[::1] multiplier):
+    """(packed, c, kh, kw): w (c, kh, kw) int8 and its requantisation, for qdwconv_nhwc_packed."""
+    import numpy as np
     cdef const int32_t *b = NULL
-    cdef int status
-    cdef ei_simd_level level
-    c = x.shape[2]
-    if w.shape[0] != c or out.shape[2] != c or multiplier.shape[0] != c or \
+    cdef int16_t[::1] packed
+    c, kh, kw = w.shape[0], w.shape[1], w.shape[2]
+    if c < 1 or kh < 1 or kw < 1 or multiplier.shape[0] != c or \
             (bias is not None and bias.shape[0] != c):
-        raise ValueError(f"qdwconv_nhwc: x, w, out, multiplier and bias must all have {c} "
+        raise ValueError(f"qdwconv_nhwc: an empty filter, or multiplier and bias not of {c} "
                          "channels")
-    if c < 1 or w.shape[1] < 1 or w.shape[2] < 1 or stride < 1 or pad_top < 0 or \
-            pad_left < 0 or out.shape[0] < 1 or out.shape[1] < 1:
-        raise ValueError("qdwconv_nhwc: the filter, stride, output and pads must not be empty "
-                         "or negative")
-    if (out.shape[0] - 1) * stride + w.shape[1] > 2 ** 30 or \
-            (out.shape[1] - 1) * stride + w.shape[2] > 2 ** 30:
-        raise ValueError("qdwconv_nhwc: the output, stride and filter span more than 2^30 rows "
-                         "or columns")
+    if kh > 2 ** 30 or kw > 2 ** 30 or kh * kw > QDWCONV_MAX_TAPS:
+        raise ValueError(f"qdwconv_nhwc: a {kh}x{kw} filter has more than "
+                         f"{QDWCONV_MAX_TAPS} taps")
     if bias is not None:
         b = &bias[0]
+    result = np.empty(ei_qdwconv_nhwc_packed_words(c, kh, kw), np.int16)
+    packed = result
+    ei_qdwconv_nhwc_pack(c, kh, kw, &w[0, 0, 0], b, &multiplier[0], &packed[0])
+    return result, c, kh, kw
+
+
+def qdwconv_nhwc_packed(const uint8_t[:, :, ::1] x, int x_zero, tuple packed, int y_zero,
+                        int lo, int hi, int stride, int pad_top, int pad_left,
+                        uint8_t[:, :, ::1] out):
+    """out (oh, ow, c) uint8 = requantised depthwise convolution of x (h, w, c)
+    uint8 with the filter of qdwconv_nhwc_pack: qdwconv channels-last."""
+    cdef const int16_t[::1] words
+    cdef int status, c, kh, kw
+    cdef ei_simd_level level
+    array, c, kh, kw = packed
+    words = array
+    if x.shape[2] != c or out.shape[2] != c:
+        raise ValueError(f"qdwconv_nhwc: x, w, out, multiplier and bias must all have {c} "
+                         "channels")
+    if words.shape[0] != ei_qdwconv_nhwc_packed_words(c, kh, kw):
+        raise ValueError("qdwconv_nhwc: the packed filter is not one of qdwconv_nhwc_pack's")
+    if stride < 1 or pad_top < 0 or pad_left < 0 or out.shape[0] < 1 or out.shape[1] < 1:
+        raise ValueError("qdwconv_nhwc: the filter, stride, output and pads must not be empty "
+                         "or negative")
+    if (out.shape[0] - 1) * stride + kh > 2 ** 30 or \
+            (out.shape[1] - 1) * stride + kw > 2 ** 30:
+        raise ValueError("qdwconv_nhwc: the output, stride and filter span more than 2^30 rows "
+                         "or columns")
     level = ei_simd_active()
     with nogil:
-        status = ei_qdwconv_nhwc(c, x.shape[0], x.shape[1], w.shape[1], w.shape[2], stride,
-                                 pad_top, pad_left, out.shape[0], out.shape[1], &x[0, 0, 0],
-                                 x_zero, &w[0, 0, 0], b, &multiplier[0], y_zero, lo, hi,
-                                 &out[0, 0, 0], level)
-    if status == -2:
-        raise ValueError(f"qdwconv_nhwc: a {w.shape[1]}x{w.shape[2]} filter has more than "
-                         f"{QDWCONV_MAX_TAPS} taps")
+        status = ei_qdwconv_nhwc_packed(c, x.shape[0], x.shape[1], kh, kw, stride, pad_top,
+                                        pad_left, out.shape[0], out.shape[1], &x[0, 0, 0],
+                                        x_zero, &words[0], y_zero, lo, hi, &out[0, 0, 0], level)
     if status != 0:
         raise MemoryError("qdwconv_nhwc: no memory for the channel tile")
 

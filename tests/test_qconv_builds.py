@@ -11,8 +11,8 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qconv import SHAPES, problem
 
-SOURCES = ["kernels/qconv.c", "kernels/qconv_nhwc.c", "platform/cpu.c", "platform/threads.c",
-           "platform/thread_pool.c"]
+SOURCES = ["kernels/qconv.c", "kernels/qconv_nhwc.c", "kernels/u8_transpose.c", "platform/cpu.c",
+           "platform/threads.c", "platform/thread_pool.c"]
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

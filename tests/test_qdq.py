@@ -38,6 +38,23 @@ def test_quantize_u8_matches_reference(n, seed, scale, zero):
 
 
 @settings(max_examples=40, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 20), st.integers(1, 40), seeds, scales, zeros)
+def test_quantize_u8_nhwc_matches_reference(c, h, w, seed, scale, zero):
+    # partial blocks of 16 channels and 16 pixels, and more than one strip of 256 pixels
+    x = floats_with_edges(seed, c * h * w).reshape(c, h, w)
+    for level in available_levels():
+        with forced_simd(level):
+            np.testing.assert_array_equal(kernels.quantize_u8_nhwc(x, scale, zero),
+                                          reference.quantize_u8_nhwc(x, scale, zero))
+
+
+def test_quantize_u8_nhwc_refuses_an_out_of_another_shape():
+    with pytest.raises(ValueError, match="out must be"):
+        edgeinfer._core.quantize_u8_nhwc(np.zeros((4, 6), np.float32), 1.0, 0,
+                                         np.zeros((4, 6), np.uint8))
+
+
+@settings(max_examples=40, deadline=None)
 @given(lengths, seeds, scales, zeros)
 def test_dequantize_u8_matches_reference(n, seed, scale, zero):
     x = np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8)

@@ -1,6 +1,7 @@
 """The integer depthwise convolution (csrc/kernels/qdwconv.c) against its numpy
 twin, exactly, under every SIMD level this CPU has (portable C, AVX2; the
-sums are taken in float32, exact for filters up to QDWCONV_MAX_TAPS) and one
+planes and blocks take the sums in float32, exact for filters up to
+QDWCONV_MAX_TAPS, the channels-last kernel in int32, with and without VNNI) and one
 and two threads (tests/kernel_check.py), in each layout: planes, channels-last
 blocks, and the int8 region's channels-last kernel (qdwconv_nhwc, reached
 through the "nhwc" forced layout). NEON runs under qemu in
@@ -31,8 +32,12 @@ QDWCONV = KernelCheck(
     paths={"by shape": None,
            "planes": lambda: edgeinfer._core.qdwconv_force_layout("planes"),
            "channels_last": lambda: edgeinfer._core.qdwconv_force_layout("channels_last"),
-           "nhwc": lambda: edgeinfer._core.qdwconv_force_layout("nhwc")},
-    reset_paths=lambda: edgeinfer._core.qdwconv_force_layout(None))
+           "nhwc": lambda: edgeinfer._core.qdwconv_force_layout("nhwc"),
+           # the AVX-512 unit's pmaddwd sums on a CPU that has VNNI's
+           "nhwc_without_vnni": lambda: (edgeinfer._core.qdwconv_force_layout("nhwc"),
+                                         edgeinfer._core.qdwconv_nhwc_allow_vnni(False))},
+    reset_paths=lambda: (edgeinfer._core.qdwconv_force_layout(None),
+                         edgeinfer._core.qdwconv_nhwc_allow_vnni(True)))
 
 
 def problem(seed, c, h, w, kernel, stride, pads, clamp=False, with_bias=True):
@@ -164,6 +169,20 @@ def test_qdwconv_nhwc_matches_its_twin():
     np.testing.assert_array_equal(got, reference.qdwconv(*case.args).transpose(1, 2, 0))
 
 
+def test_qdwconv_nhwc_packed_matches_its_twin_and_refuses_another_filter():
+    case = problem(11, 37, 15, 16, 5, 1, (2, 2, 2, 2))
+    x, x_zero, weights, bias, multiplier, y_zero, lo, hi, stride, pads = case.args
+    packed = edgeinfer._core.qdwconv_nhwc_pack(weights, bias, multiplier)
+    out = np.empty((15, 16, 37), np.uint8)
+    edgeinfer._core.qdwconv_nhwc_packed(np.ascontiguousarray(x.transpose(1, 2, 0)), x_zero,
+                                        packed, y_zero, lo, hi, stride, *pads[:2], out)
+    np.testing.assert_array_equal(out, reference.qdwconv(*case.args).transpose(1, 2, 0))
+    with pytest.raises(ValueError, match="not one of qdwconv_nhwc_pack's"):
+        edgeinfer._core.qdwconv_nhwc_packed(np.ascontiguousarray(x.transpose(1, 2, 0)), x_zero,
+                                            (packed[0][:-1],) + packed[1:], y_zero, lo, hi,
+                                            stride, *pads[:2], out)
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (5, 7), (16, 16), (32, 12544), (1280, 49), (17, 33)])
 def test_u8_transpose_swaps_rows_and_columns(shape):
     x = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
@@ -194,8 +213,8 @@ def test_qdwconv_nhwc_on_a_row_of_2_pow_26_pixels_does_not_divide_by_zero(tmp_pa
         x = np.zeros((1, 1 << 26, 1), np.uint8)
         out = np.zeros_like(x)
         try:
-            core.qdwconv_nhwc(x, 0, np.ones((1, 1, 1), np.int8), None,
-                              np.ones(1, np.float32), 0, 0, 255, 1, 0, 0, out)
+            core.qdwconv_nhwc_packed(x, 0, core.qdwconv_nhwc_pack(
+                np.ones((1, 1, 1), np.int8), None, np.ones(1, np.float32)), 0, 0, 255, 1, 0, 0, out)
         except MemoryError:
             pass
     """))

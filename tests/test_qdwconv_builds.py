@@ -11,8 +11,9 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qdwconv import REGRESSIONS, problem
 
-SOURCES = ["kernels/qdwconv.c", "kernels/qdwconv_blocked.c", "conv/scratch.c", "platform/cpu.c",
-           "platform/threads.c", "platform/thread_pool.c"]
+SOURCES = ["kernels/qdwconv.c", "kernels/qdwconv_blocked.c", "kernels/qdwconv_nhwc.c",
+           "kernels/u8_transpose.c", "conv/scratch.c", "platform/cpu.c", "platform/threads.c",
+           "platform/thread_pool.c"]
 
 # (c, h, w, kernel, stride, pads): tails of the 8- and 16-pixel passes, both strides
 SHAPES = [(1, 1, 1, 1, 1, (0, 0, 0, 0)), (3, 9, 11, 3, 1, (1, 1, 1, 1)),

@@ -8,6 +8,7 @@
 #include "qconv_nhwc.h"
 #include "thread_pool.h"
 #include "threads.h"
+#include "u8_transpose.h"
 
 #if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
 #include <arm_neon.h>
@@ -464,15 +465,6 @@ int ei_qconv_force_layout(int layout)
     return 0;
 }
 
-/* y (rows, cols) = x (cols, rows) transposed; for the forced path only */
-static void transpose_bytes(long rows, long cols, const uint8_t *x, uint8_t *y)
-{
-    long i, j;
-    for (i = 0; i < rows; i++)
-        for (j = 0; j < cols; j++)
-            y[i * cols + j] = x[j * rows + i];
-}
-
 /* ei_qconv1x1 through the channels-last kernel, the planes transposed in and
  * out: the forced layout 1, so tests and the cross builds reach qconv_nhwc.c
  * through this function's arguments. */
@@ -491,11 +483,11 @@ static int through_nhwc(int m, int k, int in_h, int in_w, int stride, int out_h,
     int status = -1;
     if (xt != NULL && yt != NULL && w8 != NULL && w16 != NULL && folded != NULL &&
         multipliers != NULL) {
-        transpose_bytes(in_plane, k, x, xt);
+        ei_u8_transpose(k, in_plane, x, xt);
         ei_qconv1x1_nhwc_pack(m, k, w, bias, x_zero, multiplier, w8, w16, folded, multipliers);
         status = ei_qconv1x1_nhwc(m, k, in_h, in_w, stride, out_h, out_w, xt, w8, w16, folded,
                                   multipliers, y_zero, lo, hi, yt);
-        transpose_bytes(m, out_plane, yt, y);
+        ei_u8_transpose(out_plane, m, yt, y);
     }
     free(xt), free(yt), free(w8), free(w16), free(folded), free(multipliers);
     return status;

@@ -6,7 +6,10 @@
  * which is a library call on targets without a rounding instruction. */
 #include "qdq.h"
 
+#include <string.h>
+
 #include "cpu.h"
+#include "u8_transpose.h"
 
 #define ROUNDER 12582912.0f
 
@@ -80,4 +83,40 @@ void ei_qadd_u8(ptrdiff_t n, const uint8_t *a, int a_zero, float a_ratio, const 
                 int b_zero, float b_ratio, int y_zero, uint8_t *y)
 {
     QDQ_CALL(qadd, n, a, a_zero, a_ratio, b, b_zero, b_ratio, y_zero, y);
+}
+
+/* Pixels quantised at a time per channel (16 rows of them are 16 KiB): shorter strips
+ * lose more to each call's loop set-up than the transpose costs. */
+#define STRIP 1024
+
+void ei_quantize_u8_nhwc(long channels, long pixels, const float *x, float scale, int zero,
+                         uint8_t *y)
+{
+    uint8_t strip[16][STRIP], blk[16][16];
+    long c0, p0;
+    int c, p, q;
+    /* a strip of pixels whole before the next: each output line written once */
+    for (p0 = 0; p0 < pixels; p0 += STRIP) {
+        const int np = pixels - p0 < STRIP ? (int)(pixels - p0) : STRIP;
+        for (c0 = 0; c0 < channels; c0 += 16) {
+            const int nc = channels - c0 < 16 ? (int)(channels - c0) : 16;
+            for (c = 0; c < nc; c++)
+                ei_quantize_u8(np, x + (c0 + c) * pixels + p0, scale, zero, strip[c]);
+            /* 16 x 16 blocks through the byte transpose; a partial one by bytes */
+            for (q = 0; q < np; q += 16) {
+                uint8_t *dst = y + (p0 + q) * channels + c0;
+                if (nc < 16 || np - q < 16) {
+                    for (p = 0; p < 16 && q + p < np; p++)
+                        for (c = 0; c < nc; c++)
+                            dst[p * channels + c] = strip[c][q + p];
+                    continue;
+                }
+                for (c = 0; c < 16; c++)
+                    memcpy(blk[c], strip[c] + q, 16);
+                ei_u8_transpose16(blk);
+                for (p = 0; p < 16; p++)
+                    memcpy(dst + p * channels, blk[p], 16);
+            }
+        }
+    }
 }

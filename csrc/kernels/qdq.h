@@ -11,6 +11,11 @@
 /* y = saturate(round(x / scale) + zero) to 0..255; NaN becomes 0. */
 void ei_quantize_u8(ptrdiff_t n, const float *x, float scale, int zero, uint8_t *y);
 
+/* ei_quantize_u8 of x (channels, pixels) planes into y (pixels, channels):
+ * where a QuantizeLinear enters the int8 region, which runs channels-last. */
+void ei_quantize_u8_nhwc(long channels, long pixels, const float *x, float scale, int zero,
+                         uint8_t *y);
+
 /* y = (x - zero) * scale. */
 void ei_dequantize_u8(ptrdiff_t n, const uint8_t *x, float scale, int zero, float *y);
 

@@ -6,8 +6,10 @@
 
 #include "cpu.h"
 #include "qdwconv_blocked.h"
+#include "qdwconv_nhwc.h"
 #include "thread_pool.h"
 #include "threads.h"
+#include "u8_transpose.h"
 
 #if defined(__ARM_NEON) && !defined(EI_NO_SIMD)
 #include <arm_neon.h>

@@ -9,6 +9,7 @@
 #include "scratch.h"
 #include "thread_pool.h"
 #include "threads.h"
+#include "u8_transpose.h"
 #include "vec.h"
 
 typedef struct {
@@ -16,17 +17,6 @@ typedef struct {
     int rows, cols; /* of the padded tile: what the taps read */
     float lo, hi;   /* output bounds less the output zero point */
 } qdw_geometry;
-
-#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
-#include <immintrin.h>
-/* four bytes as one int, for SSE2's movd */
-static inline int qdw_word(const uint8_t *p)
-{
-    int v;
-    memcpy(&v, p, 4);
-    return v;
-}
-#endif
 
 /* Plain C: the fallback every build has. */
 #define EI_QDW_ISA (portable, float, int, 1, )
@@ -54,37 +44,6 @@ static inline int qdw_word(const uint8_t *p)
 
 typedef void (*block_fn)(const qdw_geometry *, const float *, const float *, const int32_t *,
                          const float *, float *);
-typedef void (*fill_fn)(const qdw_geometry *, float *, const uint8_t *, int, int, int, int, int,
-                        int, int);
-typedef void (*write_fn)(uint8_t *, const float *, int, int, long, int);
-
-/* A unit's three channels-last steps: gather a tile, convolve it, write. */
-typedef struct {
-    fill_fn fill;
-    block_fn block;
-    write_fn write;
-} nhwc_unit;
-
-#define NHWC_UNIT(u) ((nhwc_unit){qdw_fill_##u, qdw_block_##u, qdw_write_##u})
-
-static nhwc_unit nhwc_for(ei_simd_level level)
-{
-#if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
-    if (level == EI_SIMD_AVX512)
-        return NHWC_UNIT(avx512);
-    if (level == EI_SIMD_AVX2)
-        return NHWC_UNIT(avx2);
-    if (level == EI_SIMD_SSE2)
-        return NHWC_UNIT(sse2);
-#endif
-#if defined(__ARM_NEON) && EI_HAVE_VECTOR_EXTENSIONS
-    if (level == EI_SIMD_NEON)
-        return NHWC_UNIT(neon);
-#endif
-    (void)level;
-    return NHWC_UNIT(portable);
-}
-
 static block_fn block_for(ei_simd_level level)
 {
 #if EI_HAVE_X86_TARGETS && EI_HAVE_VECTOR_EXTENSIONS
@@ -101,84 +60,6 @@ static block_fn block_for(ei_simd_level level)
 #endif
     (void)level;
     return qdw_block_portable;
-}
-
-#if defined(__SSE2__) && !defined(EI_NO_SIMD)
-#include <emmintrin.h>
-#define QDW_ZIP_SSE2 1
-#elif defined(__ARM_NEON) && !defined(EI_NO_SIMD)
-#include <arm_neon.h>
-#define QDW_ZIP_NEON 1
-#endif
-
-/* blk[i][j] <-> blk[j][i]: between 16 channel rows of bytes and 16 pixels
- * of 16 channels. With vectors, four rounds of interleaving row i with row
- * i + 8 (a perfect shuffle, applied log2(16) times, transposes). */
-static void transpose16(uint8_t blk[16][16])
-{
-#if defined(QDW_ZIP_SSE2) || defined(QDW_ZIP_NEON)
-    int round, i;
-#if defined(QDW_ZIP_SSE2)
-    __m128i r[16], t[16];
-    for (i = 0; i < 16; i++)
-        r[i] = _mm_loadu_si128((const __m128i *)blk[i]);
-    for (round = 0; round < 4; round++) {
-        for (i = 0; i < 8; i++) {
-            t[2 * i] = _mm_unpacklo_epi8(r[i], r[i + 8]);
-            t[2 * i + 1] = _mm_unpackhi_epi8(r[i], r[i + 8]);
-        }
-        memcpy(r, t, sizeof r);
-    }
-    for (i = 0; i < 16; i++)
-        _mm_storeu_si128((__m128i *)blk[i], r[i]);
-#else
-    uint8x16_t r[16], t[16];
-    for (i = 0; i < 16; i++)
-        r[i] = vld1q_u8(blk[i]);
-    for (round = 0; round < 4; round++) {
-        for (i = 0; i < 8; i++) {
-            uint8x16x2_t z = vzipq_u8(r[i], r[i + 8]);
-            t[2 * i] = z.val[0];
-            t[2 * i + 1] = z.val[1];
-        }
-        memcpy(r, t, sizeof r);
-    }
-    for (i = 0; i < 16; i++)
-        vst1q_u8(blk[i], r[i]);
-#endif
-#else
-    int i, j;
-    for (i = 0; i < 16; i++)
-        for (j = i + 1; j < 16; j++) {
-            const uint8_t t = blk[i][j];
-            blk[i][j] = blk[j][i];
-            blk[j][i] = t;
-        }
-#endif
-}
-
-void ei_u8_transpose(long rows, long cols, const uint8_t *x, uint8_t *y)
-{
-    uint8_t blk[16][16];
-    long i, j;
-    int a, b;
-    for (i = 0; i < rows; i += 16) {
-        const int n = rows - i < 16 ? (int)(rows - i) : 16;
-        for (j = 0; j < cols; j += 16) {
-            const int m = cols - j < 16 ? (int)(cols - j) : 16;
-            if (n < 16 || m < 16) {
-                for (a = 0; a < n; a++)
-                    for (b = 0; b < m; b++)
-                        y[(j + b) * rows + i + a] = x[(i + a) * cols + j + b];
-                continue;
-            }
-            for (a = 0; a < 16; a++)
-                memcpy(blk[a], x + (i + a) * cols + j, 16);
-            transpose16(blk);
-            for (b = 0; b < 16; b++)
-                memcpy(y + (j + b) * rows + i, blk[b], 16);
-        }
-    }
 }
 
 /* Lane c of the tile from channel plane c, less the zero point, 16 columns
@@ -207,7 +88,7 @@ static void fill_tile(float *tile, const qdw_geometry *g, const uint8_t *x, int 
                 else
                     memcpy(blk[c], x + c * plane + (long)iy * in_w + ix, (size_t)cols);
             }
-            transpose16(blk);
+            ei_u8_transpose16(blk);
             for (p = 0; p < cols; p++, dst += EI_QDW_BLOCK)
                 for (c = 0; c < 16; c++)
                     dst[c] = (float)blk[p][c] - zero;
@@ -227,7 +108,7 @@ static void write_planes(uint8_t *y, const float *out, int channels, long plane,
         for (p = 0; p < cols; p++)
             for (c = 0; c < 16; c++)
                 blk[p][c] = (uint8_t)((int)out[(q + p) * EI_QDW_BLOCK + c] + y_zero);
-        transpose16(blk);
+        ei_u8_transpose16(blk);
         for (c = 0; c < channels; c++) {
             if (cols == 16)
                 memcpy(y + c * plane + q, blk[c], 16);
@@ -333,92 +214,6 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
     s.tile_floats = tile_floats, s.scratch_floats = scratch_floats;
     return ei_parallel_for(blocks, ei_threads_for(blocks, (double)plane * taps * EI_QDW_BLOCK),
                            blocked_task, &s) < 0
-               ? -1
-               : 0;
-}
-
-/* A channels-last step's arguments, as its tasks read them; each thread
- * keeps the block whose weights its scratch holds. */
-typedef struct {
-    nhwc_unit unit;
-    const uint8_t *x;
-    const int8_t *w;
-    const int32_t *bias;
-    const float *multiplier;
-    uint8_t *y;
-    int c, in_h, in_w, kh, kw, stride, pad_top, pad_left, out_h, out_w, cols, band, bands;
-    int taps, x_zero, y_zero, lo, hi;
-    long tile_floats, scratch_floats;
-    unsigned char cleared[EI_MAX_THREADS];
-    int lanes_of[EI_MAX_THREADS]; /* the block whose weights the thread's scratch holds */
-} nhwc_step;
-
-/* One band of output rows of one block of EI_QDW_BLOCK channels. */
-static int nhwc_task(void *ctx, int item, int thread)
-{
-    nhwc_step *s = (nhwc_step *)ctx;
-    const int band = s->band, c = s->c, taps = s->taps, stride = s->stride;
-    float *tile = cleared_tile(&s->cleared[thread], s->tile_floats, s->scratch_floats);
-    float *out, *weights, *multipliers;
-    int32_t *biases;
-    const int b = item / s->bands, oy = item % s->bands * band;
-    const int c0 = b * EI_QDW_BLOCK;
-    const int n = c - c0 < EI_QDW_BLOCK ? c - c0 : EI_QDW_BLOCK;
-    qdw_geometry g;
-    if (tile == NULL)
-        return -1;
-    out = tile + s->tile_floats;
-    weights = out + ((long)band * s->out_w + EI_QDW_OUT_SLACK) * EI_QDW_BLOCK;
-    multipliers = weights + (long)taps * EI_QDW_BLOCK;
-    biases = (int32_t *)(multipliers + EI_QDW_BLOCK);
-    g.kh = s->kh, g.kw = s->kw, g.stride = stride, g.out_w = s->out_w, g.cols = s->cols;
-    g.out_h = s->out_h - oy < band ? s->out_h - oy : band;
-    g.rows = (g.out_h - 1) * stride + s->kh;
-    g.lo = (float)(s->lo - s->y_zero), g.hi = (float)(s->hi - s->y_zero);
-    if (s->lanes_of[thread] != b + 1) { /* 0: none yet */
-        block_lanes(b, c, taps, s->w, s->bias, s->multiplier, weights, biases, multipliers);
-        s->lanes_of[thread] = b + 1;
-    }
-    s->unit.fill(&g, tile, s->x + c0, c, n, s->in_h, s->in_w, oy * stride - s->pad_top,
-                 -s->pad_left, s->x_zero);
-    s->unit.block(&g, tile, weights, biases, multipliers, out);
-    s->unit.write(s->y + ((long)oy * s->out_w) * c + c0, out, c, n, (long)g.out_h * s->out_w,
-                  s->y_zero);
-    return 0;
-}
-
-int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
-                    int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
-                    const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
-                    int lo, int hi, uint8_t *y, ei_simd_level level)
-{
-    const int blocks = (c + EI_QDW_BLOCK - 1) / EI_QDW_BLOCK, taps = kh * kw;
-    const int cols = (out_w - 1) * stride + kw;
-    nhwc_step s;
-    /* output rows per band: its tile about 128 KiB, in L2 (a row's bytes in long: a
-       very wide map's would pass int, wrap to zero and divide by it) */
-    const long row_bytes = (long)cols * EI_QDW_BLOCK * (long)sizeof(float);
-    int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
-    int bands;
-    long tile_floats, scratch_floats;
-    if (taps > EI_QDWCONV_MAX_TAPS)
-        return -2;
-    band = band < 1 ? 1 : (band > out_h ? out_h : band);
-    bands = (out_h + band - 1) / band;
-    tile_floats = ((long)((band - 1) * stride + kh) * cols + 8L * stride + kw) * EI_QDW_BLOCK;
-    scratch_floats = tile_floats + ((long)band * out_w + EI_QDW_OUT_SLACK + taps + 2) * EI_QDW_BLOCK;
-    memset(&s, 0, sizeof s);
-    s.unit = nhwc_for(level);
-    s.x = x, s.w = w, s.bias = bias, s.multiplier = multiplier, s.y = y;
-    s.c = c, s.in_h = in_h, s.in_w = in_w, s.kh = kh, s.kw = kw, s.stride = stride;
-    s.pad_top = pad_top, s.pad_left = pad_left, s.out_h = out_h, s.out_w = out_w, s.cols = cols;
-    s.band = band, s.bands = bands, s.taps = taps;
-    s.x_zero = x_zero, s.y_zero = y_zero, s.lo = lo, s.hi = hi;
-    s.tile_floats = tile_floats, s.scratch_floats = scratch_floats;
-    return ei_parallel_for(blocks * bands,
-                           ei_threads_for((double)blocks * bands,
-                                          (double)band * out_w * taps * EI_QDW_BLOCK),
-                           nhwc_task, &s) < 0
                ? -1
                : 0;
 }

@@ -23,19 +23,4 @@ int ei_qdwconv_blocked(int c, int in_h, int in_w, int kh, int kw, int stride, in
                        const int8_t *w, const int32_t *bias, const float *multiplier,
                        int y_zero, int lo, int hi, uint8_t *y, ei_simd_level level);
 
-/* y (cols, rows) = x (rows, cols) transposed, bytes: one image's (C, H*W)
- * planes into (H*W, C) pixels or back, where the int8 region of a model is
- * entered and left; 16 x 16 blocks through qdwconv_blocked's byte transpose. */
-void ei_u8_transpose(long rows, long cols, const uint8_t *x, uint8_t *y);
-
-/* The same convolution with x (in_h, in_w, c) and y (out_h, out_w, c)
- * channels-last, as the int8 region of a model runs it: no transpose in or
- * out, the padded tile of a band of rows gathered from the pixels. Returns
- * -1 when scratch memory cannot be had, -2 for more than
- * EI_QDWCONV_MAX_TAPS taps, else 0. */
-int ei_qdwconv_nhwc(int c, int in_h, int in_w, int kh, int kw, int stride, int pad_top,
-                    int pad_left, int out_h, int out_w, const uint8_t *x, int x_zero,
-                    const int8_t *w, const int32_t *bias, const float *multiplier, int y_zero,
-                    int lo, int hi, uint8_t *y, ei_simd_level level);
-
 #endif

@@ -29,6 +29,19 @@ def quantize_u8(x, scale, zero, out=None):
     return out
 
 
+def quantize_u8_nhwc(x, scale, zero, out=None):
+    """quantize_u8 of x float32 (C, H, W) planes into (H, W, C) uint8 pixels:
+    where a QuantizeLinear enters the channels-last int8 region."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.ndim != 3:
+        raise ValueError(f"x must be (C, H, W), got shape {x.shape}")
+    c, h, w = x.shape
+    out = _out(out, (h, w, c), np.uint8)
+    _core.quantize_u8_nhwc(x.reshape(c, h * w), float(scale), _zero_point(zero, "zero"),
+                           out.reshape(h * w, c))
+    return out
+
+
 def dequantize_u8(x, scale, zero, out=None):
     """x uint8 -> (x - zero) * scale float32."""
     x = np.ascontiguousarray(x, dtype=np.uint8)

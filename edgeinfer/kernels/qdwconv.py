@@ -60,6 +60,6 @@ def qdwconv_nhwc(x, x_zero, w, bias, multiplier, y_zero, lo=0, hi=255, stride=1,
     check_points(x_zero, y_zero, lo, hi)
     out = output_buffer(out, shape, np.uint8)
     top, left = (int(p) for p in pads[:2])
-    _core.qdwconv_nhwc(x, int(x_zero), w, bias, multiplier, int(y_zero), int(lo), int(hi),
-                       int(stride), top, left, out)
+    _core.qdwconv_nhwc_packed(x, int(x_zero), _core.qdwconv_nhwc_pack(w, bias, multiplier),
+                              int(y_zero), int(lo), int(hi), int(stride), top, left, out)
     return out

@@ -4,9 +4,10 @@ reads and writes (N, H, W, C) uint8 tensors, as onnxruntime runs its int8
 graph: a pixel's channels are contiguous, so the 1x1 is a GEMM over pixels
 with no packing of activations and the depthwise reads a vector of channels
 per tap, with no transpose in or out of each layer. QuantizedAdd is
-elementwise and takes either layout. One ChannelsLast step (a byte
-transpose) goes in where a tensor enters the region (the QuantizeLinear
-after a float stem) and one where it leaves (the DequantizeLinear before
+elementwise and takes either layout. Where a tensor enters the region the
+QuantizeLinear after a float stem writes it channels-last itself (when only
+the region reads it); otherwise one ChannelsLast step (a byte transpose)
+goes in there, and one where it leaves (the DequantizeLinear before
 pooling, a model output); the tensors inside are new names ending in
 NHWC_SUFFIX, and every name the rest of the graph reads keeps its NCHW
 shape."""
@@ -66,14 +67,21 @@ def moves_bytes(planes_shape):
     return planes_shape[1] != 1 and planes_shape[2] * planes_shape[3] != 1
 
 
+def _read_outside(nodes, inside, outputs):
+    """The names read by a step for which inside(node) is false, and the
+    graph's outputs: the tensors that must be planes where they are read."""
+    read = set(outputs)
+    for node in nodes:
+        if not inside(node):
+            read.update(node.inputs)
+    return read
+
+
 def _chosen(nodes, info, outputs):
     """The ids of the steps to run channels-last: every connected part of the
     region whose transposes (those that move bytes) are fewer than its steps."""
     region = [node for node in nodes if _channels_last_form(node, info)]
-    read_outside = set(outputs)
-    for node in nodes:
-        if not _channels_last_form(node, info):
-            read_outside.update(node.inputs)
+    read_outside = _read_outside(nodes, lambda node: _channels_last_form(node, info), outputs)
     chosen = set()
     for part in _components(region):
         written = {name for node in part for name in node.outputs}
@@ -82,6 +90,14 @@ def _chosen(nodes, info, outputs):
         if sum(moves_bytes(info[name][0]) for name in edges) < len(part):
             chosen.update(id(node) for node in part)
     return chosen
+
+
+def _quantizes_into(node, info, read_inside, read_outside):
+    """Whether the node is a QuantizeLinear of a 4-D map that only the region
+    reads: it can write (N, H, W, C) itself rather than be followed by a
+    ChannelsLast transpose."""
+    return node.op == "QuantizeLinear" and node.outputs[0] in read_inside and \
+        node.outputs[0] not in read_outside and len(info[node.outputs[0]][0]) == 4
 
 
 def run_channels_last(nodes, info, outputs):
@@ -94,11 +110,9 @@ def run_channels_last(nodes, info, outputs):
     if not region:
         return nodes
     written = {name for node in nodes if id(node) in region for name in node.outputs}
-    read_outside = set(outputs)
-    for node in nodes:
-        if id(node) not in region:
-            read_outside.update(node.inputs)
+    read_outside = _read_outside(nodes, lambda node: id(node) in region, outputs)
     leaving = written & read_outside
+    read_inside = {name for node in nodes if id(node) in region for name in node.inputs}
     result, renamed = [], {}
 
     def nhwc(name):
@@ -108,6 +122,11 @@ def run_channels_last(nodes, info, outputs):
         return renamed[name]
 
     for node in nodes:
+        if _quantizes_into(node, info, read_inside, read_outside):
+            # the region's entry written channels-last by the QuantizeLinear itself
+            result.append(Node(node.op, node.inputs, [nhwc(node.outputs[0])],
+                               dict(node.attrs, channels_last=True), node.name))
+            continue
         if id(node) not in region:
             result.append(node)
             continue

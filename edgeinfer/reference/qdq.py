@@ -1,4 +1,5 @@
-"""Numpy twins of edgeinfer.kernels.quantize_u8, dequantize_u8 and qadd_u8."""
+"""Numpy twins of edgeinfer.kernels.quantize_u8, quantize_u8_nhwc, dequantize_u8
+and qadd_u8."""
 import numpy as np
 
 
@@ -16,6 +17,11 @@ def _saturate_u8(values, zero, out):
 def quantize_u8(x, scale, zero, out=None):
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         return _saturate_u8(np.asarray(x, np.float32) / np.float32(scale), zero, out)
+
+
+def quantize_u8_nhwc(x, scale, zero):
+    """x (C, H, W) float32 planes quantised into (H, W, C) pixels."""
+    return np.ascontiguousarray(quantize_u8(x, scale, zero).transpose(1, 2, 0))
 
 
 def dequantize_u8(x, scale, zero, out=None):

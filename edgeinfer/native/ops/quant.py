@@ -10,7 +10,7 @@ import numpy as np
 from ...core.loader import core
 from ..errors import unsupported
 from ..kernel import FLOAT, Kernel, normalise_axis, optional_input, require_constant
-from ..quantized_layout import VECTOR_LEVELS, moves_bytes
+from ..quantized_layout import TO_NHWC, VECTOR_LEVELS, moves_bytes
 
 INTEGER_LIMITS = {np.dtype(t): (np.iinfo(t).min, np.iinfo(t).max)
                   for t in (np.uint8, np.int8, np.uint16, np.int16, np.int32)}
@@ -92,24 +92,37 @@ def make_quantize(node, operands, opset):
     scale, zero, dtype = quantization_params(node, operands)
     lo, hi = INTEGER_LIMITS[dtype]
     zero = zero.astype(np.float32)
+    # where it enters the int8 region (native/quantized_layout.py): (N, C, H, W)
+    # planes in, (N, H, W, C) pixels out, no transpose after
+    channels_last = bool(node.attr("channels_last", False))
+    shape = tuple(x.shape[p] for p in TO_NHWC) if channels_last else x.shape
 
     def bind(ins, outs):
         src, out = ins[0], outs[0]
         if _per_tensor_u8(scale, zero, dtype, src, out):
-            flat_src, flat_out = src.reshape(-1), out.reshape(-1)
             args = (float(scale), int(zero))
+            if channels_last:
+                pairs = [(a.reshape(a.shape[0], -1), b.reshape(-1, b.shape[-1]))
+                         for a, b in zip(src, out)]
+
+                def run_images():
+                    for planes, pixels in pairs:
+                        core.quantize_u8_nhwc(planes, *args, pixels)
+                return run_images
+            flat_src, flat_out = src.reshape(-1), out.reshape(-1)
             return lambda: core.quantize_u8(flat_src, *args, flat_out)
         scratch = np.empty(x.shape, np.float32)
+        target = out.transpose(0, 3, 1, 2) if channels_last else out
 
         def run():
             np.divide(src, scale, out=scratch)
             np.rint(scratch, out=scratch)          # half to even, as ONNX rounds
             np.add(scratch, zero, out=scratch)
             np.clip(scratch, lo, hi, out=scratch)
-            np.copyto(out, scratch, casting="unsafe")
+            np.copyto(target, scratch, casting="unsafe")
         return run
 
-    return Kernel([x.shape], [dtype], bind)
+    return Kernel([shape], [dtype], bind)
 
 
 def make_quantized_conv(node, operands, opset):
@@ -180,8 +193,9 @@ def _channels_last_conv(node, x):
             packed = core.qconv1x1_nhwc_pack(weights, bias, x_zero, multiplier)
             calls = [(core.qconv1x1_nhwc, (image, packed, *bounds, out)) for image, out in images]
         else:
-            calls = [(core.qdwconv_nhwc, (image, x_zero, weights, bias, multiplier, *bounds,
-                                          *pads[:2], out)) for image, out in images]
+            packed = core.qdwconv_nhwc_pack(weights, bias, multiplier)
+            calls = [(core.qdwconv_nhwc_packed, (image, x_zero, packed, *bounds, *pads[:2], out))
+                     for image, out in images]
         if len(calls) == 1:
             call, args = calls[0]
             return lambda: call(*args)
