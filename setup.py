@@ -17,6 +17,7 @@ The default build is portable: no -march=native. Wider x86 vector units
 (AVX2+FMA, AVX-512) are chosen at run time; NEON is always on for aarch64.
 """
 import os
+import platform
 import shlex
 import sys
 from glob import glob
@@ -36,6 +37,15 @@ def thread_flags():
     if os.environ.get("EDGEINFER_NO_THREADS", "") not in ("", "0"):
         return ["-DEI_NO_THREADS"] if sys.platform != "win32" else ["/DEI_NO_THREADS"]
     return [] if sys.platform == "win32" else ["-pthread"]
+
+
+def atomic_link_flags():
+    """-latomic on 32-bit ARM: the pool's 64-bit ticket is a libatomic call there
+    wherever the compiler targets armv6 (Raspberry Pi OS's 32-bit default, even on a
+    Pi 4), and without the library the core would fail to import."""
+    is_32_bit = sys.maxsize < 2**32
+    is_x86 = platform.machine().lower() in ("i386", "i486", "i586", "i686", "x86", "x86_64", "amd64")
+    return ["-latomic"] if is_32_bit and not is_x86 and sys.platform != "win32" else []
 
 
 def sanitizer_flags():
@@ -74,7 +84,7 @@ def core_extension():
         sources=["edgeinfer/_core.pyx"] + sorted(glob(os.path.join(CSRC, "*", "*.c"))),
         include_dirs=CSRC_DIRS,
         extra_compile_args=compile_flags() + sanitizer_flags() + threads,
-        extra_link_args=sanitizer_flags() + threads,
+        extra_link_args=sanitizer_flags() + threads + atomic_link_flags(),
         depends=sorted(glob(os.path.join(CSRC, "*", "*.h")) + glob("edgeinfer/*.pxi")),
     )
     return cythonize([ext], compiler_directives={"language_level": 3}, include_path=["edgeinfer"])

@@ -44,3 +44,28 @@ def test_the_pool_has_no_data_race_under_thread_sanitizer(tmp_path):
     run = subprocess.run([out], capture_output=True, text=True, timeout=300,
                          env=dict(os.environ, TSAN_OPTIONS="halt_on_error=1 exitcode=66"))
     assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr
+
+
+ARMV6_SYSROOT = "/usr/arm-linux-gnueabihf"
+
+
+def test_the_pool_runs_on_armv6_where_its_64_bit_ticket_needs_libatomic(tmp_path):
+    """Raspberry Pi OS's 32-bit gcc targets armv6, where a 64-bit atomic is a
+    libatomic call: built without the library the core failed to import
+    (undefined __atomic_load_8). Built as setup.py builds it there (-latomic),
+    the driver runs."""
+    libatomic = os.path.join(ARMV6_SYSROOT, "lib", "libatomic.so.1")
+    for tool in ("arm-linux-gnueabihf-gcc", "qemu-arm"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    if not os.path.exists(libatomic):
+        pytest.skip(f"{libatomic} is not installed")
+    out = str(tmp_path / "thread_pool_armv6")
+    subprocess.run(["arm-linux-gnueabihf-gcc", "-std=c99", "-O2", "-march=armv6+fp", "-marm",
+                    "-Wall", "-Wextra", "-Werror"] + INCLUDES
+                   + [os.path.join(ROOT, "tests", "c", "thread_pool_main.c"),
+                      os.path.join(CSRC, "platform", "thread_pool.c"), "-pthread", libatomic,
+                      "-o", out], check=True, capture_output=True, text=True)
+    run = subprocess.run(["qemu-arm", "-L", ARMV6_SYSROOT, out], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stdout + run.stderr

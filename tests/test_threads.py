@@ -94,6 +94,7 @@ print(counts)
     assert _child(code, EDGEINFER_NUM_THREADS="3") == "[0, 1, 2]"
 
 
+@pytest.mark.skipif(not core.threads_enabled(), reason="built without threads")
 def test_worker_threads_sleep_between_frames():
     """After a step split across two threads, the worker spins a few tens of
     microseconds for the next step and then sleeps: over a 100 ms pause after
@@ -109,9 +110,11 @@ pauses = []
 for _ in range(3):
     edgeinfer.conv2d(x, w, None, padding=1)
     before = usage(); time.sleep(0.1); pauses.append(1000 * (usage() - before))
-print(min(pauses))
+print(core.pool_workers(), min(pauses))
 """
-    cpu_ms = float(_child(code))
+    workers, cpu_ms = _child(code).split()
+    cpu_ms = float(cpu_ms)
+    assert workers == "1", "no worker started: the pause measured nothing"
     assert cpu_ms < 1, f"{cpu_ms:.1f} ms of CPU while the process slept 100 ms"
 
 
@@ -148,3 +151,42 @@ def test_two_models_run_from_two_python_threads_at_once_give_their_own_results(t
     for worker in workers:
         worker.join()
     assert wrong == []
+
+
+@pytest.mark.parametrize("env, threads", [
+    ({"OMP_NUM_THREADS": "3,2"}, 3),                                # the outer level
+    ({"OMP_NUM_THREADS": "1"}, 1),
+    ({"OMP_NUM_THREADS": "3", "EDGEINFER_NUM_THREADS": "2"}, 2),   # ours first
+    ({"OMP_NUM_THREADS": "abc"}, None),                             # the cores, as unset
+])
+def test_thread_count_comes_from_our_variable_then_openmps_then_the_cores(env, threads):
+    """Without OpenMP the core still honours OMP_NUM_THREADS, the variable
+    users and containers already set, after EDGEINFER_NUM_THREADS."""
+    if not core.threads_enabled():
+        pytest.skip("built without threads")
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("OMP_NUM_THREADS", "EDGEINFER_NUM_THREADS")}
+    code = "from edgeinfer.core.loader import core; print(core.get_num_threads())"
+    environ = dict(clean, PYTHONPATH=ROOT, **env)
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    cores = len(os.sched_getaffinity(0))
+    assert int(out) == (threads if threads is not None else min(cores, 64))
+
+
+@pytest.mark.skipif(not core.threads_enabled(), reason="built without threads")
+def test_a_forked_child_starts_its_own_worker_and_gives_the_parents_results():
+    """A fork copies only the calling thread: the child must not wait for the
+    parent's workers (it would hang), but start its own."""
+    code = SPLIT_STEPS + """
+import os
+core.set_num_threads(2)
+want = edgeinfer.conv2d(x, w, None, padding=1)
+pid = os.fork()
+if pid == 0:
+    got = edgeinfer.conv2d(x, w, None, padding=1)
+    os._exit(0 if core.pool_workers() == 1 and np.array_equal(got, want) else 3)
+_, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+    assert _child(code) == "0"

@@ -88,7 +88,9 @@ static struct {
     int workers;
     int busy; /* a step holds the workers */
     unsigned generation;
-    unsigned long long ticket;
+    /* 8-aligned: a 64-bit atomic on a 4-aligned field is not one on i386;
+     * on armv6 it is a libatomic call (setup.py links -latomic there) */
+    unsigned long long ticket __attribute__((aligned(8)));
     /* the step: written between closing the last step's ticket and
      * publishing its own, read by a thread only once it has claimed one of
      * its tasks (the step cannot end before that task does) */

@@ -23,7 +23,7 @@ typedef int (*ei_task_fn)(void *ctx, int task, int thread);
 int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx);
 
 /* 1 when steps run on more than one thread, 0 in a build without threads
- * (EI_NO_THREADS, or no pthreads). */
+ * (EI_NO_THREADS, a compiler other than gcc/clang, or Windows). */
 int ei_pool_threads_enabled(void);
 
 /* How long an idle worker spins, in microseconds, looking for the next step
