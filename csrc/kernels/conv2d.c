@@ -176,19 +176,6 @@ static int depthwise_blocked_task(void *ctx, int item, int thread)
     return 0;
 }
 
-/* Parts of its rows each channel block of a step is split into: one, or as
- * many as make the tasks share out evenly between its threads when there
- * are few of them (144 channels of 16 lanes, 9 blocks on 2 threads, kept one
- * thread waiting a block's time in every such layer). */
-static int row_parts(int items, int threads, int rows)
-{
-    int parts = 1;
-    if (threads > 1 && items % threads != 0 && items < 8 * threads)
-        while (parts < rows && items * parts % threads != 0)
-            parts++;
-    return parts;
-}
-
 /* One input channel per group, channels-last: blocks of a vector's width of
  * output channels shared out between threads, each padded into the thread's
  * scratch; with few blocks, their rows shared out too. */
@@ -199,7 +186,7 @@ static int depthwise_blocked(const ei_conv2d_params *p, ei_depthwise_blocked *pl
     const int block_items = p->batch * blocks;
     const int threads = ei_threads_for(block_items, (double)plan->out_height * plan->out_width *
                                                 p->kernel_h * p->kernel_w * plan->lanes);
-    int parts = row_parts(block_items, threads, plan->out_height), part_rows;
+    int parts = ei_even_parts(block_items, threads, plan->out_height), part_rows;
     depthwise_step s = {0};
     if (parts > 1)
         ei_depthwise_blocked_split_rows(plan, parts);
