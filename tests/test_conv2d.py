@@ -300,6 +300,14 @@ REGRESSIONS = {
     "threads_depthwise_multiplier": seeded((2, 16, 30, 30), (48, 1, 5, 5), seed=3, padding=2,
                                            groups=16),
     "threads_pointwise_small_map": seeded((1, 256, 7, 7), (100, 256, 1, 1), seed=4),
+    # channel-blocked depthwise with an odd count of channel blocks at every
+    # vector width (33 channels: 3, 5, 9 and 33 blocks): at two threads each
+    # block's rows are split in two, each part filling its own halo rows
+    "depthwise_blocked_rows_split_between_threads": seeded((1, 33, 12, 12), (33, 1, 3, 3),
+                                                           seed=5, padding=1, groups=33),
+    "depthwise_blocked_rows_split_strided_5x5": seeded((1, 33, 15, 15), (33, 1, 5, 5), seed=6,
+                                                       stride=2, padding=2, groups=33,
+                                                       activation="relu6"),
     # pointwise on maps of odd widths with more weight rows than a tile, K in
     # several chunks, a clamp
     "pointwise_more_rows_than_a_tile": seeded((1, 40, 7, 7), (64, 40, 1, 1)),

@@ -79,6 +79,9 @@ REGRESSIONS = {
     # that ends mid-map, and a pad larger than the filter's reach
     "nhwc_bands_56_wide": problem(8, 48, 56, 56, 3, 1, (1, 1, 1, 1)),
     "nhwc_stride2_bands_odd_rows": problem(9, 17, 57, 61, 5, 2, (2, 2, 1, 1), clamp=True),
+    # an odd count of 16-channel blocks in one band (144 channels on 28x28,
+    # cut to 48: 3 blocks): at two threads each block's rows go in two bands
+    "nhwc_odd_blocks_bands_split_between_threads": problem(10, 48, 20, 20, 5, 1, (2, 2, 2, 2)),
     # all products at their extreme: 25 x 255 x -128 in int32, each within int16
     "extreme_products": Case((np.full((2, 7, 7), 255, np.uint8), 0,
                               np.full((2, 5, 5), -128, np.int8), None,

@@ -95,6 +95,26 @@ print(counts)
 
 
 @pytest.mark.skipif(not core.threads_enabled(), reason="built without threads")
+def test_one_row_classifier_streams_its_weights_on_two_threads():
+    """A 1280 -> 1000 classifier of one row is 1.3 M multiply-adds, near the
+    default gate, but 5 MB of weights each read once: it stayed on one
+    thread while two cores stream it ~1.7x as fast. At the default gate it
+    now starts a worker; a 16 -> 16 one of one row still runs alone."""
+    code = """
+import numpy as np
+from edgeinfer.core.loader import core
+from edgeinfer.kernels import dense
+core.set_num_threads(2)
+dense(np.ones((1, 16), np.float32), np.ones((16, 16), np.float32))
+counts = [core.pool_workers()]
+dense(np.ones((1, 1280), np.float32), np.ones((1280, 1000), np.float32))
+counts.append(core.pool_workers())
+print(counts)
+"""
+    assert _child(code) == "[0, 1]"
+
+
+@pytest.mark.skipif(not core.threads_enabled(), reason="built without threads")
 def test_worker_threads_sleep_between_frames():
     """After a step split across two threads, the worker spins a few tens of
     microseconds for the next step and then sleeps: over a 100 ms pause after

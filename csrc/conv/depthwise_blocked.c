@@ -371,6 +371,20 @@ EI_INLINE void fill_band(const ei_depthwise_blocked *plan, const float *const *s
 
 static int forced_band_rows = 0;
 
+/* The padded rows a band reads and one thread's scratch, for plan->band_rows. */
+static void size_scratch(ei_depthwise_blocked *plan)
+{
+    const ei_conv2d_params *p = plan->conv;
+    plan->band_height = plan->band_rows == plan->out_height
+                            ? plan->padded_height
+                            : band_height_for(p, plan->band_rows);
+    plan->scratch_bytes =
+        sizeof(float) *
+        (round16((size_t)plan->band_height * plan->padded_width * plan->lanes) +
+         round16((size_t)p->kernel_h * p->kernel_w * plan->lanes) + round16(plan->lanes) +
+         round16((size_t)plan->band_rows * plan->out_width * plan->lanes));
+}
+
 void ei_depthwise_blocked_force_band_rows(int rows)
 {
     forced_band_rows = rows > 0 ? rows : 0;
@@ -416,11 +430,14 @@ void ei_depthwise_blocked_plan(const ei_conv2d_params *p, int out_height, int ou
             plan->band_rows--;
     if (forced_band_rows > 0)
         plan->band_rows = forced_band_rows < out_height ? forced_band_rows : out_height;
-    plan->band_height = plan->band_rows == out_height ? plan->padded_height
-                                                      : band_height_for(p, plan->band_rows);
-    plan->scratch_bytes =
-        sizeof(float) *
-        (round16((size_t)plan->band_height * plan->padded_width * plan->lanes) +
-         round16((size_t)p->kernel_h * p->kernel_w * plan->lanes) + round16(plan->lanes) +
-         round16((size_t)plan->band_rows * out_width * plan->lanes));
+    size_scratch(plan);
+}
+
+void ei_depthwise_blocked_split_rows(ei_depthwise_blocked *plan, int parts)
+{
+    const int rows = parts > 1 ? (plan->out_height + parts - 1) / parts : plan->out_height;
+    if (rows < plan->band_rows) {
+        plan->band_rows = rows;
+        size_scratch(plan);
+    }
 }

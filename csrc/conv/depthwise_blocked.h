@@ -17,11 +17,13 @@
 
 typedef struct ei_depthwise_blocked ei_depthwise_blocked;
 
-/* Output channels [m0, m0 + lanes) of one image: x and y point at that
- * image's first channel; scratch is one thread's, bound to the plan. */
+/* Output channels [m0, m0 + lanes) of one image, output rows [oy0, oy1)
+ * (oy0 a multiple of plan->band_rows; 0 and out_height for the whole map):
+ * x and y point at that image's first channel; scratch is one thread's,
+ * bound to the plan. */
 typedef void (*ei_depthwise_block_fn)(const ei_depthwise_blocked *plan, const float *x,
-                                      const float *w, const float *bias, int m0, float *y,
-                                      float *scratch);
+                                      const float *w, const float *bias, int m0, int oy0,
+                                      int oy1, float *y, float *scratch);
 
 struct ei_depthwise_blocked {
     const ei_conv2d_params *conv;
@@ -41,6 +43,11 @@ struct ei_depthwise_blocked {
  * stream from memory overlaps the multiply-adds; smaller maps are one band. */
 void ei_depthwise_blocked_plan(const ei_conv2d_params *p, int out_height, int out_width,
                                ei_simd_level level, ei_depthwise_blocked *plan);
+
+/* Bands of at most ceil(out_height / parts) output rows, so that a step
+ * with fewer channel blocks than it has threads to keep busy can share out
+ * each block's rows too (each band reads its own halo rows again). */
+void ei_depthwise_blocked_split_rows(ei_depthwise_blocked *plan, int parts);
 
 /* Forces bands of this many output rows (0: as planned), for tests. */
 void ei_depthwise_blocked_force_band_rows(int rows);

@@ -92,7 +92,7 @@ typedef struct {
     const float *x, *w, *bias;
     float *y;
     ei_row_kernel kernel;
-    int blocks;
+    int blocks, parts, part_rows; /* channel blocks, row parts of each */
     int ho, wo;
     ei_simd_level level;
     unsigned char bound[EI_MAX_THREADS]; /* the thread has padded its scratch */
@@ -165,26 +165,35 @@ static int depthwise_blocked_task(void *ctx, int item, int thread)
     const ei_depthwise_blocked *plan = (const ei_depthwise_blocked *)s->plan;
     const size_t in_image = (size_t)p->in_channels * p->in_height * p->in_width;
     const size_t out_image = (size_t)p->out_channels * plan->out_height * plan->out_width;
-    const int n = item / s->blocks, m0 = item % s->blocks * plan->lanes;
+    const int block = item / s->parts, oy0 = item % s->parts * s->part_rows;
+    const int oy1 = oy0 + s->part_rows < plan->out_height ? oy0 + s->part_rows : plan->out_height;
+    const int n = block / s->blocks, m0 = block % s->blocks * plan->lanes;
     float *scratch = (float *)bound_scratch(s, plan->scratch_bytes, thread, bind_blocked);
     if (scratch == NULL)
         return -2;
-    plan->block(plan, s->x + (size_t)n * in_image, s->w, s->bias, m0,
+    plan->block(plan, s->x + (size_t)n * in_image, s->w, s->bias, m0, oy0, oy1,
                 s->y + (size_t)n * out_image, scratch);
     return 0;
 }
 
 /* One input channel per group, channels-last: blocks of a vector's width of
  * output channels shared out between threads, each padded into the thread's
- * scratch. */
-static int depthwise_blocked(const ei_conv2d_params *p, const ei_depthwise_blocked *plan,
+ * scratch; with few blocks, their rows shared out too. */
+static int depthwise_blocked(const ei_conv2d_params *p, ei_depthwise_blocked *plan,
                              const float *x, const float *w, const float *bias, float *y)
 {
     const int blocks = (p->out_channels + plan->lanes - 1) / plan->lanes;
-    const int items = p->batch * blocks;
-    const int threads = ei_threads_for(items, (double)plan->out_height * plan->out_width *
-                                               p->kernel_h * p->kernel_w * plan->lanes);
+    const int block_items = p->batch * blocks;
+    const int threads = ei_threads_for(block_items, (double)plan->out_height * plan->out_width *
+                                                p->kernel_h * p->kernel_w * plan->lanes);
+    int parts = ei_even_parts(block_items, threads, plan->out_height), part_rows;
     depthwise_step s = {0};
+    if (parts > 1)
+        ei_depthwise_blocked_split_rows(plan, parts);
+    /* a part is whole bands */
+    part_rows = (plan->out_height + parts - 1) / parts;
+    part_rows = (part_rows + plan->band_rows - 1) / plan->band_rows * plan->band_rows;
+    parts = (plan->out_height + part_rows - 1) / part_rows;
     s.p = p;
     s.plan = plan;
     s.x = x;
@@ -192,7 +201,9 @@ static int depthwise_blocked(const ei_conv2d_params *p, const ei_depthwise_block
     s.bias = bias;
     s.y = y;
     s.blocks = blocks;
-    return ei_parallel_for(items, threads, depthwise_blocked_task, &s);
+    s.parts = parts;
+    s.part_rows = part_rows;
+    return ei_parallel_for(block_items * parts, threads, depthwise_blocked_task, &s);
 }
 
 /* Output maps up to this wide go channels-last when there are channels

@@ -421,10 +421,17 @@ int ei_qdwconv_nhwc_packed(int c, int in_h, int in_w, int kh, int kw, int stride
        very wide map's would pass int, wrap to zero and divide by it) */
     const long row_bytes = (long)cols * PAIR * (long)sizeof(int16_t);
     int band = row_bytes >= 131072 ? 1 : (int)((131072 / row_bytes - kh) / stride + 1);
+    int threads, bands;
     nhwc_step s;
     if (kh * kw > EI_QDWCONV_MAX_TAPS)
         return -2;
     band = band < 1 ? 1 : (band > out_h ? out_h : band);
+    bands = (out_h + band - 1) / band;
+    threads = ei_threads_for((double)blocks * bands, (double)band * out_w * kh * kw * BLOCK);
+    /* few blocks of one band each (144 channels on a 28x28 map: 9) share
+     * out evenly in more, shorter bands */
+    bands *= ei_even_parts(blocks * bands, threads, out_h);
+    band = (out_h + bands - 1) / bands;
     s.unit = unit_for(level);
     s.x = x, s.packed = packed, s.y = y;
     s.c = c, s.in_h = in_h, s.in_w = in_w, s.kh = kh, s.kw = kw, s.stride = stride;
@@ -434,10 +441,7 @@ int ei_qdwconv_nhwc_packed(int c, int in_h, int in_w, int kh, int kw, int stride
     s.band = band, s.bands = (out_h + band - 1) / band;
     s.tile_words = (long)((band - 1) * stride + kh) * cols * PAIR;
     s.block_words = HEAD_WORDS + (long)kh * pairs * PAIR;
-    return ei_parallel_for(blocks * s.bands,
-                           ei_threads_for((double)blocks * s.bands,
-                                          (double)band * out_w * kh * kw * BLOCK),
-                           nhwc_task, &s) < 0
+    return ei_parallel_for(blocks * s.bands, threads, nhwc_task, &s) < 0
                ? -1
                : 0;
 }

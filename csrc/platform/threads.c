@@ -103,3 +103,12 @@ int ei_threads_for(double items, double work_per_item)
         threads = (int)items;
     return threads < 1 ? 1 : threads;
 }
+
+int ei_even_parts(int items, int threads, int most)
+{
+    int parts = 1;
+    if (threads > 1 && items % threads != 0 && items < 8 * threads)
+        while (parts < most && items * parts % threads != 0)
+            parts++;
+    return parts;
+}

@@ -20,6 +20,13 @@ void ei_set_num_threads(int n);
  * waking a second core runs on the calling thread alone. */
 int ei_threads_for(double items, double work_per_item);
 
+/* Parts (1 to `most`) to split each of a step's `items` tasks into, so that
+ * its tasks share out evenly between `threads` threads: 1 when they already
+ * do or are many (a thread then waits at most a small share of the step);
+ * else the fewest that make their count a multiple of the threads (9 channel
+ * blocks on 2 threads kept one waiting for a whole block). */
+int ei_even_parts(int items, int threads, int most);
+
 /* A float a streaming kernel (elementwise, activation, a pooling tap) reads
  * counts as this many multiply-adds of work: such a pass is bound by the
  * cache, not by arithmetic. */
