@@ -82,3 +82,25 @@ def test_threads_below_one_is_one_line_and_status_2(tmp_path, capsys):
     assert layer_profile.main([path, "--threads", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--threads" in err and err.count("\n") == 0
+
+
+def test_engines_take_turns_in_blocks_each_counting_only_after_its_warmup():
+    """One thread: run by run; blocks of three: each engine three runs in a
+    row, and every engine's first `warmup` runs uncounted however the blocks
+    fall."""
+    turns = layer_profile._turns(warmup=2, runs=3, block=1)
+    assert [which for which, _ in turns] == ["native", "ort"] * 5
+    blocks = layer_profile._turns(warmup=2, runs=3, block=3)
+    assert [which for which, _ in blocks] == ["native"] * 3 + ["ort"] * 3 + ["native"] * 2 \
+        + ["ort"] * 2
+    for engine in ("native", "ort"):
+        counted = [c for which, c in blocks if which == engine]
+        assert counted == [False, False, True, True, True]
+    assert layer_profile.default_block(1) == 1 and layer_profile.default_block(2) > 1
+
+
+def test_block_below_one_is_one_line_and_status_2(tmp_path, capsys):
+    path = str(tmp_path / "cnn.onnx")
+    onnx.save(mobile_cnn(size=32), path)
+    assert layer_profile.main([path, "--block", "0"]) == 2
+    assert "--block" in capsys.readouterr().err

@@ -1,8 +1,10 @@
 """Per-layer truth: the native backend's time per step beside onnxruntime's
 own per-node profile (SessionOptions.enable_profiling) for the same model, at
 one thread (or --threads N: both engines at N), one row per layer shape, so
-every slow layer shape is visible. The two take turns run by run; each node's
-time is its median over the runs.
+every slow layer shape is visible. The two take turns run by run at one
+thread, in blocks of five runs at more (--block N): onnxruntime's workers spin
+for a while after its run returns and would take a core from a native run
+right after it. Each node's time is its median over the runs.
 
 Rows are keyed by what decides a layer's speed, not by node name (the two
 engines fuse and rename differently): for a convolution its kind (1x1,
@@ -11,7 +13,8 @@ other operators the operator and output shape. onnxruntime's NCHWc layout
 nodes (ReorderInput/ReorderOutput) and operators it fused away appear on
 their own side only.
 
-usage: python tools/layer_profile.py MODEL.onnx [--runs 20] [--threads 1] [--top 40] [--markdown]
+usage: python tools/layer_profile.py MODEL.onnx [--runs 20] [--threads 1] [--block N] [--top 40]
+                                    [--markdown]
 """
 import argparse
 import json
@@ -125,10 +128,29 @@ def _shape(entry):
     return tuple(next(iter(entry.values()))) if entry else None
 
 
-def layers(path, x, runs, warmup=3, threads=1):
+def default_block(threads):
+    """Runs per turn: one at one thread; five at more, so that only a block's
+    first run follows the other engine's spinning workers."""
+    return 1 if threads == 1 else 5
+
+
+def _turns(warmup, runs, block):
+    """(engine, counted) for each run in order: the engines take turns in
+    blocks of `block` runs, each engine's first `warmup` runs not counted."""
+    order, done = [], {"native": 0, "ort": 0}
+    while min(done.values()) < warmup + runs:
+        for engine in ("native", "ort"):
+            for _ in range(min(block, warmup + runs - done[engine])):
+                order.append((engine, done[engine] >= warmup))
+                done[engine] += 1
+    return order
+
+
+def layers(path, x, runs, warmup=3, threads=1, block=None):
     """({key: [nodes, ms]} native, the same for onnxruntime), both at
-    `threads` threads: the two engines take turns run by run, so a loaded
-    machine's noise falls on both."""
+    `threads` threads: the two engines take turns, run by run or in blocks
+    of `block` runs (default_block), so a loaded machine's noise falls on
+    both."""
     from edgeinfer.native import NativeBackend
 
     engine = NativeBackend(path, threads=threads)
@@ -139,10 +161,12 @@ def layers(path, x, runs, warmup=3, threads=1):
     with tempfile.TemporaryDirectory() as tmp:
         session = _ort_session(path, tmp, threads)
         feed = {session.get_inputs()[0].name: x}
-        for turn in range(warmup + runs):
+        for which, counted in _turns(warmup, runs, block or default_block(threads)):
+            if which == "ort":
+                session.run(None, feed)
+                continue
             _, steps = engine.run({name: x}, profile=True)
-            session.run(None, feed)
-            if turn >= warmup:
+            if counted:
                 for _, node_name, ms in steps:
                     samples[node_name].append(ms)
         with open(session.end_profiling()) as f:
@@ -170,11 +194,11 @@ def _nchwc_aliases(native, ort):
     return aliases
 
 
-def table(path, runs=20, seed=0, threads=1):
+def table(path, runs=20, seed=0, threads=1, block=None):
     model = onnx.load(path, load_external_data=False)
     dims = [d.dim_value or 1 for d in model.graph.input[0].type.tensor_type.shape.dim]
     x = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
-    native, ort = layers(path, x, runs, threads=threads)
+    native, ort = layers(path, x, runs, threads=threads, block=block)
     for theirs, ours in _nchwc_aliases(native, ort).items():
         count, ms = ort.pop(theirs)
         ort.setdefault(ours, [0, 0.0])
@@ -218,6 +242,8 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1,
                         help="threads of both engines (onnxruntime's intra-op threads)")
+    parser.add_argument("--block", type=int, default=None,
+                        help="runs per engine per turn (default 1 at one thread, 5 at more)")
     parser.add_argument("--top", type=int, default=None, help="show only the slowest N rows")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args(argv)
@@ -227,7 +253,11 @@ def main(argv=None):
     if args.threads < 1:
         print(f"layer_profile: --threads must be 1 or more, not {args.threads}", file=sys.stderr)
         return 2
-    print(format_rows(table(args.model, args.runs, threads=args.threads), args.top, args.markdown))
+    if args.block is not None and args.block < 1:
+        print(f"layer_profile: --block must be 1 or more, not {args.block}", file=sys.stderr)
+        return 2
+    print(format_rows(table(args.model, args.runs, threads=args.threads, block=args.block),
+                      args.top, args.markdown))
     return 0
 
 
