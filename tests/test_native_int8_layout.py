@@ -158,3 +158,31 @@ def test_int8_region_stays_planes_where_the_channels_last_1x1_is_plain_c(
     assert not any(node.attr("channels_last") for node in next(iter(native._plans.values())).nodes
                    if node.op == "QuantizedConv")
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("scale, zero", [
+    (np.array([0.05, 0.1, 0.02], np.float32), np.array([128, 120, 3], np.uint8)),   # per channel
+    (np.float32(0.04), np.int8(-5)),                                               # int8 values
+])
+def test_channels_last_quantize_numpy_path_writes_pixels_like_the_c_path(scale, zero):
+    """A QuantizeLinear entering the region channels-last that the C kernel
+    does not run (per-channel scales, int8 values) goes through numpy; its
+    (N, H, W, C) output is the planes' quantisation moved channel-last."""
+    from edgeinfer.native.graph import Node
+    from edgeinfer.native.kernel import Operand
+    from edgeinfer.native.ops.quant import make_quantize
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 4)).astype(np.float32) * 4
+    node = Node("QuantizeLinear", ["x", "s", "z"], ["y"], {"channels_last": 1, "axis": 1})
+    operands = [Operand(x.shape, np.dtype(np.float32)),
+                Operand(np.shape(scale), np.dtype(np.float32), np.asarray(scale)),
+                Operand(np.shape(zero), np.asarray(zero).dtype, np.asarray(zero))]
+    kernel = make_quantize(node, operands, 21)
+    assert kernel.shapes == [(2, 5, 4, 3)]
+    out = np.empty(kernel.shapes[0], kernel.dtypes[0])
+    kernel.bind([x], [out])()
+    per_channel = (1, -1, 1, 1) if np.ndim(scale) else ()
+    info = np.iinfo(np.asarray(zero).dtype)
+    planes = np.clip(np.rint(x / np.reshape(scale, per_channel))
+                     + np.reshape(zero, per_channel).astype(np.float32), info.min, info.max)
+    np.testing.assert_array_equal(out, planes.transpose(0, 2, 3, 1).astype(out.dtype))
