@@ -93,10 +93,13 @@ def test_backend_all_measures_each_backend_with_its_real_thread_count(report_pat
 
     rows = json.loads(report_path.read_text())["rows"]
     assert [row["backend"] for row in rows] == ["onnxruntime", "native"]
-    threads = {row["backend"]: row["threads"] for row in rows}
-    assert threads == {"onnxruntime": physical_cores(), "native": backend_threads("native", None)}
-    assert all(isinstance(n, int) and n >= 1 and row["threads_default"]
-               for n, row in zip(threads.values(), rows))
+    asked = {row["backend"]: row["threads_asked"] for row in rows}
+    assert asked == {"onnxruntime": physical_cores(), "native": backend_threads("native", None)}
+    assert all(isinstance(row["threads"], int) and row["threads"] >= 1 and row["threads_default"]
+               for row in rows)
+    # the tiny model has too little work to share: native runs it on one thread, as it says
+    assert {row["backend"]: row["threads"] for row in rows} == {
+        "onnxruntime": physical_cores(), "native": 1}
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts threads in /proc")
@@ -318,3 +321,14 @@ def test_fail_above_takes_only_a_finite_percentage(report_path, capsys, threshol
               threshold])
     assert stop.value.code == 2
     assert "--fail-above" in capsys.readouterr().err
+
+
+def test_native_on_fewer_threads_than_asked_says_why(model, capsys):
+    """--threads 2 on a model too small to share: the row says 1 thread and a
+    line says why, instead of a two-thread row that ran on one."""
+    assert main(["bench", model, "--backend", "native", "--threads", "2", "--runs", "4",
+                 "--warmup", "1", "-q"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("native "))
+    assert row.split()[1] == "1"
+    assert "too little work to share between threads" in out

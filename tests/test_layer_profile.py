@@ -49,9 +49,13 @@ def test_int8_convs_pair_with_onnxruntimes_packed_qlinearconv(tmp_path):
 
 def test_threads_option_runs_both_engines_at_that_many_threads(tmp_path, monkeypatch):
     """--threads 2: onnxruntime's intra-op pool and native's core both at two
-    threads while the layers are timed, the same rows as at one."""
+    threads while the layers are timed, the same rows as at one (the small
+    model shares its work as a large one would)."""
     from edgeinfer.core.loader import core
+    from edgeinfer.native import work
     from edgeinfer.native.plan import Plan
+
+    monkeypatch.setattr(work, "MULTIPLY_ADDS_PER_THREAD", 1)
 
     path = str(tmp_path / "cnn.onnx")
     onnx.save(mobile_cnn(size=32), path)

@@ -19,15 +19,18 @@
 static int requested_threads = 0; /* 0: not decided yet */
 
 /* Below this many multiply-adds per thread a second thread costs more than
- * it saves: waking it, the closing barrier, and the output it wrote moving
- * to the other core's cache for the next step. Measured at two threads,
- * whole models interleaved in one process (EDGEINFER_PLAN_CACHE=0, values
- * alternated run by run): the small CNN and mini-Xception 0.83-0.89x their
- * one-thread speed at 200 000, 0.95-1.12x from 1 000 000 on (their steps are
- * 0.1-4 M multiply-adds; 1.03-1.05x at 2 000 000); EfficientNet-Lite0 alike
- * at 200 000 and 1 000 000, 0.91-0.93x of that at 2 000 000 (1.25x its
- * one-thread speed against 1.15x, three runs, waiting passively). */
-#define DEFAULT_WORK_PER_THREAD 1000000.0
+ * it saves: waking it, the closing wait, and the output it wrote moving to
+ * the other core's cache for the next step. A small step kept on the caller
+ * pays that move too, since its input was written by both cores, so within
+ * a model large enough to share (native/plan.py decides, small models run on
+ * one thread) nearly every step is split. Measured at two threads on the
+ * near-idle 2-core Xeon, whole models, gates taking turns in blocks of five
+ * runs in one process, native two-thread time / onnxruntime's: EfficientNet-
+ * Lite0 1.30x at 1 000 000, 1.25x at 100 000, 1.15x at 50 000, 1.11x at 0;
+ * MobileNetV2 1.44x, 1.21x, 1.14x, 1.19x; int8 EfficientNet-Lite0 1.26x,
+ * 1.14x, 1.14x, 1.13x. (The pool's step costs 0.15 us; OpenMP's cost 9-11
+ * us, which is what the old gate of 1 000 000 was measured against.) */
+#define DEFAULT_WORK_PER_THREAD 50000.0
 static double work_per_thread = DEFAULT_WORK_PER_THREAD;
 
 int ei_threads_enabled(void)

@@ -14,6 +14,7 @@ from .options import add_json, add_model, add_threads, models, write_json
 from ..errors import UserError
 from ..model import load
 from ..model_file import open_model_file
+from ..native.work import MULTIPLY_ADDS_PER_THREAD
 from ..progress import progress
 from ..sources.images import expand
 
@@ -187,6 +188,10 @@ def run(args):
     print(format_rows(rows), file=out)
     for name, reason in skipped.items():
         print(f"{name}: not measured, it cannot run this model ({reason})", file=out)
+    if any(row["threads"] < row["threads_asked"] for row in rows):
+        print("native: this model has too little work to share between threads; it runs on one "
+              f"thread per {MULTIPLY_ADDS_PER_THREAD / 1e6:g} M multiply-adds (docs/native.md, "
+              "Threads)", file=out)
     if args.profile:
         for row in rows:
             if row.get("profile"):

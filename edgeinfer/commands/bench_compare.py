@@ -62,7 +62,9 @@ def _measured_row(row):
 
 
 def row_key(row):
-    return (row["backend"], row.get("threads"), row.get("batch", 1), row.get("streams", 1))
+    # the threads asked for: native runs a small model on fewer (the same for both reports)
+    return (row["backend"], row.get("threads_asked", row.get("threads")), row.get("batch", 1),
+            row.get("streams", 1))
 
 
 def describe(key):

@@ -163,7 +163,11 @@ def measure(model_path, backend, threads, runs, warmup, batch=1, images=None, pr
     pre = [t for w in workers for t in w.pre]
     infer = [t for w in workers for t in w.infer]
     total = [p + q for p, q in zip(pre, infer)]
-    row = {"backend": models[0].backend.name, "threads": used, "threads_default": threads is None,
+    asked = used
+    if backend == "native":  # a model too small to share runs on fewer (native/work.py)
+        used = models[0].backend.engine.threads_used or used
+    row = {"backend": models[0].backend.name, "threads": used, "threads_asked": asked,
+           "threads_default": threads is None,
            "batch": batch, "streams": streams, "runs": len(total), "seconds": wall,
            "frames": len(frames),
            "preprocess_ms": latency_summary(pre), "inference_ms": latency_summary(infer),

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from contextlib import contextmanager
 
 import numpy as np
 
 from ..core.loader import core
+from ..core.runtime import default_threads, num_threads
 from ..model_file import open_model_file
 from . import plan_cache
 from .errors import ADVICE, NativeModelError
 from .fold import check_operators
 from .graph import Graph, read_graph
 from .plan import Plan
+from .work import threads_for
 
 MAX_PLANS = 4
 
@@ -27,7 +28,10 @@ class NativeBackend:
     model's input shapes are fixed; a free batch axis is planned as 1). The
     load-time plan of a file is kept in the plan cache (plan_cache.py): a
     second start of the same file reads it back and parses nothing; the graph
-    itself is read only when another set of shapes needs planning."""
+    itself is read only when another set of shapes needs planning.
+
+    threads: the most a run uses (None: the core's default, all cores); a
+    model with too little work to share runs on fewer (native/work.py)."""
 
     def __init__(self, model, threads=None, origin=None):
         self.threads = threads
@@ -92,6 +96,8 @@ class NativeBackend:
         # each plan holds an arena: keep the few shapes seen last (a stream
         # of frames uses one or two batch sizes)
         key = tuple(tuple(shapes[name]) for name in self.input_names)
+        plan.threads = threads_for(plan.multiply_adds,
+                                   int(self.threads) if self.threads else default_threads())
         while len(self._plans) >= MAX_PLANS:
             self._plans.pop(next(iter(self._plans)))
         self._plans[key] = plan
@@ -129,33 +135,24 @@ class NativeBackend:
         execution order) for this one run."""
         plan = self._prepare(inputs)
         if not profile:
-            # the _threads() switch written out: its generator cost ~2 us a run
+            # num_threads() written out: its generator cost ~2 us a run
             before = core.get_num_threads()
-            core.set_num_threads(self._thread_count)
+            core.set_num_threads(plan.threads)
             try:
                 return plan.run()
             finally:
                 core.set_num_threads(before)
-        with self._threads():
+        with num_threads(plan.threads):
             outputs, times = plan.run_timed()
         return outputs, [(step_kind(node, plan.info), node.name or node.outputs[0], 1000.0 * t)
                          for node, t in times]
 
-    @contextmanager
-    def _threads(self):
-        """The core's thread count for this model's run (threads=None: the
-        default, all cores), then the caller's again: the same core serves
-        the one-thread frame preprocessing around it."""
-        before = core.get_num_threads()
-        core.set_num_threads(self._thread_count)
-        try:
-            yield
-        finally:
-            core.set_num_threads(before)
 
     @property
-    def _thread_count(self):
-        return int(self.threads) if self.threads else 0
+    def threads_used(self):
+        """Threads the last run used (None before one): the threads asked
+        for, or fewer for a model with too little work to share."""
+        return self._last_plan.threads if self._last_plan is not None else None
 
     def profile(self, inputs, repeat=10):
         """Where the time goes: [(op, node name, mean milliseconds)] over
@@ -164,7 +161,7 @@ class NativeBackend:
         totals = defaultdict(float)
         kinds = {}
         for _ in range(repeat):
-            with self._threads():
+            with num_threads(plan.threads):
                 _, times = plan.run_timed()
             for node, seconds in times:
                 name = node.name or node.outputs[0]

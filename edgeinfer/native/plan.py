@@ -14,6 +14,7 @@ from .memory import ALIGN, Lifetime, place
 from .ops import OPS
 from .quantized import run_integer_kernels
 from .rewrite import rewrite
+from .work import multiply_adds
 
 
 def _operands(node, constants, info):
@@ -41,6 +42,8 @@ class Plan:
             nodes, constants, info = folded
         kernels = [OPS[n.op](n, _operands(n, constants, info), graph.opset) for n in nodes]
         self.nodes = nodes
+        self.multiply_adds = multiply_adds(nodes, info)
+        self.threads = 1    # what a run may use: set by the backend (native/work.py)
         # only what the steps read: weights replaced by folded ones are not kept twice
         used = {name for node in nodes for name in node.inputs} | set(self.output_names)
         self.constants = {k: np.asarray(v, order="C") for k, v in constants.items() if k in used}

@@ -1,0 +1,80 @@
+"""native/work.py: a plan's multiply-adds, and the threads a run of it may
+use. A model with too little work to share between cores runs on one thread
+whatever the thread count asked for; a large one on the threads asked."""
+import numpy as np
+import pytest
+
+from edgeinfer.commands.model_summary import summarize
+from edgeinfer.core.loader import core
+from edgeinfer.native import NativeBackend, work
+from edgeinfer.native.plan import Plan
+from tools.small_cnns import MODELS, mobile_cnn
+from test_native_int8_layout import inverted_residual_cnn
+
+
+def _plan(backend):
+    shape = [d or 1 for d in backend.input_shapes[0]]
+    return backend._prepare({backend.input_names[0]: np.zeros(shape, np.float32)})
+
+
+# legacy_same_padding_cnn's conv shapes come through a run-time Pad chain
+# that ONNX shape inference, which inspect counts with, does not follow
+@pytest.mark.parametrize("name", sorted(set(MODELS) - {"legacy_same_padding_cnn"}))
+def test_plan_counts_the_multiply_adds_inspect_counts(name):
+    """Counted on the folded plan (fused convs, Gemm and MatMul) and by
+    inspect on the model's own graph: the same number."""
+    model = MODELS[name]()
+    assert _plan(NativeBackend(model)).multiply_adds == summarize(model)["macs"] > 0
+
+
+def test_quantized_plan_counts_the_multiply_adds_of_its_float_twin(tmp_path):
+    """A QDQ model's integer steps (1x1, depthwise, dense) count as the float
+    convolutions they replace."""
+    pytest.importorskip("onnxruntime")
+    from test_native_int8 import quantize
+
+    model = inverted_residual_cnn()
+    quantized = quantize(model, (1, 3, 24, 24), tmp_path)
+    plan = _plan(NativeBackend(quantized))
+    assert any(node.op == "QuantizedConv" for node in plan.nodes)
+    assert plan.multiply_adds == _plan(NativeBackend(model)).multiply_adds
+
+
+def test_threads_follow_the_work_one_per_share_never_past_the_threads_asked():
+    share = work.MULTIPLY_ADDS_PER_THREAD
+    assert work.threads_for(0, 4) == 1
+    assert work.threads_for(share - 1, 4) == 1
+    assert work.threads_for(2 * share, 4) == 2
+    assert work.threads_for(100 * share, 4) == 4
+    assert work.threads_for(100 * share, 1) == 1
+
+
+def test_small_model_runs_on_one_thread_when_two_are_asked(monkeypatch):
+    """The small CNN (4 M multiply-adds) lost 8-19 % of its speed at two
+    threads: its runs set the core to one thread, and back after."""
+    seen = []
+    real_run = Plan.run
+
+    def run_recording_threads(self):
+        seen.append(core.get_num_threads())
+        return real_run(self)
+
+    monkeypatch.setattr(Plan, "run", run_recording_threads)
+    backend = NativeBackend(mobile_cnn(size=32), threads=2)
+    before = core.get_num_threads()
+    backend.run([np.zeros((1, 3, 32, 32), np.float32)])
+    assert seen == [1] and core.get_num_threads() == before
+
+
+def test_model_with_work_to_share_runs_on_the_threads_asked(monkeypatch):
+    seen = []
+    real_run = Plan.run
+
+    def run_recording_threads(self):
+        seen.append(core.get_num_threads())
+        return real_run(self)
+
+    monkeypatch.setattr(Plan, "run", run_recording_threads)
+    monkeypatch.setattr(work, "MULTIPLY_ADDS_PER_THREAD", 1000)
+    NativeBackend(mobile_cnn(size=32), threads=2).run([np.zeros((1, 3, 32, 32), np.float32)])
+    assert seen == [2]
