@@ -19,26 +19,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from backend_models import BACKENDS, MODELS, Unavailable, input_for, model_path, runner  # noqa: E402
 
 
-def latencies(runs_by_backend, x, runs, interleave, warmup=3):
-    """{backend: [seconds per run]}. Interleaved, the backends take turns run
-    by run and share the machine's noise; with several threads each backend
-    runs its turns in one block instead, because the worker threads of one
-    runtime keep spinning for a while after its run and would slow the next."""
+def latencies(runs_by_backend, x, runs, block=1, warmup=3):
+    """{backend: [seconds per run]}. The backends take turns, run by run
+    (block=1) or `block` runs at a time, so they share the machine's noise;
+    with several threads in blocks, because the worker threads of one runtime
+    keep spinning for a while after its run and would slow the next: the
+    first run of each block is warm-up and not counted."""
     times = {name: [] for name in runs_by_backend}
-    order = [list(runs_by_backend)] * runs if interleave else \
-        [[name] * runs for name in runs_by_backend]
-    for name, run in runs_by_backend.items():
+    for run in runs_by_backend.values():
         for _ in range(warmup):
             run(x)
-    for turn in order:
-        for name in turn:
-            if not interleave and len(times[name]) == 0:
-                for _ in range(warmup):
-                    runs_by_backend[name](x)
-            start = time.perf_counter()
-            runs_by_backend[name](x)
-            times[name].append(time.perf_counter() - start)
-    return times
+    while min(len(t) for t in times.values()) < runs:
+        for name, run in runs_by_backend.items():
+            for turn in range(block + (block > 1)):
+                start = time.perf_counter()
+                run(x)
+                if turn > 0 or block == 1:
+                    times[name].append(time.perf_counter() - start)
+    return {name: t[:runs] for name, t in times.items()}
 
 
 def peak_rss_mb(backend, path):
@@ -89,7 +87,7 @@ def table(models, runs, thread_settings):
                     runs_by_backend[backend] = runner(backend, path, threads)
                 except (Unavailable, ImportError) as error:
                     lines.append(f"| {threads or 'all'} | {backend} | unavailable: {error} | | | |")
-            times = latencies(runs_by_backend, x, runs, interleave=threads == 1)
+            times = latencies(runs_by_backend, x, runs, block=1 if threads == 1 else 5)
             base = np.median(times["onnxruntime"]) if "onnxruntime" in times else None
             for backend, seconds in times.items():
                 p50, p90 = np.percentile(seconds, 50) * 1e3, np.percentile(seconds, 90) * 1e3

@@ -130,3 +130,20 @@ def test_table_names_a_file_it_cannot_read_in_one_line(tmp_path, capsys):
     assert bench_table.main([str(other)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "neither a pytest-benchmark run" in err
+
+
+def test_backends_take_turns_in_blocks_whose_first_run_is_not_counted():
+    """backends_table's latencies: at one thread the backends alternate run by
+    run; in blocks each block's first run (after the other runtime's spinning
+    workers) is warm-up, and every backend gets exactly `runs` timings."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "benchmarks"))
+    from backends_table import latencies
+
+    order = []
+    runners = {name: (lambda x, name=name: order.append(name)) for name in ("a", "b")}
+    times = latencies(runners, None, runs=4, block=1, warmup=1)
+    assert order == ["a", "b"] + ["a", "b"] * 4 and [len(t) for t in times.values()] == [4, 4]
+    order.clear()
+    times = latencies(runners, None, runs=4, block=3, warmup=1)
+    assert order[2:] == ["a"] * 4 + ["b"] * 4 + ["a"] * 4 + ["b"] * 4
+    assert [len(t) for t in times.values()] == [4, 4]
