@@ -78,3 +78,15 @@ def test_model_with_work_to_share_runs_on_the_threads_asked(monkeypatch):
     monkeypatch.setattr(work, "MULTIPLY_ADDS_PER_THREAD", 1000)
     NativeBackend(mobile_cnn(size=32), threads=2).run([np.zeros((1, 3, 32, 32), np.float32)])
     assert seen == [2]
+
+
+def test_backend_reports_the_threads_a_run_really_uses(tmp_path):
+    """What `run` and `bench` print as the native backend's threads: one for
+    a small model asked for two."""
+    import onnx
+
+    from edgeinfer.backends.native import Backend
+
+    path = tmp_path / "small.onnx"
+    onnx.save(mobile_cnn(size=32), str(path))
+    assert Backend(str(path), threads=2).thread_count == 1

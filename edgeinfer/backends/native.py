@@ -40,7 +40,13 @@ class Backend:
                         for t in self.engine.outputs]
         self.threads = threads
         self.provider = "cpu"
-        self.thread_count = int(threads) if threads else default_threads()
+
+    @property
+    def thread_count(self):
+        """Threads a run uses: those asked for (or the core's default), fewer
+        for a model with too little work to share (native/work.py)."""
+        return self.engine.threads_used or (int(self.threads) if self.threads
+                                            else default_threads())
 
     def run(self, feed):
         return self.engine.run(feed)

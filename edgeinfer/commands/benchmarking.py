@@ -160,12 +160,11 @@ def measure(model_path, backend, threads, runs, warmup, batch=1, images=None, pr
     label = f"{models[0].backend.name}, {used} thread{'s' if used != 1 else ''}" + \
         (f", {streams} streams" if streams > 1 else "")
     wall = _run_streams(workers, runs, seconds, label, quiet)
+    # native runs a model too small to share on fewer threads (native/work.py)
+    asked, used = used, getattr(models[0].backend, "thread_count", used)
     pre = [t for w in workers for t in w.pre]
     infer = [t for w in workers for t in w.infer]
     total = [p + q for p, q in zip(pre, infer)]
-    asked = used
-    if backend == "native":  # a model too small to share runs on fewer (native/work.py)
-        used = models[0].backend.engine.threads_used or used
     row = {"backend": models[0].backend.name, "threads": used, "threads_asked": asked,
            "threads_default": threads is None,
            "batch": batch, "streams": streams, "runs": len(total), "seconds": wall,

@@ -147,12 +147,13 @@ class NativeBackend:
         return outputs, [(step_kind(node, plan.info), node.name or node.outputs[0], 1000.0 * t)
                          for node, t in times]
 
-
     @property
     def threads_used(self):
-        """Threads the last run used (None before one): the threads asked
-        for, or fewer for a model with too little work to share."""
-        return self._last_plan.threads if self._last_plan is not None else None
+        """Threads a run of the last plan (or the load-time one) uses: those
+        asked for, or fewer for a model with too little work to share; None
+        before any plan."""
+        plan = self._last_plan or next(iter(self._plans.values()), None)
+        return plan.threads if plan is not None else None
 
     def profile(self, inputs, repeat=10):
         """Where the time goes: [(op, node name, mean milliseconds)] over

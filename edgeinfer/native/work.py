@@ -2,16 +2,10 @@
 
 A second thread pays for itself only when a run has enough work to share:
 every split step moves half of what the last step wrote to the other core's
-cache, which a run of small layers repays with nothing. Measured on the
-near-idle 2-core Xeon, the two-thread run's speed over the one-thread run's
-(whole runs, taking turns in blocks of five runs in one process), by the
-model's multiply-adds: seeded inverted-residual CNNs of 2.1 / 8.6 / 19 / 34 /
-77 / 137 M 0.56 / 0.81 / 0.92 / 1.14 / 1.37 / 1.52x; seeded MobileNet-like
-CNNs of 1.9 / 7.7 / 24 M 0.87 / 1.15 / 1.18x; mini-Xception (10 M) 0.92x, the
-small CNN (4.4 M) 0.82x; Keras MobileNetV2s of 50 / 59 / 99 M (widths 0.5,
-0.35, 1.0 at 160, 224, 128 pixels) 1.05 / 1.00 / 1.23x; EfficientNet-Lite0
-(385 M) 1.5-1.8x. So a run takes one thread per MULTIPLY_ADDS_PER_THREAD:
-two from 20 M on.
+cache, which a run of small layers repays with nothing. Measured on seeded
+CNNs and real models of 2-385 M multiply-adds (docs/native.md, Threads): at
+two threads small models ran 0.56-0.92x their one-thread speed below 20 M,
+1.05-1.8x above. So a run takes one thread per MULTIPLY_ADDS_PER_THREAD.
 """
 import numpy as np
 
