@@ -73,10 +73,15 @@ def test_a_device_with_the_native_backend_is_refused(capsys, media):
 
 
 def test_the_native_backend_reports_its_default_thread_count_as_a_number(media):
+    """The threads a run really takes: the default, or fewer for a model with
+    too little work to share (native/work.py)."""
     from edgeinfer.core.runtime import default_threads
+    from edgeinfer.native.work import threads_for
 
     model = load(media["model"], backend="native")
-    assert model.backend.thread_count == default_threads() >= 1
+    work = model.backend.engine.threads_used and \
+        next(iter(model.backend.engine._plans.values())).multiply_adds
+    assert model.backend.thread_count == threads_for(work, default_threads()) >= 1
     assert load(media["model"], backend="native", threads=1).backend.thread_count == 1
 
 
@@ -92,10 +97,11 @@ def test_the_run_header_names_onnxruntimes_default_thread_count_not_default_thre
 
 
 def test_the_run_header_names_the_native_default_thread_count(capsys, media):
-    """It was `def` (bench) or null: the count the core really runs with."""
-    from edgeinfer.core.runtime import default_threads
+    """It was `def` (bench) or null: the count the core really runs with (one
+    for this small model, whatever the cores: native/work.py)."""
     from edgeinfer.run.run_stats import counted
 
+    really = load(media["model"], backend="native").backend.thread_count
     code, _, err = run(capsys, "-m", media["model"], "--image", PHOTO, "--backend", "native")
     assert code == 0, err
-    assert f"native on cpu, {counted(default_threads(), 'thread')})" in err.splitlines()[0]
+    assert f"native on cpu, {counted(really, 'thread')})" in err.splitlines()[0]
