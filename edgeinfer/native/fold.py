@@ -137,6 +137,23 @@ def fold(graph, input_shapes, origin="the model"):
     """(nodes left to run, constants, {tensor: (shape, dtype)}) for inputs of
     the given shapes. Raises NativeModelError for what cannot run, ModelError
     for constants larger than the memory limit (before computing them)."""
+    kept, constants, info, blockers = _fold(graph, input_shapes, origin)
+    if blockers:
+        raise blockers.error(origin)
+    return kept, constants, info
+
+
+def tensor_shapes(graph, input_shapes, origin="the model"):
+    """{tensor: (shape, dtype)} of every tensor the load-time pass can tell for
+    inputs of the given shapes, including the shapes only folding reveals (a
+    Conv padded by a run-time-computed Pad chain), even in a graph the backend
+    would refuse: a refused node's outputs are followed by shape inference, and
+    tensors after one it cannot follow are left out. ModelError for a damaged
+    graph or constants larger than the memory limit."""
+    return _fold(graph, input_shapes, origin)[2]
+
+
+def _fold(graph, input_shapes, origin):
     constants = dict(graph.constants)
     folded_total = 0
     info = {name: (tuple(np.shape(v)), np.asarray(v).dtype) for name, v in constants.items()}
@@ -195,9 +212,7 @@ def fold(graph, input_shapes, origin="the model"):
         # the plan's rewrites edit their own copy; the graph serves every input shape
         kept.append(replace(node, inputs=list(node.inputs), outputs=list(node.outputs),
                             attrs=dict(node.attrs)))
-    if blockers:
-        raise blockers.error(origin)
-    return kept, constants, info
+    return kept, constants, info, blockers
 
 
 def _follow(node, operands, opset, info, unknown):
