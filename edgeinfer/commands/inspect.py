@@ -38,9 +38,11 @@ def _macs(facts):
         return f"{facts['macs']:,} {where} (Conv, Gemm and MatMul, batch 1)"
     names = ", ".join(uncounted[:3]) + (f" ... ({len(uncounted)} in all)"
                                          if len(uncounted) > 3 else "")
-    known = f"at least {facts['macs']:,}" if facts["macs"] else "unknown"
-    return (f"{known} {where} (Conv, Gemm and MatMul, batch 1; the shapes of "
-            f"{len(uncounted)} of them cannot be known without running the model: {names})")
+    if not facts["macs"]:
+        return (f"unknown: the shapes of its Conv, Gemm and MatMul nodes are known only when "
+                f"the model runs ({names})")
+    return (f"at least {facts['macs']:,} {where} (Conv, Gemm and MatMul, batch 1; not "
+            f"counted, their shapes known only when the model runs: {names})")
 
 
 def _words(value):
