@@ -276,3 +276,17 @@ def test_legacy_efficientnet_macs_match_the_native_plans_shapes():
             planned += int(np.prod(info[node.output[0]][0])) * info[node.input[0]][0][-1]
     assert sum(n.op_type == "Conv" for n in model.graph.node) == 49
     assert summarize(model, path=path)["macs"] == planned == 385_187_552
+
+
+def test_counting_folded_shapes_imports_no_framework(tmp_path):
+    """The native planner's folding inspect now uses pulls in neither
+    TensorFlow nor PyTorch (onnx is inspect's own need)."""
+    from test_runtime_imports import heavy_modules_after
+    from tools.small_cnns import legacy_same_padding_cnn
+
+    path = tmp_path / "legacy.onnx"
+    onnx.save(legacy_same_padding_cnn(), str(path))
+    heavy = heavy_modules_after(f"from edgeinfer.cli import main\n"
+                                f"assert main(['inspect', {str(path)!r}]) == 0")
+    assert "onnx" in heavy     # the probe sees what inspect imports
+    assert not {"tensorflow", "torch", "keras", "tf2onnx"} & set(heavy), heavy
