@@ -143,6 +143,20 @@ def test_json_into_an_unwritable_place_is_one_line_not_an_unexpected_error(tmp_p
     assert err.strip().startswith("edgeinfer inspect: cannot write --json"), err
 
 
+def test_gemm_with_transposed_a_counts_its_inner_size():
+    """A of a transA Gemm is (K, M): its last axis, M, was taken for K (36 MACs
+    counted for a 3 x 20 @ 20 x 4 product's 240)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    b = numpy_helper.from_array(np.ones((20, 4), np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["a", "b"], ["y"], transA=1)], "gemm",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [20, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [b])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert summarize(model)["macs"] == 3 * 4 * 20
+
+
 # -- MACs of convolutions whose shapes only folding reveals ---------------------------------
 
 def legacy_padding_macs(height, width):

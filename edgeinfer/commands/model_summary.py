@@ -98,7 +98,12 @@ def _macs(node, shapes):
     if node.op_type in ("Gemm", "MatMul", "MatMulInteger", "QLinearMatMul"):
         a = node.input[3] if node.op_type == "QLinearMatMul" else node.input[0]
         out, left = shapes.get(node.output[0]), shapes.get(a)
-        return int(np.prod(out) * left[-1]) if out and left else None
+        if not (out and left):
+            return None
+        # Gemm's transA keeps A as (K, M): the inner size is then its first axis
+        transposed = node.op_type == "Gemm" and any(
+            attr.name == "transA" and attr.i for attr in node.attribute)
+        return int(np.prod(out) * left[0 if transposed else -1])
     return 0
 
 
