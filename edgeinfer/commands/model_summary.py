@@ -77,12 +77,12 @@ def _folded_shapes(model, inputs, path=None):
     (the Shape/ConstantOfShape/Concat/Slice/Pad chains PyTorch's legacy exporter
     pads convolutions with), so the shapes after them become known."""
     from ..model_file import open_model_file
-    from ..native.fold import tensor_shapes
+    from ..native.fold import fold
     from ..native.graph import read_graph
 
     try:
         model_file = open_model_file(path if path is not None else model.SerializeToString())
-        found = tensor_shapes(read_graph(model_file), inputs, model_file.origin)
+        found = fold(read_graph(model_file), inputs, model_file.origin, refuse=False)[2]
     except Exception:  # a graph the planner cannot follow (or an input of unknown rank,
         return {}      # a KeyError here) still has its other facts
     return {name: list(shape) for name, (shape, _) in found.items()}

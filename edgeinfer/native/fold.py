@@ -133,27 +133,11 @@ def malformed_node(node, origin):
                          "model again") from None
 
 
-def fold(graph, input_shapes, origin="the model"):
+def fold(graph, input_shapes, origin="the model", refuse=True):
     """(nodes left to run, constants, {tensor: (shape, dtype)}) for inputs of
-    the given shapes. Raises NativeModelError for what cannot run, ModelError
-    for constants larger than the memory limit (before computing them)."""
-    kept, constants, info, blockers = _fold(graph, input_shapes, origin)
-    if blockers:
-        raise blockers.error(origin)
-    return kept, constants, info
-
-
-def tensor_shapes(graph, input_shapes, origin="the model"):
-    """{tensor: (shape, dtype)} of every tensor the load-time pass can tell for
-    inputs of the given shapes, including the shapes only folding reveals (a
-    Conv padded by a run-time-computed Pad chain), even in a graph the backend
-    would refuse: a refused node's outputs are followed by shape inference, and
-    tensors after one it cannot follow are left out. ModelError for a damaged
-    graph or constants larger than the memory limit."""
-    return _fold(graph, input_shapes, origin)[2]
-
-
-def _fold(graph, input_shapes, origin):
+    the given shapes. Raises NativeModelError for what cannot run (refuse=False:
+    the shapes it could tell of a graph it would refuse, for inspect's MACs), and
+    ModelError for constants larger than the memory limit (before computing them)."""
     constants = dict(graph.constants)
     folded_total = 0
     info = {name: (tuple(np.shape(v)), np.asarray(v).dtype) for name, v in constants.items()}
@@ -212,7 +196,9 @@ def _fold(graph, input_shapes, origin):
         # the plan's rewrites edit their own copy; the graph serves every input shape
         kept.append(replace(node, inputs=list(node.inputs), outputs=list(node.outputs),
                             attrs=dict(node.attrs)))
-    return kept, constants, info, blockers
+    if blockers and refuse:
+        raise blockers.error(origin)
+    return kept, constants, info
 
 
 def _follow(node, operands, opset, info, unknown):
