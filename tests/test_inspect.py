@@ -1,6 +1,7 @@
 """`edgeinfer inspect`: shapes, operators, parameters and MACs computed from
 the graph, the metadata, and the backends that can run it."""
 import json
+import os
 
 import numpy as np
 import onnx
@@ -140,3 +141,166 @@ def test_json_into_an_unwritable_place_is_one_line_not_an_unexpected_error(tmp_p
     code, _, err = cli("inspect", "-m", path, "--json", tmp_path / "a-file" / "f.json")
     assert code == 2 and "Traceback" not in err and "unexpected" not in err
     assert err.strip().startswith("edgeinfer inspect: cannot write --json"), err
+
+
+def test_gemm_with_transposed_a_counts_its_inner_size():
+    """A of a transA Gemm is (K, M): its last axis, M, was taken for K (36 MACs
+    counted for a 3 x 20 @ 20 x 4 product's 240)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    b = numpy_helper.from_array(np.ones((20, 4), np.float32), "b")
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["a", "b"], ["y"], transA=1)], "gemm",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [20, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [b])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    assert summarize(model)["macs"] == 3 * 4 * 20
+
+
+# -- MACs of convolutions whose shapes only folding reveals ---------------------------------
+
+def legacy_padding_macs(height, width):
+    """tools.small_cnns.legacy_same_padding_cnn's MACs: two SAME 3x3 convs
+    (3 -> 8 channels at stride 2, then 8 -> 8) and an 8 -> 5 MatMul."""
+    out = ((height + 1) // 2) * ((width + 1) // 2)
+    return out * 8 * 3 * 9 + out * 8 * 8 * 9 + 5 * 8
+
+
+def test_convs_padded_by_a_run_time_pad_chain_are_counted():
+    """PyTorch's legacy export of EfficientNet-Lite0 printed `MACs 0`: its pads
+    are computed from Shape(x) through Gather/Div/Concat/ConstantOfShape/Slice/
+    Cast into Pad, which ONNX shape inference cannot follow, so every Conv
+    after the first Pad had no shape and counted 0."""
+    from tools.small_cnns import legacy_same_padding_cnn
+
+    model = legacy_same_padding_cnn(size=33)
+    assert {"Shape", "ConstantOfShape", "Pad"} <= {n.op_type for n in model.graph.node}
+    facts = summarize(model)
+    assert facts["macs"] == legacy_padding_macs(33, 33) == 228_928
+    assert facts["macs_uncounted"] == []
+
+
+def test_run_time_padded_convs_with_free_height_and_width_are_counted_at_the_stated_size():
+    from tools.small_cnns import legacy_same_padding_cnn
+
+    model = legacy_same_padding_cnn(size=33)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    facts = summarize(model)
+    assert facts["macs_at"]["size_from"] == "default"
+    assert facts["macs"] == legacy_padding_macs(224, 224)
+    assert summarize(model, image_size=(96, 160))["macs"] == legacy_padding_macs(96, 160)
+
+
+def model_behind_an_unknown_operator(first_conv=True):
+    """[a 3x3 Conv,] then a node of a foreign domain whose output shape nothing
+    can tell, then a Conv and a MatMul: the native backend refuses it."""
+    from onnx import helper
+
+    from tools.small_cnns import Builder, image_input, output
+
+    b = Builder(5)
+    x = b.conv("image", 3, 4, 3, 1, [1, 1, 1, 1]) if first_conv else "image"
+    channels = 4 if first_conv else 3
+    b.nodes.append(helper.make_node("Mystery", [x], ["mystery"], domain="com.example"))
+    x = b.node("ReduceMean", [b.conv("mystery", channels, 6, 1)], axes=[2, 3], keepdims=0)
+    b.node("MatMul", [x, b.weight(6, 2)])
+    graph = helper.make_graph(b.nodes, "net", [image_input((1, 3, 10, 10))],
+                              [output(b.nodes[-1].output[0])], b.inits)
+    return helper.make_model(graph, ir_version=8, opset_imports=[
+        helper.make_opsetid("", 14), helper.make_opsetid("com.example", 1)])
+
+
+def test_nodes_whose_shapes_stay_unknown_are_named_not_counted_as_zero(tmp_path, cli):
+    facts = summarize(model_behind_an_unknown_operator())
+    assert facts["macs"] == 10 * 10 * 4 * 3 * 9
+    assert len(facts["macs_uncounted"]) == 2    # the Conv and the MatMul after Mystery
+    path = tmp_path / "refused.onnx"
+    onnx.save(model_behind_an_unknown_operator(), str(path))
+    code, out, _ = cli("inspect", path)
+    assert code == 0
+    assert (f"MACs        at least {10 * 10 * 4 * 3 * 9:,} per input (Conv, Gemm and MatMul, "
+            "batch 1; not counted, their shapes known only when the model runs: "
+            f"{', '.join(facts['macs_uncounted'])})") in out
+    assert "native: no (" in out and "com.example.Mystery" in out
+    code, out, _ = cli("inspect", path, "--json")
+    assert json.loads(out)["macs_uncounted"] == facts["macs_uncounted"]
+
+
+def test_many_uncounted_nodes_are_named_by_the_first_three_and_counted():
+    from edgeinfer.commands.inspect import _macs
+
+    line = _macs({"macs": 1200, "macs_at": None, "macs_uncounted": ["a", "b", "c", "d", "e"]})
+    assert line.startswith("at least 1,200 per input (")
+    assert line.endswith(": a, b, c ... (5 in all))")
+
+
+def test_a_model_with_no_countable_node_says_unknown(tmp_path, cli):
+    path = tmp_path / "unknown.onnx"
+    onnx.save(model_behind_an_unknown_operator(first_conv=False), str(path))
+    code, out, _ = cli("inspect", path)
+    assert code == 0
+    names = ", ".join(summarize(onnx.load(str(path)))["macs_uncounted"])
+    assert "MACs        unknown: the shapes of its Conv, Gemm and MatMul nodes are known only " \
+        f"when the model runs ({names})" in out
+
+
+# the models the backend benchmarks build into .cache/models (make bench); absent in a
+# clean clone, where these checks are skipped
+CACHED_MODELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             ".cache", "models")
+CACHED_MODEL_MACS = {"efficientnet-lite0-legacy-224": 385_187_552,
+                     "efficientnet-lite0-int8": 385_187_552,
+                     "mini-xception-64": 10_163_392, "small-cnn-96": 4_353_280,
+                     "mobilenetv2-keras-224": 300_774_272}
+
+
+def cached_model(name):
+    path = os.path.join(CACHED_MODELS, f"{name}.onnx")
+    if not os.path.exists(path):
+        pytest.skip(f"{path} is built by the backend benchmarks")
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CACHED_MODEL_MACS))
+def test_macs_of_the_benchmark_models(name, cli):
+    code, out, _ = cli("inspect", cached_model(name))
+    assert code == 0
+    assert f"MACs        {CACHED_MODEL_MACS[name]:,} per input" in out
+
+
+@pytest.mark.slow
+def test_legacy_efficientnet_macs_match_the_native_plans_shapes():
+    """The count inspect prints for PyTorch's legacy EfficientNet-Lite0 export
+    (printed as 0 before) is the one the shapes of the native backend's own
+    plan give."""
+    from edgeinfer.commands.model_summary import load_model_file
+    from edgeinfer.native import NativeBackend
+
+    path = cached_model("efficientnet-lite0-legacy-224")
+    model = load_model_file(path)
+    info = NativeBackend(path)._prepare({"input": np.zeros((1, 3, 224, 224), np.float32)}).info
+    planned = 0
+    for node in model.graph.node:
+        if node.op_type == "Conv":
+            out, weight = info[node.output[0]][0], info[node.input[1]][0]
+            planned += int(np.prod(out)) * int(np.prod(weight[1:]))
+        elif node.op_type in ("Gemm", "MatMul"):
+            planned += int(np.prod(info[node.output[0]][0])) * info[node.input[0]][0][-1]
+    assert sum(n.op_type == "Conv" for n in model.graph.node) == 49
+    assert summarize(model, path=path)["macs"] == planned == 385_187_552
+
+
+def test_counting_folded_shapes_imports_no_framework(tmp_path):
+    """The native planner's folding inspect now uses pulls in neither
+    TensorFlow nor PyTorch (onnx is inspect's own need)."""
+    from test_runtime_imports import heavy_modules_after
+    from tools.small_cnns import legacy_same_padding_cnn
+
+    path = tmp_path / "legacy.onnx"
+    onnx.save(legacy_same_padding_cnn(), str(path))
+    heavy = heavy_modules_after(f"from edgeinfer.cli import main\n"
+                                f"assert main(['inspect', {str(path)!r}]) == 0")
+    assert "onnx" in heavy     # the probe sees what inspect imports
+    assert not {"tensorflow", "torch", "keras", "tf2onnx"} & set(heavy), heavy

@@ -29,6 +29,22 @@ def _macs_size(at):
     return f" at {at['height']}x{at['width']} ({why})"
 
 
+def _macs(facts):
+    """The MACs line: a count, or a lower bound naming the nodes it leaves out
+    (never a silent 0 for a model whose shapes are known only when it runs)."""
+    where = f"per input{_macs_size(facts['macs_at'])}"
+    uncounted = facts["macs_uncounted"]
+    if not uncounted:
+        return f"{facts['macs']:,} {where} (Conv, Gemm and MatMul, batch 1)"
+    names = ", ".join(uncounted[:3]) + (f" ... ({len(uncounted)} in all)"
+                                         if len(uncounted) > 3 else "")
+    if not facts["macs"]:
+        return (f"unknown: the shapes of its Conv, Gemm and MatMul nodes are known only when "
+                f"the model runs ({names})")
+    return (f"at least {facts['macs']:,} {where} (Conv, Gemm and MatMul, batch 1; not "
+            f"counted, their shapes known only when the model runs: {names})")
+
+
 def _words(value):
     """A value as people write it: no None, no brackets of a Python tuple."""
     if value is None:
@@ -74,7 +90,7 @@ def run(args):
     path = _model_path(args)
     model = load_model_file(path)
     info = read_info(model, path)   # MetadataError is a ModelError: one line, exit 2
-    facts = summarize(model, info.image.size if info and info.image else None)
+    facts = summarize(model, info.image.size if info and info.image else None, path)
     runs = backends(path)
     if args.json:
         facts["operators"] = dict(facts["operators"])
@@ -89,8 +105,7 @@ def run(args):
     for name, dims in facts["outputs"]:
         print(f"output      {name} {_shape(dims)}")
     print(f"parameters  {facts['parameters']:,}")
-    print(f"MACs        {facts['macs']:,} per input{_macs_size(facts['macs_at'])} "
-          "(Conv, Gemm and MatMul, batch 1)")
+    print(f"MACs        {_macs(facts)}")
     ops = ", ".join(f"{op} {n}" for op, n in facts["operators"].most_common())
     print(f"operators   {sum(facts['operators'].values())}: {ops}")
     for name, verdict in runs.items():

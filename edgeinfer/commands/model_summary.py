@@ -30,18 +30,34 @@ def _free_image_axes(value):
     return None
 
 
-def _shapes_at_batch_one(model, image_size):
-    """Every tensor's shape by ONNX shape inference, with free image height and
-    width set to image_size (height, width) and other free axes to 1."""
+def _input_shapes(model, image_size):
+    """{input name: dims} with free image height and width set to image_size
+    (height, width) and other free axes to 1; an input whose rank is not
+    declared is left out."""
+    initializers = {t.name for t in model.graph.initializer}
+    shapes = {}
+    for value in model.graph.input:
+        if value.name in initializers or not value.type.tensor_type.HasField("shape"):
+            continue
+        image_axes = _free_image_axes(value) or ()
+        shapes[value.name] = [
+            dim.dim_value if dim.HasField("dim_value") else
+            image_size[image_axes.index(axis)] if axis in image_axes else 1
+            for axis, dim in enumerate(value.type.tensor_type.shape.dim)]
+    return shapes
+
+
+def _shapes_at_batch_one(model, inputs):
+    """Every tensor's shape by ONNX shape inference, with the inputs' free axes
+    fixed as in inputs ({name: dims})."""
     import onnx
 
     fixed = onnx.ModelProto()
     fixed.CopyFrom(model)
     for value in fixed.graph.input:
-        image_axes = _free_image_axes(value) or ()
-        for axis, dim in enumerate(value.type.tensor_type.shape.dim):
-            if not dim.HasField("dim_value"):
-                dim.dim_value = image_size[image_axes.index(axis)] if axis in image_axes else 1
+        if value.name in inputs:
+            for dim, size in zip(value.type.tensor_type.shape.dim, inputs[value.name]):
+                dim.dim_value = size
     try:
         inferred = onnx.shape_inference.infer_shapes(fixed)
     except Exception:  # a graph shape inference cannot follow still has its other facts
@@ -55,29 +71,70 @@ def _shapes_at_batch_one(model, image_size):
     return shapes
 
 
+def _folded_shapes(model, inputs, path=None):
+    """Shapes the native planner's load-time pass finds for the given input
+    shapes, where ONNX shape inference stops: it computes what is known at load
+    (the Shape/ConstantOfShape/Concat/Slice/Pad chains PyTorch's legacy exporter
+    pads convolutions with), so the shapes after them become known."""
+    from ..model_file import open_model_file
+    from ..native.fold import fold
+    from ..native.graph import read_graph
+
+    try:
+        model_file = open_model_file(path if path is not None else model.SerializeToString())
+        found = fold(read_graph(model_file), inputs, model_file.origin, refuse=False)[2]
+    except Exception:  # a graph the planner cannot follow (or an input of unknown rank,
+        return {}      # a KeyError here) still has its other facts
+    return {name: list(shape) for name, (shape, _) in found.items()}
+
+
 def _macs(node, shapes):
-    """Multiply-accumulates of one node at batch 1, or 0 when unknown or negligible."""
+    """Multiply-accumulates of one node at batch 1: 0 when negligible, None
+    when its shapes are unknown."""
     if node.op_type in ("Conv", "ConvInteger", "QLinearConv"):
         weight = node.input[3] if node.op_type == "QLinearConv" else node.input[1]
         out, w = shapes.get(node.output[0]), shapes.get(weight)
-        return int(np.prod(out) * np.prod(w[1:])) if out and w else 0
+        return int(np.prod(out) * np.prod(w[1:])) if out and w else None
     if node.op_type in ("Gemm", "MatMul", "MatMulInteger", "QLinearMatMul"):
         a = node.input[3] if node.op_type == "QLinearMatMul" else node.input[0]
         out, left = shapes.get(node.output[0]), shapes.get(a)
-        return int(np.prod(out) * left[-1]) if out and left else 0
+        if not (out and left):
+            return None
+        # Gemm's transA keeps A as (K, M): the inner size is then its first axis
+        transposed = node.op_type == "Gemm" and any(
+            attr.name == "transA" and attr.i for attr in node.attribute)
+        return int(np.prod(out) * left[0 if transposed else -1])
     return 0
 
 
-def summarize(model, image_size=None):
+def _count_macs(model, inputs, path=None):
+    """(MACs of the nodes whose shapes are known, names of the nodes whose are
+    not). ONNX shape inference first; the native planner's folding for what it
+    leaves unknown (inference is lighter, and its numbers stay as they were)."""
+    shapes = _shapes_at_batch_one(model, inputs)
+    macs = [_macs(node, shapes) for node in model.graph.node]
+    if None in macs:
+        for name, dims in _folded_shapes(model, inputs, path).items():
+            shapes.setdefault(name, dims)
+        macs = [_macs(node, shapes) for node in model.graph.node]
+    uncounted = [node.name or node.output[0]
+                 for node, count in zip(model.graph.node, macs) if count is None]
+    return sum(count for count in macs if count is not None), uncounted
+
+
+def summarize(model, image_size=None, path=None):
     """Facts of a model. MACs of a model with free image height and width are
     counted at image_size (height, width) — the size its metadata names — or
     at DEFAULT_IMAGE_SIZE; `macs_at` says which size was used (None when
-    every size is fixed)."""
+    every size is fixed). `macs_uncounted` names the Conv, Gemm and MatMul
+    nodes whose shapes neither ONNX shape inference nor the native planner can
+    tell: `macs` is then a lower bound. path: the model's file, whose weights
+    kept beside it the planner can read."""
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     initializers = {t.name for t in model.graph.initializer}
     free_images = any(_free_image_axes(v) for v in model.graph.input if v.name not in initializers)
     size = tuple(int(d) for d in (image_size or DEFAULT_IMAGE_SIZE))
-    shapes = _shapes_at_batch_one(model, size)
+    macs, uncounted = _count_macs(model, _input_shapes(model, size), path)
     return dict(
         inputs=[(v.name, _dims(v)) for v in model.graph.input if v.name not in initializers],
         outputs=[(v.name, _dims(v)) for v in model.graph.output],
@@ -85,7 +142,8 @@ def summarize(model, image_size=None):
         producer=f"{model.producer_name} {model.producer_version}".strip(),
         operators=Counter(node.op_type for node in model.graph.node),
         parameters=int(sum(np.prod(t.dims) for t in model.graph.initializer)),
-        macs=sum(_macs(node, shapes) for node in model.graph.node),
+        macs=macs,
+        macs_uncounted=uncounted,
         macs_at=dict(height=size[0], width=size[1],
                      size_from="metadata" if image_size else "default") if free_images else None,
     )

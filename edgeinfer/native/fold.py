@@ -133,10 +133,11 @@ def malformed_node(node, origin):
                          "model again") from None
 
 
-def fold(graph, input_shapes, origin="the model"):
+def fold(graph, input_shapes, origin="the model", refuse=True):
     """(nodes left to run, constants, {tensor: (shape, dtype)}) for inputs of
-    the given shapes. Raises NativeModelError for what cannot run, ModelError
-    for constants larger than the memory limit (before computing them)."""
+    the given shapes. Raises NativeModelError for what cannot run (refuse=False:
+    the shapes it could tell of a graph it would refuse, for inspect's MACs), and
+    ModelError for constants larger than the memory limit (before computing them)."""
     constants = dict(graph.constants)
     folded_total = 0
     info = {name: (tuple(np.shape(v)), np.asarray(v).dtype) for name, v in constants.items()}
@@ -195,7 +196,7 @@ def fold(graph, input_shapes, origin="the model"):
         # the plan's rewrites edit their own copy; the graph serves every input shape
         kept.append(replace(node, inputs=list(node.inputs), outputs=list(node.outputs),
                             attrs=dict(node.attrs)))
-    if blockers:
+    if blockers and refuse:
         raise blockers.error(origin)
     return kept, constants, info
 
