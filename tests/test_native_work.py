@@ -17,9 +17,7 @@ def _plan(backend):
     return backend._prepare({backend.input_names[0]: np.zeros(shape, np.float32)})
 
 
-# legacy_same_padding_cnn's conv shapes come through a run-time Pad chain
-# that ONNX shape inference, which inspect counts with, does not follow
-@pytest.mark.parametrize("name", sorted(set(MODELS) - {"legacy_same_padding_cnn"}))
+@pytest.mark.parametrize("name", sorted(MODELS))
 def test_plan_counts_the_multiply_adds_inspect_counts(name):
     """Counted on the folded plan (fused convs, Gemm and MatMul) and by
     inspect on the model's own graph: the same number."""
