@@ -47,9 +47,9 @@ def test_threads_follow_the_work_one_per_share_never_past_the_threads_asked():
     assert work.threads_for(100 * share, 1) == 1
 
 
-def test_small_model_runs_on_one_thread_when_two_are_asked(monkeypatch):
-    """The small CNN (4 M multiply-adds) lost 8-19 % of its speed at two
-    threads: its runs set the core to one thread, and back after."""
+@pytest.fixture
+def threads_of_runs(monkeypatch):
+    """The core's thread count in each plan run from here on."""
     seen = []
     real_run = Plan.run
 
@@ -58,24 +58,22 @@ def test_small_model_runs_on_one_thread_when_two_are_asked(monkeypatch):
         return real_run(self)
 
     monkeypatch.setattr(Plan, "run", run_recording_threads)
+    return seen
+
+
+def test_small_model_runs_on_one_thread_when_two_are_asked(threads_of_runs):
+    """The small CNN (4 M multiply-adds) lost 8-19 % of its speed at two
+    threads: its runs set the core to one thread, and back after."""
     backend = NativeBackend(mobile_cnn(size=32), threads=2)
     before = core.get_num_threads()
     backend.run([np.zeros((1, 3, 32, 32), np.float32)])
-    assert seen == [1] and core.get_num_threads() == before
+    assert threads_of_runs == [1] and core.get_num_threads() == before
 
 
-def test_model_with_work_to_share_runs_on_the_threads_asked(monkeypatch):
-    seen = []
-    real_run = Plan.run
-
-    def run_recording_threads(self):
-        seen.append(core.get_num_threads())
-        return real_run(self)
-
-    monkeypatch.setattr(Plan, "run", run_recording_threads)
+def test_model_with_work_to_share_runs_on_the_threads_asked(threads_of_runs, monkeypatch):
     monkeypatch.setattr(work, "MULTIPLY_ADDS_PER_THREAD", 1000)
     NativeBackend(mobile_cnn(size=32), threads=2).run([np.zeros((1, 3, 32, 32), np.float32)])
-    assert seen == [2]
+    assert threads_of_runs == [2]
 
 
 def test_backend_reports_the_threads_a_run_really_uses(tmp_path):
