@@ -88,19 +88,31 @@ def test_threads_below_one_is_one_line_and_status_2(tmp_path, capsys):
     assert "--threads" in err and err.count("\n") == 0
 
 
-def test_engines_take_turns_in_blocks_each_counting_only_after_its_warmup():
-    """One thread: run by run; blocks of three: each engine three runs in a
-    row, and every engine's first `warmup` runs uncounted however the blocks
-    fall."""
+def test_engines_take_turns_in_blocks_each_led_by_an_uncounted_run():
+    """One thread: run by run after the warm-up; blocks of three: each engine
+    one uncounted run (after the other's spinning workers) and three counted
+    in a row, every engine `runs` counted however the blocks fall."""
     turns = layer_profile._turns(warmup=2, runs=3, block=1)
-    assert [which for which, _ in turns] == ["native", "ort"] * 5
-    blocks = layer_profile._turns(warmup=2, runs=3, block=3)
-    assert [which for which, _ in blocks] == ["native"] * 3 + ["ort"] * 3 + ["native"] * 2 \
-        + ["ort"] * 2
+    assert turns == [("native", False)] * 2 + [("ort", False)] * 2 + \
+        [("native", True), ("ort", True)] * 3
+    blocks = layer_profile._turns(warmup=1, runs=4, block=3)
+    lead = [("native", False), ("ort", False)]
+    native_block = [("native", False)] + [("native", True)] * 3
+    ort_block = [("ort", False)] + [("ort", True)] * 3
+    assert blocks == lead + native_block + ort_block + [("native", False), ("native", True),
+                                                         ("ort", False), ("ort", True)]
     for engine in ("native", "ort"):
-        counted = [c for which, c in blocks if which == engine]
-        assert counted == [False, False, True, True, True]
+        assert sum(c for which, c in blocks if which == engine) == 4
     assert layer_profile.default_block(1) == 1 and layer_profile.default_block(2) > 1
+
+
+def test_native_on_fewer_threads_than_asked_is_said(tmp_path, capsys):
+    """--threads 2 on a model too small to share: the native column is one
+    thread's, and a line says so."""
+    path = str(tmp_path / "cnn.onnx")
+    onnx.save(mobile_cnn(size=32), path)
+    assert layer_profile.main([path, "--threads", "2", "--runs", "2"]) == 0
+    assert "native ran on 1 of the 2 threads asked" in capsys.readouterr().err
 
 
 def test_block_below_one_is_one_line_and_status_2(tmp_path, capsys):

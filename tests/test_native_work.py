@@ -86,3 +86,48 @@ def test_backend_reports_the_threads_a_run_really_uses(tmp_path):
     path = tmp_path / "small.onnx"
     onnx.save(mobile_cnn(size=32), str(path))
     assert Backend(str(path), threads=2).thread_count == 1
+
+
+def test_gemm_with_transposed_a_counts_its_inner_size():
+    """A Gemm with transA takes A as (K, M): its inner size is A's first axis
+    (it counted M, the last)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    a = np.ones((6, 4), np.float32)          # K=6, M=4
+    b = np.ones((6, 5), np.float32)          # K=6, N=5
+    graph = helper.make_graph(
+        [helper.make_node("Gemm", ["a", "b"], ["y"], transA=1)], "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, a.shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, (4, 5))],
+        [onnx.numpy_helper.from_array(b, "b")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    backend = NativeBackend(model)
+    plan = backend._prepare({"a": a})
+    assert plan.multiply_adds == 4 * 5 * 6 == summarize(model)["macs"]
+
+
+def test_threads_asked_past_what_the_core_takes_are_what_it_takes(threads_of_runs, monkeypatch):
+    """The count is capped by the core (its most threads, or one in a build
+    without threads) before the plan's share is taken: a run asked for 1000
+    threads reports and uses what the core runs with."""
+    from edgeinfer.core.runtime import num_threads
+
+    monkeypatch.setattr(work, "MULTIPLY_ADDS_PER_THREAD", 1)
+    with num_threads(1000):
+        most = core.get_num_threads()
+    backend = NativeBackend(mobile_cnn(size=32), threads=1000)
+    backend.run([np.zeros((1, 3, 32, 32), np.float32)])
+    assert backend.threads_used == most == threads_of_runs[0] < 1000
+
+
+def test_a_larger_batch_may_share_what_one_image_does_not(threads_of_runs, monkeypatch):
+    """Each plan (input shape) has its own share: batch 8 is eight times the
+    work of batch 1."""
+    model = mobile_cnn(size=32, batch=None)
+    one = _plan(NativeBackend(model)).multiply_adds
+    monkeypatch.setattr(work, "MULTIPLY_ADDS_PER_THREAD", 2 * one)
+    backend = NativeBackend(model, threads=2)
+    backend.run([np.zeros((1, 3, 32, 32), np.float32)])
+    backend.run([np.zeros((8, 3, 32, 32), np.float32)])
+    assert threads_of_runs == [1, 2] and backend.threads_used == 2

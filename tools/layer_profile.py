@@ -102,7 +102,7 @@ def _conv_weight_shapes(model):
             if node.op_type == "Conv" and node.name and names.count(node.name) == 1}
 
 
-def _ort_rows(events, warmup, conv_weights=None):
+def _ort_rows(events, counted, conv_weights=None):
     """{key: [nodes, ms]} from onnxruntime's profile events, its fused and
     layout-transformed graph as it runs (NCHWc channel counts are rounded up
     to its block). Its integer convs have their weights packed away, so
@@ -121,7 +121,9 @@ def _ort_rows(events, warmup, conv_weights=None):
         keys[node] = _layer_key(args["op_name"], _shape(ins[0]) if ins else None, w_shape,
                                 _shape(outs[0]) if outs else None)
         samples[node].append(event["dur"] / 1000.0)
-    return _median_rows({node: times[warmup:] for node, times in samples.items()}, keys)
+    # counted[i]: whether the i-th run is (each node has one event a run)
+    return _median_rows({node: [t for t, c in zip(times, counted) if c]
+                         for node, times in samples.items()}, keys)
 
 
 def _shape(entry):
@@ -129,28 +131,32 @@ def _shape(entry):
 
 
 def default_block(threads):
-    """Runs per turn: one at one thread; five at more, so that only a block's
-    first run follows the other engine's spinning workers."""
+    """Runs per turn: one at one thread; five at more, after one uncounted
+    run that follows the other engine's spinning workers."""
     return 1 if threads == 1 else 5
 
 
 def _turns(warmup, runs, block):
-    """(engine, counted) for each run in order: the engines take turns in
-    blocks of `block` runs, each engine's first `warmup` runs not counted."""
-    order, done = [], {"native": 0, "ort": 0}
-    while min(done.values()) < warmup + runs:
+    """(engine, counted) for each run in order: each engine's `warmup` runs,
+    then turns of `block` counted runs, each led by an uncounted one when
+    block > 1, until each engine has `runs` counted."""
+    order = [(engine, False) for engine in ("native", "ort") for _ in range(warmup)]
+    counted = {"native": 0, "ort": 0}
+    while min(counted.values()) < runs:
         for engine in ("native", "ort"):
-            for _ in range(min(block, warmup + runs - done[engine])):
-                order.append((engine, done[engine] >= warmup))
-                done[engine] += 1
+            order += [(engine, False)] * (block > 1)
+            take = min(block, runs - counted[engine])
+            order += [(engine, True)] * take
+            counted[engine] += take
     return order
 
 
 def layers(path, x, runs, warmup=3, threads=1, block=None):
-    """({key: [nodes, ms]} native, the same for onnxruntime), both at
-    `threads` threads: the two engines take turns, run by run or in blocks
-    of `block` runs (default_block), so a loaded machine's noise falls on
-    both."""
+    """({key: [nodes, ms]} native, the same for onnxruntime, the threads
+    native ran on), both asked for `threads` threads (native takes fewer for
+    a model with too little work to share: native/work.py): the two engines
+    take turns, run by run or in blocks (_turns), so a loaded machine's noise
+    falls on both."""
     from edgeinfer.native import NativeBackend
 
     engine = NativeBackend(path, threads=threads)
@@ -158,12 +164,14 @@ def layers(path, x, runs, warmup=3, threads=1, block=None):
     engine.run({name: x})
     keys = _native_keys(engine._prepare({name: x}))
     samples = defaultdict(list)
+    ort_counted = []
     with tempfile.TemporaryDirectory() as tmp:
         session = _ort_session(path, tmp, threads)
         feed = {session.get_inputs()[0].name: x}
         for which, counted in _turns(warmup, runs, block or default_block(threads)):
             if which == "ort":
                 session.run(None, feed)
+                ort_counted.append(counted)
                 continue
             _, steps = engine.run({name: x}, profile=True)
             if counted:
@@ -171,8 +179,9 @@ def layers(path, x, runs, warmup=3, threads=1, block=None):
                     samples[node_name].append(ms)
         with open(session.end_profiling()) as f:
             events = json.load(f)
-    return _median_rows(samples, keys), _ort_rows(events, warmup,
-                                                  _conv_weight_shapes(onnx.load(path)))
+    return _median_rows(samples, keys), _ort_rows(events, ort_counted,
+                                                  _conv_weight_shapes(onnx.load(path))), \
+        engine.threads_used
 
 
 def _nchwc_aliases(native, ort):
@@ -198,7 +207,10 @@ def table(path, runs=20, seed=0, threads=1, block=None):
     model = onnx.load(path, load_external_data=False)
     dims = [d.dim_value or 1 for d in model.graph.input[0].type.tensor_type.shape.dim]
     x = np.random.default_rng(seed).standard_normal(dims).astype(np.float32)
-    native, ort = layers(path, x, runs, threads=threads, block=block)
+    native, ort, used = layers(path, x, runs, threads=threads, block=block)
+    if used < threads:
+        print(f"layer_profile: native ran on {used} of the {threads} threads asked: the model has "
+              "too little work to share (docs/native.md, Threads)", file=sys.stderr)
     for theirs, ours in _nchwc_aliases(native, ort).items():
         count, ms = ort.pop(theirs)
         ort.setdefault(ours, [0, 0.0])

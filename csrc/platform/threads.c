@@ -21,15 +21,16 @@ static int requested_threads = 0; /* 0: not decided yet */
 /* Below this many multiply-adds per thread a second thread costs more than
  * it saves: waking it, the closing wait, and the output it wrote moving to
  * the other core's cache for the next step. A small step kept on the caller
- * pays that move too, since its input was written by both cores, so within
- * a model large enough to share (native/plan.py decides, small models run on
- * one thread) nearly every step is split. Measured at two threads on the
- * near-idle 2-core Xeon, whole models, gates taking turns in blocks of five
- * runs in one process, native two-thread time / onnxruntime's: EfficientNet-
- * Lite0 1.30x at 1 000 000, 1.25x at 100 000, 1.15x at 50 000, 1.11x at 0;
- * MobileNetV2 1.44x, 1.21x, 1.14x, 1.19x; int8 EfficientNet-Lite0 1.26x,
- * 1.14x, 1.14x, 1.13x. (The pool's step costs 0.15 us; OpenMP's cost 9-11
- * us, which is what the old gate of 1 000 000 was measured against.) */
+ * pays that move too, since its input was written by both cores, so within a
+ * model large enough to share (edgeinfer/native/work.py decides: small models
+ * run on one thread) nearly every step is split. Measured at two threads on
+ * the 2-core Xeon (load average 0.7-1.3, the measuring process included),
+ * whole models, gates taking turns in blocks of five runs in one process,
+ * native two-thread time / onnxruntime's: EfficientNet-Lite0 1.30x at
+ * 1 000 000, 1.25x at 100 000, 1.15x at 50 000, 1.11x at 0; MobileNetV2
+ * 1.44x, 1.21x, 1.14x, 1.19x; int8 EfficientNet-Lite0 1.26x, 1.14x, 1.14x,
+ * 1.13x. (The pool's step costs 0.15 us; OpenMP's cost 9-11 us, which is
+ * what the old gate of 1 000 000 was measured against.) */
 #define DEFAULT_WORK_PER_THREAD 50000.0
 static double work_per_thread = DEFAULT_WORK_PER_THREAD;
 

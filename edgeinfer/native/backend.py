@@ -8,7 +8,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..core.loader import core
-from ..core.runtime import default_threads, num_threads
+from ..core.runtime import num_threads
 from ..model_file import open_model_file
 from . import plan_cache
 from .errors import ADVICE, NativeModelError
@@ -96,8 +96,8 @@ class NativeBackend:
         # each plan holds an arena: keep the few shapes seen last (a stream
         # of frames uses one or two batch sizes)
         key = tuple(tuple(shapes[name]) for name in self.input_names)
-        plan.threads = threads_for(plan.multiply_adds,
-                                   int(self.threads) if self.threads else default_threads())
+        with num_threads(int(self.threads or 0)):    # what the core takes of the count asked
+            plan.threads = threads_for(plan.multiply_adds, core.get_num_threads())
         while len(self._plans) >= MAX_PLANS:
             self._plans.pop(next(iter(self._plans)))
         self._plans[key] = plan
@@ -149,9 +149,7 @@ class NativeBackend:
 
     @property
     def threads_used(self):
-        """Threads a run of the last plan (or the load-time one) uses: those
-        asked for, or fewer for a model with too little work to share; None
-        before any plan."""
+        """Threads a run of the last (or load-time) plan uses; None before one."""
         plan = self._last_plan or next(iter(self._plans.values()), None)
         return plan.threads if plan is not None else None
 
