@@ -304,3 +304,27 @@ def test_counting_folded_shapes_imports_no_framework(tmp_path):
                                 f"assert main(['inspect', {str(path)!r}]) == 0")
     assert "onnx" in heavy     # the probe sees what inspect imports
     assert not {"tensorflow", "torch", "keras", "tf2onnx"} & set(heavy), heavy
+
+
+def test_a_matmul_inside_an_if_branch_is_named_uncounted_not_left_out(tmp_path):
+    """The count left out a MatMul inside an If branch and still called itself
+    complete; the If is now named among the uncounted nodes."""
+    from onnx import TensorProto, helper
+
+    from edgeinfer.commands.model_summary import summarize
+
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 4], [0.5] * 16)
+    branch = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y_then"])], "then", [],
+        [helper.make_tensor_value_info("y_then", TensorProto.FLOAT, [1, 4])])
+    plain = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y_else"])], "else", [],
+        [helper.make_tensor_value_info("y_else", TensorProto.FLOAT, [1, 4])])
+    graph = helper.make_graph(
+        [helper.make_node("If", ["flag"], ["y"], name="choose", then_branch=branch,
+                          else_branch=plain)], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4]),
+         helper.make_tensor_value_info("flag", TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])], [weight])
+    facts = summarize(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    assert facts["macs_uncounted"] == ["choose"]

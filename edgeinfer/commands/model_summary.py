@@ -104,7 +104,10 @@ def _macs(node, shapes):
         transposed = node.op_type == "Gemm" and any(
             attr.name == "transA" and attr.i for attr in node.attribute)
         return int(np.prod(out) * left[0 if transposed else -1])
-    return 0
+    # an If, Loop or Scan branch is not counted: unknown when it holds such a node
+    branches = [a.g for a in node.attribute if a.HasField("g")] + \
+        [g for a in node.attribute for g in a.graphs]
+    return None if any(_macs(n, {}) is None for g in branches for n in g.node) else 0
 
 
 def _count_macs(model, inputs, path=None):
