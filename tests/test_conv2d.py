@@ -574,6 +574,39 @@ def test_pointwise_with_packed_weights_matches_reference(case):
         core.set_work_per_thread(None)
 
 
+@pytest.mark.parametrize("k, m, h, w", [(96, 24, 56, 56), (192, 32, 28, 28), (24, 8, 23, 41),
+                                        (16, 96, 112, 112)])
+def test_pointwise_on_wide_maps_shares_column_blocks_not_channels(k, m, h, w):
+    """A 1x1 on a map wide enough for four column blocks per thread splits
+    its columns more finely instead of its output channels (which read the
+    same columns of B twice, on both cores): every level, one and two
+    threads, packed weights or not, the last columns riding with the last
+    block, all alike and equal to the reference."""
+    rng = np.random.default_rng(k * m + h)
+    x = rng.standard_normal((1, k, h, w)).astype(np.float32)
+    weights = rng.standard_normal((m, k, 1, 1)).astype(np.float32)
+    bias = rng.standard_normal(m).astype(np.float32)
+    residual = rng.standard_normal((1, m, h, w)).astype(np.float32)
+    expected = np.clip(reference.conv2d(x, weights, bias) + residual, 0.0, 6.0)
+    core, threads = edgeinfer._core, edgeinfer.get_num_threads()
+    try:
+        for level in available_levels():
+            core.simd_force(level)
+            for packed in (None, core.conv2d_pack_pointwise(weights)):
+                by_threads = []
+                for count in (1, 2):
+                    edgeinfer.set_num_threads(count)
+                    core.set_work_per_thread(0 if count > 1 else None)
+                    ours = run_pointwise(x, weights, bias, residual, (0.0, 6.0), packed)
+                    assert_close(ours, expected, k)
+                    by_threads.append(ours)
+                np.testing.assert_array_equal(by_threads[0], by_threads[1], err_msg=level)
+    finally:
+        core.simd_force(None)
+        edgeinfer.set_num_threads(threads)
+        core.set_work_per_thread(None)
+
+
 def test_weights_packed_for_another_level_are_not_used(rng):
     """A packing belongs to the level that made it (its panels are that
     level's tile rows): under another level conv2d runs from the weights as

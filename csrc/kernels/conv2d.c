@@ -429,15 +429,27 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
     const int k = cg * p->kernel_h * p->kernel_w;
     const int n_out = ho * wo;
     int threads = ei_get_num_threads();
-    const int block = columns_per_block(k, n_out, kernel->nr, threads);
+    const int pointwise = is_pointwise(p);
+    int block = columns_per_block(k, n_out, kernel->nr, threads);
+    int blocks_per_image, column_items;
+    /* A pointwise layer whose map is wide enough shares out as about four
+     * column blocks per thread, each reading its columns of B once: split by
+     * output channels as well (below), two tasks read the same columns, often
+     * on both cores (a 1x1 96 > 24 at 56x56 ran 0.77-0.82x its one-thread
+     * speed at two threads). */
+    if (pointwise && threads > 1 && p->batch * groups * ((n_out + block - 1) / block) <
+                                        4 * threads) {
+        const int narrow = n_out / (4 * threads) / kernel->nr * kernel->nr;
+        if (narrow >= 2 * kernel->nr && narrow < block)
+            block = narrow;
+    }
     /* with packed weights the columns past the last whole vector ride along
      * with the last block (a block of their own would sweep all the weights
      * again for them alone) */
-    const int blocks_per_image =
+    blocks_per_image =
         (n_out + block - 1) / block -
         (packed_w != NULL && n_out > block && n_out % block != 0 && n_out % block < kernel->vl);
-    const int column_items = p->batch * groups * blocks_per_image;
-    const int pointwise = is_pointwise(p);
+    column_items = p->batch * groups * blocks_per_image;
     /* A pointwise layer on a small map has too few column blocks to share
      * evenly (a 7x7 map: 16 + 16 + 16 + 1 columns): its output channels are
      * split as well, into about four items per thread (its B is read in
