@@ -40,7 +40,7 @@ def thread_flags():
 
 
 def atomic_link_flags():
-    """-latomic on 32-bit ARM: the pool's 64-bit ticket is a libatomic call there
+    """-latomic on 32-bit ARM: the pool's 64-bit task shares are libatomic calls there
     wherever the compiler targets armv6 (Raspberry Pi OS's 32-bit default, even on a
     Pi 4), and without the library the core would fail to import."""
     is_32_bit = sys.maxsize < 2**32

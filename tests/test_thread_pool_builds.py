@@ -3,7 +3,9 @@ builds it — aarch64, armv7 with and without NEON — and as plain C and with
 clang, and once more under ThreadSanitizer where the compiler has it: the C
 driver tests/c/thread_pool_main.c checks that every task of a step runs
 exactly once, that the caller takes tasks itself, that a step stays within
-its thread count, that a step of no tasks runs nothing, and that steps
+its thread count, that each thread starts on its own share of the tasks,
+that a step of no tasks runs nothing, that a step of more tasks than a
+share counts runs them all, and that steps
 started from inside a task or from four threads at once still run all their
 tasks, with workers that spin between steps and with workers that sleep."""
 import os
@@ -49,7 +51,7 @@ def test_the_pool_has_no_data_race_under_thread_sanitizer(tmp_path):
 ARMV6_SYSROOT = "/usr/arm-linux-gnueabihf"
 
 
-def test_the_pool_runs_on_armv6_where_its_64_bit_ticket_needs_libatomic(tmp_path):
+def test_the_pool_runs_on_armv6_where_its_64_bit_shares_need_libatomic(tmp_path):
     """Raspberry Pi OS's 32-bit gcc targets armv6, where a 64-bit atomic is a
     libatomic call: built without the library the core failed to import
     (undefined __atomic_load_8). Built as setup.py builds it there (-latomic),

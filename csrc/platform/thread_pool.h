@@ -15,9 +15,11 @@ typedef int (*ei_task_fn)(void *ctx, int task, int thread);
 /* Runs fn(ctx, task, thread) once for every task in [0, tasks) on up to
  * `threads` threads (at most EI_MAX_THREADS), the caller one of them, and
  * returns when all have run: the lowest status any task returned, 0 if none
- * failed. Tasks are claimed a few at a time, so a thread that finishes early
- * takes more; the caller never waits for a worker that has not started, only
- * for tasks already running. A call made while the pool is busy (from a
+ * failed. Thread i of a step starts on the i-th contiguous share of its
+ * tasks, the same part of every step; tasks are claimed a few at a time, so a
+ * thread that finishes early takes what is left of the others' shares; the
+ * caller never waits for a worker that has not started, only for tasks
+ * already running. A call made while the pool is busy (from a
  * task, or from a second thread of the program) runs all its tasks on its
  * own thread. */
 int ei_parallel_for(int tasks, int threads, ei_task_fn fn, void *ctx);

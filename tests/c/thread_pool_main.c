@@ -1,8 +1,10 @@
 /* Checks the thread pool (csrc/platform/thread_pool.c) in a build of its own:
  * every task of a step runs exactly once, the caller runs tasks too, a
- * step never uses more threads than it was given, the lowest status wins, a
- * step of no tasks runs nothing, and steps started from a task or from
- * several threads at once each still run all their tasks. Prints "ok" and
+ * step never uses more threads than it was given, each thread starts on its
+ * own share of the tasks, the lowest status wins, a step of no tasks runs
+ * nothing, a step of more tasks than a share can count runs them all, and
+ * steps started from a task or from several threads at once each still run
+ * all their tasks. Prints "ok" and
  * exits 0, or names the first failed check and exits 1. */
 #define _POSIX_C_SOURCE 200112L
 
@@ -31,6 +33,8 @@ typedef struct {
     int tasks;
     int threads;
     int runs[MAX_TASKS];
+    int ran_by[MAX_TASKS]; /* the thread index that ran the task */
+    int first_of[MAX_SEEN]; /* the first task thread i ran, -1 for none */
     pthread_t seen[MAX_SEEN];
     int seen_count;
     pthread_mutex_t seen_lock;
@@ -54,6 +58,12 @@ static int count_task(void *ctx, int task, int thread)
     const pthread_t self = pthread_self();
     int i, known = 0;
     __atomic_add_fetch(&s->runs[task], 1, __ATOMIC_RELAXED);
+    s->ran_by[task] = thread;
+    if (thread < MAX_SEEN) {
+        int none = -1;
+        __atomic_compare_exchange_n(&s->first_of[thread], &none, task, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+    }
     pthread_mutex_lock(&s->seen_lock);
     for (i = 0; i < s->seen_count; i++)
         known |= pthread_equal(s->seen[i], self);
@@ -70,6 +80,26 @@ static int count_task(void *ctx, int task, int thread)
     return task == 5 ? -3 : task == 9 ? -7 : 0;
 }
 
+/* Thread i of a step of n threads starts on the front of the i-th share,
+ * tasks [tasks * i / n, tasks * (i + 1) / n), unless the others took all
+ * of it first (a late worker). */
+static void check_shares(const step *s)
+{
+    const int threads = s->threads < s->tasks ? s->threads : s->tasks;
+    int i, task;
+    for (i = 0; i < threads && i < MAX_SEEN; i++) {
+        const int begin = (int)((long long)s->tasks * i / threads);
+        const int end = (int)((long long)s->tasks * (i + 1) / threads);
+        int taken_by_others = 1;
+        if (s->first_of[i] < 0 || s->first_of[i] == begin)
+            continue;
+        for (task = begin; task < end; task++)
+            taken_by_others &= s->ran_by[task] != i;
+        check(taken_by_others, "a thread starts on the front of its own share", i,
+              s->first_of[i]);
+    }
+}
+
 static void run_step(int tasks, int threads, int wait_for_caller)
 {
     step *s = (step *)calloc(1, sizeof(step));
@@ -78,11 +108,15 @@ static void run_step(int tasks, int threads, int wait_for_caller)
     s->threads = threads;
     s->caller = pthread_self();
     s->wait_for_caller = wait_for_caller;
+    for (i = 0; i < MAX_SEEN; i++)
+        s->first_of[i] = -1;
     pthread_mutex_init(&s->seen_lock, NULL);
     status = ei_parallel_for(tasks, threads, count_task, s);
     for (i = 0; i < tasks; i++)
         once &= s->runs[i] == 1;
     check(once, "every task runs exactly once", tasks, threads);
+    if (threads > 1 && tasks > 1)
+        check_shares(s);
     check(status == (tasks > 9 ? -7 : tasks > 5 ? -3 : 0), "the lowest status", tasks, status);
     check(s->seen_count <= (threads < 1 ? 1 : threads), "no more threads than given",
           s->seen_count, threads);
@@ -108,6 +142,30 @@ static int nested_task(void *ctx, int task, int thread)
     (void)task;
     run_step(12, 2, 0);
     return 0;
+}
+
+static long long counted, summed;
+
+static int sum_task(void *ctx, int task, int thread)
+{
+    (void)ctx;
+    (void)thread;
+    __atomic_add_fetch(&counted, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&summed, task, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* A share counts at most 2^24 - 1 units: a step of more tasks shares them
+ * out several to a unit, and still runs every one once (the count and the
+ * sum of the task numbers both match). */
+static void run_large_step(void)
+{
+    const int tasks = (1 << 24) + 7;
+    counted = summed = 0;
+    check(ei_parallel_for(tasks, 2, sum_task, NULL) == 0, "a large step succeeds", tasks, 0);
+    check(counted == tasks, "every task of a large step runs", (int)counted, tasks);
+    check(summed == (long long)tasks * (tasks - 1) / 2, "each task of a large step once",
+          (int)(summed % 1000003), 0);
 }
 
 static void *concurrent_caller(void *arg)
@@ -143,6 +201,7 @@ int main(void)
     }
     ei_pool_set_spin_us(-1);
 
+    run_large_step();
     check(ei_parallel_for(6, 2, nested_task, NULL) == 0, "steps started from a task", 6, 0);
     for (t = 0; t < 4; t++)
         pthread_create(&callers[t], NULL, concurrent_caller, NULL);
