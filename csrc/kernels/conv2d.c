@@ -322,6 +322,7 @@ typedef struct {
     const float *x, *w, *packed_w, *bias, *residual;
     float *y;
     int block, blocks_per_image, pointwise, rows_per_item, row_blocks;
+    int column_items, channels_outer; /* items: channel blocks outer, else column blocks */
 } gemm_step;
 
 /* One item of conv_gemm: a block of output columns of one image and group,
@@ -348,8 +349,10 @@ static int gemm_task(void *ctx, int item, int thread)
     if (packed_b == NULL)
         return -2;
     {
-        const int column_item = item / row_blocks;
-        const int r0 = item % row_blocks * rows_per_item;
+        const int column_item =
+            s->channels_outer ? item % s->column_items : item / row_blocks;
+        const int r0 =
+            (s->channels_outer ? item / s->column_items : item % row_blocks) * rows_per_item;
         const int mm = mg - r0 < rows_per_item ? mg - r0 : rows_per_item;
         const int n = column_item / (groups * blocks_per_image);
         const int gi = column_item / blocks_per_image % groups;
@@ -480,6 +483,18 @@ static int conv_gemm(const ei_conv2d_params *p, const ei_gemm_kernel *kernel, in
         s.pointwise = pointwise;
         s.rows_per_item = rows_per_item;
         s.row_blocks = row_blocks;
+        s.column_items = column_items;
+        /* Each thread runs one contiguous share of the items (thread_pool.h).
+         * A layer that widens the channels (the expansion before a depthwise
+         * step) hands each thread whole output channels, which the depthwise
+         * step, split by channels, then reads on the core that wrote them; a
+         * layer that narrows them keeps each thread on its own columns, of
+         * which it reads only its part of the wide input. (Both ways on
+         * 14x14 maps, two threads, paired runs in one process: MobileNetV2
+         * took 0.96-0.97x, EfficientNet-Lite0 0.98-0.99x the time with
+         * channels outer for the expansions than with columns outer for
+         * every layer.) */
+        s.channels_outer = row_blocks > 1 && mg > k;
         return ei_parallel_for(items, threads, gemm_task, &s);
     }
 }
