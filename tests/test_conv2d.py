@@ -574,14 +574,10 @@ def test_pointwise_with_packed_weights_matches_reference(case):
         core.set_work_per_thread(None)
 
 
-@pytest.mark.parametrize("k, m, h, w", [(96, 24, 56, 56), (192, 32, 28, 28), (24, 8, 23, 41),
-                                        (16, 96, 112, 112)])
-def test_pointwise_on_wide_maps_shares_column_blocks_not_channels(k, m, h, w):
-    """A 1x1 on a map wide enough for four column blocks per thread splits
-    its columns more finely instead of its output channels (which read the
-    same columns of B twice, on both cores): every level, one and two
-    threads, packed weights or not, the last columns riding with the last
-    block, all alike and equal to the reference."""
+def check_pointwise_split(k, m, h, w):
+    """A 1x1 of k -> m channels on an h x w map, with bias, residual and clamp: every
+    level, one and two threads (split however small), packed weights or not,
+    alike and equal to the reference."""
     rng = np.random.default_rng(k * m + h)
     x = rng.standard_normal((1, k, h, w)).astype(np.float32)
     weights = rng.standard_normal((m, k, 1, 1)).astype(np.float32)
@@ -607,6 +603,17 @@ def test_pointwise_on_wide_maps_shares_column_blocks_not_channels(k, m, h, w):
         core.set_work_per_thread(None)
 
 
+@pytest.mark.parametrize("k, m, h, w", [(96, 24, 56, 56), (192, 32, 28, 28), (24, 8, 23, 41),
+                                        (16, 96, 112, 112)])
+def test_pointwise_on_wide_maps_shares_column_blocks_not_channels(k, m, h, w):
+    """A 1x1 on a map wide enough for four column blocks per thread splits
+    its columns more finely instead of its output channels (which read the
+    same columns of B twice, on both cores): every level, one and two
+    threads, packed weights or not, the last columns riding with the last
+    block, all alike and equal to the reference."""
+    check_pointwise_split(k, m, h, w)
+
+
 @pytest.mark.parametrize("k, m, h, w", [(112, 672, 14, 14), (80, 480, 14, 14), (672, 112, 14, 14),
                                         (192, 1152, 7, 7), (40, 90, 9, 13)])
 def test_pointwise_on_small_maps_shares_channels_and_columns_either_way_round(k, m, h, w):
@@ -615,29 +622,7 @@ def test_pointwise_on_small_maps_shares_channels_and_columns_either_way_round(k,
     (channel blocks outer), one that narrows them whole columns: every
     level, one and two threads, packed weights or not, alike and equal to
     the reference."""
-    rng = np.random.default_rng(k + m * h)
-    x = rng.standard_normal((1, k, h, w)).astype(np.float32)
-    weights = rng.standard_normal((m, k, 1, 1)).astype(np.float32)
-    bias = rng.standard_normal(m).astype(np.float32)
-    residual = rng.standard_normal((1, m, h, w)).astype(np.float32)
-    expected = np.clip(reference.conv2d(x, weights, bias) + residual, 0.0, 6.0)
-    core, threads = edgeinfer._core, edgeinfer.get_num_threads()
-    try:
-        for level in available_levels():
-            core.simd_force(level)
-            for packed in (None, core.conv2d_pack_pointwise(weights)):
-                by_threads = []
-                for count in (1, 2):
-                    edgeinfer.set_num_threads(count)
-                    core.set_work_per_thread(0 if count > 1 else None)
-                    ours = run_pointwise(x, weights, bias, residual, (0.0, 6.0), packed)
-                    assert_close(ours, expected, k)
-                    by_threads.append(ours)
-                np.testing.assert_array_equal(by_threads[0], by_threads[1], err_msg=level)
-    finally:
-        core.simd_force(None)
-        edgeinfer.set_num_threads(threads)
-        core.set_work_per_thread(None)
+    check_pointwise_split(k, m, h, w)
 
 
 def test_weights_packed_for_another_level_are_not_used(rng):
