@@ -88,6 +88,27 @@ def test_backend_reports_the_threads_a_run_really_uses(tmp_path):
     assert Backend(str(path), threads=2).thread_count == 1
 
 
+def test_run_header_says_up_to_for_a_model_whose_share_waits_for_its_first_frame(tmp_path):
+    """A model of free height and width is planned, and its threads shared
+    out, at its first frame: the header said "2 threads" for a model that
+    then ran on one. Before that frame it says "up to 2 threads"; after it,
+    what the run used."""
+    import onnx
+
+    from edgeinfer import load
+    from edgeinfer.commands.run import _show_engine
+    from test_inspect import free_size_model
+
+    path = tmp_path / "free.onnx"
+    onnx.save(free_size_model(), str(path))
+    model = load(str(path), backend="native", threads=2)
+    assert not model.backend.threads_settled
+    assert _show_engine(model) == "native on cpu, up to 2 threads"
+    model.backend.run({model.backend.inputs[0].name: np.zeros((1, 3, 16, 16), np.float32)})
+    assert model.backend.threads_settled
+    assert _show_engine(model) == "native on cpu, 1 thread"
+
+
 def test_gemm_with_transposed_a_counts_its_inner_size():
     """A Gemm with transA takes A as (K, M): its inner size is A's first axis
     (it counted M, the last)."""

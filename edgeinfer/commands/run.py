@@ -210,11 +210,13 @@ def _engine(model):
 
 
 def _show_engine(model):
-    """'onnxruntime on cpu, 2 threads', as the header says it."""
+    """'onnxruntime on cpu, 2 threads', as the header says it ('up to 2
+    threads' for a model whose share of threads waits for its first frame)."""
     engine = _engine(model)
     threads = engine["threads"]
+    up_to = "" if getattr(model.backend, "threads_settled", True) else "up to "
     return f"{engine['backend']} on {engine['device']}, " + (
-        counted(threads, "thread") if threads else "default threads")
+        up_to + counted(threads, "thread") if threads else "default threads")
 
 
 def _describe(model):
