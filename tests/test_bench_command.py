@@ -212,6 +212,28 @@ def test_compare_passes_within_the_threshold_and_fails_past_it(report_path, tmp_
     assert main(["bench", "--compare", str(report_path), str(b)]) == 0  # no threshold: a table
 
 
+def test_compare_says_when_the_runs_of_a_row_used_different_thread_counts(report_path, tmp_path,
+                                                                          capsys):
+    """Rows pair by the threads asked; a native run of a model too small to
+    share uses fewer. When A and B really used different counts, it was not
+    said, and the ratio looked like the code's alone."""
+    report = json.loads(report_path.read_text())
+    for row in report["rows"]:
+        row["threads_asked"] = 2
+        row["threads"] = 2
+    a = tmp_path / "a.json"
+    a.write_text(json.dumps(report))
+    report["rows"][0]["threads"] = 1
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps(report))
+    assert main(["bench", "--compare", str(a), str(b)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    said = [line for line in lines if "ran on" in line]
+    backend = report["rows"][0]["backend"]
+    assert said == [f"{backend}, 2 threads, batch 1 (as asked): A ran on 2, B on 1 "
+                    "(native shares a model's threads by its work)"]
+
+
 def test_profile_table_stays_aligned_with_long_operator_names():
     profile = [{"op": "Conv", "calls": 10, "ms": 1.5},
                {"op": "QLinearConv+Relu (fused, depthwise)", "calls": 10, "ms": 12.25}]

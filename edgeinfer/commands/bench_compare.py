@@ -112,6 +112,12 @@ def compare(path_a, path_b, fail_above=None):
     print(f"B: {path_b} ({b.get('model', '?')}, {b.get('machine', {}).get('cpu', '?')})")
     print("times in ms; B/A above 1.00x: B is slower (items/s: B does fewer)")
     print(format_table(pairs))
+    for key, row_a, row_b, _ in pairs:
+        used = row_a.get("threads"), row_b.get("threads")
+        if used[0] != used[1]:
+            # keyed by the threads asked: say so when the runs really used different counts
+            print(f"{describe(key)} (as asked): A ran on {used[0]}, B on {used[1]} "
+                  "(native shares a model's threads by its work)")
     for key in only:
         print(f"{describe(key)}: in one report only, not compared")
     if fail_above is None:
