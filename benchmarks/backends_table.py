@@ -17,20 +17,24 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from backend_models import BACKENDS, MODELS, Unavailable, input_for, model_path, runner  # noqa: E402
+from tools.idle_cores import wait_for_idle_cores  # noqa: E402
 
 
 def latencies(runs_by_backend, x, runs, block=1, warmup=3):
     """{backend: [seconds per run]}. The backends take turns, run by run
     (block=1) or `block` runs at a time, so they share the machine's noise;
     with several threads in blocks, because the worker threads of one runtime
-    keep spinning for a while after its run and would slow the next: the
-    first run of each block is warm-up and not counted."""
+    keep spinning for a while after its run and would slow the next: each
+    block starts once the last one's threads are idle (tools/idle_cores.py),
+    and its first run is warm-up, not counted."""
     times = {name: [] for name in runs_by_backend}
     for run in runs_by_backend.values():
         for _ in range(warmup):
             run(x)
     while min(len(t) for t in times.values()) < runs:
         for name, run in runs_by_backend.items():
+            if block > 1:
+                wait_for_idle_cores()
             for turn in range(block + (block > 1)):
                 start = time.perf_counter()
                 run(x)

@@ -115,3 +115,37 @@ def test_core_qdq_refuses_lengths_or_zero_points_that_do_not_fit(call):
 def test_qadd_u8_refuses_two_shapes():
     with pytest.raises(ValueError, match="one shape"):
         kernels.qadd_u8(np.zeros(4, np.uint8), 0, 1.0, np.zeros(5, np.uint8), 0, 1.0, 0)
+
+
+@pytest.mark.parametrize("n", [16384 * 3 + 5, 16384 * 2, 40000])
+def test_qdq_steps_split_between_threads_write_what_one_thread_does(n):
+    """Large enough, quantize, dequantize, the uint8 Add and the channels-last
+    quantisation share their chunks (strips of pixels) between threads: the
+    same bytes as one thread and the reference, the last partial chunk
+    included."""
+    x = floats_with_edges(n, n)
+    rng = np.random.default_rng(n)
+    a, b = (rng.integers(0, 256, n, dtype=np.uint8) for _ in range(2))
+    planes = x[: 24 * (n // 24)].reshape(24, 1, -1)
+    steps = {
+        "quantize": (lambda: kernels.quantize_u8(x, 0.05, 7),
+                     reference.quantize_u8(x, 0.05, 7)),
+        "dequantize": (lambda: kernels.dequantize_u8(a, 0.05, 7),
+                       reference.dequantize_u8(a, 0.05, 7)),
+        "qadd": (lambda: kernels.qadd_u8(a, 3, 0.7, b, 250, 1.3, 9),
+                 reference.qadd_u8(a, 3, 0.7, b, 250, 1.3, 9)),
+        "quantize_nhwc": (lambda: kernels.quantize_u8_nhwc(planes, 0.05, 7),
+                          reference.quantize_u8_nhwc(planes, 0.05, 7))}
+    core, threads = edgeinfer._core, edgeinfer.get_num_threads()
+    try:
+        for name, (ours, expected) in steps.items():
+            by_threads = []
+            for count in (1, 2):
+                edgeinfer.set_num_threads(count)
+                core.set_work_per_thread(0 if count > 1 else None)   # split however small
+                by_threads.append(ours())
+                np.testing.assert_array_equal(by_threads[-1], expected, err_msg=name)
+            np.testing.assert_array_equal(by_threads[0], by_threads[1], err_msg=name)
+    finally:
+        edgeinfer.set_num_threads(threads)
+        core.set_work_per_thread(None)

@@ -11,7 +11,8 @@ from cross_builds import BUILDS, build_driver
 from edgeinfer import reference
 from test_qdq import floats_with_edges
 
-SOURCES = ["kernels/qdq.c", "platform/cpu.c"]
+SOURCES = ["kernels/qdq.c", "kernels/u8_transpose.c", "platform/cpu.c", "platform/threads.c",
+           "platform/thread_pool.c"]
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDS))

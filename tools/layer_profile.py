@@ -3,8 +3,9 @@ own per-node profile (SessionOptions.enable_profiling) for the same model, at
 one thread (or --threads N: both engines at N), one row per layer shape, so
 every slow layer shape is visible. The two take turns run by run at one
 thread, in blocks of five runs at more (--block N): onnxruntime's workers spin
-for a while after its run returns and would take a core from a native run
-right after it. Each node's time is its median over the runs.
+for about 50 ms after its run returns and would take a core from a native run
+right after it, so each block starts once the process is idle
+(tools/idle_cores.py). Each node's time is its median over the runs.
 
 Rows are keyed by what decides a layer's speed, not by node name (the two
 engines fuse and rename differently): for a convolution its kind (1x1,
@@ -25,6 +26,8 @@ from collections import defaultdict
 
 import numpy as np
 import onnx
+
+from idle_cores import wait_for_idle_cores   # run from tools/, as its tests do
 
 
 def _layer_key(op, x_shape, w_shape, y_shape):
@@ -168,7 +171,12 @@ def layers(path, x, runs, warmup=3, threads=1, block=None):
     with tempfile.TemporaryDirectory() as tmp:
         session = _ort_session(path, tmp, threads)
         feed = {session.get_inputs()[0].name: x}
-        for which, counted in _turns(warmup, runs, block or default_block(threads)):
+        block = block or default_block(threads)
+        last = None
+        for which, counted in _turns(warmup, runs, block):
+            if block > 1 and which != last:
+                wait_for_idle_cores()   # the other engine's workers may still spin
+            last = which
             if which == "ort":
                 session.run(None, feed)
                 ort_counted.append(counted)
