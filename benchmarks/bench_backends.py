@@ -7,9 +7,10 @@ the small CNN always runs, so the smoke run exercises the native backend.
 
 bench_backend times each backend in its own block (pytest-benchmark's way).
 bench_interleaved takes the three backends in turns, run by run, so they
-share the machine's noise (at two threads each runs its turns in one block
-instead: one runtime's worker threads keep spinning for a while after its
-run and would slow the next), and records their medians and the ratios in
+share the machine's noise (at two threads each runs its turns in blocks of
+five, each started once the process is idle and led by an uncounted run:
+onnxruntime's worker threads keep spinning for about 50 ms after its run and
+would slow the next), and records their medians and the ratios in
 extra_info; that is what the gate (tools/bench_check.py,
 "native_speed_vs_onnxruntime" in floors.json) judges."""
 import os
