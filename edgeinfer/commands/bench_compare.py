@@ -114,8 +114,7 @@ def compare(path_a, path_b, fail_above=None):
     print(format_table(pairs))
     for key, row_a, row_b, _ in pairs:
         used = row_a.get("threads"), row_b.get("threads")
-        if used[0] != used[1]:
-            # keyed by the threads asked: say so when the runs really used different counts
+        if used[0] != used[1]:   # rows pair by the threads asked, not by those used
             print(f"{describe(key)} (as asked): A ran on {used[0]}, B on {used[1]} "
                   "(native shares a model's threads by its work)")
     for key in only:

@@ -210,8 +210,7 @@ def _engine(model):
 
 
 def _show_engine(model):
-    """'onnxruntime on cpu, 2 threads', as the header says it ('up to 2
-    threads' for a model whose share of threads waits for its first frame)."""
+    """'onnxruntime on cpu, 2 threads' ('up to 2' until a free-size model's first frame)."""
     engine = _engine(model)
     threads = engine["threads"]
     up_to = "" if getattr(model.backend, "threads_settled", True) else "up to "
