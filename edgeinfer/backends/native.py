@@ -44,17 +44,13 @@ class Backend:
     @property
     def thread_count(self):
         """Threads a run uses: those asked for (or the core's default), fewer
-        for a model with too little work to share (native/work.py); until a
-        model whose height or width is free has seen its first frame, at most
-        this many (see threads_settled)."""
+        for a model with too little work to share (native/work.py)."""
         return self.engine.threads_used or (int(self.threads) if self.threads
                                             else default_threads())
 
     @property
     def threads_settled(self):
-        """Whether thread_count is what a run uses, not only the most it may:
-        the share is made with the plan, which a model of free height or
-        width gets at its first frame."""
+        """False until a free-size model's first frame: thread_count is then the most it may use."""
         return self.engine.threads_used is not None
 
     def run(self, feed):
