@@ -17,12 +17,12 @@ def test_a_spinning_thread_is_waited_out():
         while time.perf_counter() < until:
             pass
 
-    started = time.perf_counter()
-    spinner = threading.Thread(target=spin, args=(started + 0.06,))
+    spinner = threading.Thread(target=spin, args=(time.perf_counter() + 0.06,))
     spinner.start()
-    waited = wait_for_idle_cores(timeout=1.0)
+    # windows of 20 ms: the spinner keeps most of one even on a loaded machine
+    waited = wait_for_idle_cores(timeout=1.0, window=0.02)
     spinner.join()
-    assert 0.05 <= time.perf_counter() - started and waited < 0.5
+    assert 0.04 <= waited < 0.5
 
 
 def test_a_thread_that_never_stops_is_given_up_on_at_the_timeout():
@@ -35,7 +35,7 @@ def test_a_thread_that_never_stops_is_given_up_on_at_the_timeout():
     spinner = threading.Thread(target=spin)
     spinner.start()
     try:
-        assert 0.2 <= wait_for_idle_cores(timeout=0.2) < 0.5
+        assert 0.2 <= wait_for_idle_cores(timeout=0.2, window=0.02) < 0.5
     finally:
         stop.set()
         spinner.join()

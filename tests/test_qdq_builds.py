@@ -30,7 +30,8 @@ def exact(value):
     return f"{np.float32(value):.9g}"
 
 
-@pytest.mark.parametrize("n", [0, 1, 37, 1000])
+# 40 000: three chunks of the threaded split, shared between two threads
+@pytest.mark.parametrize("n", [0, 1, 37, 1000, 40000])
 def test_build_quantize_matches_reference(binary, n):
     x = floats_with_edges(n, n)
     for scale, zero in ((0.05, 128), (1.0, 0), (0.003, 255)):
@@ -39,7 +40,7 @@ def test_build_quantize_matches_reference(binary, n):
         np.testing.assert_array_equal(got, reference.quantize_u8(x, np.float32(scale), zero))
 
 
-@pytest.mark.parametrize("n", [1, 1000])
+@pytest.mark.parametrize("n", [1, 1000, 40000])
 def test_build_dequantize_matches_reference(binary, n):
     x = np.random.default_rng(n).integers(0, 256, n, dtype=np.uint8)
     got = np.frombuffer(run(binary, ("dequantize", n, exact(0.0173), 131), x.tobytes()),
@@ -47,7 +48,7 @@ def test_build_dequantize_matches_reference(binary, n):
     np.testing.assert_array_equal(got, reference.dequantize_u8(x, np.float32(0.0173), 131))
 
 
-@pytest.mark.parametrize("n", [1, 37, 4096])
+@pytest.mark.parametrize("n", [1, 37, 4096, 40000])
 def test_build_qadd_matches_reference(binary, n):
     rng = np.random.default_rng(n)
     a, b = (rng.integers(0, 256, n, dtype=np.uint8) for _ in range(2))

@@ -9,8 +9,8 @@ import time
 
 
 def wait_for_idle_cores(timeout=0.25, window=0.005, busy=0.1):
-    """Returns once this process has used less than `busy` of a core over a
-    `window` of wall time (every thread of it idle), or after `timeout`
+    """Returns once this process, all its threads together, has used less
+    than `busy` of a core over a `window` of wall time, or after `timeout`
     seconds; the seconds waited."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:

@@ -7,8 +7,10 @@
 #define EI_MAX_THREADS 64
 
 /* One task of a step, run on thread `thread` of the step (0 is the caller,
- * every thread below the step's count): a kernel keys per-thread setup, such
- * as padding its scratch once, on it. Returns 0, or a negative status that
+ * every thread below the step's count, and always below EI_MAX_THREADS: see
+ * claim() in thread_pool.c for the one theoretical exception to the first):
+ * a kernel keys per-thread setup, such as padding its scratch once, on it,
+ * in arrays of EI_MAX_THREADS. Returns 0, or a negative status that
  * fails the step. */
 typedef int (*ei_task_fn)(void *ctx, int task, int thread);
 

@@ -53,8 +53,9 @@ static double seconds(void)
 static int count_task(void *ctx, int task, int thread)
 {
     step *s = (step *)ctx;
-    check(thread >= 0 && thread < (s->threads < 1 ? 1 : s->threads), "a thread of the step",
-          thread, s->threads);
+    const int most = s->threads < s->tasks ? s->threads : s->tasks; /* the pool caps at tasks */
+    check(thread >= 0 && thread < (most < 1 ? 1 : most), "a thread of the step", thread,
+          s->threads);
     const pthread_t self = pthread_self();
     int i, known = 0;
     __atomic_add_fetch(&s->runs[task], 1, __ATOMIC_RELAXED);
