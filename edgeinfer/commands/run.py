@@ -213,7 +213,7 @@ def _show_engine(model):
     """'onnxruntime on cpu, 2 threads' ('up to 2' until a free-size model's first frame)."""
     engine = _engine(model)
     threads = engine["threads"]
-    up_to = "" if getattr(model.backend, "threads_settled", True) else "up to "
+    up_to = "" if getattr(model.backend, "threads_settled", True) or threads == 1 else "up to "
     return f"{engine['backend']} on {engine['device']}, " + (
         up_to + counted(threads, "thread") if threads else "default threads")
 
