@@ -542,6 +542,20 @@ def run_pointwise(x, w, bias, residual, clamp, packed):
     return out
 
 
+def assert_one_and_two_threads_alike(run, expected, k, level):
+    """run() at one thread and at two (split however small): each close to
+    `expected` for a sum of k products, and the two bit-equal. The caller
+    restores the thread count and the work gate."""
+    by_threads = []
+    for count in (1, 2):
+        edgeinfer.set_num_threads(count)
+        edgeinfer._core.set_work_per_thread(0 if count > 1 else None)
+        ours = run()
+        assert_close(ours, expected, k)
+        by_threads.append(ours)
+    np.testing.assert_array_equal(by_threads[0], by_threads[1], err_msg=level)
+
+
 @settings(max_examples=40, deadline=None)
 @given(pointwise_cases())
 def test_pointwise_with_packed_weights_matches_reference(case):
@@ -560,14 +574,9 @@ def test_pointwise_with_packed_weights_matches_reference(case):
         for level in available_levels():
             core.simd_force(level)
             packed = core.conv2d_pack_pointwise(w)
-            by_threads = []
-            for count in (1, 2):
-                edgeinfer.set_num_threads(count)
-                core.set_work_per_thread(0 if count > 1 else None)   # split however small
-                ours = run_pointwise(x, w, bias, residual, clamp, packed)
-                assert_close(ours, expected, w.shape[1])
-                by_threads.append(ours)
-            np.testing.assert_array_equal(by_threads[0], by_threads[1], err_msg=level)
+            assert_one_and_two_threads_alike(
+                lambda: run_pointwise(x, w, bias, residual, clamp, packed), expected,
+                w.shape[1], level)
     finally:
         core.simd_force(None)
         edgeinfer.set_num_threads(threads)
@@ -589,14 +598,9 @@ def check_pointwise_split(k, m, h, w):
         for level in available_levels():
             core.simd_force(level)
             for packed in (None, core.conv2d_pack_pointwise(weights)):
-                by_threads = []
-                for count in (1, 2):
-                    edgeinfer.set_num_threads(count)
-                    core.set_work_per_thread(0 if count > 1 else None)
-                    ours = run_pointwise(x, weights, bias, residual, (0.0, 6.0), packed)
-                    assert_close(ours, expected, k)
-                    by_threads.append(ours)
-                np.testing.assert_array_equal(by_threads[0], by_threads[1], err_msg=level)
+                assert_one_and_two_threads_alike(
+                    lambda: run_pointwise(x, weights, bias, residual, (0.0, 6.0), packed),
+                    expected, k, level)
     finally:
         core.simd_force(None)
         edgeinfer.set_num_threads(threads)

@@ -157,35 +157,29 @@ static int nhwc_strip_task(void *ctx, int task, int thread)
 {
     const nhwc_step *s = (const nhwc_step *)ctx;
     const long channels = s->channels, pixels = s->pixels, p0 = (long)task * STRIP;
-    const float *x = s->x;
-    const float scale = s->scale;
-    const int zero = s->zero;
-    uint8_t *y = s->y;
+    const int np = pixels - p0 < STRIP ? (int)(pixels - p0) : STRIP;
     uint8_t strip[16][STRIP], blk[16][16];
     long c0;
     int c, p, q;
     (void)thread;
-    {
-        const int np = pixels - p0 < STRIP ? (int)(pixels - p0) : STRIP;
-        for (c0 = 0; c0 < channels; c0 += 16) {
-            const int nc = channels - c0 < 16 ? (int)(channels - c0) : 16;
-            for (c = 0; c < nc; c++)
-                QDQ_CALL(quantize, np, x + (c0 + c) * pixels + p0, scale, zero, strip[c]);
-            /* 16 x 16 blocks through the byte transpose; a partial one by bytes */
-            for (q = 0; q < np; q += 16) {
-                uint8_t *dst = y + (p0 + q) * channels + c0;
-                if (nc < 16 || np - q < 16) {
-                    for (p = 0; p < 16 && q + p < np; p++)
-                        for (c = 0; c < nc; c++)
-                            dst[p * channels + c] = strip[c][q + p];
-                    continue;
-                }
-                for (c = 0; c < 16; c++)
-                    memcpy(blk[c], strip[c] + q, 16);
-                ei_u8_transpose16(blk);
-                for (p = 0; p < 16; p++)
-                    memcpy(dst + p * channels, blk[p], 16);
+    for (c0 = 0; c0 < channels; c0 += 16) {
+        const int nc = channels - c0 < 16 ? (int)(channels - c0) : 16;
+        for (c = 0; c < nc; c++)
+            QDQ_CALL(quantize, np, s->x + (c0 + c) * pixels + p0, s->scale, s->zero, strip[c]);
+        /* 16 x 16 blocks through the byte transpose; a partial one by bytes */
+        for (q = 0; q < np; q += 16) {
+            uint8_t *dst = s->y + (p0 + q) * channels + c0;
+            if (nc < 16 || np - q < 16) {
+                for (p = 0; p < 16 && q + p < np; p++)
+                    for (c = 0; c < nc; c++)
+                        dst[p * channels + c] = strip[c][q + p];
+                continue;
             }
+            for (c = 0; c < 16; c++)
+                memcpy(blk[c], strip[c] + q, 16);
+            ei_u8_transpose16(blk);
+            for (p = 0; p < 16; p++)
+                memcpy(dst + p * channels, blk[p], 16);
         }
     }
     return 0;
