@@ -147,3 +147,28 @@ def test_backends_take_turns_in_blocks_whose_first_run_is_not_counted():
     times = latencies(runners, None, runs=4, block=3, warmup=1)
     assert order[2:] == ["a"] * 4 + ["b"] * 4 + ["a"] * 4 + ["b"] * 4
     assert [len(t) for t in times.values()] == [4, 4]
+
+
+def preprocess_run(path, reference_seconds):
+    return write_run(path, {("bench_edgeinfer", "preprocess 640x480"): 0.001,
+                            ("bench_numpy_reference", "preprocess 640x480"): reference_seconds})
+
+
+def test_gate_passes_a_kernel_whose_second_run_meets_the_floor_the_first_missed(tmp_path,
+                                                                                 capsys):
+    """A busy minute once read 19.4x against a floor of 20x on a 35x case."""
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"preprocess": 20}))
+    slow = preprocess_run(tmp_path / "run.json", 0.0194)
+    again = preprocess_run(tmp_path / "again.json", 0.035)
+    assert bench_check.main([slow, "--floors", str(floors)]) == 1
+    assert bench_check.main([slow, again, "--floors", str(floors)]) == 0
+    assert "35.0x numpy reference (floor 20x, best of 2 runs: run 2)" in capsys.readouterr().out
+
+
+def test_gate_fails_a_kernel_that_misses_its_floor_in_every_run(tmp_path):
+    floors = tmp_path / "floors.json"
+    floors.write_text(json.dumps({"preprocess": 20}))
+    runs = [preprocess_run(tmp_path / f"run{i}.json", seconds)
+            for i, seconds in enumerate((0.0194, 0.015))]
+    assert bench_check.main(runs + ["--floors", str(floors)]) == 1
