@@ -147,9 +147,9 @@ bench-check: build
 # least 10 rounds each, spread over a quarter second. The gate compares each
 # suite's fastest round, which a busy shared machine slows least; a smoke run
 # still fails when a kernel has really lost its speed-up. When the first run
-# misses a floor the suites are measured once more and each kernel is judged
-# by its better run (a busy minute once read 19.4x on a 35x case), so a real
-# loss must show in both.
+# misses a floor the suites are measured once more (~40 s in all) and each
+# case is judged by its better run (a busy minute once read 19.4x on a 35x
+# case), so a real loss must show in both.
 GATED_BENCHMARKS := benchmarks/bench_preprocess.py benchmarks/bench_conv2d.py
 SMOKE_BENCH = $(BIN)/python -m pytest -q $(GATED_BENCHMARKS) --benchmark-min-rounds=10 \
 	--benchmark-max-time=0.25

@@ -8,12 +8,12 @@ machine does not trip it; each suite's fastest round is compared, the one a
 busy machine slows least, so a smoke run of a few rounds (make bench-smoke)
 reads the same as a long one.
 
-More runs of the same suites (RUN.json AGAIN.json ...) judge each kernel by
-its best run: every ratio is still one run's own, and a kernel that has lost
-its speed-up misses its floor in every run, while a minute in which the
-shared host slowed one suite does not fail the gate (make bench-smoke measures
-once more only when the first run fails). The whole-model floors read the
-first run.
+More runs of the same suites (RUN.json AGAIN.json ...) judge each case (a
+benchmark group: one kernel at one shape) by its best run: every ratio is
+still one run's own, and a case that has lost its speed-up misses its floor
+in every run, while a minute in which the shared host slowed one suite does
+not fail the gate (make bench-smoke measures once more only when the first
+run fails). The whole-model floors read the first run.
 
 usage: python tools/bench_check.py RUN.json [AGAIN.json ...] [--floors benchmarks/floors.json]"""
 import argparse
@@ -66,7 +66,7 @@ def reference_speedup(suites):
 
 def check(runs, floors):
     """(lines to print, number of failures) for one run's groups, or a list
-    of runs' groups, each kernel judged by its best run."""
+    of runs' groups, each group judged by its best run."""
     runs = runs if isinstance(runs, list) else [runs]
     floors = {kernel: floor for kernel, floor in floors.items() if kernel != BACKEND_FLOORS}
     lines, failures, checked = [], 0, set()
@@ -87,7 +87,8 @@ def check(runs, floors):
         lines.append(f"{'ok  ' if ok else 'FAIL'} {group:48} {best:8.1f}x numpy reference "
                      f"(floor {floors[kernel]}x{which})")
     for kernel in sorted(set(floors) - checked):
-        lines.append(f"FAIL {kernel}: no benchmark group with a reference in this run")
+        lines.append(f"FAIL {kernel}: no benchmark group with a reference in "
+                     f"{'this run' if len(runs) == 1 else 'any run'}")
         failures += 1
     return lines, failures
 

@@ -66,12 +66,16 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
 /* Packed A is a 1x1 layer's weights, which come in from L3 (or memory) on
  * every inference, as a model's weights outgrow L2: on a 7x7 map each step
  * of them serves one panel only, and the hardware's prefetcher ran too close
- * ahead. The line A_PREFETCH_BYTES ahead is asked for once per line's worth
- * of steps; past the end of a group of rows it is the next group's. (Paired
- * runs inside EfficientNet-Lite0, one thread: 0.95-0.96x the time at 1 KB
- * ahead with AVX-512 and AVX2, 0.97-0.99x that again at 2 KB.) */
+ * ahead. The line A_PREFETCH_BYTES ahead is asked for at each step whose
+ * MR values start a new 64-byte line (every second step for MR = 8, every
+ * fourth for MR = 4, three in eight for MR = 6); on 32-byte-line ARM cores
+ * every other line goes unasked, which only leaves those to the hardware.
+ * When a pass covers all of K (maps of up to 256 positions), the hints past
+ * the end of a group of rows fall on the next group's. (Paired runs inside
+ * EfficientNet-Lite0, one thread: 0.95-0.96x the time at 1 KB ahead with
+ * AVX-512 and with AVX2, and 0.96-0.99x that again at 2 KB.) */
 #define A_PREFETCH_BYTES 2048
-#define A_PREFETCH_EVERY (MR * 4 >= 64 ? 1 : 64 / (MR * 4))
+#define A_LINE_FLOATS 16
 #else
     EI_UNROLL
     for (i = 0; i < MR; i++) /* rows past m repeat the last one; their sums are dropped */
@@ -129,7 +133,7 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
     for (k = 0; k < kc; k++) {
         VEC bv[NRV];
 #if defined(TILE_PACKED_A)
-        if (k % A_PREFETCH_EVERY == 0)
+        if (k * MR % A_LINE_FLOATS < MR)
             EI_PREFETCH(a + (ptrdiff_t)k * MR, A_PREFETCH_BYTES);
 #endif
 #if defined(TILE_INDIRECT)
@@ -247,6 +251,6 @@ static TILE_ATTR void TILE_FN(int kc, const float *a, ptrdiff_t lda, const float
 
 #undef A_AT
 #undef A_PREFETCH_BYTES
-#undef A_PREFETCH_EVERY
+#undef A_LINE_FLOATS
 #undef TAIL_NV
 #undef TILE_NR
