@@ -65,9 +65,8 @@ def reference_speedup(suites):
 
 
 def check(runs, floors):
-    """(lines to print, number of failures) for one run's groups, or a list
-    of runs' groups, each group judged by its best run."""
-    runs = runs if isinstance(runs, list) else [runs]
+    """(lines to print, number of failures) for a list of runs' groups (one
+    run or more), each group judged by its best run."""
     floors = {kernel: floor for kernel, floor in floors.items() if kernel != BACKEND_FLOORS}
     lines, failures, checked = [], 0, set()
     for group in sorted(set().union(*runs)):

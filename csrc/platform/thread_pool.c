@@ -68,12 +68,12 @@ int ei_pool_threads_enabled(void)
  * 2^24 - 1). A claim by a thread that woke for an older step fails instead
  * of running a task of the new one. Thread i of a step owns the i-th
  * contiguous share and claims from its front; a thread whose own share is
- * done takes from the back of the others'. So while no thread is late, thread i runs the same part of every
- * step (the same columns, the same channels) and finds in its own cache the
- * output it wrote one step before: EfficientNet-Lite0 at two threads ran in
- * 0.95x the time tasks claimed from one shared counter took, which
- * interleaved each step's parts between the cores (docs/native.md,
- * "Threads"). */
+ * done takes from the back of the others'. So while no thread is late,
+ * thread i runs the same part of every step (the same columns, the same
+ * channels) and finds in its own cache the output it wrote one step before:
+ * EfficientNet-Lite0 at two threads ran in 0.95x the time tasks claimed from
+ * one shared counter took, which interleaved each step's parts between the
+ * cores (docs/native.md, "Threads"). */
 #define UNIT_BITS 24
 #define MOST_UNITS ((1 << UNIT_BITS) - 1)
 #define SPAN(generation, next, end)                                                            \
