@@ -1,12 +1,13 @@
-/* Depthwise convolution channels-last, a vector of channels at a time, for
- * small maps. On a 7x7 or 14x14 map a plane's flat run (depthwise.h) is
- * mostly padding columns, vector tails and per-plane set-up; here VL
- * channels are transposed into one padded [rows][cols][VL] block, so each
- * tap is one weight vector times one input vector per output pixel, every
- * lane useful, with several pixels of a row kept in registers. The results
- * go through a [pixels][VL] block transposed back into the NCHW planes.
- * onnxruntime's NCHWc depthwise kernel works the same way, but keeps the
- * whole graph channel-blocked; here the two transposes are per layer. */
+/* Depthwise convolution channels-last, a vector of channels at a time, on
+ * maps up to 112 wide (conv2d.c chooses). On a 7x7 or 14x14 map a plane's
+ * flat run (depthwise.h) is mostly padding columns, vector tails and
+ * per-plane set-up; here VL channels are transposed into one padded
+ * [rows][cols][VL] block, so each tap is one weight vector times one input
+ * vector per output pixel, every lane useful, with several pixels of a row
+ * kept in registers. The results go through a [pixels][VL] block transposed
+ * back into the NCHW planes. onnxruntime's NCHWc depthwise kernel works the
+ * same way, but keeps the whole graph channel-blocked; here the two
+ * transposes are per layer. */
 #ifndef EDGEINFER_DEPTHWISE_BLOCKED_H
 #define EDGEINFER_DEPTHWISE_BLOCKED_H
 
