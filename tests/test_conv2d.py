@@ -344,6 +344,13 @@ REGRESSIONS = {
     "depthwise_3x3_stride2_112x112_in_bands": seeded((1, 20, 112, 112), (20, 1, 3, 3),
                                                      bias=True, stride=2, padding=(0, 0, 1, 1),
                                                      groups=20, activation="relu6"),
+    # the first depthwise layer's 112x112 map by shape: channels-last in bands
+    # where the vector is wide enough for its block to be banded (AVX-512),
+    # row by row elsewhere; 37 channels leave a partial last channel block at
+    # 4, 8 and 16 lanes, and an odd count of blocks splits rows between threads
+    "depthwise_112x112_by_shape_partial_block": seeded((1, 37, 112, 112), (37, 1, 3, 3),
+                                                       bias=True, padding=1, groups=37,
+                                                       activation="relu6"),
     "pointwise_14x14_four_last_columns": seeded((1, 24, 14, 14), (20, 24, 1, 1), bias=True),
     "pointwise_1d_fifteen_last_columns": seeded((2, 9, 1, 47), (13, 9, 1, 1), bias=True),
     # the dense path's input split into stride phases, every phase of a row

@@ -1,5 +1,5 @@
 /* Depthwise convolution channels-last, a vector of channels at a time, on
- * maps up to 112 wide (conv2d.c chooses). On a 7x7 or 14x14 map a plane's
+ * small maps (conv2d.c chooses: up to 56 wide, 112 when filled in bands). On a 7x7 or 14x14 map a plane's
  * flat run (depthwise.h) is mostly padding columns, vector tails and
  * per-plane set-up; here VL channels are transposed into one padded
  * [rows][cols][VL] block, so each tap is one weight vector times one input
@@ -37,8 +37,8 @@ struct ei_depthwise_blocked {
     size_t scratch_bytes;            /* per thread: padded input, weights, output block */
 };
 
-/* A map whose padded block would be large (512 KB: the 3x3/2 layers on
- * 112x112 maps with AVX-512's 16 lanes) runs in bands of output rows, each
+/* A map whose padded block would be large (512 KB: the 3x3 and 3x3/2
+ * layers on 112x112 maps with AVX-512's 16 lanes) runs in bands of output rows, each
  * filling only the padded input rows it reads into a block of 32 KB, so that
  * the rows being filled are the ones being read, in L1, and the input's
  * stream from memory overlaps the multiply-adds; smaller maps are one band. */

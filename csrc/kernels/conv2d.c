@@ -211,19 +211,27 @@ static int depthwise_blocked(const ei_conv2d_params *p, ei_depthwise_blocked *pl
  * MobileNetV2 (tools/layer_profile.py, one AVX-512 core, each path forced):
  * 0.25-0.35x the flat run's time on 7x7 maps, 0.4-0.6x on 14x14, 0.45-0.65x
  * on 28x28, 0.6-0.8x on 56x56 (3x3 at stride 1, and 3x3/2 from 112x112).
- * On the 112x112 map of 32 channels the row-by-row filter had been chosen
- * (the flat run then 1.25x faster than a whole channels-last block); since
- * such a block is filled in bands, it takes 0.87-0.88x the row filter's time
- * there at one thread and 0.76x at two (paired runs, every path forced in
- * turn; the whole model 0.987-0.991x, with AVX2's 8 lanes 0.995-1.002x).
  * Alone, with its input hot in the cache, a 56x56 layer favours the flat run
  * instead; inside a model, the input just written by the layer before, it
  * does not. */
-#define BLOCKED_WIDTH_LIMIT 112
+#define BLOCKED_WIDTH_LIMIT 56
+
+/* Maps up to this wide go channels-last as well when their block is filled
+ * in bands (ei_depthwise_blocked_plan). On the 112x112 map of 32 channels a
+ * whole block had been 1.25x slower than the flat run; AVX-512's 16 lanes
+ * make that block large enough for bands, and then it took 0.87-0.88x the
+ * row-by-row filter's time inside EfficientNet-Lite0 and MobileNetV2 at one
+ * thread, 0.76x at two (paired runs, every path forced in turn; the whole
+ * model 0.987-0.991x). With AVX2's 8 lanes the block (416 KB) stays whole,
+ * and forcing it there measured 0.995-1.002x: not taken, nor with 4 lanes. */
+#define BANDED_WIDTH_LIMIT 112
 
 static int blocked_pays(const ei_conv2d_params *p, const ei_depthwise_blocked *plan)
 {
-    return plan->out_width <= BLOCKED_WIDTH_LIMIT && p->out_channels >= plan->lanes;
+    const int banded = plan->band_rows < plan->out_height;
+    return p->out_channels >= plan->lanes &&
+           (plan->out_width <= BLOCKED_WIDTH_LIMIT ||
+            (banded && plan->out_width <= BANDED_WIDTH_LIMIT));
 }
 
 /* One output plane of a depthwise step, filtered row by row. */
