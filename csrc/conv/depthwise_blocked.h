@@ -1,13 +1,13 @@
 /* Depthwise convolution channels-last, a vector of channels at a time, on
- * small maps (conv2d.c chooses: up to 56 wide, 112 when filled in bands). On a 7x7 or 14x14 map a plane's
- * flat run (depthwise.h) is mostly padding columns, vector tails and
- * per-plane set-up; here VL channels are transposed into one padded
- * [rows][cols][VL] block, so each tap is one weight vector times one input
- * vector per output pixel, every lane useful, with several pixels of a row
- * kept in registers. The results go through a [pixels][VL] block transposed
- * back into the NCHW planes. onnxruntime's NCHWc depthwise kernel works the
- * same way, but keeps the whole graph channel-blocked; here the two
- * transposes are per layer. */
+ * small maps (conv2d.c chooses: up to 56 wide, 112 when filled in bands).
+ * On a 7x7 or 14x14 map a plane's flat run (depthwise.h) is mostly padding
+ * columns, vector tails and per-plane set-up; here VL channels are
+ * transposed into one padded [rows][cols][VL] block, so each tap is one
+ * weight vector times one input vector per output pixel, every lane useful,
+ * with several pixels of a row kept in registers. The results go through a
+ * [pixels][VL] block transposed back into the NCHW planes. onnxruntime's
+ * NCHWc depthwise kernel works the same way, but keeps the whole graph
+ * channel-blocked; here the two transposes are per layer. */
 #ifndef EDGEINFER_DEPTHWISE_BLOCKED_H
 #define EDGEINFER_DEPTHWISE_BLOCKED_H
 
@@ -38,10 +38,11 @@ struct ei_depthwise_blocked {
 };
 
 /* A map whose padded block would be large (512 KB: the 3x3 and 3x3/2
- * layers on 112x112 maps with AVX-512's 16 lanes) runs in bands of output rows, each
- * filling only the padded input rows it reads into a block of 32 KB, so that
- * the rows being filled are the ones being read, in L1, and the input's
- * stream from memory overlaps the multiply-adds; smaller maps are one band. */
+ * layers on 112x112 maps with AVX-512's 16 lanes) runs in bands of output
+ * rows, each filling only the padded input rows it reads into a block of
+ * 32 KB, so that the rows being filled are the ones being read, in L1, and
+ * the input's stream from memory overlaps the multiply-adds; smaller maps
+ * are one band. */
 void ei_depthwise_blocked_plan(const ei_conv2d_params *p, int out_height, int out_width,
                                ei_simd_level level, ei_depthwise_blocked *plan);
 
